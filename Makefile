@@ -1,0 +1,44 @@
+# The front door. `make help` lists the targets.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+SPEC ?= data/specs/synthetic.yaml
+XED_SPEC := data/specs/x_education.yaml
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint bench bench-build bench-train clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Re-install only when the dependency list changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed ## create .venv and install the project with dev tools
+
+run: install ## main job on the embedded synthetic export: build the training set, train, register, promote
+	$(BIN)/leadscore build --spec $(SPEC) --out data/generated/synthetic/training.parquet
+	$(BIN)/leadscore train --spec $(SPEC) --register --promote
+
+test: install ## run the whole test suite (slow tests included)
+	$(BIN)/python -m pytest -q
+
+lint: install ## ruff over the code
+	$(BIN)/ruff check features training serving tests
+
+bench: bench-build bench-train ## all benchmarks; results go into the README by hand, with the command
+
+bench-build: install ## synth 1,000,000 leads, then build the training set: wall time and peak memory
+	$(BIN)/python tests/bench/bench_build.py
+
+bench-train: install ## X Education quality and 1,000,000-lead training time and memory
+	$(BIN)/python tests/bench/bench_train.py
+
+clean: ## remove generated data, tracking store and caches (keeps .venv)
+	rm -rf data/generated mlruns mlflow.db mlartifacts predictions.db artifacts test-artifacts .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Feature pipelines: dataset specs, loaders, point-in-time labels, the leak guard and the lead encoder."""

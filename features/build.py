@@ -1,0 +1,202 @@
+"""Build an honest training set from a dataset spec: lead_id, created_at, label and safe-named features.
+
+Steps: load leads, label them point-in-time, keep only columns allowed as features, refuse personal
+data and leaks, profile the result. Writing is atomic: on any error nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from features.errors import LeadscoreError
+from features.labels import LabelReport, labels_from_column, labels_from_table
+from features.leakage import ColumnStrength, check_leaks, column_strengths
+from features.load import blank_placeholders, load_table, parse_datetimes, require_columns
+from features.names import safe_names
+from features.spec import DatasetSpec
+
+log = logging.getLogger(__name__)
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
+_PHONE = re.compile(r"^\+?[\d\s().\-]{7,20}$")
+
+
+@dataclass
+class TrainingSet:
+    """A labelled, leak-checked table plus what is needed to explain and reproduce it."""
+
+    frame: pd.DataFrame  # lead_id, [created_at], label, then features under safe names
+    feature_names: dict[str, str]  # safe name -> original column name
+    labels: LabelReport
+    strengths: list[ColumnStrength]
+    spec: DatasetSpec
+
+    @property
+    def features(self) -> list[str]:
+        return list(self.feature_names)
+
+    def profile(self) -> dict:
+        """Rows, positive rate and per-column type, missing share and distinct values."""
+        y = self.frame["label"]
+        columns = {}
+        strength = {s.column: s.auc for s in self.strengths}
+        for safe, original in self.feature_names.items():
+            values = self.frame[safe]
+            columns[safe] = {
+                "original": original,
+                "type": "numeric" if is_numeric_feature(values) else "categorical",
+                "missing_share": round(float(values.isna().mean()), 4),
+                "distinct": int(values.nunique(dropna=True)),
+                "single_column_auc": round(strength.get(safe, float("nan")), 4),
+            }
+        window = None
+        if "created_at" in self.frame:
+            window = [str(self.frame["created_at"].min()), str(self.frame["created_at"].max())]
+        return {
+            "name": self.spec.name,
+            "rows": int(len(self.frame)),
+            "positives": int(y.sum()),
+            "positive_rate": round(float(y.mean()), 4),
+            "data_window": window,
+            "labels": asdict(self.labels),
+            "never_features": sorted(self.spec.never_features()),
+            "columns": columns,
+        }
+
+
+def is_numeric_feature(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+
+
+def _check_ids(ids: pd.Series, source: str, column: str) -> None:
+    if ids.isna().any():
+        row = int(ids.isna().to_numpy().nonzero()[0][0])
+        raise LeadscoreError(f"{source}: lead id column {column!r} is empty at data row {row + 1}")
+    duplicated = ids.duplicated(keep=False)
+    if duplicated.any():
+        rows = duplicated.to_numpy().nonzero()[0][:2]
+        raise LeadscoreError(
+            f"{source}: lead id {ids.iloc[rows[0]]!r} in column {column!r} appears more than once "
+            f"(data rows {rows[0] + 1} and {rows[1] + 1}); each lead must appear once"
+        )
+
+
+def _check_personal_data(frame: pd.DataFrame, source: str) -> None:
+    """Refuse undeclared columns that look like emails or phone numbers: they must be declared as pii."""
+    for column in frame.columns:
+        if is_numeric_feature(frame[column]):
+            continue
+        sample = frame[column].dropna().astype("string").head(500)
+        if len(sample) < 20:
+            continue
+        for kind, pattern in (("email addresses", _EMAIL), ("phone numbers", _PHONE)):
+            if sample.str.fullmatch(pattern).mean() > 0.5:
+                raise LeadscoreError(
+                    f"{source}: column {column!r} looks like personal data ({kind}); personal data is never "
+                    "a feature: list it under 'features.pii' in the spec"
+                )
+
+
+def _feature_frame(leads: pd.DataFrame, spec: DatasetSpec, reserved: set[str]) -> tuple[pd.DataFrame, dict]:
+    """Allowed feature columns under safe names; bool columns become 0/1 numbers."""
+    allowed = [c for c in leads.columns if c not in spec.never_features() and c not in reserved]
+    empty = [c for c in allowed if leads[c].isna().all()]
+    if empty:  # e.g. the blank column a trailing comma in a CSV header makes: it carries nothing
+        log.info("dropping column(s) with no values: %s", ", ".join(empty))
+        allowed = [c for c in allowed if c not in empty]
+    mapping = safe_names(allowed)
+    features = leads[allowed].rename(columns=mapping)
+    for column in features.columns:
+        if pd.api.types.is_bool_dtype(features[column]):
+            features[column] = features[column].astype("float64")
+        elif not is_numeric_feature(features[column]):
+            features[column] = features[column].astype("string")
+    return features, {safe: original for original, safe in mapping.items()}
+
+
+def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakage: bool = True) -> TrainingSet:
+    """Load, label and check the leads a spec describes. Raises LeadscoreError on bad input."""
+    leads_spec, outcome = spec.leads, spec.outcome
+    source = leads_spec.describe()
+    leads = load_table(leads_spec.path, leads_spec.sql, "leads")
+    declared = [leads_spec.id] + ([leads_spec.created_at] if leads_spec.created_at else [])
+    require_columns(leads, declared, source, "leads.id / leads.created_at")
+    for key in ("exclude", "known_after_contact", "pii", "allow_strong"):
+        # A misspelt pii or known_after_contact column would silently become a feature.
+        require_columns(leads, getattr(spec.features, key), source, f"features.{key}")
+    leads = blank_placeholders(leads, leads_spec.missing_values)
+    ids = leads[leads_spec.id]
+    _check_ids(ids, source, leads_spec.id)
+
+    created_at = None
+    if leads_spec.created_at:
+        created_at = parse_datetimes(leads[leads_spec.created_at], source, leads_spec.created_at, ids)
+    snapshot = pd.Timestamp(as_of) if as_of else None
+
+    if outcome.is_table:
+        labels, known, report = labels_from_table(ids, created_at, outcome, snapshot)
+    else:
+        labels, known, report = labels_from_column(leads, ids, outcome, source), None, LabelReport()
+
+    reserved = set(declared) | ({outcome.column} if outcome.column else set())
+    features, names = _feature_frame(leads, spec, reserved)
+    _check_personal_data(features.rename(columns=names), source)
+
+    parts = {"lead_id": ids.astype("string")}
+    if created_at is not None:
+        parts["created_at"] = created_at
+    parts["label"] = labels
+    frame = pd.concat([pd.DataFrame(parts, index=leads.index), features], axis=1)
+    if known is not None:
+        frame = frame[known.to_numpy()].reset_index(drop=True)
+    if frame.empty:
+        raise LeadscoreError(f"{source}: no lead has a known outcome yet (snapshot {report.snapshot})")
+    y = frame["label"].to_numpy()
+    if y.min() == y.max():
+        raise LeadscoreError(f"{source}: every labelled lead has outcome {int(y[0])}; both outcomes are needed")
+
+    strengths = []
+    if check_leakage and names:
+        strengths = column_strengths(frame[list(names)], y, spec.evaluation.folds, spec.evaluation.seed)
+        check_leaks(strengths, spec.features.leak_threshold, set(spec.features.allow_strong), names)
+    return TrainingSet(frame=frame, feature_names=names, labels=report, strengths=strengths, spec=spec)
+
+
+def profile_path(out: Path) -> Path:
+    return out.with_name(out.stem + ".profile.json")
+
+
+def write_training_set(training_set: TrainingSet, out: str | Path) -> tuple[Path, Path]:
+    """Write the Parquet file and its JSON profile atomically: both appear, or neither."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    profile = profile_path(out)
+    temps = []
+    try:
+        for target in (out, profile):
+            fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{target.name}.", suffix=".tmp")
+            os.close(fd)
+            temps.append(Path(name))
+        training_set.frame.to_parquet(temps[0], index=False)
+        temps[1].write_text(json.dumps(training_set.profile(), indent=2, default=_json_default), encoding="utf-8")
+        os.replace(temps[0], out)
+        os.replace(temps[1], profile)
+    finally:
+        for temp in temps:
+            temp.unlink(missing_ok=True)
+    return out, profile
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)

@@ -1,0 +1,129 @@
+"""Point-in-time labels: from a column of the leads table, or from a table of won deals.
+
+With `created_at` and `horizon_days`, a lead is positive when it was won within the horizon after it
+was created. A lead whose horizon has not closed by the snapshot date is not yet known: it is left
+out (not counted as lost), and so are its early wins, so recent leads do not bias the positive rate.
+Wins dated after the snapshot are ignored: they were not known then.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from features.errors import LeadscoreError
+from features.load import load_table, parse_datetimes, require_columns
+from features.spec import OutcomeSpec
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LabelReport:
+    """What labelling did, so nothing is dropped silently."""
+
+    snapshot: str | None = None
+    not_yet_known: int = 0
+    unmatched_outcomes: int = 0
+    unmatched_examples: list[str] = field(default_factory=list)
+    wins_before_creation: int = 0
+    wins_after_snapshot: int = 0
+
+
+def _as_key(value: object) -> str:
+    """Compare label values across types: 1, 1.0, '1' and True all mean the same."""
+    if isinstance(value, bool | np.bool_):
+        return "1" if value else "0"
+    if isinstance(value, int | float | np.integer | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip().lower()
+
+
+def labels_from_column(leads: pd.DataFrame, ids: pd.Series, outcome: OutcomeSpec, source: str) -> pd.Series:
+    """0/1 labels from the outcome column; undeclared or missing values are errors naming a row."""
+    column = outcome.column
+    require_columns(leads, [column], source, "outcome.column")
+    values = leads[column]
+    missing = values.isna()
+    if missing.any():
+        row = int(missing.to_numpy().nonzero()[0][0])
+        raise LeadscoreError(
+            f"{source}: outcome column {column!r} is empty in {int(missing.sum())} row(s), e.g. data row "
+            f"{row + 1} (lead id {ids.iloc[row]!r}); fill it in or leave those leads out of the export"
+        )
+    keys = values.map(_as_key)
+    positive = {_as_key(v) for v in outcome.positive}
+    if outcome.negative is not None:
+        negative = {_as_key(v) for v in outcome.negative}
+        bad = ~keys.isin(positive | negative)
+    else:
+        # Without a declared negative set, only a two-valued column is unambiguous.
+        others = sorted(set(keys.unique()) - positive)
+        bad = pd.Series(False, index=keys.index) if len(others) <= 1 else ~keys.isin(positive | {others[0]})
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        raise LeadscoreError(
+            f"{source}: outcome column {column!r} holds {values.iloc[row]!r} at data row {row + 1} "
+            f"(lead id {ids.iloc[row]!r}), which is neither in 'outcome.positive' {outcome.positive} nor "
+            f"in 'outcome.negative' {outcome.negative}; declare every value the column may hold"
+        )
+    return keys.isin(positive).astype("int8")
+
+
+def labels_from_table(
+    ids: pd.Series,
+    created_at: pd.Series | None,
+    outcome: OutcomeSpec,
+    as_of: pd.Timestamp | None,
+) -> tuple[pd.Series, pd.Series, LabelReport]:
+    """Labels from a won-deals table. Returns (labels, known mask, report)."""
+    source = outcome.describe()
+    table = load_table(outcome.path, outcome.sql, "outcomes")
+    needed = [outcome.id] + ([outcome.won_at] if outcome.won_at else [])
+    require_columns(table, needed, source, "outcome.id / outcome.won_at")
+    won_ids = table[outcome.id].astype("string")
+    report = LabelReport()
+
+    lead_ids = ids.astype("string")
+    matched = won_ids.isin(set(lead_ids))
+    report.unmatched_outcomes = int((~matched).sum())
+    report.unmatched_examples = [str(v) for v in won_ids[~matched].head(5)]
+    if report.unmatched_outcomes:
+        log.warning(
+            "%s: %d outcome(s) match no lead id, e.g. %s",
+            source, report.unmatched_outcomes, ", ".join(report.unmatched_examples),
+        )
+
+    if outcome.won_at is None or created_at is None:
+        # No dates to reason with: a lead is won when it appears in the table at all.
+        labels = lead_ids.isin(set(won_ids[matched])).astype("int8")
+        return labels, pd.Series(True, index=ids.index), report
+
+    won_at = parse_datetimes(table[outcome.won_at], source, outcome.won_at, won_ids)
+    snapshot = as_of if as_of is not None else max(created_at.max(), won_at.max())
+    report.snapshot = str(snapshot)
+    after = won_at > snapshot
+    report.wins_after_snapshot = int(after.sum())
+    # First known win per lead.
+    wins = (
+        pd.DataFrame({"lead": won_ids[matched & ~after], "won_at": won_at[matched & ~after]})
+        .groupby("lead")["won_at"].min()
+    )
+    first_win = lead_ids.map(wins)
+    first_win = pd.to_datetime(first_win)
+    delay = first_win.to_numpy() - created_at.to_numpy()
+    before_creation = delay < np.timedelta64(0, "ns")
+    report.wins_before_creation = int(np.nansum(before_creation))
+    if outcome.horizon_days is None:
+        labels = first_win.notna().astype("int8")
+        return labels, pd.Series(True, index=ids.index), report
+
+    horizon = np.timedelta64(outcome.horizon_days, "D")
+    within = first_win.notna().to_numpy() & (delay <= horizon)
+    known = (created_at + pd.Timedelta(days=outcome.horizon_days)) <= snapshot
+    report.not_yet_known = int((~known).sum())
+    labels = pd.Series(within.astype("int8"), index=ids.index)
+    return labels, known, report

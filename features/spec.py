@@ -1,0 +1,143 @@
+"""Dataset spec: a YAML file that says where leads and outcomes are and which columns may be features.
+
+Validated with pydantic: unknown and missing keys are errors that name the key. Relative paths are
+read from the current working directory (the project root when run through the Makefile).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from features.errors import LeadscoreError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SqlSource(_Strict):
+    url: str = Field(description="SQLAlchemy URL, e.g. sqlite:///crm.db or postgresql://...")
+    query: str = Field(description="SELECT statement returning one row per record")
+
+
+class _Source(_Strict):
+    path: str | None = None
+    sql: SqlSource | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> _Source:
+        if self.path is not None and self.sql is not None:
+            raise ValueError("give either 'path' or 'sql', not both")
+        return self
+
+    def describe(self) -> str:
+        """Where the table comes from, for messages."""
+        return self.path if self.path is not None else f"{self.sql.url} ({self.sql.query})"
+
+
+class LeadsSpec(_Source):
+    id: str
+    created_at: str | None = None
+    missing_values: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _has_source(self) -> LeadsSpec:
+        if self.path is None and self.sql is None:
+            raise ValueError("leads needs 'path' (CSV or Parquet) or 'sql' ({url, query})")
+        return self
+
+
+class OutcomeSpec(_Source):
+    """Either `column` of the leads table, or a separate table of won deals joined on `id`."""
+
+    column: str | None = None
+    positive: list[Any] = Field(default_factory=lambda: [1])
+    negative: list[Any] | None = None  # None: every other value of `column` is a loss
+    id: str | None = None
+    won_at: str | None = None
+    horizon_days: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> OutcomeSpec:
+        table = self.path is not None or self.sql is not None
+        if (self.column is None) == (not table):
+            raise ValueError("outcome needs either 'column' or a table ('path' or 'sql' with 'id')")
+        if table and self.id is None:
+            raise ValueError("an outcome table needs 'id': its column holding the lead id")
+        if self.horizon_days is not None and self.won_at is None:
+            raise ValueError("'horizon_days' needs 'won_at': the column with the date the deal was won")
+        return self
+
+    @property
+    def is_table(self) -> bool:
+        return self.column is None
+
+
+class FeaturesSpec(_Strict):
+    exclude: list[str] = Field(default_factory=list)
+    known_after_contact: list[str] = Field(default_factory=list)
+    pii: list[str] = Field(default_factory=list)
+    allow_strong: list[str] = Field(default_factory=list)
+    leak_threshold: float = Field(default=0.90, gt=0.5, le=1.0)
+
+
+class EvaluationSpec(_Strict):
+    folds: int = Field(default=5, ge=2, le=20)
+    seed: int = 0
+
+
+class SyntheticSpec(_Strict):
+    """Marks a spec whose files `leadscore synth` makes: commands generate them when missing."""
+
+    leads: int = Field(default=20_000, gt=0)
+    seed: int = 0
+    out: str
+
+
+class DatasetSpec(_Strict):
+    name: str
+    leads: LeadsSpec
+    outcome: OutcomeSpec
+    features: FeaturesSpec = Field(default_factory=FeaturesSpec)
+    rules: str | None = None
+    evaluation: EvaluationSpec = Field(default_factory=EvaluationSpec)
+    synthetic: SyntheticSpec | None = None
+
+    def never_features(self) -> set[str]:
+        """Columns that must never reach the model, whatever else is said."""
+        f = self.features
+        return set(f.exclude) | set(f.known_after_contact) | set(f.pii)
+
+
+def _format_validation_error(path: Path, error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        if item["type"] == "extra_forbidden":
+            lines.append(f"unknown key '{key}': remove it or check its spelling")
+        elif item["type"] == "missing":
+            lines.append(f"missing required key '{key}'")
+        else:
+            lines.append(f"'{key}': {item['msg']}")
+    return f"{path}: invalid dataset spec: " + "; ".join(lines)
+
+
+def load_spec(path: str | Path) -> DatasetSpec:
+    """Read and validate a dataset spec, raising LeadscoreError that names the file and key."""
+    path = Path(path)
+    if not path.is_file():
+        raise LeadscoreError(f"{path}: dataset spec not found; pass --spec with a YAML file (see data/specs/)")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise LeadscoreError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise LeadscoreError(f"{path}: a dataset spec is a YAML mapping with keys name, leads, outcome, ...")
+    try:
+        return DatasetSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise LeadscoreError(_format_validation_error(path, exc)) from None

@@ -1,0 +1,224 @@
+"""Synthetic CRM export, the embedded default data: leads.csv, outcomes.csv (won deals) and truth.csv.
+
+Leads carry what companies record (channel, company, title, budget, authority, need, timeline,
+engagement, consent) plus personal data that must never become a feature. Conversion follows a hidden
+log-odds with non-linear effects and interactions (budget x authority; slow first response hurts hot
+leads most). The first response happens after the lead is scored, so truth.csv holds each lead's
+conversion probability given what is known at creation (the response delay integrated out): the best
+any model of the export can do. Deterministic by seed.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from features.errors import LeadscoreError
+
+START = np.datetime64("2024-07-01T00:00:00")
+EXPORT_AT = np.datetime64("2026-07-01T00:00:00")  # the export's snapshot: later wins are not in it
+BASE_RATE = 0.20
+MAX_WIN_DAYS = 88  # every win lands inside the 90-day horizon the synthetic spec uses
+
+# value: (share, log-odds effect)
+CHANNELS = {
+    "web form": (0.18, 0.2), "organic search": (0.15, 0.1), "paid search": (0.14, -0.1),
+    "social": (0.10, -0.5), "content download": (0.10, -0.2), "webinar": (0.07, 0.3),
+    "trade show": (0.06, 0.3), "referral": (0.07, 0.8), "partner": (0.06, 0.5), "existing customer": (0.07, 1.0),
+}
+OUTBOUND_SHARE = {"trade show": 0.6, "partner": 0.3, "existing customer": 0.4}
+INDUSTRIES = {
+    "software": (0.2, 0.2), "finance": (0.12, 0.1), "healthcare": (0.1, 0.0), "manufacturing": (0.12, 0.0),
+    "retail": (0.1, -0.1), "education": (0.08, -0.3), "government": (0.06, -0.2), "logistics": (0.08, 0.0),
+    "media": (0.07, -0.1), "energy": (0.07, 0.1),
+}
+SIZES = {"1-10": (0.2, -0.3), "11-50": (0.25, 0.0), "51-200": (0.22, 0.25), "201-1000": (0.17, 0.3),
+         "1001-5000": (0.09, 0.1), "5000+": (0.07, -0.1)}
+SENIORITY = {  # share, effect, P(decision authority = yes), titles
+    "executive": (0.10, 0.3, 0.8, ["CEO", "CTO", "CFO", "Founder"]),
+    "director": (0.15, 0.4, 0.6, ["Director of Sales", "Director of IT", "Head of Marketing"]),
+    "manager": (0.30, 0.2, 0.35, ["IT Manager", "Marketing Manager", "Operations Manager"]),
+    "individual contributor": (0.38, -0.1, 0.1, ["Engineer", "Analyst", "Sales Representative", "Consultant"]),
+    "student": (0.07, -1.2, 0.02, ["Student", "Intern"]),
+}
+PLACES = {  # country: (share, effect, cities)
+    "India": (0.25, -0.1, ["Mumbai", "Delhi", "Bangalore"]), "United States": (0.22, 0.1, ["New York", "Chicago", "San Francisco"]),
+    "China": (0.15, 0.0, ["Shanghai", "Beijing", "Shenzhen"]), "United Kingdom": (0.1, 0.1, ["London", "Manchester"]),
+    "Germany": (0.1, 0.05, ["Berlin", "Munich"]), "Brazil": (0.08, -0.1, ["Sao Paulo", "Rio de Janeiro"]),
+    "Singapore": (0.05, 0.1, ["Singapore"]), "United Arab Emirates": (0.05, 0.0, ["Dubai"]),
+}
+NEED = {"high": 0.9, "medium": 0.3, "low": -0.4}
+TIMELINE = {"now": 1.0, "this quarter": 0.5, "later": -0.3, "just looking": -1.0}
+BUDGET = {"high": 0.6, "medium": 0.3, "low": -0.2, "unknown": -0.1}
+AUTHORITY = {"yes": 0.5, "no": -0.3, "unknown": 0.0}
+FIRST = ["Wei", "Priya", "John", "Maria", "Li", "Ahmed", "Anna", "Rahul", "Chen", "Sofia", "James", "Fatima"]
+LAST = ["Wang", "Sharma", "Smith", "Garcia", "Zhang", "Khan", "Muller", "Patel", "Liu", "Silva", "Brown", "Ali"]
+
+
+def _pick(rng: np.random.Generator, table: dict, n: int) -> np.ndarray:
+    keys = list(table)
+    shares = np.array([v[0] for v in table.values()], dtype=float)
+    return np.array(keys, dtype=object)[rng.choice(len(keys), size=n, p=shares / shares.sum())]
+
+
+def _effect(values: np.ndarray, table: dict, index: int | None = 1) -> np.ndarray:
+    lookup = {k: (v[index] if index is not None else v) for k, v in table.items()}
+    return pd.Series(values).map(lookup).fillna(0.0).to_numpy(dtype=float)
+
+
+def _ordinal(score: np.ndarray, cuts: list[float], labels: list[str]) -> np.ndarray:
+    """Cut a latent score into ordered labels (labels[0] for the highest)."""
+    return np.array(labels, dtype=object)[np.searchsorted(-np.array(cuts), -score, side="right")]
+
+
+def _blank(rng: np.random.Generator, values: np.ndarray, share: float) -> np.ndarray:
+    out = values.astype(object).copy()
+    out[rng.random(len(values)) < share] = None
+    return out
+
+
+def _response_effect(hours: np.ndarray, hot: np.ndarray) -> np.ndarray:
+    """Slow first response costs every lead, hot leads twice as much."""
+    return -0.35 * np.log1p(hours) * (1.0 + hot)
+
+
+def _solve_intercept(logit: np.ndarray, hot: np.ndarray, hour_grid: np.ndarray) -> float:
+    """Intercept giving the base rate, found by bisection on a fixed subsample (deterministic)."""
+    sample = slice(0, min(len(logit), 50_000))
+    base = logit[sample, None] + _response_effect(hour_grid[None, :], hot[sample, None])
+    low, high = -10.0, 10.0
+    for _ in range(50):
+        mid = (low + high) / 2
+        rate = (1 / (1 + np.exp(-(base + mid)))).mean()
+        low, high = (mid, high) if rate < BASE_RATE else (low, mid)
+    return (low + high) / 2
+
+
+def generate(n_leads: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Return (leads, outcomes, truth) frames for n_leads synthetic leads."""
+    if n_leads < 1:
+        raise LeadscoreError("--leads must be at least 1")
+    rng = np.random.default_rng(seed)
+    n = n_leads
+    span = (EXPORT_AT - START).astype("timedelta64[s]").astype(np.int64)
+    created = np.sort(START + rng.integers(0, span, size=n).astype("timedelta64[s]"))
+    intent = rng.normal(size=n)  # hidden purchase intent: drives need, timeline and engagement
+
+    channel = _pick(rng, CHANNELS, n)
+    outbound = rng.random(n) < _effect(channel, {k: OUTBOUND_SHARE.get(k, 0.08) for k in CHANNELS}, None)
+    industry = _pick(rng, INDUSTRIES, n)
+    size = _pick(rng, SIZES, n)
+    seniority = _pick(rng, SENIORITY, n)
+    titles = np.array([SENIORITY[s][3][i % len(SENIORITY[s][3])] for i, s in
+                       zip(rng.integers(0, 12, size=n), seniority, strict=True)], dtype=object)
+    country = _pick(rng, PLACES, n)
+    city = np.array([PLACES[c][2][i % len(PLACES[c][2])] for i, c in
+                     zip(rng.integers(0, 6, size=n), country, strict=True)], dtype=object)
+
+    need = _ordinal(intent + 0.8 * rng.normal(size=n), [0.6, -0.5], ["high", "medium", "low"])
+    timeline = _ordinal(0.7 * intent + rng.normal(size=n), [1.0, 0.1, -0.8],
+                        ["now", "this quarter", "later", "just looking"])
+    size_rank = pd.Series(size).map({k: i for i, k in enumerate(SIZES)}).to_numpy(dtype=float)
+    budget = _ordinal(0.35 * (size_rank - 2) + 0.3 * intent + rng.normal(size=n), [0.9, -0.1],
+                      ["high", "medium", "low"])
+    budget[rng.random(n) < 0.15] = "unknown"
+    authority = np.where(rng.random(n) < _effect(seniority, SENIORITY, 2), "yes", "no").astype(object)
+    authority[rng.random(n) < 0.12] = "unknown"
+
+    visits = rng.poisson(np.exp(0.9 + 0.5 * intent))
+    seconds = np.where(visits > 0, np.round(rng.lognormal(5.0 + 0.45 * intent, 0.9) * np.sqrt(visits)), 0)
+    pages = np.where(visits > 0, np.round(1 + rng.gamma(2.0, 1.1, size=n), 1), 0.0)
+    opens = rng.poisson(np.exp(0.7 + 0.3 * intent))
+    clicks = rng.binomial(opens, 1 / (1 + np.exp(1.5 - 0.5 * intent)))
+    forms = rng.poisson(np.exp(-0.7 + 0.5 * intent))
+    webinar = (channel == "webinar") | (rng.random(n) < 1 / (1 + np.exp(2.5 - 0.6 * intent)))
+    do_not_call = rng.random(n) < 0.08
+    email_consent = rng.random(n) < 0.75
+    hours = np.clip(rng.lognormal(np.log(6.0), 1.2, size=n), 0.05, 500.0)
+
+    # Fields as recorded: some missing. The hidden log-odds reads the recorded values.
+    need_rec, timeline_rec = _blank(rng, need, 0.06), _blank(rng, timeline, 0.08)
+    industry_rec, size_rec = _blank(rng, industry, 0.05), _blank(rng, size, 0.10)
+    title_rec, city_rec = _blank(rng, titles, 0.08), _blank(rng, city, 0.15)
+    seniority_rec = np.where(pd.isna(title_rec), None, seniority).astype(object)
+    hot = ((need_rec == "high") & np.isin(timeline_rec, ["now", "this quarter"])).astype(float)
+
+    logit = (
+        _effect(need_rec, NEED, None) + _effect(timeline_rec, TIMELINE, None)
+        + _effect(budget, BUDGET, None) + _effect(authority, AUTHORITY, None)
+        + 0.7 * ((budget == "high") & (authority == "yes"))
+        + _effect(channel, CHANNELS) - 0.3 * outbound + _effect(industry_rec, INDUSTRIES)
+        + _effect(size_rec, SIZES) + _effect(seniority_rec, SENIORITY) + _effect(country, PLACES)
+        + 1.2 * np.tanh(seconds / 900.0) + 0.25 * np.minimum(clicks, 4) + 0.3 * np.minimum(forms, 3)
+        + 0.4 * webinar - 0.4 * do_not_call - 0.2 * ~email_consent
+    )
+    hour_grid = np.quantile(np.clip(np.random.default_rng(seed + 1).lognormal(np.log(6.0), 1.2, 20_000),
+                                    0.05, 500.0), (np.arange(32) + 0.5) / 32)
+    logit = logit + _solve_intercept(logit, hot, hour_grid)
+    truth = np.zeros(n)
+    for h in hour_grid:  # P(convert | what is known at creation): the response delay integrated out
+        truth += 1 / (1 + np.exp(-(logit + _response_effect(h, hot))))
+    truth /= len(hour_grid)
+    won = rng.random(n) < 1 / (1 + np.exp(-(logit + _response_effect(hours, hot))))
+
+    ids = np.char.add("L", np.char.zfill(np.arange(1, n + 1).astype(str), 7)).astype(object)
+    first, last = rng.choice(FIRST, size=n), rng.choice(LAST, size=n)
+    leads = pd.DataFrame({
+        "lead_id": ids, "created_at": created, "channel": channel,
+        "direction": np.where(outbound, "outbound", "inbound"), "industry": industry_rec,
+        "company_size": size_rec, "job_title": title_rec, "seniority": seniority_rec,
+        "country": country, "city": city_rec, "budget": budget, "decision_authority": authority,
+        "need": need_rec, "purchase_timeline": timeline_rec, "website_visits": visits,
+        "time_on_site_sec": seconds, "pages_per_visit": pages, "email_opens": opens,
+        "email_clicks": clicks, "form_fills": forms, "webinar_attended": np.where(webinar, "yes", "no"),
+        "hours_to_first_response": np.round(hours, 2), "do_not_call": np.where(do_not_call, "yes", "no"),
+        "email_consent": np.where(email_consent, "yes", "no"),
+        "contact_name": pd.Series(first).str.cat(pd.Series(last), sep=" ").to_numpy(),
+        "email": (pd.Series(first).str.lower() + "." + pd.Series(last).str.lower()
+                  + pd.Series(np.arange(n) % 997).astype(str) + "@example.com").to_numpy(),
+        "phone": ("+1 555 " + pd.Series(rng.integers(1_000_000, 9_999_999, size=n)).astype(str)).to_numpy(),
+    })
+
+    delay = 1 + np.minimum(rng.gamma(2.0, 12.0, size=n), MAX_WIN_DAYS - 2) + rng.random(n)
+    won_at = created + (delay * 86_400).astype("timedelta64[s]")
+    recorded = won & (won_at <= EXPORT_AT)
+    orphans = max(1, n // 500)  # deals whose lead was deleted from the CRM: the builder must report them
+    outcomes = pd.DataFrame({
+        "deal_id": np.char.add("D", np.arange(1, int(recorded.sum()) + orphans + 1).astype(str)),
+        "lead_id": np.concatenate([ids[recorded], [f"X{i:07d}" for i in range(orphans)]]),
+        "won_at": np.concatenate([won_at[recorded], START + np.arange(orphans).astype("timedelta64[D]")]),
+        "amount": np.round(np.concatenate([rng.lognormal(8.5, 0.7, int(recorded.sum())), np.full(orphans, 1000.0)]), 2),
+    })
+    return leads, outcomes, pd.DataFrame({"lead_id": ids, "p_convert": np.round(truth, 6)})
+
+
+def write_export(out_dir: str | Path, n_leads: int, seed: int = 0) -> Path:
+    """Generate and write leads.csv, outcomes.csv and truth.csv; files appear whole or not at all."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    leads, outcomes, truth = generate(n_leads, seed)
+    for name, frame in (("leads.csv", leads), ("outcomes.csv", outcomes), ("truth.csv", truth)):
+        fd, temp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), temp)
+            os.replace(temp, out / name)
+        finally:
+            Path(temp).unlink(missing_ok=True)
+    return out
+
+
+def ensure_export(spec) -> None:
+    """Generate a synthetic spec's export when its files are missing, so commands work on a fresh clone."""
+    if spec.synthetic is None:
+        return
+    paths = [p for p in (spec.leads.path, spec.outcome.path) if p is not None]
+    if all(Path(p).is_file() for p in paths):
+        return
+    write_export(spec.synthetic.out, spec.synthetic.leads, spec.synthetic.seed)

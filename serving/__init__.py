@@ -1,0 +1,1 @@
+"""Serving: the `leadscore` command line and the BentoML prediction service."""

@@ -1,0 +1,109 @@
+"""The `leadscore` command line: one command per user task.
+
+It lives in `serving` because it is the outermost layer: it reaches every stage. Each command imports
+its stage when it runs, so `leadscore --help` stays fast and importing this module has no side effects.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from features.errors import LeadscoreError
+
+app = typer.Typer(help="Lead-conversion scoring: build training sets, train, score and serve.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+console = Console(stderr=True)
+DEFAULT_SPEC = Path("data/specs/synthetic.yaml")
+SpecOption = Annotated[Path, typer.Option("--spec", help="Dataset spec (YAML); see data/specs/.")]
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
+                        handlers=[RichHandler(console=console, show_path=False)], force=True)
+    for noisy in ("alembic", "mlflow", "urllib3", "optuna", "bentoml", "shap", "numba"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False) -> None:
+    _setup_logging(verbose)
+
+
+def fail(message: str) -> None:
+    """One red line and exit code 2: what users see for a mistake they can fix."""
+    console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(code=2)
+
+
+def run_guarded(action):
+    """Run a command body; a LeadscoreError becomes one red line and exit code 2, never a traceback."""
+    try:
+        return action()
+    except LeadscoreError as exc:
+        fail(str(exc).replace("[", r"\["))
+
+
+def _print_profile(profile: dict) -> None:
+    table = Table(title=f"{profile['name']}: {profile['rows']:,} leads, {profile['positive_rate']:.1%} positive")
+    for heading in ("column", "original", "type", "missing", "distinct", "1-col AUC"):
+        table.add_column(heading, justify="right" if heading in ("missing", "distinct", "1-col AUC") else "left")
+    for name, col in profile["columns"].items():
+        table.add_row(name, col["original"], col["type"], f"{col['missing_share']:.1%}", f"{col['distinct']:,}",
+                      f"{col['single_column_auc']:.3f}")
+    console.print(table)
+
+
+@app.command()
+def synth(
+    leads: Annotated[int, typer.Option("--leads", min=1, help="Number of leads to generate.")] = 20_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; same seed, same export.")] = 0,
+    out: Annotated[Path, typer.Option("--out", help="Folder for leads.csv, outcomes.csv, truth.csv.")] = Path(
+        "data/generated/synthetic"),
+) -> None:
+    """Write a synthetic CRM export (the embedded default data)."""
+    from features.synth import write_export
+
+    folder = run_guarded(lambda: write_export(out, leads, seed))
+    console.print(f"wrote {leads:,} synthetic leads to {folder}/ (leads.csv, outcomes.csv, truth.csv)")
+
+
+@app.command()
+def build(
+    spec: SpecOption = DEFAULT_SPEC,
+    out: Annotated[Path, typer.Option("--out", help="Training set to write (Parquet).")] = Path(
+        "data/generated/training.parquet"),
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Snapshot date for point-in-time labels.")] = None,
+) -> None:
+    """Build a labelled, leak-checked training set from a dataset spec."""
+    from features.build import build_training_set, write_training_set
+    from features.spec import load_spec
+    from features.synth import ensure_export
+
+    def body():
+        dataset = load_spec(spec)
+        ensure_export(dataset)
+        training_set = build_training_set(dataset, as_of=as_of)
+        return training_set, write_training_set(training_set, out)
+
+    training_set, (parquet, profile) = run_guarded(body)
+    _print_profile(training_set.profile())
+    report = training_set.labels
+    if report.not_yet_known:
+        console.print(f"left out {report.not_yet_known:,} leads whose outcome is not yet known "
+                      f"(horizon not closed at snapshot {report.snapshot})")
+    if report.unmatched_outcomes:
+        console.print(f"[yellow]{report.unmatched_outcomes:,} outcome(s) match no lead id[/], e.g. "
+                      f"{', '.join(report.unmatched_examples)}")
+    console.print(f"wrote {parquet} and {profile}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    sys.exit(app())
