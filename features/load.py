@@ -46,8 +46,8 @@ def _read_sql(sql: SqlSource) -> pd.DataFrame:
     try:
         with engine.connect() as connection:
             return pd.read_sql_query(sa.text(sql.query), connection)
-    except sa.exc.SQLAlchemyError as exc:
-        message = str(exc.orig if getattr(exc, "orig", None) is not None else exc).splitlines()[0]
+    except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as exc:
+        message = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise LeadscoreError(f"{where}: query failed: {message}") from None
     finally:
         engine.dispose()
