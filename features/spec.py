@@ -88,6 +88,7 @@ class FeaturesSpec(_Strict):
 class EvaluationSpec(_Strict):
     folds: int = Field(default=5, ge=2, le=20)
     seed: int = 0
+    source_column: str | None = None  # the lead-source column for per-source metrics; guessed when None
 
 
 class SyntheticSpec(_Strict):

@@ -48,7 +48,8 @@ SENIORITY = {  # share, effect, P(decision authority = yes), titles
     "student": (0.07, -1.2, 0.02, ["Student", "Intern"]),
 }
 PLACES = {  # country: (share, effect, cities)
-    "India": (0.25, -0.1, ["Mumbai", "Delhi", "Bangalore"]), "United States": (0.22, 0.1, ["New York", "Chicago", "San Francisco"]),
+    "India": (0.25, -0.1, ["Mumbai", "Delhi", "Bangalore"]),
+    "United States": (0.22, 0.1, ["New York", "Chicago", "San Francisco"]),
     "China": (0.15, 0.0, ["Shanghai", "Beijing", "Shenzhen"]), "United Kingdom": (0.1, 0.1, ["London", "Manchester"]),
     "Germany": (0.1, 0.05, ["Berlin", "Munich"]), "Brazil": (0.08, -0.1, ["Sao Paulo", "Rio de Janeiro"]),
     "Singapore": (0.05, 0.1, ["Singapore"]), "United Arab Emirates": (0.05, 0.0, ["Dubai"]),

@@ -20,7 +20,8 @@ from features.errors import LeadscoreError
 
 app = typer.Typer(help="Lead-conversion scoring: build training sets, train, score and serve.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
-console = Console(stderr=True)
+# Wide enough for the metrics table when output is not a terminal (CI logs, files).
+console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 DEFAULT_SPEC = Path("data/specs/synthetic.yaml")
 SpecOption = Annotated[Path, typer.Option("--spec", help="Dataset spec (YAML); see data/specs/.")]
 
@@ -103,6 +104,62 @@ def build(
         console.print(f"[yellow]{report.unmatched_outcomes:,} outcome(s) match no lead id[/], e.g. "
                       f"{', '.join(report.unmatched_examples)}")
     console.print(f"wrote {parquet} and {profile}")
+
+
+def _print_metrics(metrics: dict) -> None:
+    columns = [("roc_auc", "ROC-AUC"), ("pr_auc", "PR-AUC"), ("brier", "Brier"), ("log_loss", "log loss"),
+               ("ece", "ECE"), ("lift_top10", "lift@10%"), ("capture_top10", "capt@10%"),
+               ("lift_top20", "lift@20%"), ("capture_top20", "capt@20%")]
+    table = Table(title=f"held-out metrics ({metrics['protocol']}, {metrics['rows_evaluated']:,} leads)")
+    table.add_column("model")
+    for _, heading in columns:
+        table.add_column(heading, justify="right")
+    for name, values in metrics["models"].items():
+        table.add_row(name, *(f"{values[key]:.3f}" for key, _ in columns))
+    console.print(table)
+    bands = metrics["models"]["lightgbm"]["bands"]
+    console.print("lightgbm conversion by band: " + ", ".join(
+        f"{band} {b['conversion_rate']:.1%} of {b['leads']:,}" for band, b in bands.items()))
+
+
+@app.command()
+def train(
+    spec: SpecOption = DEFAULT_SPEC,
+    tune_trials: Annotated[int, typer.Option("--tune-trials", min=0, help="Tuning trials per fit (0: defaults).")] = 15,
+    tune_minutes: Annotated[float | None, typer.Option("--tune-minutes", min=0,
+                                                       help="Time budget for all tuning, in minutes.")] = None,
+    register: Annotated[bool, typer.Option("--register", help="Register the model in the MLflow registry.")] = False,
+    promote: Annotated[bool, typer.Option("--promote", help="Make it champion if it beats the current one.")] = False,
+    model_name: Annotated[str | None, typer.Option(
+        "--model-name", help="Registry name (default leadscore-<dataset>).")] = None,
+    metrics_out: Annotated[Path | None, typer.Option("--metrics-out", help="Write the metrics as JSON here.")] = None,
+) -> None:
+    """Train LightGBM and baselines, evaluate them honestly, and track the run in MLflow."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from features.spec import load_spec
+    from training.train import TrainOptions
+    from training.train import train as run_training
+
+    options = TrainOptions(tune_trials=tune_trials, tune_minutes=tune_minutes, register=register or promote,
+                           promote=promote, model_name=model_name, metrics_out=metrics_out)
+
+    def body():
+        dataset = load_spec(spec)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=True) as progress:
+            return run_training(dataset, options, progress)
+
+    result = run_guarded(body)
+    _print_metrics(result.metrics)
+    console.print(f"MLflow tracking URI: {result.tracking_uri}  run id: {result.run_id}")
+    console.print(f"model: {result.model_uri}")
+    if result.version:
+        console.print(f"registered version {result.version}")
+    if result.gate_message:
+        colour = "green" if result.promoted else "yellow"
+        console.print(f"[{colour}]{'promoted to champion' if result.promoted else 'not promoted'}[/]: "
+                      f"{result.gate_message}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,0 +1,1 @@
+"""Training: the model Pipeline, baselines, tuning, honest evaluation, MLflow tracking and scoring."""

@@ -1,0 +1,140 @@
+"""Reasons behind a score: TreeSHAP contributions on exactly the matrix the model saw.
+
+Contributions are in raw log-odds; they add up, with the base value, to the booster's raw score.
+For people they are turned into score points (0-100 scale): each feature gets its share of the
+difference between this lead's score and the base score, in proportion to its log-odds
+contribution, so the points add up to that difference exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+TEMPLATES = {
+    "en": {"up": "{feature} {value} raises the score by {points} points",
+           "down": "{feature} {value} lowers the score by {points} points",
+           "value": "is {value}", "number": "= {value}", "missing": "not given"},
+    "zh": {"up": "{feature}{value}，评分提高 {points} 分",
+           "down": "{feature}{value}，评分降低 {points} 分",
+           "value": "为“{value}”", "number": "为 {value}", "missing": "未填写"},
+}
+LANGUAGES = tuple(TEMPLATES)
+
+
+@dataclass
+class Explanation:
+    """Scores and per-feature contributions for a batch of leads."""
+
+    probability: np.ndarray      # calibrated, shape (n,)
+    raw: np.ndarray              # booster log-odds, shape (n,)
+    contributions: np.ndarray    # log-odds per feature, shape (n, f)
+    base_value: float            # log-odds of the average lead
+    points: np.ndarray           # score points per feature, shape (n, f)
+    base_score: float            # score of the average lead
+    values: list[list[object]]   # the lead's own value per feature, as sent
+    features: list[str]          # display (original) names
+
+    @property
+    def score(self) -> np.ndarray:
+        return np.rint(self.probability * 100).astype(int)
+
+
+def _split(pipeline):
+    return pipeline.named_steps["encode"], pipeline.named_steps["classify"]
+
+
+def _explain(pipeline, matrix: np.ndarray, values: list[list[object]]) -> Explanation:
+    encoder, classifier = _split(pipeline)
+    contrib = classifier.contributions(matrix)
+    per_feature, base = contrib[:, :-1], float(contrib[0, -1]) if len(contrib) else 0.0
+    raw = contrib.sum(axis=1)
+    probability = classifier.calibrate(raw)
+    base_score = float(classifier.calibrate(np.array([base]))[0] * 100)
+    total = per_feature.sum(axis=1)
+    delta = probability * 100 - base_score
+    scale = np.divide(delta, total, out=np.zeros_like(delta), where=np.abs(total) > 1e-12)
+    return Explanation(probability=probability, raw=raw, contributions=per_feature, base_value=base,
+                       points=per_feature * scale[:, None], base_score=base_score, values=values,
+                       features=list(encoder.display_names_))
+
+
+def explain_frame(pipeline, frame: pd.DataFrame) -> Explanation:
+    """Explain every row of a DataFrame of lead fields (original or safe names)."""
+    encoder, _ = _split(pipeline)
+    matrix = encoder.transform(frame)
+    columns = {}
+    for column in frame.columns:
+        i = encoder.column_index_.get(str(column))
+        if i is not None and i not in columns:
+            columns[i] = frame[column].astype(object).where(frame[column].notna(), None).tolist()
+    values = [[columns[i][r] if i in columns else None for i in range(encoder.n_features_in_)]
+              for r in range(len(frame))]
+    return _explain(pipeline, matrix, values)
+
+
+def explain_records(pipeline, records: Sequence[Mapping[str, object]]) -> Explanation:
+    """Explain lead dicts through the encoder's pure-Python path (the service's hot path)."""
+    encoder, _ = _split(pipeline)
+    matrix = encoder.transform_records(records)
+    values = []
+    for record in records:
+        row: list[object] = [None] * encoder.n_features_in_
+        for key, value in record.items():
+            i = encoder.column_index_.get(key)
+            if i is not None and row[i] is None:
+                row[i] = value
+        values.append(row)
+    return _explain(pipeline, matrix, values)
+
+
+def _format_value(value: object, lang: str, missing: set[str]) -> str:
+    t = TEMPLATES[lang]
+    if value is None or (isinstance(value, float) and np.isnan(value)) or str(value) in missing | {""}:
+        return t["missing"]
+    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
+        number = float(value)
+        return t["number"].format(value=f"{number:,.0f}" if number.is_integer() else f"{number:,.2f}")
+    return t["value"].format(value=value)
+
+
+def reasons_for(explanation: Explanation, row: int, top: int = 3, lang: str = "en",
+                missing_values: Sequence[str] = ()) -> dict[str, list[dict]]:
+    """The top positive and negative reasons of one lead, each with feature, value, points and text."""
+    lang = lang if lang in TEMPLATES else "en"
+    points = explanation.points[row]
+    order = np.argsort(-np.abs(points), kind="stable")
+    out: dict[str, list[dict]] = {"positive": [], "negative": []}
+    for i in order:
+        rounded = round(float(points[i]), 1)
+        if abs(rounded) < 0.1:
+            continue
+        side = "positive" if rounded > 0 else "negative"
+        if len(out[side]) >= top:
+            continue
+        value = explanation.values[row][i]
+        text = TEMPLATES[lang]["up" if rounded > 0 else "down"].format(
+            feature=explanation.features[i], value=_format_value(value, lang, set(missing_values)),
+            points=f"{abs(rounded):g}")
+        out[side].append({"feature": explanation.features[i], "value": _jsonable(value),
+                          "impact": rounded, "text": text})
+    return out
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
+
+
+def mean_abs_points(explanation: Explanation) -> pd.DataFrame:
+    """Global drivers: mean |impact| in score points and the direction of the correlation with value."""
+    frame = pd.DataFrame({"feature": explanation.features,
+                          "mean_abs_points": np.abs(explanation.points).mean(axis=0),
+                          "mean_abs_log_odds": np.abs(explanation.contributions).mean(axis=0)})
+    return frame.sort_values("mean_abs_points", ascending=False).reset_index(drop=True)

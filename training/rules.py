@@ -1,0 +1,105 @@
+"""Rule-based score: a points table in YAML, the way sales teams score leads by hand.
+
+Each rule maps a field and a value (or a numeric range) to points and a reason sentence in English
+and Chinese. Used as a baseline in training and as the service's fallback when the model cannot answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from features.errors import LeadscoreError
+from features.names import safe_name
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Range(_Strict):
+    min: float | None = None  # inclusive
+    max: float | None = None  # exclusive
+    points: float
+
+
+class Rule(_Strict):
+    field: str
+    points: dict[str, float] = Field(default_factory=dict)
+    ranges: list[Range] = Field(default_factory=list)
+    reason: dict[str, str] = Field(default_factory=lambda: {"en": "{field} is {value}", "zh": "{field}：{value}"})
+
+    @model_validator(mode="after")
+    def _has_points(self) -> Rule:
+        if not self.points and not self.ranges:
+            raise ValueError(f"rule for '{self.field}' needs 'points' (value: points) or 'ranges'")
+        self.points = {str(k).strip().lower(): v for k, v in self.points.items()}  # values match any case
+        return self
+
+    def points_for(self, value: object) -> float:
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+            return 0.0
+        if self.points:
+            return float(self.points.get(str(value).strip().lower(), 0.0))
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return 0.0
+        for r in self.ranges:
+            if (r.min is None or number >= r.min) and (r.max is None or number < r.max):
+                return r.points
+        return 0.0
+
+
+class RuleTable(_Strict):
+    name: str = "rules"
+    max_score: float = 100.0
+    rules: list[Rule]
+
+    def _lookup(self, record: Mapping[str, object], field: str) -> object:
+        if field in record:
+            return record[field]
+        wanted = safe_name(field)
+        for key, value in record.items():
+            if safe_name(key) == wanted:
+                return value
+        return None
+
+    def score_record(self, record: Mapping[str, object], lang: str = "en") -> tuple[float, list[dict]]:
+        """Points (0 to max_score) and one reason per rule that gave points, largest first."""
+        total, reasons = 0.0, []
+        for rule in self.rules:
+            value = self._lookup(record, rule.field)
+            points = rule.points_for(value)
+            total += points
+            if points:
+                template = rule.reason.get(lang) or rule.reason.get("en", "{field} is {value}")
+                reasons.append({"feature": rule.field, "value": value, "points": points,
+                                "text": template.format(field=rule.field, value=value)})
+        reasons.sort(key=lambda r: -r["points"])
+        return float(min(total, self.max_score)), reasons
+
+    def score_frame(self, frame: pd.DataFrame) -> np.ndarray:
+        """Scores 0-100 for every row (vectorised over rules)."""
+        total = np.zeros(len(frame))
+        columns = {safe_name(c): c for c in frame.columns}
+        for rule in self.rules:
+            column = rule.field if rule.field in frame.columns else columns.get(safe_name(rule.field))
+            if column is not None:
+                total += frame[column].map(rule.points_for).to_numpy(dtype=float)
+        return np.minimum(total, self.max_score)
+
+
+def load_rules(path: str | Path) -> RuleTable:
+    path = Path(path)
+    if not path.is_file():
+        raise LeadscoreError(f"{path}: rule table not found; check 'rules' in the spec")
+    try:
+        return RuleTable.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise LeadscoreError(f"{path}: invalid rule table: {exc}") from None

@@ -1,0 +1,195 @@
+"""`leadscore train`: evaluate LightGBM and the baselines on the same held-out rows, refit the
+final model on all rows, and record everything in MLflow (optionally register and promote it)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from features.build import TrainingSet, build_training_set
+from features.spec import DatasetSpec
+from features.synth import ensure_export
+from training.baselines import OdooNaiveBayes, make_logistic
+from training.evaluate import evaluated_rows, evaluation_splits, held_out_predictions, protocol_name
+from training.metrics import auc_by_source, band_thresholds, rate_by_band, score_metrics
+from training.model import make_pipeline
+from training.rules import load_rules
+from training.tune import tune
+
+log = logging.getLogger(__name__)
+SOURCE_GUESSES = ("lead_source", "source", "channel", "lead_channel", "lead_origin")
+
+
+@dataclass
+class TrainOptions:
+    tune_trials: int = 15
+    tune_minutes: float | None = None
+    register: bool = False
+    promote: bool = False
+    model_name: str | None = None
+    metrics_out: Path | None = None
+    n_jobs: int = 2
+
+
+@dataclass
+class TrainResult:
+    metrics: dict
+    pipeline: object
+    training_set: TrainingSet
+    predictions: dict[str, np.ndarray]
+    rows: np.ndarray
+    run_id: str | None = None
+    tracking_uri: str | None = None
+    model_uri: str | None = None
+    version: str | None = None
+    promoted: bool | None = None
+    gate_message: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class _Progress:
+    """Optional rich progress: one bar for held-out fits, one for tuning trials."""
+
+    def __init__(self, progress, total_fits: int):
+        self.progress = progress
+        self.fits = progress.add_task("fits", total=total_fits) if progress else None
+        self.trials = progress.add_task("tuning trials", total=None) if progress else None
+
+    def fit_done(self) -> None:
+        if self.progress:
+            self.progress.advance(self.fits)
+
+    def trial_done(self) -> None:
+        if self.progress:
+            self.progress.advance(self.trials)
+
+
+def data_hash(frame: pd.DataFrame) -> str:
+    """Content hash of the training set: two runs on the same rows share it."""
+    digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    digest.update(",".join(frame.columns).encode())
+    return digest.hexdigest()[:16]
+
+
+def fit_lightgbm(X: pd.DataFrame, y: np.ndarray, ts: TrainingSet, options: TrainOptions, minutes: float | None,
+                 progress: _Progress | None = None):
+    """Tune (on these rows only), then fit the calibrated LightGBM Pipeline."""
+    spec = ts.spec
+    pipeline = make_pipeline(X, ts.feature_names, spec.leads.missing_values, seed=spec.evaluation.seed,
+                             n_jobs=options.n_jobs)
+    encoder = pipeline.named_steps["encode"].fit(X)
+    matrix = encoder.transform(X)
+    params = tune(matrix, y, encoder.categorical_indices_, options.tune_trials, minutes, spec.evaluation.seed,
+                  options.n_jobs, progress=progress.trial_done if progress else None)
+    pipeline.named_steps["classify"].set_params(params=params).fit(matrix, y)
+    return pipeline
+
+
+def candidate_models(ts: TrainingSet, options: TrainOptions, minutes: float | None,
+                     progress: _Progress | None) -> dict[str, Callable]:
+    """name -> fit_predict(X_train, y_train, X_eval) for LightGBM and every baseline."""
+    seed = ts.spec.evaluation.seed
+    models = {
+        "lightgbm": lambda X, y, E: fit_lightgbm(X, y, ts, options, minutes, progress).predict_proba(E)[:, 1],
+        "logistic_regression": lambda X, y, E: make_logistic(X, seed).fit(X, y).predict_proba(E)[:, 1],
+        "naive_bayes_odoo": lambda X, y, E: OdooNaiveBayes().fit(X, y).predict_proba(E)[:, 1],
+    }
+    if ts.spec.rules:
+        table = load_rules(ts.spec.rules)
+        models["rules"] = lambda X, y, E: table.score_frame(E) / 100.0  # points as a probability: no fitting
+    return models
+
+
+def source_column(ts: TrainingSet) -> str | None:
+    """The lead-source feature for per-source metrics: the spec's, else a well-known name."""
+    wanted = ts.spec.evaluation.source_column
+    by_original = {original: safe for safe, original in ts.feature_names.items()}
+    if wanted:
+        return by_original.get(wanted, wanted if wanted in ts.feature_names else None)
+    return next((name for name in SOURCE_GUESSES if name in ts.feature_names), None)
+
+
+def evaluate_models(y: np.ndarray, predictions: dict[str, np.ndarray], sources: pd.Series | None) -> dict:
+    report = {}
+    for name, p in predictions.items():
+        thresholds = band_thresholds(p)
+        report[name] = {**score_metrics(y, p), "bands": rate_by_band(y, p, thresholds)}
+        if sources is not None:
+            report[name]["by_source"] = auc_by_source(y, p, sources)
+    return report
+
+
+def train(spec: DatasetSpec, options: TrainOptions, progress=None) -> TrainResult:
+    """Build the training set, evaluate every model honestly, fit the final model, track it."""
+    ensure_export(spec)
+    ts = build_training_set(spec)
+    X, y = ts.frame[ts.features], ts.frame["label"].to_numpy()
+    splits = evaluation_splits(ts.frame, spec.evaluation.folds, spec.evaluation.seed)
+    minutes = options.tune_minutes / (len(splits) + 1) if options.tune_minutes else None
+    bar = _Progress(progress, total_fits=len(splits) * (3 + bool(spec.rules)) + 1)
+    models = candidate_models(ts, options, minutes, bar)
+
+    predictions = {name: held_out_predictions(fit_predict, X, y, splits, bar.fit_done)
+                   for name, fit_predict in models.items()}
+    rows = evaluated_rows(splits)
+    source = source_column(ts)
+    sources = X[source].iloc[rows] if source else None
+    held = {name: p[rows] for name, p in predictions.items()}
+    report = evaluate_models(y[rows], held, sources)
+
+    pipeline = fit_lightgbm(X, y, ts, options, minutes, bar)
+    bar.fit_done()
+    classifier = pipeline.named_steps["classify"]
+    metrics = {
+        "protocol": protocol_name(ts.frame, spec.evaluation.folds),
+        "rows_evaluated": int(len(rows)),
+        "models": report,
+        "bands": band_thresholds(held["lightgbm"]),
+        "source_column": ts.feature_names.get(source, source) if source else None,
+        "final_model": {"params": dict(classifier.params), "calibration": classifier.calibration_,
+                        "n_estimators": int(classifier.n_estimators_)},
+    }
+    result = TrainResult(metrics=metrics, pipeline=pipeline, training_set=ts, predictions=predictions, rows=rows)
+    if options.metrics_out:
+        options.metrics_out.parent.mkdir(parents=True, exist_ok=True)
+        options.metrics_out.write_text(json.dumps(metrics, indent=2, default=float), encoding="utf-8")
+    from training.publish import publish  # MLflow is imported only when a run is recorded
+
+    publish(result, options)
+    return result
+
+
+def model_metadata(result: TrainResult) -> dict:
+    """What the service and the managers' page need beside the Pipeline (stored in the MLmodel file)."""
+    ts, metrics = result.training_set, result.metrics
+    profile = ts.profile()
+    return {
+        "dataset": ts.spec.name,
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "rows": profile["rows"],
+        "positive_rate": profile["positive_rate"],
+        "data_window": profile["data_window"],
+        "protocol": metrics["protocol"],
+        "bands": metrics["bands"],
+        "metrics": {name: {k: v for k, v in m.items() if isinstance(v, float)}
+                    for name, m in metrics["models"].items()},
+        "conversion_by_band": metrics["models"]["lightgbm"]["bands"],
+        "conversion_by_source": metrics["models"]["lightgbm"].get("by_source", {}),
+        "source_column": metrics["source_column"],
+        "features": ts.feature_names,
+        "id_field": ts.spec.leads.id,
+        "missing_values": list(ts.spec.leads.missing_values),
+        "known_after_contact": list(ts.spec.features.known_after_contact),
+        "pii": list(ts.spec.features.pii),
+        "excluded": list(ts.spec.features.exclude),
+        "rules": ts.spec.rules,
+        "final_model": metrics["final_model"],
+    }
