@@ -162,5 +162,37 @@ def train(
                       f"{result.gate_message}")
 
 
+@app.command()
+def score(
+    model: Annotated[str, typer.Option("--model", help="models:/NAME@champion, runs:/ID/model or a local folder.")],
+    output: Annotated[Path, typer.Option("--output", help="Scored leads to write (.csv or .parquet).")],
+    input: Annotated[Path | None, typer.Option("--input", help="Leads to score (.csv or .parquet).")] = None,
+    sql_url: Annotated[str | None, typer.Option("--sql-url", help="SQLAlchemy URL to read leads from.")] = None,
+    sql_query: Annotated[str | None, typer.Option("--sql-query", help="SELECT returning one lead per row.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the reasons: en or zh.")] = "en",
+) -> None:
+    """Score a batch of leads: probability, score 0-100, band and the top reasons."""
+    from features.spec import SqlSource
+    from training.explain import LANGUAGES
+    from training.score import score_source
+    from training.tracking import load_model
+
+    def body():
+        if (input is None) == (sql_url is None):
+            raise LeadscoreError("give either --input FILE or --sql-url URL with --sql-query QUERY")
+        if sql_url is not None and not sql_query:
+            raise LeadscoreError("--sql-url needs --sql-query, e.g. --sql-query 'select * from leads'")
+        if lang not in LANGUAGES:
+            raise LeadscoreError(f"--lang {lang!r} is not supported; use one of {', '.join(LANGUAGES)}")
+        loaded = load_model(model)
+        sql = SqlSource(url=sql_url, query=sql_query) if sql_url else None
+        return score_source(loaded, output, path=str(input) if input else None, sql=sql, lang=lang)
+
+    scored = run_guarded(body)
+    counts = scored["band"].value_counts()
+    console.print(f"scored {len(scored):,} leads into {output}: " + ", ".join(
+        f"{band} {int(counts.get(band, 0)):,}" for band in ("hot", "warm", "cold")))
+
+
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())

@@ -127,10 +127,9 @@ def evaluate_models(y: np.ndarray, predictions: dict[str, np.ndarray], sources: 
     return report
 
 
-def train(spec: DatasetSpec, options: TrainOptions, progress=None) -> TrainResult:
-    """Build the training set, evaluate every model honestly, fit the final model, track it."""
-    ensure_export(spec)
-    ts = build_training_set(spec)
+def evaluate_all(ts: TrainingSet, options: TrainOptions, progress=None) -> TrainResult:
+    """Held-out predictions and metrics of every model, then the final LightGBM refit on all rows."""
+    spec = ts.spec
     X, y = ts.frame[ts.features], ts.frame["label"].to_numpy()
     splits = evaluation_splits(ts.frame, spec.evaluation.folds, spec.evaluation.seed)
     minutes = options.tune_minutes / (len(splits) + 1) if options.tune_minutes else None
@@ -157,10 +156,16 @@ def train(spec: DatasetSpec, options: TrainOptions, progress=None) -> TrainResul
         "final_model": {"params": dict(classifier.params), "calibration": classifier.calibration_,
                         "n_estimators": int(classifier.n_estimators_)},
     }
-    result = TrainResult(metrics=metrics, pipeline=pipeline, training_set=ts, predictions=predictions, rows=rows)
+    return TrainResult(metrics=metrics, pipeline=pipeline, training_set=ts, predictions=predictions, rows=rows)
+
+
+def train(spec: DatasetSpec, options: TrainOptions, progress=None) -> TrainResult:
+    """Build the training set, evaluate every model honestly, fit the final model, track it in MLflow."""
+    ensure_export(spec)
+    result = evaluate_all(build_training_set(spec), options, progress)
     if options.metrics_out:
         options.metrics_out.parent.mkdir(parents=True, exist_ok=True)
-        options.metrics_out.write_text(json.dumps(metrics, indent=2, default=float), encoding="utf-8")
+        options.metrics_out.write_text(json.dumps(result.metrics, indent=2, default=float), encoding="utf-8")
     from training.publish import publish  # MLflow is imported only when a run is recorded
 
     publish(result, options)
