@@ -1,0 +1,84 @@
+"""Nothing is tuned, calibrated, early-stopped or encoded on the rows being evaluated.
+
+Every lead carries a unique tag in a numeric feature; spies record which tags reach the encoder,
+the tuner and the calibrated booster during each held-out fit. A protocol that tuned or calibrated
+on evaluation rows would put an evaluated tag in one of those sets.
+"""
+
+import copy
+
+import numpy as np
+import pytest
+
+import training.train as train_module
+from features.build import TrainingSet
+from training.evaluate import evaluation_splits
+from training.model import CalibratedLGBM
+
+
+@pytest.fixture
+def tagged_set(x_education_spec):
+    from features.build import build_training_set
+    from features.spec import DatasetSpec
+
+    ts = build_training_set(DatasetSpec.model_validate(x_education_spec))
+    frame = ts.frame.sample(n=2500, random_state=0).reset_index(drop=True)
+    frame["row_tag"] = np.arange(len(frame), dtype=float) + 0.5
+    names = {**ts.feature_names, "row_tag": "row_tag"}
+    return TrainingSet(frame=frame, feature_names=names, labels=ts.labels, strengths=[], spec=ts.spec)
+
+
+def test_no_evaluation_row_reaches_tuning_or_calibration(tagged_set, fast_options, monkeypatch):
+    tag_column = list(tagged_set.feature_names).index("row_tag")
+    seen = {"tune": [], "calibrated_fit": [], "fit_lightgbm": []}
+
+    real_tune, real_fit, real_fit_lightgbm = train_module.tune, CalibratedLGBM.fit, train_module.fit_lightgbm
+
+    def spy_tune(X, y, *args, **kwargs):
+        seen["tune"].append(set(X[:, tag_column]))
+        return real_tune(X, y, *args, **kwargs)
+
+    def spy_fit(self, X, y):
+        seen["calibrated_fit"].append(set(np.asarray(X)[:, tag_column]))
+        return real_fit(self, X, y)
+
+    def spy_fit_lightgbm(X, *args, **kwargs):
+        seen["fit_lightgbm"].append(set(X["row_tag"]))
+        return real_fit_lightgbm(X, *args, **kwargs)
+
+    monkeypatch.setattr(train_module, "tune", spy_tune)
+    monkeypatch.setattr(CalibratedLGBM, "fit", spy_fit)
+    monkeypatch.setattr(train_module, "fit_lightgbm", spy_fit_lightgbm)
+    train_module.evaluate_all(tagged_set, fast_options)
+
+    splits = evaluation_splits(tagged_set.frame, 5, 0)
+    tags = tagged_set.frame["row_tag"].to_numpy()
+    # one call per held-out fit, then one for the final model on all rows
+    assert len(seen["tune"]) == len(seen["calibrated_fit"]) == len(splits) + 1
+    for k, (train_rows, eval_rows) in enumerate(splits):
+        evaluated = set(tags[eval_rows])
+        for stage in seen.values():
+            assert not stage[k] & evaluated
+            assert stage[k] == set(tags[train_rows])
+    assert seen["tune"][-1] == set(tags)  # the final model may see everything: it is not evaluated
+
+
+def test_time_ordered_protocol_trains_on_the_past(synthetic_training_set):
+    splits = evaluation_splits(synthetic_training_set.frame, 5, 0)
+    assert len(splits) == 1
+    train_rows, eval_rows = splits[0]
+    created = synthetic_training_set.frame["created_at"].to_numpy()
+    assert created[train_rows].max() <= created[eval_rows].min()
+    assert len(eval_rows) == pytest.approx(0.2 * len(created), abs=1)
+
+
+def test_same_data_and_seed_give_the_same_predictions(tagged_set, fast_options):
+    small = copy.copy(tagged_set)
+    small.frame = tagged_set.frame.head(1500)
+    first = train_module.evaluate_all(small, fast_options)
+    second = train_module.evaluate_all(small, fast_options)
+    for name in first.predictions:
+        np.testing.assert_array_equal(first.predictions[name], second.predictions[name])
+    assert first.metrics["models"] == second.metrics["models"]
+    X = small.frame[small.features]
+    np.testing.assert_array_equal(first.pipeline.predict_proba(X), second.pipeline.predict_proba(X))
