@@ -153,7 +153,7 @@ class LeadEncoder(TransformerMixin, BaseEstimator):
         except ValueError:
             raise LeadscoreError(
                 f"field {self.display_names_[i]!r} of lead {row + 1}: {value!r} is not a number; "
-                "send a number or leave it out") from None
+                "send a number or leave it out", loc=("leads", row, self.display_names_[i])) from None
 
     def unknown_fields(self, keys: Iterable[str]) -> list[str]:
         """Fields of a request that name no feature (ignored, and listed back to the caller)."""

@@ -100,9 +100,6 @@ def build(
     if report.not_yet_known:
         console.print(f"left out {report.not_yet_known:,} leads whose outcome is not yet known "
                       f"(horizon not closed at snapshot {report.snapshot})")
-    if report.unmatched_outcomes:
-        console.print(f"[yellow]{report.unmatched_outcomes:,} outcome(s) match no lead id[/], e.g. "
-                      f"{', '.join(report.unmatched_examples)}")
     console.print(f"wrote {parquet} and {profile}")
 
 
@@ -192,6 +189,26 @@ def score(
     counts = scored["band"].value_counts()
     console.print(f"scored {len(scored):,} leads into {output}: " + ", ".join(
         f"{band} {int(counts.get(band, 0)):,}" for band in ("hot", "warm", "cold")))
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option("--port", help="HTTP port.")] = 3000,
+    host: Annotated[str, typer.Option("--host", help="Address to bind; 0.0.0.0 to accept other machines.")] = "127.0.0.1",
+    model: Annotated[str | None, typer.Option(
+        "--model", help="Model URI (default LEADSCORE_MODEL_URI or models:/leadscore-synthetic@champion).")] = None,
+) -> None:
+    """Start the prediction service (BentoML) over HTTP."""
+    import os
+    import subprocess
+
+    env = dict(os.environ)
+    if model:
+        env["LEADSCORE_MODEL_URI"] = model
+    bentoml = str(Path(sys.executable).with_name("bentoml"))
+    command = [bentoml, "serve", "serving.service:LeadScoring", "--host", host, "--port", str(port)]
+    console.print(f"serving on http://{host}:{port} (model {env.get('LEADSCORE_MODEL_URI', 'default')})")
+    raise typer.Exit(subprocess.call(command, env=env))
 
 
 def main() -> None:  # pragma: no cover - console entry point

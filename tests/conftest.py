@@ -38,6 +38,7 @@ def synthetic_spec(synthetic_dir) -> dict:
     raw = yaml.safe_load((ROOT / "data" / "specs" / "synthetic.yaml").read_text())
     raw["leads"]["path"] = str(synthetic_dir / "leads.csv")
     raw["outcome"]["path"] = str(synthetic_dir / "outcomes.csv")
+    raw["rules"] = str(ROOT / raw["rules"])  # some tests change the working folder
     raw.pop("synthetic")
     return raw
 

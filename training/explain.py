@@ -76,10 +76,8 @@ def explain_frame(pipeline, frame: pd.DataFrame) -> Explanation:
     return _explain(pipeline, matrix, values)
 
 
-def explain_records(pipeline, records: Sequence[Mapping[str, object]]) -> Explanation:
-    """Explain lead dicts through the encoder's pure-Python path (the service's hot path)."""
-    encoder, _ = _split(pipeline)
-    matrix = encoder.transform_records(records)
+def record_values(encoder, records: Sequence[Mapping[str, object]]) -> list[list[object]]:
+    """Each lead's own value per feature, as sent (for the reason sentences)."""
     values = []
     for record in records:
         row: list[object] = [None] * encoder.n_features_in_
@@ -88,7 +86,18 @@ def explain_records(pipeline, records: Sequence[Mapping[str, object]]) -> Explan
             if i is not None and row[i] is None:
                 row[i] = value
         values.append(row)
+    return values
+
+
+def explain_matrix(pipeline, matrix: np.ndarray, values: list[list[object]]) -> Explanation:
+    """Explain rows already encoded by the pipeline's own encoder."""
     return _explain(pipeline, matrix, values)
+
+
+def explain_records(pipeline, records: Sequence[Mapping[str, object]]) -> Explanation:
+    """Explain lead dicts through the encoder's pure-Python path (the service's hot path)."""
+    encoder, _ = _split(pipeline)
+    return _explain(pipeline, encoder.transform_records(records), record_values(encoder, records))
 
 
 def _format_value(value: object, lang: str, missing: set[str]) -> str:

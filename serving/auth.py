@@ -1,0 +1,33 @@
+"""Bearer-token check for the API: when a token is configured, /predict, /reload, /model and /drivers
+need `Authorization: Bearer <token>`; health and docs stay open."""
+
+from __future__ import annotations
+
+import hmac
+import json
+
+PROTECTED = ("/predict", "/reload", "/model", "/drivers")
+
+
+class BearerAuth:
+    """Plain ASGI middleware (no body buffering, so it costs nothing on the hot path)."""
+
+    def __init__(self, app, token: str | None = None):
+        from serving.config import ServiceConfig
+
+        self.app = app
+        token = token if token is not None else ServiceConfig.from_env().api_token  # read when the app is built
+        self.expected = f"Bearer {token}".encode() if token else None
+
+    async def __call__(self, scope, receive, send):
+        if self.expected is None or scope["type"] != "http" or not scope["path"].startswith(PROTECTED):
+            return await self.app(scope, receive, send)
+        given = dict(scope["headers"]).get(b"authorization", b"")
+        if hmac.compare_digest(given, self.expected):
+            return await self.app(scope, receive, send)
+        body = json.dumps({"error": "unauthorized",
+                           "detail": [{"loc": ["header", "Authorization"],
+                                       "msg": "send 'Authorization: Bearer <token>' with the configured API token"}]})
+        await send({"type": "http.response.start", "status": 401,
+                    "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]})
+        await send({"type": "http.response.body", "body": body.encode()})

@@ -1,0 +1,72 @@
+"""Service configuration: environment variables, plus an optional YAML file for bands and actions.
+
+LEADSCORE_MODEL_URI       model to serve (default models:/leadscore-synthetic@champion)
+LEADSCORE_API_TOKEN       when set, /predict, /reload and /model need `Authorization: Bearer <token>`
+LEADSCORE_PREDICTION_DB   SQLAlchemy URL of the prediction log (default sqlite:///predictions.db)
+LEADSCORE_RULES           rule table for the fallback score (default data/specs/rules/default.yaml)
+LEADSCORE_SERVICE_CONFIG  YAML file with any of the fields of ServiceConfig below
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from features.errors import LeadscoreError
+
+DEFAULT_RULES = Path(__file__).resolve().parents[1] / "data" / "specs" / "rules" / "default.yaml"
+
+
+class Action(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel: str
+    within_hours: float | None = None
+    en: str
+    zh: str
+
+
+DEFAULT_ACTIONS = {
+    "hot": Action(channel="call", within_hours=1, en="A senior rep calls within 1 hour for one-to-one follow-up",
+                  zh="资深销售在 1 小时内电话联系，一对一跟进"),
+    "warm": Action(channel="call", within_hours=24, en="A rep calls within 24 hours",
+                   zh="销售在 24 小时内电话联系"),
+    "cold": Action(channel="email", en="Add to automated nurture emails", zh="加入自动培育邮件序列"),
+}
+
+
+class ServiceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model_uri: str = "models:/leadscore-synthetic@champion"
+    api_token: str | None = Field(default=None, repr=False)
+    prediction_db: str = "sqlite:///predictions.db"
+    rules: str = str(DEFAULT_RULES)
+    bands: dict[str, float] | None = None  # {"hot": p, "warm": p}; None: the thresholds learned in training
+    rule_bands: dict[str, float] = Field(default_factory=lambda: {"hot": 70.0, "warm": 40.0})  # rule points
+    actions: dict[str, Action] = Field(default_factory=lambda: dict(DEFAULT_ACTIONS))
+    max_leads: int = Field(default=1000, ge=1)
+    max_missing_share: float = Field(default=0.5, ge=0.0, le=1.0)  # more missing features: rules answer
+    top_reasons: int = Field(default=3, ge=1, le=10)
+    reload_seconds: float = Field(default=0.0, ge=0.0)  # >0: check the registry for a new champion
+    retry_seconds: float = Field(default=30.0, gt=0.0)  # while on rules, retry loading the model
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None) -> ServiceConfig:
+        env = os.environ if environ is None else environ
+        values: dict = {}
+        config_file = env.get("LEADSCORE_SERVICE_CONFIG")
+        if config_file:
+            path = Path(config_file)
+            if not path.is_file():
+                raise LeadscoreError(f"{path}: service config not found (LEADSCORE_SERVICE_CONFIG)")
+            values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for key, name in (("model_uri", "LEADSCORE_MODEL_URI"), ("api_token", "LEADSCORE_API_TOKEN"),
+                          ("prediction_db", "LEADSCORE_PREDICTION_DB"), ("rules", "LEADSCORE_RULES")):
+            if env.get(name):
+                values[key] = env[name]
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            raise LeadscoreError(f"invalid service config: {exc}") from None

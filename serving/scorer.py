@@ -1,0 +1,192 @@
+"""Scoring for the service: the model with SHAP reasons, the rule score beside it, and the fallback.
+
+The model state (Pipeline plus metadata) is one immutable object swapped in a single assignment, so
+a reload never disturbs requests in flight: each request reads the state once and keeps it.
+The rules answer instead of the model when no model is loaded, when the model fails for a lead, or
+when a lead lacks more than `max_missing_share` of the model's features; each result says which.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from serving.config import ServiceConfig
+from training.explain import explain_matrix, reasons_for, record_values
+from training.metrics import assign_bands
+from training.rules import RuleTable, load_rules
+from training.tracking import LoadedModel, load_model
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelState:
+    model: LoadedModel
+    loaded_at: float
+
+    @property
+    def version(self) -> str | None:
+        return self.model.version
+
+
+@dataclass
+class Counters:
+    by_source: dict = field(default_factory=lambda: {"model": 0, "rules": 0})
+    fallbacks: dict = field(default_factory=dict)
+    load_errors: int = 0
+    last_load_error: str | None = None
+
+
+class Scorer:
+    def __init__(self, config: ServiceConfig, rules: RuleTable | None = None):
+        self.config = config
+        self.rules = rules or load_rules(config.rules)
+        self.state: ModelState | None = None
+        self.counters = Counters()
+        self._reload_lock = threading.Lock()
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def load(self) -> bool:
+        """Load (or reload) the configured model; on failure keep what is served and say why."""
+        with self._reload_lock:
+            try:
+                model = load_model(self.config.model_uri)
+                model.pipeline.named_steps["classify"].n_jobs = 1  # one request, one core
+            except Exception as exc:  # unreachable registry, missing alias, bad file: rules answer
+                self.counters.load_errors += 1
+                self.counters.last_load_error = str(exc).splitlines()[0][:300]
+                log.warning("model %s not loaded: %s", self.config.model_uri, self.counters.last_load_error)
+                return False
+            previous = self.state.version if self.state else None
+            self.state = ModelState(model=model, loaded_at=time.time())
+            log.info("serving model %s version %s (was %s)", self.config.model_uri, model.version, previous)
+            return True
+
+    def champion_changed(self) -> bool:
+        """Whether the registry now points the configured alias at another version."""
+        from training.tracking import _resolve_version
+
+        try:
+            current = _resolve_version(self.config.model_uri)
+        except Exception:
+            return False
+        return current is not None and (self.state is None or current != self.state.version)
+
+    @property
+    def ready(self) -> bool:
+        return self.state is not None
+
+    # -- scoring -----------------------------------------------------------------------------------
+    def score(self, leads: Sequence[Mapping[str, object]], lang: str = "en") -> list[dict]:
+        """One result per lead, in order. Raises LeadscoreError (a 4xx) for a value of the wrong kind."""
+        state = self.state  # read once: a concurrent reload cannot change the model mid-request
+        results = [self._rule_part(lead, lang) for lead in leads]
+        if state is None:
+            return [self._fallback(r, "model_unavailable", lang) for r in results]
+        encoder = state.model.pipeline.named_steps["encode"]
+        matrix = encoder.transform_records(leads)  # validates every lead first: bad values name their field
+        missing = np.isnan(matrix).mean(axis=1)
+        rows = [i for i in range(len(leads)) if missing[i] <= self.config.max_missing_share]
+        for i in sorted(set(range(len(leads))) - set(rows)):
+            results[i] = self._fallback(results[i], "too_many_missing_features", lang)
+        if rows:
+            self._model_part(state, matrix, leads, rows, results, lang)
+        return results
+
+    def _model_part(self, state, matrix, leads, rows, results, lang) -> None:
+        try:
+            self._explain_into(state, matrix[rows], [leads[i] for i in rows], rows, results, lang)
+        except Exception:  # score lead by lead so one bad lead cannot take the batch down
+            log.exception("model failed on a batch of %d; retrying lead by lead", len(rows))
+            for i in rows:
+                try:
+                    self._explain_into(state, matrix[[i]], [leads[i]], [i], results, lang)
+                except Exception:
+                    log.exception("model failed on lead %d; the rules answer", i)
+                    results[i] = self._fallback(results[i], "model_error", lang)
+
+    def _explain_into(self, state, matrix, leads, rows, results, lang) -> None:
+        meta = state.model.metadata
+        encoder = state.model.pipeline.named_steps["encode"]
+        explanation = explain_matrix(state.model.pipeline, matrix, record_values(encoder, leads))
+        bands = assign_bands(explanation.probability, self.config.bands or meta["bands"])
+        for j, i in enumerate(rows):
+            results[i].update(
+                probability=round(float(explanation.probability[j]), 6), score=int(explanation.score[j]),
+                band=str(bands[j]), source="model", model_version=state.version, fallback_reason=None,
+                reasons=reasons_for(explanation, j, top=self.config.top_reasons, lang=lang,
+                                    missing_values=meta.get("missing_values", [])),
+            )
+            results[i]["action"] = self._action(results[i]["band"], lang)
+            self.counters.by_source["model"] += 1
+
+    def _rule_part(self, lead: Mapping[str, object], lang: str) -> dict:
+        points, reasons = self.rules.score_record(lead, lang=lang)
+        return {"rule_score": points, "rule_reasons": reasons}
+
+    def _fallback(self, result: dict, why: str, lang: str) -> dict:
+        points = result["rule_score"]
+        thresholds = self.config.rule_bands
+        band = "hot" if points >= thresholds["hot"] else "warm" if points >= thresholds["warm"] else "cold"
+        # No calibrated probability exists for a points table: probability stays null, score is the points.
+        result.update(probability=None, score=int(round(points)), band=band, source="rules", model_version=None,
+                      fallback_reason=why, reasons={"positive": [
+                          {"feature": r["feature"], "value": r["value"], "impact": r["points"], "text": r["text"]}
+                          for r in result["rule_reasons"]], "negative": []})
+        result["action"] = self._action(band, lang)
+        self.counters.by_source["rules"] += 1
+        self.counters.fallbacks[why] = self.counters.fallbacks.get(why, 0) + 1
+        return result
+
+    def _action(self, band: str, lang: str) -> dict:
+        action = self.config.actions.get(band)
+        if action is None:
+            return {"band": band, "text": None}
+        return {"band": band, "channel": action.channel, "within_hours": action.within_hours,
+                "text": action.zh if lang == "zh" else action.en}
+
+    def describe(self) -> dict:
+        """What GET /model reports."""
+        state = self.state
+        out = {"model_uri": self.config.model_uri, "status": "model" if state else "rules",
+               "counters": {"by_source": self.counters.by_source, "fallbacks": self.counters.fallbacks,
+                            "load_errors": self.counters.load_errors,
+                            "last_load_error": self.counters.last_load_error}}
+        if state:
+            meta = state.model.metadata
+            out.update(version=state.version, loaded_at=state.loaded_at, name=meta.get("dataset"),
+                       trained_at=meta.get("trained_at"), data_window=meta.get("data_window"),
+                       rows=meta.get("rows"), positive_rate=meta.get("positive_rate"),
+                       protocol=meta.get("protocol"), metrics=meta.get("metrics"),
+                       bands=self.config.bands or meta.get("bands"),
+                       features=list(meta.get("features", {}).values()),
+                       known_after_contact=meta.get("known_after_contact"))
+        return out
+
+
+    @property
+    def id_field(self) -> str | None:
+        state = self.state
+        return state.model.metadata.get("id_field") if state else None
+
+    def unknown_fields(self, leads: Sequence[Mapping[str, object]]) -> list[str]:
+        """Fields no model feature, rule or id uses: ignored, and listed back to the caller."""
+        state = self.state
+        keys = sorted({k for lead in leads for k in lead})
+        known = {rule.field for rule in self.rules.rules} | {"lead_id", self.id_field}
+        if state is None:
+            return [k for k in keys if k not in known]
+        return [k for k in state.model.pipeline.named_steps["encode"].unknown_fields(keys) if k not in known]
+
+    def loggable_inputs(self, lead: Mapping[str, object]) -> dict:
+        """The lead's model and rule fields only, for the prediction log: never personal data."""
+        state = self.state
+        allowed = set(state.model.pipeline.named_steps["encode"].column_index_) if state else set()
+        allowed |= {rule.field for rule in self.rules.rules}
+        return {k: v for k, v in lead.items() if k in allowed}

@@ -1,0 +1,105 @@
+"""The prediction service (BentoML): POST /predict, POST /reload, GET /model, /livez, /readyz, /docs.
+
+Start it with `leadscore serve` (or `bentoml serve serving.service:LeadScoring`). Configuration comes
+from the environment (serving/config.py). The model is loaded from the MLflow registry at start-up;
+without it the service starts on rules, reports not-ready, and keeps trying.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import Annotated, Literal
+
+import bentoml
+from fastapi import FastAPI
+from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from starlette.responses import JSONResponse
+
+from features.errors import LeadscoreError
+from serving.auth import BearerAuth
+from serving.config import ServiceConfig
+from serving.predlog import PredictionLog
+from serving.scorer import Scorer
+
+LeadValue = StrictStr | StrictInt | StrictFloat | StrictBool | None
+Leads = Annotated[list[dict[str, LeadValue]], Field(min_length=1, max_length=1000,
+                                                     description="1 to 1,000 leads: CRM field -> value")]
+RESULT_KEYS = ("probability", "score", "band", "source", "model_version", "fallback_reason", "reasons", "action",
+               "rule_score", "rule_reasons")
+extra = FastAPI(title="leadscore extras")
+
+
+@extra.get("/model")
+def model_info() -> dict:
+    """The served model: version, training time, data window, metrics, features, and service counters."""
+    return bentoml.get_current_service().describe()
+
+
+@bentoml.service(name="leadscore", workers=1, traffic={"timeout": 60},
+                 endpoints={"livez": "/livez", "readyz": "/readyz"})
+@bentoml.asgi_app(extra, path="/")
+class LeadScoring:
+    def __init__(self) -> None:
+        self.config = ServiceConfig.from_env()
+        self.scorer = Scorer(self.config)
+        self.scorer.load()
+        self.log = PredictionLog(self.config.prediction_db)
+        threading.Thread(target=self._watch, name="model-watcher", daemon=True).start()
+
+    def __is_ready__(self) -> bool:  # /readyz is 503 while the rules stand in for the model
+        return self.scorer.ready
+
+    def _watch(self) -> None:
+        """Recover a missing model; with reload_seconds set, pick up a newly promoted champion."""
+        while True:
+            wait = self.config.retry_seconds if not self.scorer.ready else self.config.reload_seconds
+            if not wait:
+                return  # serving a model and no periodic check asked for
+            time.sleep(wait)
+            if not self.scorer.ready or self.scorer.champion_changed():
+                self.scorer.load()
+
+    @bentoml.api(route="/predict")
+    async def predict(self, leads: Leads, lang: Literal["en", "zh"] = "en") -> dict:
+        """Score leads: probability, score, band, reasons, action, and the rule score beside them."""
+        if len(leads) > self.config.max_leads:
+            return _error(422, ["leads"], f"at most {self.config.max_leads} leads per request")
+        try:
+            results = self.scorer.score(leads, lang)
+        except LeadscoreError as exc:
+            return _error(422, list(exc.loc or ("leads",)), str(exc))
+        request_id = uuid.uuid4().hex
+        unknown = self.scorer.unknown_fields(leads)
+        self.log.record([{"request_id": request_id, "lead_id": _lead_id(lead, result, self.scorer),
+                          "model_version": result["model_version"], "source": result["source"],
+                          "probability": result["probability"], "score": result["score"], "band": result["band"],
+                          "rule_score": result["rule_score"], "inputs": self.scorer.loggable_inputs(lead)}
+                         for lead, result in zip(leads, results, strict=True)])
+        results = [{"lead_id": _lead_id(lead, result, self.scorer), **{k: result[k] for k in RESULT_KEYS}}
+                   for lead, result in zip(leads, results, strict=True)]
+        return {"request_id": request_id, "results": results, "unknown_fields": unknown}
+
+    @bentoml.api(route="/reload")
+    def reload(self) -> dict:
+        """Load the configured model again (e.g. after a new champion was promoted)."""
+        loaded = self.scorer.load()
+        return {"reloaded": loaded, **self.describe()}
+
+    def describe(self) -> dict:
+        return {**self.scorer.describe(), "prediction_log": {"written": self.log.written,
+                                                              "failures": self.log.failures}}
+
+
+LeadScoring.add_asgi_middleware(BearerAuth)
+
+
+def _lead_id(lead: dict, result: dict, scorer: Scorer) -> str | None:
+    value = lead.get(scorer.id_field) if scorer.id_field else None
+    value = value if value is not None else lead.get("lead_id")
+    return None if value is None else str(value)
+
+
+def _error(status: int, loc: list, message: str) -> JSONResponse:
+    return JSONResponse({"error": message, "detail": [{"loc": loc, "msg": message}]}, status_code=status)

@@ -1,0 +1,33 @@
+"""Wall time and peak memory of a command, measured by the kernel (wait4), not by the command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LEADSCORE = str(Path(sys.executable).with_name("leadscore"))
+RESULTS = ROOT / "artifacts" / "bench"
+
+
+def measure(command: list[str], env: dict | None = None, cwd: Path = ROOT) -> dict:
+    """Run a command; return its wall seconds, peak resident memory (MB) and exit code."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})})
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"{' '.join(command)} failed with exit code {code}")
+    return {"command": " ".join(command), "seconds": round(seconds, 1), "peak_mb": round(usage.ru_maxrss / 1024)}
+
+
+def save(name: str, results: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(results, indent=2))
+    return path

@@ -1,0 +1,45 @@
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from features.errors import LeadscoreError
+from training.rules import RuleTable, load_rules
+
+DEFAULT = Path(__file__).resolve().parents[2] / "data" / "specs" / "rules" / "default.yaml"
+
+
+def test_default_table_scores_by_hand():
+    table = load_rules(DEFAULT)
+    score, reasons = table.score_record({"need": "High", "purchase_timeline": "this quarter", "budget": "low",
+                                         "decision_authority": "unknown"})
+    assert score == 30 + 20 + 10 + 0
+    assert [r["points"] for r in reasons] == [30, 20, 10]
+    assert reasons[0]["text"] == "Need is High"
+    _, zh = table.score_record({"Need": "high"}, lang="zh")  # original-style names match too
+    assert zh[0]["text"] == "需求程度：high"
+    assert table.score_record({})[0] == 0
+
+
+def test_vectorised_scores_match_record_scores():
+    table = load_rules(DEFAULT)
+    frame = pd.DataFrame({"need": ["high", None, "low"], "budget": ["medium", "high", None],
+                          "decision_authority": ["yes", "no", "yes"], "purchase_timeline": ["now", None, "later"]})
+    expected = [table.score_record(row)[0] for row in frame.to_dict(orient="records")]
+    assert table.score_frame(frame).tolist() == expected == [95.0, 30.0, 40.0]
+
+
+def test_ranges_and_cap():
+    table = RuleTable.model_validate({"max_score": 100, "rules": [
+        {"field": "visits", "ranges": [{"min": 0, "max": 5, "points": 10}, {"min": 5, "points": 80}]},
+        {"field": "budget", "points": {"high": 50}},
+    ]})
+    assert table.score_record({"visits": 3})[0] == 10
+    assert table.score_record({"visits": 7, "budget": "high"})[0] == 100  # 130 capped
+
+
+def test_bad_table_is_named(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("rules:\n  - field: need\n")
+    with pytest.raises(LeadscoreError, match="rules.yaml: invalid rule table"):
+        load_rules(path)
