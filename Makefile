@@ -6,7 +6,7 @@ SPEC ?= data/specs/synthetic.yaml
 XED_SPEC := data/specs/x_education.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench bench-build bench-train clean
+.PHONY: help install browser run test lint bench bench-build bench-train bench-serve clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -26,19 +26,28 @@ run: install ## main job on the embedded synthetic export: build the training se
 	$(BIN)/leadscore build --spec $(SPEC) --out data/generated/synthetic/training.parquet
 	$(BIN)/leadscore train --spec $(SPEC) --register --promote
 
-test: install ## run the whole test suite (slow tests included)
+# The browser test drives Debian's Chromium; a small CJK font lets the Chinese page render in screenshots.
+browser: ## install chromium, chromium-driver and a CJK font from Debian when missing
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list 2>/dev/null | grep -qi wenquanyi || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null)
+
+test: install browser ## run the whole test suite (slow tests included)
 	$(BIN)/python -m pytest -q
 
 lint: install ## ruff over the code
 	$(BIN)/ruff check features training serving tests
 
-bench: bench-build bench-train ## all benchmarks; results go into the README by hand, with the command
+bench: bench-build bench-train bench-serve ## all benchmarks; results go into the README by hand, with the command
 
 bench-build: install ## synth 1,000,000 leads, then build the training set: wall time and peak memory
 	$(BIN)/python tests/bench/bench_build.py
 
 bench-train: install ## X Education quality and 1,000,000-lead training time and memory
 	$(BIN)/python tests/bench/bench_train.py
+
+bench-serve: install ## our service against mlflow models serve: latency, throughput, errors (installs wrk)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python tests/bench/bench_serve.py
 
 clean: ## remove generated data, tracking store and caches (keeps .venv)
 	rm -rf data/generated mlruns mlflow.db mlartifacts predictions.db artifacts test-artifacts .pytest_cache .ruff_cache

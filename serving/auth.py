@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import json
+from urllib.parse import parse_qs
 
 PROTECTED = ("/predict", "/reload", "/model", "/drivers")
 
@@ -23,6 +24,10 @@ class BearerAuth:
         if self.expected is None or scope["type"] != "http" or not scope["path"].startswith(PROTECTED):
             return await self.app(scope, receive, send)
         given = dict(scope["headers"]).get(b"authorization", b"")
+        if scope["path"].startswith("/drivers") and not given:
+            # A browser cannot send a header when opening a page: /drivers?token=... is accepted there.
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            given = f"Bearer {query.get('token', [''])[0]}".encode()
         if hmac.compare_digest(given, self.expected):
             return await self.app(scope, receive, send)
         body = json.dumps({"error": "unauthorized",

@@ -194,7 +194,7 @@ def score(
 @app.command()
 def serve(
     port: Annotated[int, typer.Option("--port", help="HTTP port.")] = 3000,
-    host: Annotated[str, typer.Option("--host", help="Address to bind; 0.0.0.0 to accept other machines.")] = "127.0.0.1",
+    host: Annotated[str, typer.Option("--host", help="Address to bind (0.0.0.0: other machines).")] = "127.0.0.1",
     model: Annotated[str | None, typer.Option(
         "--model", help="Model URI (default LEADSCORE_MODEL_URI or models:/leadscore-synthetic@champion).")] = None,
 ) -> None:

@@ -83,7 +83,7 @@ class Scorer:
         return self.state is not None
 
     # -- scoring -----------------------------------------------------------------------------------
-    def score(self, leads: Sequence[Mapping[str, object]], lang: str = "en") -> list[dict]:
+    def score(self, leads: Sequence[Mapping[str, object]], lang: str = "en", top: int | None = None) -> list[dict]:
         """One result per lead, in order. Raises LeadscoreError (a 4xx) for a value of the wrong kind."""
         state = self.state  # read once: a concurrent reload cannot change the model mid-request
         results = [self._rule_part(lead, lang) for lead in leads]
@@ -96,22 +96,22 @@ class Scorer:
         for i in sorted(set(range(len(leads))) - set(rows)):
             results[i] = self._fallback(results[i], "too_many_missing_features", lang)
         if rows:
-            self._model_part(state, matrix, leads, rows, results, lang)
+            self._model_part(state, matrix, leads, rows, results, lang, top or self.config.top_reasons)
         return results
 
-    def _model_part(self, state, matrix, leads, rows, results, lang) -> None:
+    def _model_part(self, state, matrix, leads, rows, results, lang, top) -> None:
         try:
-            self._explain_into(state, matrix[rows], [leads[i] for i in rows], rows, results, lang)
+            self._explain_into(state, matrix[rows], [leads[i] for i in rows], rows, results, lang, top)
         except Exception:  # score lead by lead so one bad lead cannot take the batch down
             log.exception("model failed on a batch of %d; retrying lead by lead", len(rows))
             for i in rows:
                 try:
-                    self._explain_into(state, matrix[[i]], [leads[i]], [i], results, lang)
+                    self._explain_into(state, matrix[[i]], [leads[i]], [i], results, lang, top)
                 except Exception:
                     log.exception("model failed on lead %d; the rules answer", i)
                     results[i] = self._fallback(results[i], "model_error", lang)
 
-    def _explain_into(self, state, matrix, leads, rows, results, lang) -> None:
+    def _explain_into(self, state, matrix, leads, rows, results, lang, top) -> None:
         meta = state.model.metadata
         encoder = state.model.pipeline.named_steps["encode"]
         explanation = explain_matrix(state.model.pipeline, matrix, record_values(encoder, leads))
@@ -120,8 +120,8 @@ class Scorer:
             results[i].update(
                 probability=round(float(explanation.probability[j]), 6), score=int(explanation.score[j]),
                 band=str(bands[j]), source="model", model_version=state.version, fallback_reason=None,
-                reasons=reasons_for(explanation, j, top=self.config.top_reasons, lang=lang,
-                                    missing_values=meta.get("missing_values", [])),
+                base_score=round(explanation.base_score, 3),
+                reasons=reasons_for(explanation, j, top=top, lang=lang, missing_values=meta.get("missing_values", [])),
             )
             results[i]["action"] = self._action(results[i]["band"], lang)
             self.counters.by_source["model"] += 1
@@ -136,6 +136,7 @@ class Scorer:
         band = "hot" if points >= thresholds["hot"] else "warm" if points >= thresholds["warm"] else "cold"
         # No calibrated probability exists for a points table: probability stays null, score is the points.
         result.update(probability=None, score=int(round(points)), band=band, source="rules", model_version=None,
+                      base_score=None,
                       fallback_reason=why, reasons={"positive": [
                           {"feature": r["feature"], "value": r["value"], "impact": r["points"], "text": r["text"]}
                           for r in result["rule_reasons"]], "negative": []})

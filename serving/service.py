@@ -10,24 +10,29 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Annotated, Literal
 
 import bentoml
 from fastapi import FastAPI
 from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr
-from starlette.responses import JSONResponse
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse
 
 from features.errors import LeadscoreError
 from serving.auth import BearerAuth
 from serving.config import ServiceConfig
 from serving.predlog import PredictionLog
 from serving.scorer import Scorer
+from training.report import render_report
+
+STATIC = Path(__file__).parent / "static"
 
 LeadValue = StrictStr | StrictInt | StrictFloat | StrictBool | None
 Leads = Annotated[list[dict[str, LeadValue]], Field(min_length=1, max_length=1000,
                                                      description="1 to 1,000 leads: CRM field -> value")]
-RESULT_KEYS = ("probability", "score", "band", "source", "model_version", "fallback_reason", "reasons", "action",
-               "rule_score", "rule_reasons")
+Reasons = Annotated[int | None, Field(ge=1, le=20, description="top reasons per side (default 3)")]
+RESULT_KEYS = ("probability", "score", "band", "source", "model_version", "fallback_reason", "base_score", "reasons",
+               "action", "rule_score", "rule_reasons")
 extra = FastAPI(title="leadscore extras")
 
 
@@ -35,6 +40,17 @@ extra = FastAPI(title="leadscore extras")
 def model_info() -> dict:
     """The served model: version, training time, data window, metrics, features, and service counters."""
     return bentoml.get_current_service().describe()
+
+
+@extra.get("/drivers", response_class=HTMLResponse)
+def drivers_page(lang: Literal["en", "zh"] = "en") -> HTMLResponse:
+    """The managers' page: drivers, lead explainer and model card (behind the API token when set)."""
+    return bentoml.get_current_service().page(lang)
+
+
+@extra.get("/static/explainer.js")
+def explainer_script() -> FileResponse:
+    return FileResponse(STATIC / "explainer.js", media_type="text/javascript")
 
 
 @bentoml.service(name="leadscore", workers=1, traffic={"timeout": 60},
@@ -46,6 +62,7 @@ class LeadScoring:
         self.scorer = Scorer(self.config)
         self.scorer.load()
         self.log = PredictionLog(self.config.prediction_db)
+        self._pages: dict = {}
         threading.Thread(target=self._watch, name="model-watcher", daemon=True).start()
 
     def __is_ready__(self) -> bool:  # /readyz is 503 while the rules stand in for the model
@@ -62,12 +79,12 @@ class LeadScoring:
                 self.scorer.load()
 
     @bentoml.api(route="/predict")
-    async def predict(self, leads: Leads, lang: Literal["en", "zh"] = "en") -> dict:
+    async def predict(self, leads: Leads, lang: Literal["en", "zh"] = "en", reasons: Reasons = None) -> dict:
         """Score leads: probability, score, band, reasons, action, and the rule score beside them."""
         if len(leads) > self.config.max_leads:
             return _error(422, ["leads"], f"at most {self.config.max_leads} leads per request")
         try:
-            results = self.scorer.score(leads, lang)
+            results = self.scorer.score(leads, lang, top=reasons)
         except LeadscoreError as exc:
             return _error(422, list(exc.loc or ("leads",)), str(exc))
         request_id = uuid.uuid4().hex
@@ -86,6 +103,17 @@ class LeadScoring:
         """Load the configured model again (e.g. after a new champion was promoted)."""
         loaded = self.scorer.load()
         return {"reloaded": loaded, **self.describe()}
+
+    def page(self, lang: str) -> HTMLResponse:
+        state = self.scorer.state
+        if state is None or "page" not in state.model.metadata:
+            return HTMLResponse("<!doctype html><meta charset='utf-8'><h1>No model is loaded</h1>"
+                                "<p>Scores come from the rule table until a model is available.</p>", status_code=503)
+        key = (id(state), lang)  # drawn once per loaded model and language; a reload draws anew
+        if key not in self._pages:
+            self._pages = {key: render_report(state.model.metadata, lang, interactive=True, version=state.version),
+                           **{k: v for k, v in self._pages.items() if k[0] == id(state)}}
+        return HTMLResponse(self._pages[key])
 
     def describe(self) -> dict:
         return {**self.scorer.describe(), "prediction_log": {"written": self.log.written,

@@ -21,9 +21,11 @@ import yaml
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
+from training import cards
 from training.explain import explain_frame, mean_abs_points
 from training.metrics import score_metrics
 from training.plots import plot_evaluation, plot_shap_summary
+from training.report import render_report
 from training.tracking import CHAMPION, PIP_REQUIREMENTS, TRUSTED_TYPES, configure_tracking, git_commit, load_model
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,22 @@ def _champion_metrics(client: MlflowClient, name: str, result, run_hash: str) ->
     frame = result.training_set.frame.iloc[result.rows]
     p = champion.pipeline.predict_proba(frame[result.training_set.features])[:, 1]
     return score_metrics(frame["label"].to_numpy(), p), version.version
+
+
+def page_data(result, sample: pd.DataFrame, explanation, encoder) -> dict:
+    """Chart data for the managers' page and the report (see training/cards.py)."""
+    ts = result.training_set
+    matrix = encoder.transform(sample)
+    top = cards.drivers(explanation, matrix, encoder.is_numeric_)
+    held = result.rows
+    return {
+        "drivers": top,
+        "dependence": cards.dependence(explanation, sample, encoder, [d["feature"] for d in top]),
+        "reliability": cards.reliability(ts.frame["label"].to_numpy()[held], result.predictions["lightgbm"][held]),
+        "form": cards.form_fields(encoder, sample),
+        "examples": cards.example_leads(sample, explanation.probability, encoder.display_names_),
+        "known_limits": cards.KNOWN_LIMITS,
+    }
 
 
 def _signature_example(X: pd.DataFrame) -> pd.DataFrame:
@@ -120,12 +138,18 @@ def publish(result, options) -> None:
 
         metadata = model_metadata(result)
         metadata["drivers"] = importance.head(15).to_dict(orient="records")
+        metadata["page"] = page_data(result, sample, explanation, encoder)
+        metadata = json.loads(json.dumps(metadata, default=float))
+        (tmp / "report.html").write_text(render_report(metadata, "en"), encoding="utf-8")
+        (tmp / "report.zh.html").write_text(render_report(metadata, "zh"), encoding="utf-8")
+        mlflow.log_artifact(str(tmp / "report.html"))
+        mlflow.log_artifact(str(tmp / "report.zh.html"))
         example = _signature_example(X)
         info = mlflow.sklearn.log_model(
             result.pipeline, name="model", serialization_format="skops", skops_trusted_types=TRUSTED_TYPES,
             signature=infer_signature(example, result.pipeline.predict_proba(example)[:, 1]),
             input_example=example, pip_requirements=PIP_REQUIREMENTS, pyfunc_predict_fn="predict_proba",
-            metadata={"leadscore": json.loads(json.dumps(metadata, default=float))},
+            metadata={"leadscore": metadata},
         )
     result.run_id, result.tracking_uri, result.model_uri = run.info.run_id, uri, f"runs:/{run.info.run_id}/model"
     result.extra["logged_model_uri"] = info.model_uri

@@ -45,10 +45,12 @@ with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         run = measure([LEADSCORE, "train", "--spec", "data/specs/x_education.yaml", "--metrics-out",
                        str(metrics_file)], env=env)
         metrics = json.loads(metrics_file.read_text())
-        results["x_education"] = {"run": run, "models": {
-            name: {k: round(v, 4) for k, v in m.items() if isinstance(v, float)} for name, m in metrics["models"].items()}}
+        models = {name: {k: round(v, 4) for k, v in m.items() if isinstance(v, float)}
+                  for name, m in metrics["models"].items()}
+        results["x_education"] = {"run": run, "models": models}
         print(f"\nX Education ({metrics['protocol']}), `leadscore train`: {run['seconds']} s, {run['peak_mb']} MB peak")
-        print("| model | ROC-AUC | PR-AUC | Brier | log loss | ECE | capture@10% |\n|---|---:|---:|---:|---:|---:|---:|")
+        print("| model | ROC-AUC | PR-AUC | Brier | log loss | ECE | capture@10% |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
         for name, m in results["x_education"]["models"].items():
             print(f"| {name} | {m['roc_auc']:.4f} | {m['pr_auc']:.4f} | {m['brier']:.4f} | {m['log_loss']:.4f} "
                   f"| {m['ece']:.4f} | {m['capture_top10']:.3f} |")

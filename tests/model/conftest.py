@@ -15,3 +15,11 @@ def synthetic_training_set(synthetic_spec):
 @pytest.fixture
 def fast_options():
     return TrainOptions(tune_trials=3, n_jobs=2)
+
+
+@pytest.fixture(scope="session")
+def trained(synthetic_training_set):
+    """LightGBM and baselines evaluated on the small synthetic set, plus the final model."""
+    from training.train import evaluate_all
+
+    return evaluate_all(synthetic_training_set, TrainOptions(tune_trials=3))

@@ -6,15 +6,6 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from training.train import evaluate_all
-
-
-@pytest.fixture(scope="module")
-def trained(synthetic_training_set):
-    from training.train import TrainOptions
-
-    return evaluate_all(synthetic_training_set, TrainOptions(tune_trials=3))
-
 
 @pytest.mark.parametrize("field, worse_to_better", [
     ("need", ["low", "medium", "high"]),

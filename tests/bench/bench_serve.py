@@ -1,0 +1,130 @@
+"""Benchmark (issue 4), run with `make bench-serve`: our BentoML service against `mlflow models serve`
+on the same registered model, both real servers on loopback, load from wrk (Debian's package).
+
+- one lead per request with reasons, concurrency 1: p50 and p99 latency (targets 5 ms and 15 ms);
+- 1,000 leads per request with reasons: wall time per request (target 0.5 s);
+- throughput at concurrency 8, against mlflow models serve, which gives no reasons (target 4x);
+- errors over the whole run (target zero).
+The model is trained on the embedded synthetic export (20,000 leads) with the default budget.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import pandas as pd
+from measure import LEADSCORE, ROOT, save
+
+DURATION = os.environ.get("BENCH_SECONDS", "20")
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(url: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"{url} not ready after {seconds} s")
+
+
+def wrk(url: str, body: str, connections: int, folder: Path) -> dict:
+    script = folder / f"post{connections}.lua"
+    script.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                      f"wrk.body = {json.dumps(body)}\n")
+    out = subprocess.run(["wrk", f"-t{min(connections, 2)}", f"-c{connections}", f"-d{DURATION}s", "--latency",
+                          "-s", str(script), url], capture_output=True, text=True, check=True).stdout
+    def ms(label):
+        value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    errors += sum(int(n) for n in re.findall(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                                            out)[0]) if "Socket errors" in out else 0
+    return {"p50_ms": ms("50%"), "p99_ms": ms("99%"), "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)",
+                                                                                        out).group(1)),
+            "requests": int(re.search(r"(\d+) requests in", out).group(1)), "errors": errors}
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: `make bench-serve` installs it (apt-get install wrk)")
+    with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
+        tmp = Path(tmp)
+        env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp}/mlflow.db"}
+        subprocess.run([LEADSCORE, "train", "--spec", str(ROOT / "data/specs/synthetic.yaml"), "--promote"],
+                       env=env, cwd=ROOT, check=True, capture_output=True)
+        leads = pd.read_csv(ROOT / "data/generated/synthetic/leads.csv", nrows=1000)
+        records = [json.loads(row.to_json()) for _, row in leads.iterrows()]
+        ours_port, mlflow_port = free_port(), free_port()
+        servers = [
+            subprocess.Popen([LEADSCORE, "serve", "--port", str(ours_port)], cwd=tmp, start_new_session=True,
+                             env={**env, "LEADSCORE_PREDICTION_DB": f"sqlite:///{tmp}/predictions.db"},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+            # MLflow's own loader needs this flag for any sklearn model; only this benchmark sets it.
+            subprocess.Popen([str(BIN / "mlflow"), "models", "serve", "-m", "models:/leadscore-synthetic@champion",
+                              "--env-manager", "local", "-p", str(mlflow_port), "-h", "127.0.0.1"], cwd=tmp,
+                             env={**env, "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true"}, start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        ]
+        try:
+            wait_ready(f"http://127.0.0.1:{ours_port}/readyz")
+            wait_ready(f"http://127.0.0.1:{mlflow_port}/health")
+            ours = f"http://127.0.0.1:{ours_port}/predict"
+            theirs = f"http://127.0.0.1:{mlflow_port}/invocations"
+            one = json.dumps({"leads": records[:1]})
+            features = [c for c in leads.columns if c not in {"contact_name", "email", "phone", "lead_id", "created_at",
+                                                              "hours_to_first_response"}]
+            one_mlflow = json.dumps({"dataframe_records": [{k: records[0][k] for k in features}]})
+            check = httpx.post(ours, content=one, headers={"content-type": "application/json"}).json()
+            assert check["results"][0]["source"] == "model" and check["results"][0]["reasons"]["positive"]
+            answer = httpx.post(theirs, content=one_mlflow, headers={"content-type": "application/json"})
+            assert answer.status_code == 200, answer.text
+
+            results = {"ours_c1": wrk(ours, one, 1, tmp), "ours_c8": wrk(ours, one, 8, tmp),
+                       "mlflow_c1": wrk(theirs, one_mlflow, 1, tmp), "mlflow_c8": wrk(theirs, one_mlflow, 8, tmp)}
+            big = json.dumps({"leads": records})
+            times = []
+            for _ in range(20):
+                start = time.perf_counter()
+                response = httpx.post(ours, content=big, headers={"content-type": "application/json"}, timeout=60)
+                times.append(time.perf_counter() - start)
+                assert response.status_code == 200 and len(response.json()["results"]) == 1000
+            results["ours_1000_leads_s"] = {"median": round(sorted(times)[10], 3), "max": round(max(times), 3)}
+        finally:
+            for server in servers:
+                os.killpg(server.pid, signal.SIGTERM)
+                server.wait(timeout=30)
+
+    ratio = results["ours_c8"]["requests_per_s"] / results["mlflow_c8"]["requests_per_s"]
+    results["throughput_ratio_c8"] = round(ratio, 2)
+    print("| server | p50 c=1 (ms) | p99 c=1 (ms) | req/s c=1 | req/s c=8 | p99 c=8 (ms) | errors |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, label in (("ours", "leadscore /predict (with reasons)"), ("mlflow", "mlflow models serve (no reasons)")):
+        c1, c8 = results[f"{name}_c1"], results[f"{name}_c8"]
+        print(f"| {label} | {c1['p50_ms']:.2f} | {c1['p99_ms']:.2f} | {c1['requests_per_s']:.0f} | "
+              f"{c8['requests_per_s']:.0f} | {c8['p99_ms']:.2f} | {c1['errors'] + c8['errors']} |")
+    print(f"throughput ratio at concurrency 8: {ratio:.2f}x; 1,000 leads per request: "
+          f"median {results['ours_1000_leads_s']['median']} s, max {results['ours_1000_leads_s']['max']} s")
+    print(f"saved {save('serve', results)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""The notebooks run end to end on small data, and are stored without outputs."""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
+
+
+def test_there_are_three_notebooks():
+    assert [p.stem for p in NOTEBOOKS] == ["01_explore_leads", "02_train_and_compare", "03_explain_for_managers"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_without_outputs(path):
+    book = nbformat.read(path, as_version=4)
+    assert all(not cell.get("outputs") and cell.get("execution_count") is None
+               for cell in book.cells if cell.cell_type == "code")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs(path, monkeypatch):
+    monkeypatch.setenv("LEADSCORE_NOTEBOOK_LEADS", "3000")
+    monkeypatch.setenv("LEADSCORE_NOTEBOOK_TRIALS", "2")
+    book = nbformat.read(path, as_version=4)
+    NotebookClient(book, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    outputs = [o for cell in book.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert outputs  # each notebook shows something

@@ -1,0 +1,80 @@
+"""Reasons and chart data: impacts in score points add up to the score difference, and the page's
+numbers are the explanation's numbers."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from training import cards
+from training.explain import explain_frame, explain_records, reasons_for
+from training.report import render_report
+
+
+@pytest.fixture(scope="module")
+def explained(trained):
+    sample = trained.training_set.frame[trained.training_set.features].sample(n=400, random_state=3)
+    return sample, explain_frame(trained.pipeline, sample)
+
+
+def test_points_add_up_to_score_minus_base(explained, trained):
+    sample, explanation = explained
+    np.testing.assert_allclose(explanation.points.sum(axis=1), explanation.probability * 100 - explanation.base_score,
+                               atol=1e-9)
+    np.testing.assert_allclose(explanation.probability, trained.pipeline.predict_proba(sample)[:, 1], atol=1e-12)
+    # the base score is the score of a lead whose contributions are all zero
+    classifier = trained.pipeline.named_steps["classify"]
+    assert explanation.base_score == pytest.approx(classifier.calibrate(np.array([explanation.base_value]))[0] * 100)
+
+
+def test_records_and_frame_paths_explain_alike(explained, trained):
+    sample, explanation = explained
+    records = [{k: (None if pd.isna(v) else v) for k, v in row.items()} for row in sample.head(50).to_dict("records")]
+    other = explain_records(trained.pipeline, records)
+    np.testing.assert_allclose(other.points, explanation.points[:50], atol=1e-12)
+
+
+def test_reasons_are_the_largest_impacts_with_sign(explained):
+    _, explanation = explained
+    reasons = reasons_for(explanation, 0, top=3)
+    points = explanation.points[0]
+    largest_up = sorted(points[points > 0.05], reverse=True)[:3]
+    assert [r["impact"] for r in reasons["positive"]] == [round(float(p), 1) for p in largest_up]
+    assert all(r["impact"] < 0 and "lowers the score" in r["text"] for r in reasons["negative"])
+
+
+def test_driver_and_dependence_data(explained, trained):
+    sample, explanation = explained
+    encoder = trained.pipeline.named_steps["encode"]
+    top = cards.drivers(explanation, encoder.transform(sample), encoder.is_numeric_)
+    means = dict(zip(explanation.features, np.abs(explanation.points).mean(axis=0), strict=True))
+    assert [d["mean_abs_points"] for d in top] == sorted((d["mean_abs_points"] for d in top), reverse=True)
+    for d in top:
+        assert d["mean_abs_points"] == pytest.approx(means[d["feature"]], abs=1e-3)
+        if not encoder.is_numeric_[explanation.features.index(d["feature"])]:
+            assert d["direction"] == 0  # categories have no order
+    assert next(d for d in top if d["feature"] == "time_on_site_sec")["direction"] == 1  # planted: more time, more
+
+    views = cards.dependence(explanation, sample, encoder, ["budget"])
+    i = explanation.features.index("budget")
+    expected = pd.Series(explanation.points[:, i]).groupby(sample["budget"].fillna("(not given)").to_numpy()).mean()
+    for value, mean in zip(views["budget"]["x"], views["budget"]["points"], strict=True):
+        assert mean == pytest.approx(expected[value], abs=1e-3)
+    assert views["budget"]["points"][-1] > views["budget"]["points"][0]  # sorted low to high impact
+
+
+def test_report_is_self_contained_in_both_languages(trained, explained):
+    sample, explanation = explained
+    encoder = trained.pipeline.named_steps["encode"]
+    y = trained.training_set.frame["label"].to_numpy()[trained.rows]
+    meta = {"metrics": {"lightgbm": trained.metrics["models"]["lightgbm"]},
+            "conversion_by_band": trained.metrics["models"]["lightgbm"]["bands"],
+            "conversion_by_source": trained.metrics["models"]["lightgbm"]["by_source"], "source_column": "channel",
+            "page": {"drivers": cards.drivers(explanation, encoder.transform(sample), encoder.is_numeric_),
+                     "dependence": cards.dependence(explanation, sample, encoder, ["budget", "time_on_site_sec"]),
+                     "reliability": cards.reliability(y, trained.predictions["lightgbm"][trained.rows]),
+                     "form": cards.form_fields(encoder, sample), "examples": [], "known_limits": cards.KNOWN_LIMITS}}
+    for lang, heading in (("en", "What drives scores"), ("zh", "影响评分的主要因素")):
+        page = render_report(meta, lang, interactive=True, version="7")
+        assert heading in page and page.count("<svg") == 6  # drivers, 2 dependence, bands, sources, reliability
+        assert 'src="http' not in page and 'href="http' not in page  # no CDN: works offline
+    assert 'id="lead-form"' not in render_report(meta, "en")  # the MLflow report has no explainer

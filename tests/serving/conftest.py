@@ -1,0 +1,118 @@
+"""Serving fixtures: a small model trained, registered and promoted in a temporary MLflow registry,
+and an in-process client of the real BentoML app (lifespan, middleware and validation included)."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.testclient import TestClient
+
+from features.spec import DatasetSpec
+from training.train import TrainOptions, train
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory, synthetic_spec):
+    """A registry with leadscore-synthetic version 1 as champion. Returns (tracking URI, train result)."""
+    folder = tmp_path_factory.mktemp("registry")
+    uri = f"sqlite:///{folder}/mlflow.db"
+    patch = pytest.MonkeyPatch()
+    patch.setenv("MLFLOW_TRACKING_URI", uri)
+    patch.chdir(folder)  # the run's artifacts land here, not in the repository
+    result = train(DatasetSpec.model_validate(synthetic_spec), TrainOptions(tune_trials=2, register=True, promote=True))
+    patch.undo()
+    return uri, result
+
+
+@pytest.fixture
+def service_env(monkeypatch, tmp_path, registry):
+    """Environment of a service serving the registry's champion, logging to a fresh SQLite file."""
+    uri, _ = registry
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("LEADSCORE_MODEL_URI", "models:/leadscore-synthetic@champion")
+    monkeypatch.setenv("LEADSCORE_PREDICTION_DB", f"sqlite:///{tmp_path}/predictions.db")
+    monkeypatch.delenv("LEADSCORE_API_TOKEN", raising=False)
+    monkeypatch.delenv("LEADSCORE_SERVICE_CONFIG", raising=False)
+    return monkeypatch
+
+
+def build_app():
+    """A fresh in-process app. Prometheus metrics are off here: their collectors are process-wide and
+    would clash when a test builds a second app (the real server, started in its own process, keeps them)."""
+    from _bentoml_impl.server.app import ServiceAppFactory
+
+    from serving.service import LeadScoring
+
+    LeadScoring.inject_config()  # what LeadScoring.to_asgi() does, with metrics off
+    return ServiceAppFactory(LeadScoring, is_main=True, enable_metrics=False)()
+
+
+@pytest.fixture
+def app_factory(service_env):
+    return build_app
+
+
+@pytest.fixture
+def client(service_env):
+    with TestClient(build_app()) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def sample_leads(synthetic_dir):
+    """Leads as the CRM sends them: the export's rows, personal data included."""
+    import json
+
+    import pandas as pd
+
+    frame = pd.read_csv(synthetic_dir / "leads.csv", nrows=50)
+    return [json.loads(row.to_json()) for _, row in frame.iterrows()]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(registry, tmp_path_factory):
+    """`leadscore serve` in its own process on a free port, with an API token. Yields (base URL, token)."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    uri, _ = registry
+    folder = tmp_path_factory.mktemp("server")
+    token, port = "t0ken", free_port()
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "LEADSCORE_API_TOKEN": token,
+           "LEADSCORE_MODEL_URI": "models:/leadscore-synthetic@champion",
+           "LEADSCORE_PREDICTION_DB": f"sqlite:///{folder}/predictions.db"}
+    leadscore = str(Path(sys.executable).with_name("leadscore"))
+    log_path = folder / "server.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen([leadscore, "serve", "--port", str(port)], env=env, stdout=log,
+                                  stderr=subprocess.STDOUT, cwd=folder, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None:
+                pytest.fail("server exited:\n" + log_path.read_text())
+            time.sleep(0.5)
+        else:
+            pytest.fail("server did not become ready:\n" + log_path.read_text())
+        yield base, token
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
