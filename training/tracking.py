@@ -45,7 +45,10 @@ def configure_tracking() -> str:
     """Point MLflow at the configured store (called by commands, never at import)."""
     uri = tracking_uri()
     mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(os.environ.get("MLFLOW_REGISTRY_URI", uri))
+    # The registry lives in the tracking store. (MLflow exports MLFLOW_REGISTRY_URI into the process
+    # environment itself, so reading that variable back would return a stale store.)
+    mlflow.set_registry_uri(uri)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     return uri
 
 
