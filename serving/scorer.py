@@ -57,7 +57,6 @@ class Scorer:
         with self._reload_lock:
             try:
                 model = load_model(self.config.model_uri)
-                model.pipeline.named_steps["classify"].n_jobs = 1  # one request, one core
             except Exception as exc:  # unreachable registry, missing alias, bad file: rules answer
                 self.counters.load_errors += 1
                 self.counters.last_load_error = str(exc).splitlines()[0][:300]

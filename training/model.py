@@ -33,6 +33,7 @@ DEFAULT_PARAMS = {
 }
 CALIBRATIONS = ("none", "sigmoid", "isotonic")
 HOLDOUT_ROWS = 100_000
+SMALL_BATCH = 256
 
 
 def _booster_params(params: Mapping, seed: int, n_jobs: int) -> dict:
@@ -148,10 +149,16 @@ class CalibratedLGBM(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         return self
 
+    def _predict_booster(self, X: np.ndarray, **kind) -> np.ndarray:
+        check_is_fitted(self, "booster_model_")
+        X = np.asarray(X, dtype=np.float64)
+        # One thread for small batches: for a single lead, thread start-up costs more than the trees.
+        threads = 1 if len(X) < SMALL_BATCH else self.n_jobs
+        return self.booster_model_.booster_.predict(X, num_threads=threads, **kind)
+
     def decision_function(self, X: np.ndarray) -> np.ndarray:
         """Raw log-odds of the booster (before calibration)."""
-        check_is_fitted(self, "booster_model_")
-        return self.booster_model_.predict(np.asarray(X, dtype=np.float64), raw_score=True)
+        return self._predict_booster(X, raw_score=True)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         p = _Calibrator.apply(self.calibrator_, self.decision_function(X))
@@ -166,8 +173,7 @@ class CalibratedLGBM(ClassifierMixin, BaseEstimator):
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """TreeSHAP per feature plus a last column with the base value, in raw log-odds."""
-        check_is_fitted(self, "booster_model_")
-        return self.booster_model_.predict(np.asarray(X, dtype=np.float64), pred_contrib=True)
+        return self._predict_booster(X, pred_contrib=True)
 
     @property
     def feature_importances_(self) -> np.ndarray:

@@ -68,7 +68,9 @@ def main() -> None:
         raise SystemExit("wrk is missing: `make bench-serve` installs it (apt-get install wrk)")
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         tmp = Path(tmp)
-        env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp}/mlflow.db"}
+        # mlflow models serve starts `uvicorn` by name: the venv's bin folder must be on PATH.
+        env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp}/mlflow.db",
+               "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
         subprocess.run([LEADSCORE, "train", "--spec", str(ROOT / "data/specs/synthetic.yaml"), "--promote"],
                        env=env, cwd=ROOT, check=True, capture_output=True)
         leads = pd.read_csv(ROOT / "data/generated/synthetic/leads.csv", nrows=1000)
