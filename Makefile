@@ -6,7 +6,7 @@ SPEC ?= data/specs/synthetic.yaml
 XED_SPEC := data/specs/x_education.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run test lint bench bench-build bench-train bench-serve clean
+.PHONY: help install browser run serve test lint bench bench-build bench-train bench-serve clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -22,9 +22,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed ## create .venv and install the project with dev tools
 
-run: install ## main job on the embedded synthetic export: build the training set, train, register, promote
+run: install ## main job on the synthetic export: training set, train, register, promote, then score a lead over HTTP
 	$(BIN)/leadscore build --spec $(SPEC) --out data/generated/synthetic/training.parquet
 	$(BIN)/leadscore train --spec $(SPEC) --register --promote
+	$(BIN)/python -m serving.smoke
+
+serve: install ## run the prediction service on port 3000 (the champion of the synthetic model by default)
+	$(BIN)/leadscore serve --port 3000
 
 # The browser test drives Debian's Chromium; a small CJK font lets the Chinese page render in screenshots.
 browser: ## install chromium, chromium-driver and a CJK font from Debian when missing

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from serving.config import ServiceConfig
-from training.explain import explain_matrix, reasons_for, record_values
+from training.explain import explain_matrix, impact_order, reasons_for, record_values
 from training.metrics import assign_bands
 from training.rules import RuleTable, load_rules
 from training.tracking import LoadedModel, load_model
@@ -115,12 +115,14 @@ class Scorer:
         encoder = state.model.pipeline.named_steps["encode"]
         explanation = explain_matrix(state.model.pipeline, matrix, record_values(encoder, leads))
         bands = assign_bands(explanation.probability, self.config.bands or meta["bands"])
+        order = impact_order(explanation)
+        missing_values = meta.get("missing_values", [])
         for j, i in enumerate(rows):
             results[i].update(
                 probability=round(float(explanation.probability[j]), 6), score=int(explanation.score[j]),
                 band=str(bands[j]), source="model", model_version=state.version, fallback_reason=None,
                 base_score=round(explanation.base_score, 3),
-                reasons=reasons_for(explanation, j, top=top, lang=lang, missing_values=meta.get("missing_values", [])),
+                reasons=reasons_for(explanation, j, top=top, lang=lang, missing_values=missing_values, order=order[j]),
             )
             results[i]["action"] = self._action(results[i]["band"], lang)
             self.counters.by_source["model"] += 1

@@ -111,11 +111,14 @@ def _format_value(value: object, lang: str, missing: set[str]) -> str:
 
 
 def reasons_for(explanation: Explanation, row: int, top: int = 3, lang: str = "en",
-                missing_values: Sequence[str] = ()) -> dict[str, list[dict]]:
-    """The top positive and negative reasons of one lead, each with feature, value, points and text."""
+                missing_values: Sequence[str] = (), order: np.ndarray | None = None) -> dict[str, list[dict]]:
+    """The top positive and negative reasons of one lead, each with feature, value, points and text.
+
+    `order` (features by |impact|, largest first) may be passed from `impact_order` for a whole batch.
+    """
     lang = lang if lang in TEMPLATES else "en"
     points = explanation.points[row]
-    order = np.argsort(-np.abs(points), kind="stable")
+    order = np.argsort(-np.abs(points), kind="stable") if order is None else order
     out: dict[str, list[dict]] = {"positive": [], "negative": []}
     for i in order:
         rounded = round(float(points[i]), 1)
@@ -131,6 +134,11 @@ def reasons_for(explanation: Explanation, row: int, top: int = 3, lang: str = "e
         out[side].append({"feature": explanation.features[i], "value": _jsonable(value),
                           "impact": rounded, "text": text})
     return out
+
+
+def impact_order(explanation: Explanation) -> np.ndarray:
+    """For every lead, its features by |impact|, largest first: one sort for the whole batch."""
+    return np.argsort(-np.abs(explanation.points), axis=1, kind="stable")
 
 
 def _jsonable(value: object) -> object:

@@ -18,7 +18,7 @@ import pandas as pd
 from features.errors import LeadscoreError
 from features.load import load_table
 from features.spec import SqlSource
-from training.explain import explain_frame, reasons_for
+from training.explain import explain_frame, impact_order, reasons_for
 from training.metrics import assign_bands
 from training.tracking import LoadedModel
 
@@ -35,8 +35,9 @@ def score_frame(model: LoadedModel, leads: pd.DataFrame, lang: str = "en", top: 
     for start in range(0, len(leads), CHUNK_ROWS):
         chunk = leads.iloc[start:start + CHUNK_ROWS]
         explanation = explain_frame(model.pipeline, chunk)
-        reasons = [reasons_for(explanation, i, top=top, lang=lang, missing_values=meta.get("missing_values", []))
-                   for i in range(len(chunk))]
+        order = impact_order(explanation)
+        reasons = [reasons_for(explanation, i, top=top, lang=lang, missing_values=meta.get("missing_values", []),
+                               order=order[i]) for i in range(len(chunk))]
         parts.append(pd.DataFrame({
             "lead_id": ids.iloc[start:start + CHUNK_ROWS].to_numpy(),
             "probability": np.round(explanation.probability, 6),
