@@ -210,3 +210,13 @@ def test_reload_swaps_the_champion_without_failing_requests(client, registry, sa
         assert predict(client, sample_leads[:1]).json()["results"][0]["model_version"] == str(new.version)
     finally:
         mlflow_client.set_registered_model_alias("leadscore-synthetic", "champion", "1")
+
+
+def test_stopping_the_service_writes_every_queued_log_row(app_factory, tmp_path, sample_leads):
+    with TestClient(app_factory()) as client:
+        for _ in range(5):
+            assert predict(client, sample_leads[:10]).status_code == 200
+    # leaving the block runs the shutdown hook at once, well inside the writer's one-second batch
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/predictions.db")
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("select count(*) from predictions")).scalar() == 50
