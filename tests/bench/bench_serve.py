@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,26 +23,10 @@ import httpx
 import pandas as pd
 from measure import LEADSCORE, ROOT, save
 
+from serving.launch import free_port, wait_ready
+
 DURATION = os.environ.get("BENCH_SECONDS", "20")
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_ready(url: str, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"{url} not ready after {seconds} s")
 
 
 def wrk(url: str, body: str, connections: int, folder: Path) -> dict:

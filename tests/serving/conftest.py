@@ -68,51 +68,20 @@ def sample_leads(synthetic_dir):
     return [json.loads(row.to_json()) for _, row in frame.iterrows()]
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="session")
 def live_server(registry, tmp_path_factory):
     """`leadscore serve` in its own process on a free port, with an API token. Yields (base URL, token)."""
-    import os
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-
-    import httpx
+    from serving.launch import running_service
 
     uri, _ = registry
     folder = tmp_path_factory.mktemp("server")
-    token, port = "t0ken", free_port()
-    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "LEADSCORE_API_TOKEN": token,
+    token = "t0ken"
+    env = {"MLFLOW_TRACKING_URI": uri, "LEADSCORE_API_TOKEN": token,
            "LEADSCORE_MODEL_URI": "models:/leadscore-synthetic@champion",
            "LEADSCORE_PREDICTION_DB": f"sqlite:///{folder}/predictions.db"}
-    leadscore = str(Path(sys.executable).with_name("leadscore"))
-    log_path = folder / "server.log"
-    with open(log_path, "w") as log:
-        server = subprocess.Popen([leadscore, "serve", "--port", str(port)], env=env, stdout=log,
-                                  stderr=subprocess.STDOUT, cwd=folder, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None:
-                pytest.fail("server exited:\n" + log_path.read_text())
-            time.sleep(0.5)
-        else:
-            pytest.fail("server did not become ready:\n" + log_path.read_text())
-        yield base, token
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
+        with running_service(env, cwd=folder, log=folder / "server.log") as base:
+            yield base, token
+    except RuntimeError as exc:
+        pytest.fail(f"{exc}:\n" + (folder / "server.log").read_text())
