@@ -25,7 +25,7 @@ def _read_file(path: Path) -> pd.DataFrame:
     raise LeadscoreError(f"{path}: unsupported file type '{suffix}'; use .csv or .parquet")
 
 
-def _safe_url(url: str) -> str:
+def safe_url(url: str) -> str:
     """The URL with any password masked, so it can appear in messages and logs."""
     from sqlalchemy.engine import make_url
 
@@ -38,7 +38,7 @@ def _safe_url(url: str) -> str:
 def _read_sql(sql: SqlSource) -> pd.DataFrame:
     import sqlalchemy as sa
 
-    where = f"{_safe_url(sql.url)} query {sql.query!r}"
+    where = f"{safe_url(sql.url)} query {sql.query!r}"
     try:
         engine = sa.create_engine(sql.url)
     except Exception as exc:  # bad URL or missing driver
@@ -55,7 +55,7 @@ def _read_sql(sql: SqlSource) -> pd.DataFrame:
 
 def load_table(path: str | None, sql: SqlSource | None, what: str) -> pd.DataFrame:
     """Read one table (leads or outcomes) from a file path or an SQL source; never returns an empty one."""
-    source = path if path is not None else _safe_url(sql.url)
+    source = path if path is not None else safe_url(sql.url)
     frame = _read_file(Path(path)) if path is not None else _read_sql(sql)
     if frame.empty:
         raise LeadscoreError(f"{source}: the {what} table has no rows; point the spec at the full export")

@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from features.load import safe_url
+
 log = logging.getLogger(__name__)
 metadata = sa.MetaData()
 predictions = sa.Table(
@@ -53,7 +55,7 @@ class PredictionLog:
             metadata.create_all(self._engine)
         except Exception as exc:  # the service still answers; the log reports it
             self.failures += 1
-            log.error("prediction log unavailable (%s): %s", _safe(url), type(exc).__name__)
+            log.error("prediction log unavailable (%s): %s", safe_url(url), type(exc).__name__)
         self._thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
         self._thread.start()
 
@@ -115,9 +117,3 @@ def _sqlite_wal(connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-
-
-def _safe(url: str) -> str:
-    from features.load import _safe_url
-
-    return _safe_url(url)

@@ -20,7 +20,7 @@ from serving.config import ServiceConfig
 from training.explain import explain_matrix, impact_order, reasons_for, record_values
 from training.metrics import assign_bands
 from training.rules import RuleTable, load_rules
-from training.tracking import LoadedModel, load_model
+from training.tracking import LoadedModel, load_model, resolve_version
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +69,8 @@ class Scorer:
 
     def champion_changed(self) -> bool:
         """Whether the registry now points the configured alias at another version."""
-        from training.tracking import _resolve_version
-
         try:
-            current = _resolve_version(self.config.model_uri)
+            current = resolve_version(self.config.model_uri)
         except Exception:
             return False
         return current is not None and (self.state is None or current != self.state.version)

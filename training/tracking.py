@@ -71,7 +71,7 @@ class LoadedModel:
     version: str | None = None
 
 
-def _resolve_version(uri: str) -> str | None:
+def resolve_version(uri: str) -> str | None:
     """The registry version behind models:/NAME@alias or models:/NAME/N, if any."""
     if not uri.startswith("models:/"):
         return None
@@ -88,7 +88,7 @@ def load_model(uri: str) -> LoadedModel:
     configure_tracking()
     try:
         local = Path(uri) if Path(uri).is_dir() else Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
-        version = _resolve_version(uri)
+        version = resolve_version(uri)
     except Exception as exc:  # registry unreachable, unknown name/alias, missing run
         raise LeadscoreError(f"cannot find model {uri!r}: {str(exc).splitlines()[0]}") from None
     model_file = local / "model.skops"

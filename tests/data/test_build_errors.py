@@ -93,9 +93,9 @@ def test_empty_table(tmp_path, write_spec, small_leads):
 
 
 def test_password_is_masked_in_messages():
-    from features.load import _safe_url
+    from features.load import safe_url
 
-    assert "s3cret" not in _safe_url("postgresql://scott:s3cret@db.internal/crm")
+    assert "s3cret" not in safe_url("postgresql://scott:s3cret@db.internal/crm")
 
 
 def test_bad_sql_query_is_named(tmp_path, write_spec, small_leads):
