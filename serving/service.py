@@ -111,13 +111,15 @@ class LeadScoring:
             return _error(422, list(exc.loc or ("leads",)), str(exc))
         request_id = uuid.uuid4().hex
         unknown = self.scorer.unknown_fields(leads)
-        self.log.record([{"request_id": request_id, "lead_id": _lead_id(lead, result, self.scorer),
+        id_field = self.scorer.id_field
+        ids = [_lead_id(lead, id_field) for lead in leads]
+        self.log.record([{"request_id": request_id, "lead_id": lead_id,
                           "model_version": result["model_version"], "source": result["source"],
                           "probability": result["probability"], "score": result["score"], "band": result["band"],
                           "rule_score": result["rule_score"], "inputs": self.scorer.loggable_inputs(lead)}
-                         for lead, result in zip(leads, results, strict=True)])
-        results = [{"lead_id": _lead_id(lead, result, self.scorer), **{k: result[k] for k in RESULT_KEYS}}
-                   for lead, result in zip(leads, results, strict=True)]
+                         for lead, lead_id, result in zip(leads, ids, results, strict=True)])
+        results = [{"lead_id": lead_id, **{k: result[k] for k in RESULT_KEYS}}
+                   for lead_id, result in zip(ids, results, strict=True)]
         # Serialised here: BentoML's output model would validate and copy every nested field again,
         # which costs more than scoring 1,000 leads.
         body = json.dumps({"request_id": request_id, "results": results, "unknown_fields": unknown},
@@ -149,8 +151,9 @@ class LeadScoring:
 LeadScoring.add_asgi_middleware(BearerAuth)
 
 
-def _lead_id(lead: dict, result: dict, scorer: Scorer) -> str | None:
-    value = lead.get(scorer.id_field) if scorer.id_field else None
+def _lead_id(lead: dict, id_field: str | None) -> str | None:
+    """The spec's id field when the lead has it, else a plain `lead_id`."""
+    value = lead.get(id_field) if id_field else None
     value = value if value is not None else lead.get("lead_id")
     return None if value is None else str(value)
 

@@ -24,13 +24,13 @@ KNOWN_LIMITS = [
 ]
 
 
-def drivers(explanation: Explanation, matrix: np.ndarray, numeric: list[bool]) -> list[dict]:
+def drivers(explanation: Explanation, numeric: list[bool]) -> list[dict]:
     """Features by mean |impact| in score points, with the direction of the effect for numbers
     (categories have no order, so their direction is 0: it depends on the value)."""
     out = []
     for i, feature in enumerate(explanation.features):
         points = explanation.points[:, i]
-        values = matrix[:, i]
+        values = explanation.matrix[:, i]
         known = ~np.isnan(values)
         direction = 0
         if numeric[i] and known.sum() > 10 and np.std(values[known]) > 0 and np.std(points[known]) > 0:

@@ -37,6 +37,7 @@ class Explanation:
     base_score: float            # score of the average lead
     values: list[list[object]]   # the lead's own value per feature, as sent
     features: list[str]          # display (original) names
+    matrix: np.ndarray           # the encoded rows the model saw, shape (n, f)
 
     @property
     def score(self) -> np.ndarray:
@@ -59,7 +60,7 @@ def _explain(pipeline, matrix: np.ndarray, values: list[list[object]]) -> Explan
     scale = np.divide(delta, total, out=np.zeros_like(delta), where=np.abs(total) > 1e-12)
     return Explanation(probability=probability, raw=raw, contributions=per_feature, base_value=base,
                        points=per_feature * scale[:, None], base_score=base_score, values=values,
-                       features=list(encoder.display_names_))
+                       features=list(encoder.display_names_), matrix=matrix)
 
 
 def explain_frame(pipeline, frame: pd.DataFrame) -> Explanation:

@@ -64,12 +64,12 @@ def plot_evaluation(y: np.ndarray, predictions: dict[str, np.ndarray], out_dir: 
     return paths
 
 
-def plot_shap_summary(explanation, matrix: np.ndarray, out_dir: Path, max_display: int = 15) -> Path:
+def plot_shap_summary(explanation, out_dir: Path, max_display: int = 15) -> Path:
     """SHAP beeswarm of the final model's contributions (log-odds) on a sample of training rows."""
     import shap
 
     values = shap.Explanation(values=explanation.contributions, base_values=explanation.base_value,
-                              data=matrix, feature_names=explanation.features)
+                              data=explanation.matrix, feature_names=explanation.features)
     plt.figure(figsize=(7, 5))
     shap.plots.beeswarm(values, max_display=max_display, show=False)
     fig = plt.gcf()

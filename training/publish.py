@@ -48,29 +48,28 @@ def decide_promotion(new: dict, champion: dict | None) -> tuple[bool, str]:
     return False, f"kept the champion ({'; '.join(reasons)}): {summary}"
 
 
-def _champion_metrics(client: MlflowClient, name: str, result, run_hash: str) -> tuple[dict | None, str | None]:
-    """The champion's metrics on this run's evaluation rows, and its version (None when no champion)."""
+def _champion_metrics(client: MlflowClient, name: str, result, run_hash: str) -> dict | None:
+    """The champion's metrics on this run's evaluation rows (None when there is no champion)."""
     try:
         version = client.get_model_version_by_alias(name, CHAMPION)
     except mlflow.exceptions.MlflowException:
-        return None, None
+        return None
     run = client.get_run(version.run_id)
     same_data = (run.data.params.get("data_hash") == run_hash
                  and run.data.params.get("protocol") == result.metrics["protocol"])
     if same_data:
         recorded = run.data.metrics
-        return {"roc_auc": recorded["lightgbm.roc_auc"], "brier": recorded["lightgbm.brier"]}, version.version
+        return {"roc_auc": recorded["lightgbm.roc_auc"], "brier": recorded["lightgbm.brier"]}
     champion = load_model(f"models:/{name}@{CHAMPION}")
     frame = result.training_set.frame.iloc[result.rows]
     p = champion.pipeline.predict_proba(frame[result.training_set.features])[:, 1]
-    return score_metrics(frame["label"].to_numpy(), p), version.version
+    return score_metrics(frame["label"].to_numpy(), p)
 
 
 def page_data(result, sample: pd.DataFrame, explanation, encoder) -> dict:
     """Chart data for the managers' page and the report (see training/cards.py)."""
     ts = result.training_set
-    matrix = encoder.transform(sample)
-    top = cards.drivers(explanation, matrix, encoder.is_numeric_)
+    top = cards.drivers(explanation, encoder.is_numeric_)
     held = result.rows
     return {
         "drivers": top,
@@ -127,7 +126,7 @@ def publish(result, options) -> None:
         sample = X.sample(n=min(EXPLAIN_SAMPLE, len(X)), random_state=ts.spec.evaluation.seed)
         explanation = explain_frame(result.pipeline, sample)
         encoder = result.pipeline.named_steps["encode"]
-        plots.append(plot_shap_summary(explanation, encoder.transform(sample), tmp / "plots"))
+        plots.append(plot_shap_summary(explanation, tmp / "plots"))
         importance = mean_abs_points(explanation)
         importance["gain"] = importance["feature"].map(
             dict(zip(encoder.display_names_, classifier.feature_importances_, strict=True)))
@@ -137,7 +136,6 @@ def publish(result, options) -> None:
         mlflow.log_artifacts(str(tmp / "plots"), artifact_path="plots")
 
         metadata = model_metadata(result)
-        metadata["drivers"] = importance.head(15).to_dict(orient="records")
         metadata["page"] = page_data(result, sample, explanation, encoder)
         metadata = json.loads(json.dumps(metadata, default=float))
         (tmp / "report.html").write_text(render_report(metadata, "en"), encoding="utf-8")
@@ -152,16 +150,14 @@ def publish(result, options) -> None:
             metadata={"leadscore": metadata},
         )
     result.run_id, result.tracking_uri, result.model_uri = run.info.run_id, uri, f"runs:/{run.info.run_id}/model"
-    result.extra["logged_model_uri"] = info.model_uri
     if not (options.register or options.promote):
         return
     version = mlflow.register_model(info.model_uri, name)
     result.version = str(version.version)
     if options.promote:
         client = MlflowClient()
-        champion, champion_version = _champion_metrics(client, name, result, run_hash)
+        champion = _champion_metrics(client, name, result, run_hash)
         result.promoted, result.gate_message = decide_promotion(metrics["models"]["lightgbm"], champion)
-        result.extra["previous_champion"] = champion_version
         if result.promoted:
             client.set_registered_model_alias(name, CHAMPION, result.version)
         client.set_model_version_tag(name, result.version, "gate", result.gate_message)

@@ -7,7 +7,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -52,7 +52,6 @@ class TrainResult:
     version: str | None = None
     promoted: bool | None = None
     gate_message: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 class _Progress:

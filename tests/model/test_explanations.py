@@ -45,7 +45,7 @@ def test_reasons_are_the_largest_impacts_with_sign(explained):
 def test_driver_and_dependence_data(explained, trained):
     sample, explanation = explained
     encoder = trained.pipeline.named_steps["encode"]
-    top = cards.drivers(explanation, encoder.transform(sample), encoder.is_numeric_)
+    top = cards.drivers(explanation, encoder.is_numeric_)
     means = dict(zip(explanation.features, np.abs(explanation.points).mean(axis=0), strict=True))
     assert [d["mean_abs_points"] for d in top] == sorted((d["mean_abs_points"] for d in top), reverse=True)
     for d in top:
@@ -69,7 +69,7 @@ def test_report_is_self_contained_in_both_languages(trained, explained):
     meta = {"metrics": {"lightgbm": trained.metrics["models"]["lightgbm"]},
             "conversion_by_band": trained.metrics["models"]["lightgbm"]["bands"],
             "conversion_by_source": trained.metrics["models"]["lightgbm"]["by_source"], "source_column": "channel",
-            "page": {"drivers": cards.drivers(explanation, encoder.transform(sample), encoder.is_numeric_),
+            "page": {"drivers": cards.drivers(explanation, encoder.is_numeric_),
                      "dependence": cards.dependence(explanation, sample, encoder, ["budget", "time_on_site_sec"]),
                      "reliability": cards.reliability(y, trained.predictions["lightgbm"][trained.rows]),
                      "form": cards.form_fields(encoder, sample), "examples": [], "known_limits": cards.KNOWN_LIMITS}}
