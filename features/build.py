@@ -11,17 +11,18 @@ import logging
 import os
 import re
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from features.errors import LeadscoreError
+from features.glossary import EMPTY, Glossary, load_glossary
 from features.labels import LabelReport, labels_from_column, labels_from_table
 from features.leakage import ColumnStrength, check_leaks, column_strengths
 from features.load import blank_placeholders, load_table, parse_datetimes, require_columns
-from features.names import safe_names
+from features.names import safe_name, safe_names
 from features.spec import DatasetSpec
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class TrainingSet:
     labels: LabelReport
     strengths: list[ColumnStrength]
     spec: DatasetSpec
+    glossary: Glossary = field(default_factory=lambda: EMPTY)  # display names of fields and values
 
     @property
     def features(self) -> list[str]:
@@ -123,6 +125,17 @@ def _feature_frame(leads: pd.DataFrame, spec: DatasetSpec, reserved: set[str]) -
     return features, {safe: original for original, safe in mapping.items()}
 
 
+def _glossary(spec: DatasetSpec, columns, source: str) -> Glossary:
+    """The spec's display glossary; a name that matches no column is a typo, not a silent no-op."""
+    glossary = load_glossary(spec.display)
+    known = {safe_name(str(c)) for c in columns}
+    unknown = sorted(n for n in glossary.field_names() if safe_name(n) not in known)
+    if unknown:
+        raise LeadscoreError(f"{spec.display}: display names field(s) {', '.join(map(repr, unknown))} that are "
+                             f"no column of {source}; fix the spelling or remove them")
+    return glossary
+
+
 def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakage: bool = True) -> TrainingSet:
     """Load, label and check the leads a spec describes. Raises LeadscoreError on bad input."""
     leads_spec, outcome = spec.leads, spec.outcome
@@ -133,6 +146,7 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
     for key in ("exclude", "known_after_contact", "pii", "allow_strong"):
         # A misspelt pii or known_after_contact column would silently become a feature.
         require_columns(leads, getattr(spec.features, key), source, f"features.{key}")
+    glossary = _glossary(spec, leads.columns, source)
     leads = blank_placeholders(leads, leads_spec.missing_values)
     ids = leads[leads_spec.id]
     _check_ids(ids, source, leads_spec.id)
@@ -168,7 +182,8 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
     if check_leakage and names:
         strengths = column_strengths(frame[list(names)], y, spec.evaluation.folds, spec.evaluation.seed)
         check_leaks(strengths, spec.features.leak_threshold, set(spec.features.allow_strong), names)
-    return TrainingSet(frame=frame, feature_names=names, labels=report, strengths=strengths, spec=spec)
+    return TrainingSet(frame=frame, feature_names=names, labels=report, strengths=strengths, spec=spec,
+                       glossary=glossary)
 
 
 def profile_path(out: Path) -> Path:

@@ -105,6 +105,7 @@ class DatasetSpec(_Strict):
     outcome: OutcomeSpec
     features: FeaturesSpec = Field(default_factory=FeaturesSpec)
     rules: str | None = None
+    display: str | None = None  # glossary of field and value names per language (features/glossary.py)
     evaluation: EvaluationSpec = Field(default_factory=EvaluationSpec)
     synthetic: SyntheticSpec | None = None
 

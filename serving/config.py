@@ -4,6 +4,8 @@ LEADSCORE_MODEL_URI       model to serve (default models:/leadscore-synthetic@ch
 LEADSCORE_API_TOKEN       when set, /predict, /reload and /model need `Authorization: Bearer <token>`
 LEADSCORE_PREDICTION_DB   SQLAlchemy URL of the prediction log (default sqlite:///predictions.db)
 LEADSCORE_RULES           rule table for the fallback score (default data/specs/rules/default.yaml)
+LEADSCORE_DISPLAY         display glossary for rule reasons while no model is loaded (a loaded model
+                          brings its own; default data/specs/display/synthetic.yaml)
 LEADSCORE_SERVICE_CONFIG  YAML file with any of the fields of ServiceConfig below
 """
 
@@ -17,7 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from features.errors import LeadscoreError
 
-DEFAULT_RULES = Path(__file__).resolve().parents[1] / "data" / "specs" / "rules" / "default.yaml"
+SPECS = Path(__file__).resolve().parents[1] / "data" / "specs"
+DEFAULT_RULES = SPECS / "rules" / "default.yaml"
+DEFAULT_DISPLAY = SPECS / "display" / "synthetic.yaml"
 
 
 class Action(BaseModel):
@@ -43,6 +47,7 @@ class ServiceConfig(BaseModel):
     api_token: str | None = Field(default=None, repr=False)
     prediction_db: str = "sqlite:///predictions.db"
     rules: str = str(DEFAULT_RULES)
+    display: str | None = str(DEFAULT_DISPLAY)
     bands: dict[str, float] | None = None  # {"hot": p, "warm": p}; None: the thresholds learned in training
     rule_bands: dict[str, float] = Field(default_factory=lambda: {"hot": 70.0, "warm": 40.0})  # rule points
     actions: dict[str, Action] = Field(default_factory=lambda: dict(DEFAULT_ACTIONS))
@@ -63,7 +68,8 @@ class ServiceConfig(BaseModel):
                 raise LeadscoreError(f"{path}: service config not found (LEADSCORE_SERVICE_CONFIG)")
             values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for key, name in (("model_uri", "LEADSCORE_MODEL_URI"), ("api_token", "LEADSCORE_API_TOKEN"),
-                          ("prediction_db", "LEADSCORE_PREDICTION_DB"), ("rules", "LEADSCORE_RULES")):
+                          ("prediction_db", "LEADSCORE_PREDICTION_DB"), ("rules", "LEADSCORE_RULES"),
+                          ("display", "LEADSCORE_DISPLAY")):
             if env.get(name):
                 values[key] = env[name]
         try:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from features.glossary import Glossary, load_glossary
 from serving.config import ServiceConfig
 from training.explain import explain_matrix, impact_order, reasons_for, record_values
 from training.metrics import assign_bands
@@ -47,6 +48,7 @@ class Scorer:
     def __init__(self, config: ServiceConfig, rules: RuleTable | None = None):
         self.config = config
         self.rules = rules or load_rules(config.rules)
+        self.glossary = load_glossary(config.display)  # for rule reasons while no model is loaded
         self.state: ModelState | None = None
         self.counters = Counters()
         self._reload_lock = threading.Lock()
@@ -83,7 +85,8 @@ class Scorer:
     def score(self, leads: Sequence[Mapping[str, object]], lang: str = "en", top: int | None = None) -> list[dict]:
         """One result per lead, in order. Raises LeadscoreError (a 4xx) for a value of the wrong kind."""
         state = self.state  # read once: a concurrent reload cannot change the model mid-request
-        results = [self._rule_part(lead, lang) for lead in leads]
+        glossary = state.model.glossary if state else self.glossary
+        results = [self._rule_part(lead, lang, glossary) for lead in leads]
         if state is None:
             return [self._fallback(r, "model_unavailable", lang) for r in results]
         encoder = state.model.pipeline.named_steps["encode"]
@@ -120,13 +123,14 @@ class Scorer:
                 probability=round(float(explanation.probability[j]), 6), score=int(explanation.score[j]),
                 band=str(bands[j]), source="model", model_version=state.version, fallback_reason=None,
                 base_score=round(explanation.base_score, 3),
-                reasons=reasons_for(explanation, j, top=top, lang=lang, missing_values=missing_values, order=order[j]),
+                reasons=reasons_for(explanation, j, top=top, lang=lang, missing_values=missing_values, order=order[j],
+                                    glossary=state.model.glossary),
             )
             results[i]["action"] = self._action(results[i]["band"], lang)
             self.counters.by_source["model"] += 1
 
-    def _rule_part(self, lead: Mapping[str, object], lang: str) -> dict:
-        points, reasons = self.rules.score_record(lead, lang=lang)
+    def _rule_part(self, lead: Mapping[str, object], lang: str, glossary: Glossary) -> dict:
+        points, reasons = self.rules.score_record(lead, lang=lang, glossary=glossary)
         return {"rule_score": points, "rule_reasons": reasons}
 
     def _fallback(self, result: dict, why: str, lang: str) -> dict:
@@ -137,7 +141,8 @@ class Scorer:
         result.update(probability=None, score=int(round(points)), band=band, source="rules", model_version=None,
                       base_score=None,
                       fallback_reason=why, reasons={"positive": [
-                          {"feature": r["feature"], "value": r["value"], "impact": r["points"], "text": r["text"]}
+                          {"feature": r["feature"], "label": r["label"], "value": r["value"], "impact": r["points"],
+                           "text": r["text"]}
                           for r in result["rule_reasons"]], "negative": []})
         result["action"] = self._action(band, lang)
         self.counters.by_source["rules"] += 1

@@ -39,6 +39,7 @@ def synthetic_spec(synthetic_dir) -> dict:
     raw["leads"]["path"] = str(synthetic_dir / "leads.csv")
     raw["outcome"]["path"] = str(synthetic_dir / "outcomes.csv")
     raw["rules"] = str(ROOT / raw["rules"])  # some tests change the working folder
+    raw["display"] = str(ROOT / raw["display"])
     raw.pop("synthetic")
     return raw
 

@@ -15,6 +15,7 @@ from training.explain import Explanation
 
 TOP_DRIVERS = 12
 DEPENDENCE_FEATURES = 4
+NOT_GIVEN = "(not given)"  # the dependence view's label for a missing category (translated on the page)
 KNOWN_LIMITS = [
     "Scores reflect the leads and outcomes of the training window; re-train when channels, products or prices change.",
     "Columns filled in after sales contact are excluded, so the score is for new leads before contact.",
@@ -58,7 +59,7 @@ def dependence(explanation: Explanation, frame: pd.DataFrame, encoder, top: list
             views[feature] = {"kind": "numeric", "x": grouped["x"].median().round(3).tolist(),
                               "points": grouped["p"].mean().round(3).tolist()}
         else:
-            labels = column.astype("string").fillna("(not given)")
+            labels = column.astype("string").fillna(NOT_GIVEN)
             stats = pd.DataFrame({"v": labels, "p": points}).groupby("v")["p"].agg(["mean", "size"])
             stats = stats.sort_values("size", ascending=False).head(10).sort_values("mean")
             views[feature] = {"kind": "categorical", "x": [str(v) for v in stats.index],

@@ -28,10 +28,14 @@ def evaluation_splits(frame: pd.DataFrame, folds: int, seed: int) -> list[tuple[
     return list(splitter.split(np.zeros(len(y)), y))
 
 
-def protocol_name(frame: pd.DataFrame, folds: int) -> str:
+def protocol_name(frame: pd.DataFrame, folds: int, lang: str = "en") -> str:
     if "created_at" in frame:
         share = TIME_HOLDOUT_SHARE
+        if lang == "zh":
+            return f"按时间划分：用最早的 {1 - share:.0%} 训练，在最新的 {share:.0%} 上评估"
         return f"time-ordered: train on the oldest {1 - share:.0%}, evaluate on the newest {share:.0%}"
+    if lang == "zh":
+        return f"分层 {folds} 折交叉验证，折外预测"
     return f"stratified {folds}-fold cross-validation, out-of-fold predictions"
 
 

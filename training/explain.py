@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from features.glossary import EMPTY, Glossary
+
 TEMPLATES = {
     "en": {"up": "{feature} {value} raises the score by {points} points",
            "down": "{feature} {value} lowers the score by {points} points",
@@ -101,19 +103,21 @@ def explain_records(pipeline, records: Sequence[Mapping[str, object]]) -> Explan
     return _explain(pipeline, encoder.transform_records(records), record_values(encoder, records))
 
 
-def _format_value(value: object, lang: str, missing: set[str]) -> str:
+def _format_value(value: object, lang: str, missing: set[str], glossary: Glossary) -> str:
     t = TEMPLATES[lang]
     if value is None or (isinstance(value, float) and np.isnan(value)) or str(value) in missing | {""}:
         return t["missing"]
     if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
         number = float(value)
         return t["number"].format(value=f"{number:,.0f}" if number.is_integer() else f"{number:,.2f}")
-    return t["value"].format(value=value)
+    return t["value"].format(value=glossary.value(value, lang))
 
 
 def reasons_for(explanation: Explanation, row: int, top: int = 3, lang: str = "en",
-                missing_values: Sequence[str] = (), order: np.ndarray | None = None) -> dict[str, list[dict]]:
-    """The top positive and negative reasons of one lead, each with feature, value, points and text.
+                missing_values: Sequence[str] = (), order: np.ndarray | None = None,
+                glossary: Glossary = EMPTY) -> dict[str, list[dict]]:
+    """The top positive and negative reasons of one lead, each with feature, label (the field's name in
+    `lang`), value, points and text.
 
     `order` (features by |impact|, largest first) may be passed from `impact_order` for a whole batch.
     """
@@ -128,11 +132,12 @@ def reasons_for(explanation: Explanation, row: int, top: int = 3, lang: str = "e
         side = "positive" if rounded > 0 else "negative"
         if len(out[side]) >= top:
             continue
-        value = explanation.values[row][i]
+        value, feature = explanation.values[row][i], explanation.features[i]
+        label = glossary.field(feature, lang)
         text = TEMPLATES[lang]["up" if rounded > 0 else "down"].format(
-            feature=explanation.features[i], value=_format_value(value, lang, set(missing_values)),
+            feature=label, value=_format_value(value, lang, set(missing_values), glossary),
             points=f"{abs(rounded):g}")
-        out[side].append({"feature": explanation.features[i], "value": _jsonable(value),
+        out[side].append({"feature": feature, "label": label, "value": _jsonable(value),
                           "impact": rounded, "text": text})
     return out
 

@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import html
 import io
+import threading
 import warnings
 
 import matplotlib
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from features.glossary import Glossary, glossary_from
+from training.cards import NOT_GIVEN
 
-# Chinese labels stay text in the SVG (the browser draws them); matplotlib's own font lacks the glyphs.
-warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
-plt.rcParams.update({"svg.fonttype": "none", "font.size": 10, "axes.spines.top": False,
-                     "axes.spines.right": False})
+# Applied only while a page is drawn: importing this module changes no global matplotlib state.
+# svg.fonttype "none" keeps labels as text, so the browser draws Chinese with its own fonts.
+CHART_STYLE = {"svg.fonttype": "none", "font.size": 10, "axes.spines.top": False, "axes.spines.right": False}
+# Figures are made without pyplot (no global figure registry, safe in the service's threads), but
+# rc_context is process-wide, so pages are drawn one at a time.
+_drawing = threading.Lock()
 UP, DOWN, MIXED = "#1a7f37", "#cf222e", "#8c959f"
 
 TEXT = {
@@ -37,7 +42,7 @@ TEXT = {
         "limits": "Known limits", "points": "score points", "rate": "conversion rate", "predicted": "predicted",
         "observed": "observed", "band": "band", "score": "Score", "action": "Next step", "reasons": "Reasons",
         "rule_score": "Rule score", "base": "average lead", "others": "other fields", "final": "this lead",
-        "hot": "hot", "warm": "warm", "cold": "cold", "none": "none",
+        "hot": "hot", "warm": "warm", "cold": "cold", "none": "none", "missing": "not given",
     },
     "zh": {
         "title": "线索评分：哪些因素决定分数", "drivers": "影响评分的主要因素",
@@ -52,7 +57,7 @@ TEXT = {
         "excluded_other": "标识符及其他", "limits": "已知局限", "points": "分", "rate": "转化率",
         "predicted": "预测", "observed": "实际", "band": "评级", "score": "评分", "action": "下一步行动",
         "reasons": "原因", "rule_score": "规则评分", "base": "平均线索", "others": "其他字段", "final": "该线索",
-        "hot": "热", "warm": "温", "cold": "冷", "none": "无",
+        "hot": "热", "warm": "温", "cold": "冷", "none": "无", "missing": "未填写",
     },
 }
 LIMITS_ZH = [
@@ -63,59 +68,79 @@ LIMITS_ZH = [
 ]
 
 
-def _svg(fig) -> str:
+class Names:
+    """The glossary in one language: field and value names as the reader should see them."""
+
+    def __init__(self, glossary: Glossary, lang: str):
+        self.glossary, self.lang = glossary, lang
+
+    def field(self, name: str) -> str:
+        return self.glossary.field(name, self.lang)
+
+    def value(self, value: object) -> str:
+        return self.glossary.value(value, self.lang)
+
+
+def _axes(width: float, height: float):
+    fig = Figure(figsize=(width, height))
+    return fig, fig.subplots()
+
+
+def _svg(fig: Figure) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(fig)
     text = buffer.getvalue()
     return text[text.index("<svg"):]
 
 
 def _hbar(labels: list[str], values: list[float], colors, xlabel: str, percent: bool = False) -> str:
-    fig, ax = plt.subplots(figsize=(6.4, 0.32 * len(labels) + 0.9))
+    fig, ax = _axes(6.4, 0.32 * len(labels) + 0.9)
     ax.barh(range(len(labels)), values, color=colors)
     ax.set_yticks(range(len(labels)), [label[:42] for label in labels])
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
     if percent:
-        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     return _svg(fig)
 
 
-def drivers_chart(drivers: list[dict], t: dict) -> str:
+def drivers_chart(drivers: list[dict], t: dict, names: Names) -> str:
     colors = [UP if d["direction"] > 0 else DOWN if d["direction"] < 0 else MIXED for d in drivers]
-    return _hbar([d["feature"] for d in drivers], [d["mean_abs_points"] for d in drivers], colors, t["points"])
+    return _hbar([names.field(d["feature"]) for d in drivers], [d["mean_abs_points"] for d in drivers], colors,
+                 t["points"])
 
 
-def dependence_chart(feature: str, view: dict, t: dict) -> str:
+def dependence_chart(feature: str, view: dict, t: dict, names: Names) -> str:
+    label = names.field(feature)
     if view["kind"] == "numeric":
-        fig, ax = plt.subplots(figsize=(4.6, 2.8))
+        fig, ax = _axes(4.6, 2.8)
         ax.plot(view["x"], view["points"], marker="o", color="#0969da")
         ax.axhline(0, color=MIXED, linewidth=0.8)
-        ax.set_xlabel(feature[:48])
+        ax.set_xlabel(label[:48])
         ax.set_ylabel(t["points"])
         return _svg(fig)
     colors = [UP if p > 0 else DOWN for p in view["points"]]
-    return _hbar(view["x"], view["points"], colors, f"{feature[:40]}: {t['points']}")
+    values = [t["missing"] if x == NOT_GIVEN else names.value(x) for x in view["x"]]
+    return _hbar(values, view["points"], colors, f"{label[:40]}: {t['points']}")
 
 
 def band_chart(bands: dict, t: dict) -> str:
     names = [b for b in ("hot", "warm", "cold") if b in bands]
-    fig, ax = plt.subplots(figsize=(4.6, 2.8))
+    fig, ax = _axes(4.6, 2.8)
     ax.bar([t[b] for b in names], [bands[b]["conversion_rate"] for b in names], color=[DOWN, "#bf8700", "#0969da"])
-    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylabel(t["rate"])
     return _svg(fig)
 
 
-def source_chart(sources: dict, t: dict) -> str:
+def source_chart(sources: dict, t: dict, names: Names) -> str:
     items = sorted(sources.items(), key=lambda kv: -kv[1]["conversion_rate"])[:12]
-    return _hbar([f"{k} ({v['leads']:,})" for k, v in items], [v["conversion_rate"] for _, v in items], "#0969da",
+    return _hbar([f"{names.value(k)} ({v['leads']:,})" for k, v in items], [v["conversion_rate"] for _, v in items], "#0969da",
                  t["rate"], percent=True)
 
 
 def reliability_chart(curve: dict, t: dict) -> str:
-    fig, ax = plt.subplots(figsize=(4.2, 3.6))
+    fig, ax = _axes(4.2, 3.6)
     ax.plot([0, 1], [0, 1], color=MIXED, linestyle=":")
     ax.plot(curve["predicted"], curve["observed"], marker="o", color="#0969da")
     ax.set_xlabel(t["predicted"])
@@ -129,25 +154,33 @@ def _e(value) -> str:
 
 def render_report(meta: dict, lang: str = "en", interactive: bool = False, version: str | None = None) -> str:
     """The whole page as one HTML string."""
+    with _drawing, matplotlib.rc_context(CHART_STYLE), warnings.catch_warnings():
+        # matplotlib's own font lacks Chinese glyphs; it only measures them, the browser draws them.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
+        return _render(meta, lang, interactive, version)
+
+
+def _render(meta: dict, lang: str, interactive: bool, version: str | None) -> str:
     lang = lang if lang in TEXT else "en"
-    t, page = TEXT[lang], meta.get("page", {})
-    charts = [f'<figure class="chart" id="chart-drivers">{drivers_chart(page["drivers"], t)}</figure>']
-    dependence = "".join(f'<figure class="chart dependence"><figcaption>{_e(name)}</figcaption>'
-                         f"{dependence_chart(name, view, t)}</figure>"
+    t, page, names = TEXT[lang], meta.get("page", {}), Names(glossary_from(meta.get("display")), lang)
+    charts = [f'<figure class="chart" id="chart-drivers">{drivers_chart(page["drivers"], t, names)}</figure>']
+    dependence = "".join(f'<figure class="chart dependence"><figcaption>{_e(names.field(name))}</figcaption>'
+                         f"{dependence_chart(name, view, t, names)}</figure>"
                          for name, view in page.get("dependence", {}).items())
     conversion = f'<figure class="chart" id="chart-bands"><figcaption>{t["by_band"]}</figcaption>' \
                  f'{band_chart(meta["conversion_by_band"], t)}</figure>'
     if meta.get("conversion_by_source"):
-        conversion += f'<figure class="chart" id="chart-sources"><figcaption>{t["by_source"]}' \
-                      f' ({_e(meta.get("source_column"))})</figcaption>{source_chart(meta["conversion_by_source"], t)}</figure>'
+        source = names.field(meta.get("source_column") or "")
+        conversion += (f'<figure class="chart" id="chart-sources"><figcaption>{t["by_source"]} ({_e(source)})'
+                       f'</figcaption>{source_chart(meta["conversion_by_source"], t, names)}</figure>')
     rows = "".join(f"<tr><td>{_e(name)}</td>" + "".join(f"<td>{m.get(k, float('nan')):.4f}</td>"
                    for k in ("roc_auc", "pr_auc", "brier", "log_loss", "ece", "capture_top10")) + "</tr>"
                    for name, m in meta["metrics"].items())
     limits = LIMITS_ZH if lang == "zh" else page.get("known_limits", [])
-    excluded = (f"<li>{t['after_contact']}: {_e(', '.join(meta.get('known_after_contact', [])) or t['none'])}</li>"
-                f"<li>{t['pii']}: {_e(', '.join(meta.get('pii', [])) or t['none'])}</li>"
-                f"<li>{t['excluded_other']}: {_e(', '.join(meta.get('excluded', [])) or t['none'])}</li>")
-    explainer = _explainer(page, t, lang) if interactive else ""
+    excluded = "".join(f"<li>{t[key]}: {_e(', '.join(map(names.field, meta.get(field) or [])) or t['none'])}</li>"
+                       for key, field in (("after_contact", "known_after_contact"), ("pii", "pii"),
+                                          ("excluded_other", "excluded")))
+    explainer = _explainer(page, t, lang, names) if interactive else ""
     switch = ('<nav><a id="lang-en" href="?lang=en">English</a> · <a id="lang-zh" href="?lang=zh">中文</a></nav>'
               if interactive else "")
     return f"""<!doctype html>
@@ -164,7 +197,7 @@ def render_report(meta: dict, lang: str = "en", interactive: bool = False, versi
 <dt>{t['trained_at']}</dt><dd>{_e(meta.get('trained_at'))}</dd>
 <dt>{t['window']}</dt><dd>{_e(' – '.join(meta.get('data_window') or ['-']))}</dd>
 <dt>{t['rows']}</dt><dd>{meta.get('rows', 0):,}</dd><dt>{t['positive_rate']}</dt><dd>{meta.get('positive_rate', 0):.1%}</dd>
-<dt>{t['protocol']}</dt><dd>{_e(meta.get('protocol'))}</dd></dl>
+<dt>{t['protocol']}</dt><dd>{_e(meta.get('protocol_zh' if lang == 'zh' else 'protocol') or meta.get('protocol'))}</dd></dl>
 <h3>{t['metrics']}</h3><table id="metrics"><tr><th>{t['model']}</th><th>ROC-AUC</th><th>PR-AUC</th><th>Brier</th>
 <th>log loss</th><th>ECE</th><th>capture@10%</th></tr>{rows}</table>
 <figure class="chart" id="chart-reliability"><figcaption>{t['reliability']}</figcaption>
@@ -173,14 +206,16 @@ def render_report(meta: dict, lang: str = "en", interactive: bool = False, versi
 </section></body></html>"""
 
 
-def _explainer(page: dict, t: dict, lang: str) -> str:
+def _explainer(page: dict, t: dict, lang: str, names: Names) -> str:
     import json
 
+    # Labels and option texts in the reader's language; names and values stay the CRM's, as the API wants.
     fields = "".join(
-        f'<label>{_e(f["name"])}<select name="{_e(f["name"])}"><option value=""></option>'
-        + "".join(f'<option value="{_e(o)}">{_e(o)}</option>' for o in f["options"]) + "</select></label>"
+        f'<label>{_e(names.field(f["name"]))}<select name="{_e(f["name"])}"><option value=""></option>'
+        + "".join(f'<option value="{_e(o)}">{_e(names.value(o))}</option>' for o in f["options"])
+        + "</select></label>"
         if f["kind"] == "categorical" else
-        f'<label>{_e(f["name"])}<input type="number" step="any" name="{_e(f["name"])}"></label>'
+        f'<label>{_e(names.field(f["name"]))}<input type="number" step="any" name="{_e(f["name"])}"></label>'
         for f in page.get("form", []))
     examples = "".join(f'<option value="{i}">{t["example"]} {i + 1}</option>'
                        for i in range(len(page.get("examples", []))))

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from features.errors import LeadscoreError
+from features.glossary import EMPTY, Glossary
 from features.names import safe_name
 
 
@@ -70,8 +71,10 @@ class RuleTable(_Strict):
                 return value
         return None
 
-    def score_record(self, record: Mapping[str, object], lang: str = "en") -> tuple[float, list[dict]]:
-        """Points (0 to max_score) and one reason per rule that gave points, largest first."""
+    def score_record(self, record: Mapping[str, object], lang: str = "en",
+                     glossary: Glossary = EMPTY) -> tuple[float, list[dict]]:
+        """Points (0 to max_score) and one reason per rule that gave points, largest first; field and
+        value names in the reason text come from the glossary."""
         total, reasons = 0.0, []
         for rule in self.rules:
             value = self._lookup(record, rule.field)
@@ -79,8 +82,9 @@ class RuleTable(_Strict):
             total += points
             if points:
                 template = rule.reason.get(lang) or rule.reason.get("en", "{field} is {value}")
-                reasons.append({"feature": rule.field, "value": value, "points": points,
-                                "text": template.format(field=rule.field, value=value)})
+                label = glossary.field(rule.field, lang)
+                reasons.append({"feature": rule.field, "label": label, "value": value, "points": points,
+                                "text": template.format(field=label, value=glossary.value(value, lang))})
         reasons.sort(key=lambda r: -r["points"])
         return float(min(total, self.max_score)), reasons
 

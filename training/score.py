@@ -37,7 +37,7 @@ def score_frame(model: LoadedModel, leads: pd.DataFrame, lang: str = "en", top: 
         explanation = explain_frame(model.pipeline, chunk)
         order = impact_order(explanation)
         reasons = [reasons_for(explanation, i, top=top, lang=lang, missing_values=meta.get("missing_values", []),
-                               order=order[i]) for i in range(len(chunk))]
+                               order=order[i], glossary=model.glossary) for i in range(len(chunk))]
         parts.append(pd.DataFrame({
             "lead_id": ids.iloc[start:start + CHUNK_ROWS].to_numpy(),
             "probability": np.round(explanation.probability, 6),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import mlflow
@@ -19,6 +20,7 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from features.errors import LeadscoreError
+from features.glossary import Glossary, glossary_from
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 CHAMPION = "champion"
@@ -69,6 +71,11 @@ class LoadedModel:
     metadata: dict
     uri: str
     version: str | None = None
+
+    @cached_property
+    def glossary(self) -> Glossary:
+        """Display names of fields and values the model was trained with."""
+        return glossary_from(self.metadata.get("display"))
 
 
 def resolve_version(uri: str) -> str | None:

@@ -182,6 +182,7 @@ def model_metadata(result: TrainResult) -> dict:
         "positive_rate": profile["positive_rate"],
         "data_window": profile["data_window"],
         "protocol": metrics["protocol"],
+        "protocol_zh": protocol_name(ts.frame, ts.spec.evaluation.folds, "zh"),
         "bands": metrics["bands"],
         "metrics": {name: {k: v for k, v in m.items() if isinstance(v, float)}
                     for name, m in metrics["models"].items()},
@@ -195,5 +196,6 @@ def model_metadata(result: TrainResult) -> dict:
         "pii": list(ts.spec.features.pii),
         "excluded": list(ts.spec.features.exclude),
         "rules": ts.spec.rules,
+        "display": ts.glossary.model_dump(),
         "final_model": metrics["final_model"],
     }

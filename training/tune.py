@@ -1,10 +1,14 @@
 """Bounded hyperparameter search (Optuna, TPE) on training rows only.
 
-Each trial scores a parameter set by the log loss of an early-stopped booster on a stratified
-quarter of the training rows it was given: never the rows being evaluated. One holdout per trial,
-not inner folds, keeps a run on a small table within its time budget. The budget is
-a number of trials, a number of minutes, or both (whichever ends first). Large tables are tuned on
-a stratified sample of 50,000 rows, which keeps the budget bounded on a million leads.
+Each trial scores a parameter set by the out-of-fold log loss of early-stopped boosters in a 2-fold
+split of the training rows it was given: never the rows being evaluated. Every trial sees the same
+folds. Folds rather than one holdout, because on a table of a few thousand leads one holdout is so
+noisy that the "best" trial is mostly luck. Measured (5-fold ROC-AUC, 15 trials; X Education /
+5,000 synthetic leads): no tuning 0.8782 / 0.8136, 25% holdout 0.8768 / 0.8148, 2 folds
+0.8780 / 0.8173, 3 folds 0.8784 / 0.8176, 4 folds 0.8777 / 0.8164. Two folds run side by side on
+two cores, so a trial costs about 1.6 times the holdout's; three would not fit X Education's 90 s budget.
+The budget is a number of trials, a number of minutes, or both (whichever ends first). Large tables
+are tuned on a stratified sample of 30,000 rows, which keeps the budget bounded on a million leads.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ import optuna
 from sklearn.metrics import log_loss
 from sklearn.model_selection import train_test_split
 
-from training.model import DEFAULT_PARAMS, fit_booster
+from training.model import DEFAULT_PARAMS, inner_cv
 
 log = logging.getLogger(__name__)
-TUNE_SAMPLE_ROWS = 50_000
+TUNE_SAMPLE_ROWS = 30_000
+TUNE_FOLDS = 2
 SEARCHED = ("learning_rate", "num_leaves", "min_child_samples", "reg_lambda", "colsample_bytree", "subsample",
             "cat_smooth", "cat_l2", "min_data_per_group", "path_smooth")
 
@@ -49,12 +54,9 @@ def tune(X: np.ndarray, y: np.ndarray, categorical: Sequence[int], trials: int, 
     if len(y) > TUNE_SAMPLE_ROWS:
         X, _, y, _ = train_test_split(X, y, train_size=TUNE_SAMPLE_ROWS, stratify=y, random_state=seed)
 
-    fit_rows, held = train_test_split(np.arange(len(y)), test_size=0.25, stratify=y, random_state=seed)
-
     def objective(trial: optuna.Trial) -> float:
-        model = fit_booster(X[fit_rows], y[fit_rows], suggest(trial), categorical, seed, n_jobs, 3000,
-                            (X[held], y[held]))
-        return log_loss(y[held], model.predict_proba(X[held])[:, 1])
+        raw_oof, _ = inner_cv(X, y, suggest(trial), categorical, TUNE_FOLDS, seed, n_jobs)
+        return log_loss(y, 1.0 / (1.0 + np.exp(-raw_oof)))
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed))

@@ -52,7 +52,7 @@
     const steps = [{ label: labels.base, start: 0, end: result.base_score, total: true }];
     let level = result.base_score;
     for (const r of reasons) {
-      steps.push({ label: r.feature, start: level, end: level + r.impact });
+      steps.push({ label: r.label || r.feature, start: level, end: level + r.impact });
       level += r.impact;
     }
     const rest = result.score - result.base_score - shown;

@@ -31,6 +31,7 @@ def synthetic_spec(folder: Path) -> Path:
     spec["leads"]["path"] = str(folder / "leads.csv")
     spec["outcome"]["path"] = str(folder / "outcomes.csv")
     spec["rules"] = str(ROOT / spec["rules"])
+    spec["display"] = str(ROOT / spec["display"])
     spec.pop("synthetic")
     path = folder / "spec.yaml"
     path.write_text(yaml.safe_dump(spec))

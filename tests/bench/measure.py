@@ -27,7 +27,12 @@ def measure(command: list[str], env: dict | None = None, cwd: Path = ROOT) -> di
 
 
 def save(name: str, results: dict) -> Path:
+    """Merge into artifacts/bench/NAME.json: a run of some parts keeps the others, each part dated."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(results, indent=2))
+    saved = json.loads(path.read_text()) if path.is_file() else {}
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    saved.update({part: {**value, "measured_at": stamp} if isinstance(value, dict) else value
+                  for part, value in results.items()})
+    path.write_text(json.dumps(saved, indent=2))
     return path

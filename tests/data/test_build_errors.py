@@ -55,6 +55,16 @@ def test_misspelt_pii_column(tmp_path, write_spec, small_leads):
     assert_failed_cleanly(result, text, tmp_path / "o.parquet", "'contact_nmae'", "features.pii")
 
 
+def test_misspelt_display_field(tmp_path, write_spec, small_leads):
+    leads, raw = small_leads
+    leads.to_csv(raw["leads"]["path"], index=False)
+    names = tmp_path / "names.yaml"
+    names.write_text("zh:\n  fields: {budgte: 预算}\n", encoding="utf-8")
+    raw["display"] = str(names)
+    result, text = run_build(write_spec, raw, tmp_path / "o.parquet")
+    assert_failed_cleanly(result, text, tmp_path / "o.parquet", "names.yaml", "'budgte'", "fix the spelling")
+
+
 def test_duplicate_ids(tmp_path, write_spec, small_leads):
     leads, raw = small_leads
     leads.loc[5, "lead_id"] = leads.loc[2, "lead_id"]

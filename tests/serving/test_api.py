@@ -1,6 +1,7 @@
 """The service in-process (real BentoML app, lifespan and middleware): behaviour, errors, log, auth."""
 
 import json
+import re
 import threading
 
 import numpy as np
@@ -44,7 +45,11 @@ def test_served_probability_equals_training_pipeline(client, registry, sample_le
 def test_chinese_reasons_and_actions(client, sample_leads):
     result = predict(client, sample_leads[:1], lang="zh").json()["results"][0]
     texts = [r["text"] for r in result["reasons"]["positive"] + result["reasons"]["negative"]]
-    assert all("评分" in t for t in texts)
+    assert texts and all("评分" in t for t in texts)
+    assert not [t for t in texts if re.search(r"[A-Za-z_]{3,}", t)], texts  # fields and values named in Chinese
+    english = predict(client, sample_leads[:1], lang="en").json()["results"][0]["reasons"]
+    assert [r["feature"] for r in english["positive"]] == [r["feature"] for r in result["reasons"]["positive"]]
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in r["label"]) for r in result["reasons"]["positive"])
     assert any("\u4e00" <= ch <= "\u9fff" for ch in result["action"]["text"])
 
 

@@ -1,6 +1,7 @@
 """The managers' page in a real browser (Debian's headless Chromium through Selenium) against the real
 server; a screenshot of each language is saved under test-artifacts/."""
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ENGLISH_WORD = re.compile(r"[A-Za-z_]{3,}")
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +60,7 @@ def test_managers_page_in_a_browser(browser, live_server):
     assert {"chart-drivers", "chart-bands", "chart-sources", "chart-reliability", "dependence"} <= names
     assert all(width > 50 and height > 50 for _, width, height in sizes), sizes
     assert browser.find_element(By.ID, "model-version").text == "1"
-    assert "hours_to_first_response" in browser.find_element(By.ID, "model-card").text  # excluded column shown
+    assert "hours to first response" in browser.find_element(By.ID, "model-card").text  # excluded, by its display name
 
     Select(browser.find_element(By.ID, "example")).select_by_index(1)
     browser.find_element(By.ID, "score-button").click()
@@ -80,7 +82,16 @@ def test_managers_page_in_a_browser(browser, live_server):
     Select(browser.find_element(By.ID, "example")).select_by_index(2)
     browser.find_element(By.ID, "score-button").click()
     wait_for(lambda: browser.find_element(By.ID, "result-score").text.startswith("评分"))
-    assert all("评分" in r.text for r in browser.find_elements(By.CSS_SELECTOR, "#result-reasons li"))
+    reasons = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#result-reasons li")]
+    assert reasons and all("评分" in r for r in reasons)
+    # The glossary names every synthetic field and value in Chinese: no English word is left to read.
+    assert not [r for r in reasons if ENGLISH_WORD.search(r)], reasons
+    drivers = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#chart-drivers svg text") if t.text]
+    assert "网站停留时长（秒）" in drivers and not [t for t in drivers if ENGLISH_WORD.search(t)], drivers
+    assert "首次响应时长（小时）" in browser.find_element(By.ID, "model-card").text
+    labels = [x.text for x in browser.find_elements(By.CSS_SELECTOR, "#lead-form label")]
+    assert "来源渠道" in "".join(labels) and "网页表单" in browser.find_element(By.ID, "lead-form").get_attribute(
+        "innerHTML")
     browser.save_screenshot(str(ARTIFACTS / "drivers-zh.png"))
 
 

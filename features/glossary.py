@@ -1,0 +1,90 @@
+"""Display names for people: what a field or a value is called in English and in Chinese.
+
+The CRM's own names (`time_on_site_sec`, `What is your current occupation`, `high`) are what the
+model and the API use; managers read reasons and the drivers page in their language. A glossary is
+a small YAML file named by the spec's `display` (and by the service's `LEADSCORE_DISPLAY` for the
+rule fallback when no model is loaded), copied into the model's metadata at training time:
+
+    zh:
+      fields: {budget: 预算, time_on_site_sec: 网站停留时长（秒）}
+      values: {high: 高, "yes": 是}
+    en:
+      fields: {time_on_site_sec: time on site (seconds)}
+
+Anything not listed shows as the CRM has it. Field names match by original or safe name; values
+match exactly, then ignoring case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+
+from features.errors import LeadscoreError
+from features.names import safe_name
+
+LANGUAGES = ("en", "zh")
+
+
+class LanguageNames(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fields: dict[str, str] = Field(default_factory=dict)
+    values: dict[str, str] = Field(default_factory=dict)
+
+
+class Glossary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    en: LanguageNames = Field(default_factory=LanguageNames)
+    zh: LanguageNames = Field(default_factory=LanguageNames)
+    _fields: dict = PrivateAttr(default_factory=dict)
+    _values: dict = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, _context) -> None:
+        # Lookup tables built once: by safe field name, and by case-folded value.
+        self._fields = {lang: {safe_name(k): v for k, v in self._names(lang).fields.items()} for lang in LANGUAGES}
+        self._values = {lang: {str(k).casefold(): v for k, v in self._names(lang).values.items()}
+                        for lang in LANGUAGES}
+
+    def _names(self, lang: str) -> LanguageNames:
+        return self.zh if lang == "zh" else self.en
+
+    def field(self, name: str, lang: str) -> str:
+        names = self._names(lang).fields
+        return names.get(name) or self._fields.get(lang, {}).get(safe_name(name)) or name
+
+    def value(self, value: object, lang: str) -> str:
+        text = str(value)
+        names = self._names(lang).values
+        return names.get(text) or self._values.get(lang, {}).get(text.casefold()) or text
+
+    def field_names(self) -> set[str]:
+        """Every field the glossary names, in any language (to catch misspelt names)."""
+        return {name for lang in LANGUAGES for name in self._names(lang).fields}
+
+
+EMPTY = Glossary()
+
+
+def glossary_from(data: Mapping | None) -> Glossary:
+    """The glossary stored in a model's metadata (none: the CRM's own names)."""
+    return Glossary.model_validate(data) if data else EMPTY
+
+
+def load_glossary(path: str | Path | None) -> Glossary:
+    if path is None:
+        return EMPTY
+    path = Path(path)
+    if not path.is_file():
+        raise LeadscoreError(f"{path}: display glossary not found; check 'display' in the spec or LEADSCORE_DISPLAY")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return Glossary.model_validate(raw)
+    except yaml.YAMLError as exc:
+        raise LeadscoreError(f"{path}: not valid YAML: {exc}") from None
+    except ValidationError as exc:
+        where = "; ".join(f"'{'.'.join(str(p) for p in e['loc'])}': {e['msg']}" for e in exc.errors())
+        raise LeadscoreError(f"{path}: invalid display glossary ({where}); expected en/zh -> fields/values -> "
+                             'name: text; quote keys like "yes" and "no", which YAML reads as true/false') from None
