@@ -6,7 +6,7 @@ SPEC ?= data/specs/synthetic.yaml
 XED_SPEC := data/specs/x_education.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run serve test lint bench bench-build bench-train bench-serve clean
+.PHONY: help install browser run serve test lint bench bench-build bench-train bench-tuning bench-serve clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ bench-build: install ## synth 1,000,000 leads, then build the training set: wall
 
 bench-train: install ## X Education quality and 1,000,000-lead training time and memory
 	$(BIN)/python tests/bench/bench_train.py
+
+bench-tuning: install ## how the tuner's objective was chosen: no tuning vs 2, 3, 4 tuning folds (~10 min)
+	$(BIN)/python tests/bench/bench_tuning.py
 
 bench-serve: install ## our service against mlflow models serve: latency, throughput, errors (installs wrk)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

@@ -47,7 +47,7 @@ def suggest(trial: optuna.Trial) -> dict:
 
 
 def tune(X: np.ndarray, y: np.ndarray, categorical: Sequence[int], trials: int, minutes: float | None,
-         seed: int, n_jobs: int = 2, progress=None) -> dict:
+         seed: int, n_jobs: int = 2, progress=None, folds: int = TUNE_FOLDS) -> dict:
     """Best LightGBM parameters found within the budget (an empty dict when the budget is zero)."""
     if trials <= 0 and not minutes:
         return {}
@@ -55,7 +55,7 @@ def tune(X: np.ndarray, y: np.ndarray, categorical: Sequence[int], trials: int, 
         X, _, y, _ = train_test_split(X, y, train_size=TUNE_SAMPLE_ROWS, stratify=y, random_state=seed)
 
     def objective(trial: optuna.Trial) -> float:
-        raw_oof, _ = inner_cv(X, y, suggest(trial), categorical, TUNE_FOLDS, seed, n_jobs)
+        raw_oof, _ = inner_cv(X, y, suggest(trial), categorical, folds, seed, n_jobs)
         return log_loss(y, 1.0 / (1.0 + np.exp(-raw_oof)))
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
