@@ -49,16 +49,15 @@ class Glossary(BaseModel):
                         for lang in LANGUAGES}
 
     def _names(self, lang: str) -> LanguageNames:
-        return self.zh if lang == "zh" else self.en
+        return self.zh if lang == "zh" else self.en  # any other language reads the English names
 
     def field(self, name: str, lang: str) -> str:
-        names = self._names(lang).fields
-        return names.get(name) or self._fields.get(lang, {}).get(safe_name(name)) or name
+        lang = "zh" if lang == "zh" else "en"
+        return self._names(lang).fields.get(name) or self._fields[lang].get(safe_name(name)) or name
 
     def value(self, value: object, lang: str) -> str:
-        text = str(value)
-        names = self._names(lang).values
-        return names.get(text) or self._values.get(lang, {}).get(text.casefold()) or text
+        lang, text = ("zh" if lang == "zh" else "en"), str(value)
+        return self._names(lang).values.get(text) or self._values[lang].get(text.casefold()) or text
 
     def field_names(self) -> set[str]:
         """Every field the glossary names, in any language (to catch misspelt names)."""
