@@ -20,23 +20,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import Field, PrivateAttr
 
-from features.errors import LeadscoreError
+from features.config_file import Strict, load_yaml_model
 from features.names import safe_name
 
 LANGUAGES = ("en", "zh")
 
 
-class LanguageNames(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LanguageNames(Strict):
     fields: dict[str, str] = Field(default_factory=dict)
     values: dict[str, str] = Field(default_factory=dict)
 
 
-class Glossary(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Glossary(Strict):
     en: LanguageNames = Field(default_factory=LanguageNames)
     zh: LanguageNames = Field(default_factory=LanguageNames)
     _fields: dict = PrivateAttr(default_factory=dict)
@@ -75,15 +72,6 @@ def glossary_from(data: Mapping | None) -> Glossary:
 def load_glossary(path: str | Path | None) -> Glossary:
     if path is None:
         return EMPTY
-    path = Path(path)
-    if not path.is_file():
-        raise LeadscoreError(f"{path}: display glossary not found; check 'display' in the spec or LEADSCORE_DISPLAY")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return Glossary.model_validate(raw)
-    except yaml.YAMLError as exc:
-        raise LeadscoreError(f"{path}: not valid YAML: {exc}") from None
-    except ValidationError as exc:
-        where = "; ".join(f"'{'.'.join(str(p) for p in e['loc'])}': {e['msg']}" for e in exc.errors())
-        raise LeadscoreError(f"{path}: invalid display glossary ({where}); expected en/zh -> fields/values -> "
-                             'name: text; quote keys like "yes" and "no", which YAML reads as true/false') from None
+    return load_yaml_model(path, Glossary, "display glossary", "check 'display' in the spec or LEADSCORE_DISPLAY",
+                           advice='expected en/zh -> fields/values -> name: text; quote keys like "yes" and "no", '
+                                  "which YAML reads as true/false", empty={})

@@ -9,22 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from features.errors import LeadscoreError
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from features.config_file import Strict, load_yaml_model
 
 
-class SqlSource(_Strict):
+class SqlSource(Strict):
     url: str = Field(description="SQLAlchemy URL, e.g. sqlite:///crm.db or postgresql://...")
     query: str = Field(description="SELECT statement returning one row per record")
 
 
-class _Source(_Strict):
+class _Source(Strict):
     path: str | None = None
     sql: SqlSource | None = None
 
@@ -77,7 +72,7 @@ class OutcomeSpec(_Source):
         return self.column is None
 
 
-class FeaturesSpec(_Strict):
+class FeaturesSpec(Strict):
     exclude: list[str] = Field(default_factory=list)
     known_after_contact: list[str] = Field(default_factory=list)
     pii: list[str] = Field(default_factory=list)
@@ -85,13 +80,13 @@ class FeaturesSpec(_Strict):
     leak_threshold: float = Field(default=0.90, gt=0.5, le=1.0)
 
 
-class EvaluationSpec(_Strict):
+class EvaluationSpec(Strict):
     folds: int = Field(default=5, ge=2, le=20)
     seed: int = 0
     source_column: str | None = None  # the lead-source column for per-source metrics; guessed when None
 
 
-class SyntheticSpec(_Strict):
+class SyntheticSpec(Strict):
     """Marks a spec whose files `leadscore synth` makes: commands generate them when missing."""
 
     leads: int = Field(default=20_000, gt=0)
@@ -99,7 +94,7 @@ class SyntheticSpec(_Strict):
     out: str
 
 
-class DatasetSpec(_Strict):
+class DatasetSpec(Strict):
     name: str
     leads: LeadsSpec
     outcome: OutcomeSpec
@@ -115,31 +110,7 @@ class DatasetSpec(_Strict):
         return set(f.exclude) | set(f.known_after_contact) | set(f.pii)
 
 
-def _format_validation_error(path: Path, error: ValidationError) -> str:
-    lines = []
-    for item in error.errors():
-        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        if item["type"] == "extra_forbidden":
-            lines.append(f"unknown key '{key}': remove it or check its spelling")
-        elif item["type"] == "missing":
-            lines.append(f"missing required key '{key}'")
-        else:
-            lines.append(f"'{key}': {item['msg']}")
-    return f"{path}: invalid dataset spec: " + "; ".join(lines)
-
-
 def load_spec(path: str | Path) -> DatasetSpec:
     """Read and validate a dataset spec, raising LeadscoreError that names the file and key."""
-    path = Path(path)
-    if not path.is_file():
-        raise LeadscoreError(f"{path}: dataset spec not found; pass --spec with a YAML file (see data/specs/)")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise LeadscoreError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise LeadscoreError(f"{path}: a dataset spec is a YAML mapping with keys name, leads, outcome, ...")
-    try:
-        return DatasetSpec.model_validate(raw)
-    except ValidationError as exc:
-        raise LeadscoreError(_format_validation_error(path, exc)) from None
+    return load_yaml_model(path, DatasetSpec, "dataset spec", "pass --spec with a YAML file (see data/specs/)",
+                           shape=" with keys name, leads, outcome, ...")

@@ -11,25 +11,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from features.errors import LeadscoreError
+from features.config_file import Strict, load_yaml_model
 from features.glossary import EMPTY, Glossary
 from features.names import safe_name
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Range(_Strict):
+class Range(Strict):
     min: float | None = None  # inclusive
     max: float | None = None  # exclusive
     points: float
 
 
-class Rule(_Strict):
+class Rule(Strict):
     field: str
     points: dict[str, float] = Field(default_factory=dict)
     ranges: list[Range] = Field(default_factory=list)
@@ -57,7 +52,7 @@ class Rule(_Strict):
         return 0.0
 
 
-class RuleTable(_Strict):
+class RuleTable(Strict):
     name: str = "rules"
     max_score: float = 100.0
     rules: list[Rule]
@@ -100,10 +95,4 @@ class RuleTable(_Strict):
 
 
 def load_rules(path: str | Path) -> RuleTable:
-    path = Path(path)
-    if not path.is_file():
-        raise LeadscoreError(f"{path}: rule table not found; check 'rules' in the spec")
-    try:
-        return RuleTable.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise LeadscoreError(f"{path}: invalid rule table: {exc}") from None
+    return load_yaml_model(path, RuleTable, "rule table", "check 'rules' in the spec")
