@@ -21,7 +21,10 @@ from features.errors import LeadscoreError
 from features.glossary import EMPTY, Glossary, load_glossary
 from features.labels import LabelReport, labels_from_column, labels_from_table
 from features.leakage import ColumnStrength, check_leaks, column_strengths
-from features.load import blank_placeholders, load_table, parse_datetimes, require_columns
+from features.dates import parse_dates
+from features.leakage import leak_warnings
+from features.load import blank_placeholders, load_table, require_columns
+from features.messages import shown
 from features.names import safe_name, safe_names
 from features.spec import DatasetSpec
 
@@ -41,6 +44,7 @@ class TrainingSet:
     strengths: list[ColumnStrength]
     spec: DatasetSpec
     glossary: Glossary = field(default_factory=lambda: EMPTY)  # display names of fields and values
+    leak_warnings: list[dict] = field(default_factory=list)  # strong columns let through: see leak_warnings()
 
     @property
     def features(self) -> list[str]:
@@ -70,6 +74,8 @@ class TrainingSet:
             "positive_rate": round(float(y.mean()), 4),
             "data_window": window,
             "labels": asdict(self.labels),
+            "label_warnings": self.labels.warnings(),
+            "leak_warnings": self.leak_warnings,
             "never_features": sorted(self.spec.never_features()),
             "columns": columns,
         }
@@ -87,9 +93,35 @@ def _check_ids(ids: pd.Series, source: str, column: str) -> None:
     if duplicated.any():
         rows = duplicated.to_numpy().nonzero()[0][:2]
         raise LeadscoreError(
-            f"{source}: lead id {ids.iloc[rows[0]]!r} in column {column!r} appears more than once "
+            f"{source}: lead id {shown(ids.iloc[rows[0]])} in column {column!r} appears more than once "
             f"(data rows {rows[0] + 1} and {rows[1] + 1}); each lead must appear once"
         )
+
+
+MIN_ROWS = 30  # below this no evaluation split means anything
+
+
+def _check_enough(y: np.ndarray, folds: int, source: str) -> None:
+    """Too few leads, or one outcome only: say so in one line instead of failing inside a fold split."""
+    if y.min() == y.max():
+        raise LeadscoreError(f"{source}: every labelled lead has outcome {int(y[0])}; both outcomes are needed "
+                             "(check 'outcome.positive' / 'outcome.negative' and the horizon)")
+    fewest = int(min(y.sum(), len(y) - y.sum()))
+    if folds > 1 and (len(y) < MIN_ROWS or fewest < folds):
+        raise LeadscoreError(f"{source}: only {len(y):,} labelled leads ({fewest} in the rarer outcome); at least "
+                             f"{MIN_ROWS} leads and {folds} of each outcome ('evaluation.folds') are needed to "
+                             "train and evaluate a model")
+
+
+def _check_not_future(created_at: pd.Series, ids: pd.Series, source: str, column: str) -> None:
+    """A lead created after today is a misread date or a broken clock, not a lead to learn from."""
+    future = created_at > pd.Timestamp.now(tz="UTC").tz_localize(None) + pd.Timedelta(days=1)
+    if future.any():
+        row = int(future.to_numpy().nonzero()[0][0])
+        raise LeadscoreError(
+            f"{source}: {int(future.sum()):,} lead(s) are dated in the future in column {column!r}, e.g. data row "
+            f"{row + 1} (lead id {shown(ids.iloc[row])}) on {created_at.iloc[row].date()}; check "
+            "'leads.date_format' or remove those rows")
 
 
 def _check_personal_data(frame: pd.DataFrame, source: str) -> None:
@@ -140,7 +172,7 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
     """Load, label and check the leads a spec describes. Raises LeadscoreError on bad input."""
     leads_spec, outcome = spec.leads, spec.outcome
     source = leads_spec.describe()
-    leads = load_table(leads_spec.path, leads_spec.sql, "leads")
+    leads = load_table(leads_spec.path, leads_spec.sql, "leads", leads_spec.encoding)
     declared = [leads_spec.id] + ([leads_spec.created_at] if leads_spec.created_at else [])
     require_columns(leads, declared, source, "leads.id / leads.created_at")
     for key in ("exclude", "known_after_contact", "pii", "allow_strong"):
@@ -153,7 +185,9 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
 
     created_at = None
     if leads_spec.created_at:
-        created_at = parse_datetimes(leads[leads_spec.created_at], source, leads_spec.created_at, ids)
+        created_at = parse_dates(leads[leads_spec.created_at], leads_spec.date_format, source, leads_spec.created_at,
+                                 "leads.date_format", ids)
+        _check_not_future(created_at, ids, source, leads_spec.created_at)
     snapshot = pd.Timestamp(as_of) if as_of else None
 
     if outcome.is_table:
@@ -175,15 +209,15 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
     if frame.empty:
         raise LeadscoreError(f"{source}: no lead has a known outcome yet (snapshot {report.snapshot})")
     y = frame["label"].to_numpy()
-    if y.min() == y.max():
-        raise LeadscoreError(f"{source}: every labelled lead has outcome {int(y[0])}; both outcomes are needed")
+    _check_enough(y, spec.evaluation.folds if check_leakage else 1, source)
 
     strengths = []
     if check_leakage and names:
         strengths = column_strengths(frame[list(names)], y, spec.evaluation.folds, spec.evaluation.seed)
         check_leaks(strengths, spec.features.leak_threshold, set(spec.features.allow_strong), names)
+    warnings = leak_warnings(strengths, spec.features.leak_warn, names)
     return TrainingSet(frame=frame, feature_names=names, labels=report, strengths=strengths, spec=spec,
-                       glossary=glossary)
+                       glossary=glossary, leak_warnings=warnings)
 
 
 def profile_path(out: Path) -> Path:

@@ -73,5 +73,4 @@ def load_glossary(path: str | Path | None) -> Glossary:
     if path is None:
         return EMPTY
     return load_yaml_model(path, Glossary, "display glossary", "check 'display' in the spec or LEADSCORE_DISPLAY",
-                           advice='expected en/zh -> fields/values -> name: text; quote keys like "yes" and "no", '
-                                  "which YAML reads as true/false", empty={})
+                           advice="expected en/zh -> fields/values -> name: text", empty={})

@@ -15,10 +15,13 @@ import numpy as np
 import pandas as pd
 
 from features.errors import LeadscoreError
-from features.load import load_table, parse_datetimes, require_columns
+from features.dates import parse_dates
+from features.load import load_table, require_columns
+from features.messages import shown
 from features.spec import OutcomeSpec
 
 log = logging.getLogger(__name__)
+WARN_SHARE = 0.01
 
 
 @dataclass
@@ -26,11 +29,26 @@ class LabelReport:
     """What labelling did, so nothing is dropped silently."""
 
     snapshot: str | None = None
+    snapshot_from: str | None = None  # where the snapshot date came from: --as-of or the latest date seen
     not_yet_known: int = 0
     unmatched_outcomes: int = 0
     unmatched_examples: list[str] = field(default_factory=list)
     wins_before_creation: int = 0
     wins_after_snapshot: int = 0
+    leads_after_snapshot: int = 0
+    won_leads: int = 0
+    leads: int = 0
+
+    def warnings(self) -> list[str]:
+        """Signs of a misread date or a wrong snapshot: more than 1% of wins or of leads out of order."""
+        found = []
+        if self.won_leads and self.wins_before_creation / self.won_leads > WARN_SHARE:
+            found.append(f"{self.wins_before_creation:,} of {self.won_leads:,} wins are dated before their lead "
+                         "was created: check 'leads.date_format' and 'outcome.date_format'")
+        if self.leads and self.leads_after_snapshot / self.leads > WARN_SHARE:
+            found.append(f"{self.leads_after_snapshot:,} of {self.leads:,} leads were created after the snapshot "
+                         f"{self.snapshot}: check --as-of and 'leads.date_format'")
+        return found
 
 
 def _as_key(value: object) -> str:
@@ -52,7 +70,7 @@ def labels_from_column(leads: pd.DataFrame, ids: pd.Series, outcome: OutcomeSpec
         row = int(missing.to_numpy().nonzero()[0][0])
         raise LeadscoreError(
             f"{source}: outcome column {column!r} is empty in {int(missing.sum())} row(s), e.g. data row "
-            f"{row + 1} (lead id {ids.iloc[row]!r}); fill it in or leave those leads out of the export"
+            f"{row + 1} (lead id {shown(ids.iloc[row])}); fill it in or leave those leads out of the export"
         )
     keys = values.map(_as_key)
     positive = {_as_key(v) for v in outcome.positive}
@@ -65,10 +83,15 @@ def labels_from_column(leads: pd.DataFrame, ids: pd.Series, outcome: OutcomeSpec
         bad = pd.Series(False, index=keys.index) if len(others) <= 1 else ~keys.isin(positive | {others[0]})
     if bad.any():
         row = int(bad.to_numpy().nonzero()[0][0])
+        listed = ", ".join(shown(v) for v in sorted(values[bad].astype("string").unique())[:10])
+        declared = f"'outcome.positive' [{', '.join(shown(v) for v in outcome.positive)}]"
+        if outcome.negative is not None:
+            declared += f" nor in 'outcome.negative' [{', '.join(shown(v) for v in outcome.negative)}]"
+        else:
+            declared += " and the column holds more than one other value, so 'outcome.negative' must list them"
         raise LeadscoreError(
-            f"{source}: outcome column {column!r} holds {values.iloc[row]!r} at data row {row + 1} "
-            f"(lead id {ids.iloc[row]!r}), which is neither in 'outcome.positive' {outcome.positive} nor "
-            f"in 'outcome.negative' {outcome.negative}; declare every value the column may hold"
+            f"{source}: outcome column {column!r} holds {shown(values.iloc[row])} at data row {row + 1} "
+            f"(lead id {shown(ids.iloc[row])}), which is not in {declared}; undeclared values: {listed}"
         )
     return keys.isin(positive).astype("int8")
 
@@ -81,7 +104,7 @@ def labels_from_table(
 ) -> tuple[pd.Series, pd.Series, LabelReport]:
     """Labels from a won-deals table. Returns (labels, known mask, report)."""
     source = outcome.describe()
-    table = load_table(outcome.path, outcome.sql, "outcomes")
+    table = load_table(outcome.path, outcome.sql, "outcomes", outcome.encoding)
     needed = [outcome.id] + ([outcome.won_at] if outcome.won_at else [])
     require_columns(table, needed, source, "outcome.id / outcome.won_at")
     won_ids = table[outcome.id].astype("string")
@@ -102,9 +125,18 @@ def labels_from_table(
         labels = lead_ids.isin(set(won_ids[matched])).astype("int8")
         return labels, pd.Series(True, index=ids.index), report
 
-    won_at = parse_datetimes(table[outcome.won_at], source, outcome.won_at, won_ids)
+    won_at = parse_dates(table[outcome.won_at], outcome.date_format, source, outcome.won_at, "outcome.date_format",
+                         won_ids)
     snapshot = as_of if as_of is not None else max(created_at.max(), won_at.max())
     report.snapshot = str(snapshot)
+    if as_of is not None:
+        report.snapshot_from = "--as-of"
+    elif won_at.max() >= created_at.max():
+        report.snapshot_from = f"the latest win date in the outcomes' {outcome.won_at!r} column"
+    else:
+        report.snapshot_from = "the latest lead creation date"
+    report.leads = int(len(created_at))
+    report.leads_after_snapshot = int((created_at > snapshot).sum())
     after = won_at > snapshot
     report.wins_after_snapshot = int(after.sum())
     # First known win per lead.
@@ -117,6 +149,7 @@ def labels_from_table(
     delay = first_win.to_numpy() - created_at.to_numpy()
     before_creation = delay < np.timedelta64(0, "ns")
     report.wins_before_creation = int(np.nansum(before_creation))
+    report.won_leads = int(first_win.notna().sum())
     if outcome.horizon_days is None:
         labels = first_win.notna().astype("int8")
         return labels, pd.Series(True, index=ids.index), report

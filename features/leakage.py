@@ -87,3 +87,10 @@ def check_leaks(
             "'features.known_after_contact' (or 'exclude'). If it is truly known before contact, list it "
             "in 'features.allow_strong'."
         )
+
+
+def leak_warnings(strengths: list[ColumnStrength], warn: float, original: dict[str, str]) -> list[dict]:
+    """Columns strong enough to question (at or above `warn`) that the build let through."""
+    return [{"column": original.get(s.column, s.column), "auc": round(s.auc, 4),
+             "advice": "filled in after contact? then list it under 'features.known_after_contact'"}
+            for s in strengths if s.auc >= warn]

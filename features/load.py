@@ -2,26 +2,78 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
 from pathlib import Path
 
 import pandas as pd
 
 from features.errors import LeadscoreError
+from features.messages import column_list, did_you_mean
 from features.spec import SqlSource
 
 
-def _read_file(path: Path) -> pd.DataFrame:
+# First bytes of files that are not text: compressed archives, Parquet, spreadsheets.
+_BINARY = (b"\x1f\x8b", b"PK\x03\x04", b"BZh", b"\xfd7zXZ", b"PAR1", b"\xd0\xcf\x11\xe0", b"(\xb5/\xfd")
+
+
+def _check_text(path: Path, encoding: str, key: str) -> None:
+    """Refuse a binary file, and text the declared encoding cannot decode (naming the row and the key)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    lines = 0
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+        if head.startswith(_BINARY) or b"\x00" in head:
+            raise LeadscoreError(f"{path}: not a text CSV (a compressed or binary file); export the table as "
+                                 "plain CSV, or use Parquet with a .parquet name")
+        chunk = head
+        while chunk:
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                row = lines + chunk[: exc.start].count(b"\n")
+                raise LeadscoreError(
+                    f"{path}: line {row + 1} is not valid {encoding} text; set '{key}' in the spec to the "
+                    "export's encoding, e.g. latin-1, cp1252 or gbk") from None
+            lines += chunk.count(b"\n")
+            chunk = handle.read(1 << 22)
+
+
+def _check_header(path: Path, encoding: str) -> None:
+    """Duplicated column names are a question for the user, not something to rename silently."""
+    with path.open(encoding=encoding, newline="") as handle:
+        header = next(csv.reader(handle), [])
+    seen: set[str] = set()
+    for name in header:
+        if name in seen and name.strip():
+            raise LeadscoreError(f"{path}: column name {name!r} appears more than once in the header; "
+                                 "rename one of them in the export")
+        seen.add(name)
+
+
+def _read_file(path: Path, encoding: str | None, key: str) -> pd.DataFrame:
+    if path.is_dir():
+        raise LeadscoreError(f"{path}: a folder, not a file; point 'path' in the spec at the CSV or Parquet file")
     if not path.is_file():
         raise LeadscoreError(f"{path}: file not found; check the 'path' in the spec or run `leadscore synth`")
     suffix = path.suffix.lower()
+    encoding = encoding or "utf-8"
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise LeadscoreError(f"{path}: unknown encoding {encoding!r} in '{key}'; use e.g. utf-8, latin-1 or gbk") \
+            from None
     try:
         if suffix == ".csv":
+            _check_text(path, encoding, key)
+            _check_header(path, encoding)
             # pyarrow's reader is several times faster on large exports; same values as the C reader.
-            return pd.read_csv(path, engine="pyarrow")
+            return pd.read_csv(path, engine="pyarrow", encoding=encoding)
         if suffix in {".parquet", ".pq"}:
             return pd.read_parquet(path)
     except (ValueError, OSError) as exc:
-        raise LeadscoreError(f"{path}: cannot be read as {suffix[1:].upper()}: {exc}") from None
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise LeadscoreError(f"{path}: cannot be read as {suffix[1:].upper()}: {first}") from None
     raise LeadscoreError(f"{path}: unsupported file type '{suffix}'; use .csv or .parquet")
 
 
@@ -53,13 +105,17 @@ def _read_sql(sql: SqlSource) -> pd.DataFrame:
         engine.dispose()
 
 
-def load_table(path: str | None, sql: SqlSource | None, what: str) -> pd.DataFrame:
+def load_table(path: str | None, sql: SqlSource | None, what: str, encoding: str | None = None) -> pd.DataFrame:
     """Read one table (leads or outcomes) from a file path or an SQL source; never returns an empty one."""
     source = path if path is not None else safe_url(sql.url)
-    frame = _read_file(Path(path)) if path is not None else _read_sql(sql)
+    key = "leads.encoding" if what == "leads" else "outcome.encoding"
+    frame = _read_file(Path(path), encoding, key) if path is not None else _read_sql(sql)
     if frame.empty:
         raise LeadscoreError(f"{source}: the {what} table has no rows; point the spec at the full export")
     frame.columns = [str(c) for c in frame.columns]
+    duplicated = frame.columns[frame.columns.duplicated()]
+    if len(duplicated):
+        raise LeadscoreError(f"{source}: column name {duplicated[0]!r} appears more than once; rename one of them")
     return frame
 
 
@@ -67,10 +123,9 @@ def require_columns(frame: pd.DataFrame, columns: list[str], source: str, key: s
     """Fail with the spec key and the columns present when a named column is absent."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        shown = ", ".join(list(frame.columns)[:12])
         raise LeadscoreError(
-            f"{source}: column {missing[0]!r} (spec key '{key}') is not in the table; "
-            f"columns present: {shown}{' ...' if frame.shape[1] > 12 else ''}"
+            f"{source}: column {missing[0]!r} (spec key '{key}') is not in the table"
+            f"{did_you_mean(missing[0], frame.columns)}; columns present: {column_list(frame.columns)}"
         )
 
 
@@ -83,21 +138,3 @@ def blank_placeholders(frame: pd.DataFrame, missing_values: list[str]) -> pd.Dat
     for column in text_columns:
         out[column] = out[column].mask(out[column].isin(missing_values))
     return out
-
-
-def parse_datetimes(values: pd.Series, source: str, column: str, ids: pd.Series) -> pd.Series:
-    """Parse a date column; an unparsable value is an error naming the column, row and lead id."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        parsed = values
-    else:
-        parsed = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    bad = parsed.isna() & values.notna()
-    if bad.any():
-        row = int(bad.to_numpy().nonzero()[0][0])
-        raise LeadscoreError(
-            f"{source}: column {column!r} has {int(bad.sum())} value(s) that are not dates, e.g. data row {row + 1} "
-            f"(lead id {ids.iloc[row]!r}) holds {values.iloc[row]!r}; use ISO dates such as 2026-03-31 14:05"
-        )
-    return parsed.astype("datetime64[ns]")

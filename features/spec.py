@@ -22,6 +22,8 @@ class SqlSource(Strict):
 class _Source(Strict):
     path: str | None = None
     sql: SqlSource | None = None
+    encoding: str | None = None  # text encoding of a CSV file, e.g. latin-1 or gbk (default utf-8)
+    date_format: str | None = None  # strftime pattern of its date columns, e.g. "%d-%m-%Y"; None: ISO or proven
 
     @model_validator(mode="after")
     def _one_source(self) -> _Source:
@@ -78,6 +80,13 @@ class FeaturesSpec(Strict):
     pii: list[str] = Field(default_factory=list)
     allow_strong: list[str] = Field(default_factory=list)
     leak_threshold: float = Field(default=0.90, gt=0.5, le=1.0)
+    leak_warn: float = Field(default=0.75, gt=0.5, le=1.0)  # strong enough to warn about, not to stop
+
+    @model_validator(mode="after")
+    def _warn_below_stop(self) -> FeaturesSpec:
+        if self.leak_warn > self.leak_threshold:
+            raise ValueError("'leak_warn' must not be above 'leak_threshold'")
+        return self
 
 
 class EvaluationSpec(Strict):

@@ -1,0 +1,30 @@
+"""Pieces of user-facing messages: values as the file has them, and the nearest match for a typo."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+import numpy as np
+
+
+def shown(value: object) -> str:
+    """A value as the export holds it: '1' not 'np.int64(1)', 'yes' quoted, whole floats without '.0'."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """" (did you mean 'duration'?)" for the closest choice, or "" when none is close."""
+    choices = [str(c) for c in choices]
+    by_lower = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(str(name).lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" (did you mean {by_lower[close[0]]!r}?)" if close else ""
+
+
+def column_list(columns: Iterable[str]) -> str:
+    """Every column, for messages: the user should not have to open the file to see them."""
+    return ", ".join(repr(str(c)) for c in columns)
