@@ -46,6 +46,16 @@ class TrainingSet:
     glossary: Glossary = field(default_factory=lambda: EMPTY)  # display names of fields and values
     leak_warnings: list[dict] = field(default_factory=list)  # strong columns let through: see leak_warnings()
 
+    def warnings(self) -> list[str]:
+        """What a user must look at before trusting this set: label order problems, strong columns let through."""
+        found = list(self.labels.warnings())
+        for item in self.leak_warnings:
+            if item["declared_honest"]:
+                continue
+            found.append(f"column {item['column']!r} alone separates the outcome at ROC-AUC {item['auc']:.3f}: "
+                         f"{item['advice']}")
+        return found
+
     @property
     def features(self) -> list[str]:
         return list(self.feature_names)
@@ -215,7 +225,7 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
     if check_leakage and names:
         strengths = column_strengths(frame[list(names)], y, spec.evaluation.folds, spec.evaluation.seed)
         check_leaks(strengths, spec.features.leak_threshold, set(spec.features.allow_strong), names)
-    warnings = leak_warnings(strengths, spec.features.leak_warn, names)
+    warnings = leak_warnings(strengths, spec.features.leak_warn, names, set(spec.features.allow_strong))
     return TrainingSet(frame=frame, feature_names=names, labels=report, strengths=strengths, spec=spec,
                        glossary=glossary, leak_warnings=warnings)
 

@@ -39,6 +39,15 @@ class LabelReport:
     won_leads: int = 0
     leads: int = 0
 
+    def summary(self) -> str | None:
+        """One line of what point-in-time labelling saw, printed by `leadscore build` and kept in the profile."""
+        if self.snapshot is None:
+            return None
+        return (f"snapshot {self.snapshot} (from {self.snapshot_from}); wins dated before creation: "
+                f"{self.wins_before_creation:,} of {self.won_leads:,}; leads created after the snapshot: "
+                f"{self.leads_after_snapshot:,} of {self.leads:,}; wins after the snapshot ignored: "
+                f"{self.wins_after_snapshot:,}; not yet known: {self.not_yet_known:,}")
+
     def warnings(self) -> list[str]:
         """Signs of a misread date or a wrong snapshot: more than 1% of wins or of leads out of order."""
         found = []
@@ -144,8 +153,8 @@ def labels_from_table(
         pd.DataFrame({"lead": won_ids[matched & ~after], "won_at": won_at[matched & ~after]})
         .groupby("lead")["won_at"].min()
     )
-    first_win = lead_ids.map(wins)
-    first_win = pd.to_datetime(first_win)
+    # reindex, not map: map of an empty datetime Series fails in pandas 3 (no lead won at all)
+    first_win = pd.Series(wins.reindex(lead_ids).to_numpy(), index=ids.index).astype("datetime64[ns]")
     delay = first_win.to_numpy() - created_at.to_numpy()
     before_creation = delay < np.timedelta64(0, "ns")
     report.wins_before_creation = int(np.nansum(before_creation))

@@ -89,8 +89,12 @@ def check_leaks(
         )
 
 
-def leak_warnings(strengths: list[ColumnStrength], warn: float, original: dict[str, str]) -> list[dict]:
-    """Columns strong enough to question (at or above `warn`) that the build let through."""
+def leak_warnings(strengths: list[ColumnStrength], warn: float, original: dict[str, str],
+                  allow: set[str]) -> list[dict]:
+    """Columns strong enough to question (at or above `warn`) that the build let through; those listed in
+    `allow_strong` are the ones the team declared honest (kept for the model card, not warned about again)."""
     return [{"column": original.get(s.column, s.column), "auc": round(s.auc, 4),
-             "advice": "filled in after contact? then list it under 'features.known_after_contact'"}
+             "declared_honest": original.get(s.column, s.column) in allow,
+             "advice": "filled in after contact? then list it under 'features.known_after_contact'; known "
+                       "before contact? then list it under 'features.allow_strong'"}
             for s in strengths if s.auc >= warn]

@@ -16,10 +16,15 @@ RESERVED = ("lead_id", "created_at", "label")
 
 
 def safe_name(name: str) -> str:
-    """'Total Time Spent on Website' -> 'total_time_spent_on_website'."""
-    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
+    """'Total Time Spent on Website' -> 'total_time_spent_on_website'; '客户 城市' -> '客户_城市'.
+
+    Accents are dropped (é -> e); letters of other scripts (Chinese, Cyrillic, ...) are kept as they
+    are, since LightGBM accepts them and an ASCII-only rule would turn them all into 'column'.
+    """
+    text = unicodedata.normalize("NFKD", str(name))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)  # camelCase -> camel_Case
-    text = re.sub(r"[^0-9a-zA-Z]+", "_", text).strip("_").lower()
+    text = re.sub(r"[\W_]+", "_", text).strip("_").lower()
     if not text:
         text = "column"
     if text[0].isdigit():

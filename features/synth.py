@@ -199,11 +199,18 @@ def generate(n_leads: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, p
     return leads, outcomes, pd.DataFrame({"lead_id": ids, "p_convert": np.round(truth, 6)})
 
 
-def write_export(out_dir: str | Path, n_leads: int, seed: int = 0) -> Path:
-    """Generate and write leads.csv, outcomes.csv and truth.csv; files appear whole or not at all."""
+def write_export(out_dir: str | Path, n_leads: int, seed: int = 0, date_format: str | None = None) -> Path:
+    """Generate and write leads.csv, outcomes.csv and truth.csv; files appear whole or not at all.
+
+    date_format: strftime pattern for created_at and won_at (e.g. "%d-%m-%Y %H:%M", as many CRMs export);
+    None writes ISO 8601.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     leads, outcomes, truth = generate(n_leads, seed)
+    if date_format:
+        leads["created_at"] = leads["created_at"].dt.strftime(date_format)
+        outcomes["won_at"] = outcomes["won_at"].dt.strftime(date_format)
     for name, frame in (("leads.csv", leads), ("outcomes.csv", outcomes), ("truth.csv", truth)):
         fd, temp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
         os.close(fd)

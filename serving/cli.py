@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
 
 from features.errors import LeadscoreError
@@ -52,6 +53,11 @@ def run_guarded(action):
         fail(str(exc).replace("[", r"\["))
 
 
+def warn_all(lines: list[str]) -> None:
+    for line in lines:
+        console.print(f"[bold yellow]warning:[/] {escape(line)}", highlight=False)
+
+
 def _print_profile(profile: dict) -> None:
     table = Table(title=f"{profile['name']}: {profile['rows']:,} leads, {profile['positive_rate']:.1%} positive")
     for heading in ("column", "original", "type", "missing", "distinct", "1-col AUC"):
@@ -68,11 +74,13 @@ def synth(
     seed: Annotated[int, typer.Option("--seed", help="Random seed; same seed, same export.")] = 0,
     out: Annotated[Path, typer.Option("--out", help="Folder for leads.csv, outcomes.csv, truth.csv.")] = Path(
         "data/generated/synthetic"),
+    date_format: Annotated[str | None, typer.Option(
+        "--date-format", help='strftime pattern for the dates, e.g. "%d-%m-%Y %H:%M" (default ISO 8601).')] = None,
 ) -> None:
     """Write a synthetic CRM export (the embedded default data)."""
     from features.synth import write_export
 
-    folder = run_guarded(lambda: write_export(out, leads, seed))
+    folder = run_guarded(lambda: write_export(out, leads, seed, date_format=date_format))
     console.print(f"wrote {leads:,} synthetic leads to {folder}/ (leads.csv, outcomes.csv, truth.csv)")
 
 
@@ -97,6 +105,9 @@ def build(
     training_set, (parquet, profile) = run_guarded(body)
     _print_profile(training_set.profile())
     report = training_set.labels
+    if report.summary():
+        console.print(report.summary(), highlight=False)
+    warn_all(training_set.warnings())
     if report.not_yet_known:
         console.print(f"left out {report.not_yet_known:,} leads whose outcome is not yet known "
                       f"(horizon not closed at snapshot {report.snapshot})")
