@@ -17,12 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from features.dates import parse_dates
 from features.errors import LeadscoreError
 from features.glossary import EMPTY, Glossary, load_glossary
 from features.labels import LabelReport, labels_from_column, labels_from_table
-from features.leakage import ColumnStrength, check_leaks, column_strengths
-from features.dates import parse_dates
-from features.leakage import leak_warnings
+from features.leakage import ColumnStrength, check_leaks, column_strengths, leak_warnings
 from features.load import blank_placeholders, load_table, require_columns
 from features.messages import shown
 from features.names import safe_name, safe_names

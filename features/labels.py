@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from features.errors import LeadscoreError
 from features.dates import parse_dates
+from features.errors import LeadscoreError
 from features.load import load_table, require_columns
 from features.messages import shown
 from features.spec import OutcomeSpec

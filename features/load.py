@@ -12,7 +12,6 @@ from features.errors import LeadscoreError
 from features.messages import column_list, did_you_mean
 from features.spec import SqlSource
 
-
 # First bytes of files that are not text: compressed archives, Parquet, spreadsheets.
 _BINARY = (b"\x1f\x8b", b"PK\x03\x04", b"BZh", b"\xfd7zXZ", b"PAR1", b"\xd0\xcf\x11\xe0", b"(\xb5/\xfd")
 

@@ -178,7 +178,9 @@ def test_small_broken_tables_exit_2_in_one_line(tmp_path, write_spec, synthetic_
         folder.mkdir()
         frame.to_csv(folder / "leads.csv", index=False)
         outcomes = pd.read_csv(iso / "outcomes.csv")
-        (outcomes.head(3).assign(lead_id="nobody") if name == "one class" else outcomes).to_csv(folder / "outcomes.csv", index=False)
+        if name == "one class":  # no outcome matches a lead: every lead is a loss
+            outcomes = outcomes.head(3).assign(lead_id="nobody")
+        outcomes.to_csv(folder / "outcomes.csv", index=False)
         out = folder / "o.parquet"
         result, text = build(write_spec(spec_for(synthetic_spec, folder), f"{name}.yaml"), out)
         assert_refused(result, text, out, needle)
@@ -198,7 +200,8 @@ def test_duplicated_column_names_are_refused(tmp_path, write_spec, synthetic_spe
 
 def test_chinese_column_names_stay_readable(tmp_path, write_spec, x_education_spec):
     frame = pd.read_csv(x_education_spec["leads"]["path"]).head(400)
-    frame = frame.rename(columns={"Lead Source": "线索来源", "City": "城市", "Total Time Spent on Website": "网站停留时间（秒）"})
+    frame = frame.rename(columns={"Lead Source": "线索来源", "City": "城市",
+                                  "Total Time Spent on Website": "网站停留时间（秒）"})
     frame.to_csv(tmp_path / "x.csv", index=False)
     raw = copy.deepcopy(x_education_spec)
     raw["leads"]["path"] = str(tmp_path / "x.csv")
