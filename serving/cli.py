@@ -85,6 +85,35 @@ def synth(
 
 
 @app.command()
+def init(
+    source: Annotated[Path | None, typer.Option("--from", help="Leads export (.csv or .parquet).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Spec to write (a display-glossary stub goes beside it).")] = Path(
+        "spec.yaml"),
+    outcomes: Annotated[Path | None, typer.Option("--outcomes", help="Table of won deals, if separate.")] = None,
+    sql_url: Annotated[str | None, typer.Option("--sql-url", help="SQLAlchemy URL to read leads from.")] = None,
+    sql_query: Annotated[str | None, typer.Option("--sql-query", help="SELECT returning one lead per row.")] = None,
+    encoding: Annotated[str | None, typer.Option("--encoding", help="Text encoding of the CSV (e.g. latin-1).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing spec.")] = False,
+) -> None:
+    """Write a commented dataset spec for your own export: then edit it, build and train."""
+    from features.init_write import init_spec
+    from features.spec import SqlSource
+
+    def body():
+        if (source is None) == (sql_url is None) or (sql_url is not None and not sql_query):
+            raise LeadscoreError("give either --from FILE or --sql-url URL with --sql-query QUERY")
+        sql = SqlSource(url=sql_url, query=sql_query) if sql_url else None
+        return init_spec(out, path=str(source) if source else None, sql=sql,
+                         outcomes=str(outcomes) if outcomes else None, encoding=encoding, force=force)
+
+    draft = run_guarded(body)
+    console.print(f"wrote {out} and {out.with_name(out.stem + '.display.yaml')}: check the lines marked CHECK or "
+                  f"FILL IN, then `leadscore build --spec {out}`", highlight=False)
+    warn_all([f"column {c!r} alone separates the outcome at ROC-AUC {auc:.3f}: listed under known_after_contact"
+              for c, auc in draft.after_contact])
+
+
+@app.command()
 def build(
     spec: SpecOption = DEFAULT_SPEC,
     out: Annotated[Path, typer.Option("--out", help="Training set to write (Parquet).")] = Path(
