@@ -6,7 +6,7 @@ SPEC ?= data/specs/synthetic.yaml
 XED_SPEC := data/specs/x_education.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run serve test lint bench bench-build bench-train bench-tuning bench-serve clean
+.PHONY: help install browser run serve test lint bench bench-build bench-init bench-train bench-tuning bench-serve clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ bench: bench-build bench-train bench-serve ## all benchmarks; results go into th
 
 bench-build: install ## synth 1,000,000 leads, then build the training set: wall time and peak memory
 	$(BIN)/python tests/bench/bench_build.py
+
+bench-init: install ## leadscore init on 1,000,000 synthetic leads (ISO and day-first dates): wall time and memory
+	$(BIN)/python tests/bench/bench_init.py
 
 bench-train: install ## X Education quality and 1,000,000-lead training time and memory
 	$(BIN)/python tests/bench/bench_train.py

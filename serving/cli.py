@@ -28,8 +28,11 @@ SpecOption = Annotated[Path, typer.Option("--spec", help="Dataset spec (YAML); s
 
 
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
+    # -v adds the project's own debug lines only, not every library's (matplotlib, git, ...).
+    logging.basicConfig(level=logging.INFO, format="%(message)s",
                         handlers=[RichHandler(console=console, show_path=False)], force=True)
+    for own in ("features", "training", "serving"):
+        logging.getLogger(own).setLevel(logging.DEBUG if verbose else logging.NOTSET)
     for noisy in ("alembic", "mlflow", "urllib3", "optuna", "bentoml", "shap", "numba"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -143,7 +146,7 @@ def build(
     console.print(f"wrote {parquet} and {profile}")
 
 
-def _print_metrics(metrics: dict) -> None:
+def _print_metrics(metrics: dict, winner: str | None = None) -> None:
     columns = [("roc_auc", "ROC-AUC"), ("pr_auc", "PR-AUC"), ("brier", "Brier"), ("log_loss", "log loss"),
                ("ece", "ECE"), ("lift_top10", "lift@10%"), ("capture_top10", "capt@10%"),
                ("lift_top20", "lift@20%"), ("capture_top20", "capt@20%")]
@@ -152,8 +155,13 @@ def _print_metrics(metrics: dict) -> None:
     for _, heading in columns:
         table.add_column(heading, justify="right")
     for name, values in metrics["models"].items():
-        table.add_row(name, *(f"{values[key]:.3f}" for key, _ in columns))
+        mark = "  (beats lightgbm)" if name == winner else ""
+        table.add_row(name + mark, *(f"{values[key]:.3f}" for key, _ in columns))
     console.print(table)
+    if winner:
+        models = metrics["models"]
+        warn_all([f"{winner} beats lightgbm on these held-out rows: ROC-AUC {models[winner]['roc_auc']:.4f} vs "
+                  f"{models['lightgbm']['roc_auc']:.4f}; the simpler model may be the better choice here"])
     bands = metrics["models"]["lightgbm"]["bands"]
     console.print("lightgbm conversion by band: " + ", ".join(
         f"{band} {b['conversion_rate']:.1%} of {b['leads']:,}" for band, b in bands.items()))
@@ -170,11 +178,15 @@ def train(
     model_name: Annotated[str | None, typer.Option(
         "--model-name", help="Registry name (default leadscore-<dataset>).")] = None,
     metrics_out: Annotated[Path | None, typer.Option("--metrics-out", help="Write the metrics as JSON here.")] = None,
+    summary_json: Annotated[Path | None, typer.Option(
+        "--summary-json", help="Write run id, version, promoted or not and why, and metrics as JSON here.")] = None,
 ) -> None:
     """Train LightGBM and baselines, evaluate them honestly, and track the run in MLflow."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress
 
     from features.spec import load_spec
+    from training.progress import StepReporter, columns
+    from training.summary import baseline_winner, write_summary
     from training.train import TrainOptions
     from training.train import train as run_training
 
@@ -183,12 +195,17 @@ def train(
 
     def body():
         dataset = load_spec(spec)
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=True) as progress:
+        if dataset.rules is None:
+            warn_all(["no rule table in the spec ('rules'): the rule baseline is skipped and rule_score is null"])
+        with Progress(*columns(), console=console, transient=True) as progress:
+            options.reporter = StepReporter(progress)
             return run_training(dataset, options, progress)
 
     result = run_guarded(body)
-    _print_metrics(result.metrics)
+    winner = baseline_winner(result.metrics)
+    _print_metrics(result.metrics, winner)
+    if summary_json:
+        write_summary(summary_json, result)
     console.print(f"MLflow tracking URI: {result.tracking_uri}  run id: {result.run_id}")
     console.print(f"model: {result.model_uri}")
     if result.version:
@@ -197,21 +214,31 @@ def train(
         colour = "green" if result.promoted else "yellow"
         console.print(f"[{colour}]{'promoted to champion' if result.promoted else 'not promoted'}[/]: "
                       f"{result.gate_message}")
+    light = result.metrics["models"]["lightgbm"]
+    console.print(f"summary: lightgbm ROC-AUC {light['roc_auc']:.4f}, Brier {light['brier']:.4f}" + (
+        f"; {winner} beats lightgbm (ROC-AUC {result.metrics['models'][winner]['roc_auc']:.4f})" if winner else
+        "; lightgbm is the best model on the held-out rows"), highlight=False)
 
 
 @app.command()
 def score(
     model: Annotated[str, typer.Option("--model", help="models:/NAME@champion, runs:/ID/model or a local folder.")],
-    output: Annotated[Path, typer.Option("--output", help="Scored leads to write (.csv or .parquet).")],
+    output: Annotated[str, typer.Option("--output", help="Where to write: .csv, .parquet or an SQLAlchemy URL.")],
     input: Annotated[Path | None, typer.Option("--input", help="Leads to score (.csv or .parquet).")] = None,
     sql_url: Annotated[str | None, typer.Option("--sql-url", help="SQLAlchemy URL to read leads from.")] = None,
     sql_query: Annotated[str | None, typer.Option("--sql-query", help="SELECT returning one lead per row.")] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the reasons: en or zh.")] = "en",
+    output_table: Annotated[str | None, typer.Option("--output-table", help="Table to write when --output is a URL.")
+                            ] = None,
+    output_mode: Annotated[str, typer.Option("--output-mode", help="append or replace the table.")] = "append",
+    keep: Annotated[str | None, typer.Option("--keep", help="Input columns to carry through, comma-separated.")
+                    ] = None,
 ) -> None:
     """Score a batch of leads: probability, score 0-100, band and the top reasons."""
     from features.spec import SqlSource
     from training.explain import LANGUAGES
     from training.score import score_source
+    from training.score_output import band_mix
     from training.tracking import load_model
 
     def body():
@@ -223,12 +250,17 @@ def score(
             raise LeadscoreError(f"--lang {lang!r} is not supported; use one of {', '.join(LANGUAGES)}")
         loaded = load_model(model)
         sql = SqlSource(url=sql_url, query=sql_query) if sql_url else None
-        return score_source(loaded, output, path=str(input) if input else None, sql=sql, lang=lang)
+        columns = [c.strip() for c in keep.split(",") if c.strip()] if keep else None
+        return loaded, *score_source(loaded, output, path=str(input) if input else None, sql=sql, lang=lang,
+                                     keep=columns, table=output_table, mode=output_mode)
 
-    scored = run_guarded(body)
+    loaded, scored, where = run_guarded(body)
     counts = scored["band"].value_counts()
-    console.print(f"scored {len(scored):,} leads into {output}: " + ", ".join(
-        f"{band} {int(counts.get(band, 0)):,}" for band in ("hot", "warm", "cold")))
+    console.print(f"scored {len(scored):,} leads into {where}: " + ", ".join(
+        f"{band} {int(counts.get(band, 0)):,}" for band in ("hot", "warm", "cold")), highlight=False)
+    mix, warning = band_mix(scored["band"], loaded.metadata)
+    console.print(mix, highlight=False)
+    warn_all([warning] if warning else [])
 
 
 @app.command()

@@ -31,8 +31,8 @@ predictions = sa.Table(
     sa.Column("model_version", sa.String(64)),
     sa.Column("source", sa.String(16), nullable=False),
     sa.Column("probability", sa.Float),
-    sa.Column("score", sa.Integer, nullable=False),
-    sa.Column("band", sa.String(16), nullable=False),
+    sa.Column("score", sa.Integer),  # null: no model answer and no rule table to fall back on
+    sa.Column("band", sa.String(16)),
     sa.Column("rule_score", sa.Float),
     sa.Column("inputs", sa.Text),
 )

@@ -36,6 +36,14 @@ class ModelState:
         return self.model.version
 
 
+NO_RULES = "no rule table in the model's dataset spec (spec key 'rules'): no rule score"
+
+
+def has_rule_table(metadata: Mapping) -> bool:
+    """Models record their spec's rule table; older models without the key keep the service's table."""
+    return "rules" not in metadata or metadata["rules"] is not None
+
+
 @dataclass
 class Counters:
     by_source: dict = field(default_factory=lambda: {"model": 0, "rules": 0})
@@ -65,6 +73,9 @@ class Scorer:
                 log.warning("model %s not loaded: %s", self.config.model_uri, self.counters.last_load_error)
                 return False
             previous = self.state.version if self.state else None
+            if not has_rule_table(model.metadata):
+                log.warning("model %s has no rule table in its spec: rule_score is null in every answer",
+                            self.config.model_uri)
             self.state = ModelState(model=model, loaded_at=time.time())
             log.info("serving model %s version %s (was %s)", self.config.model_uri, model.version, previous)
             return True
@@ -86,7 +97,7 @@ class Scorer:
         """One result per lead, in order. Raises LeadscoreError (a 4xx) for a value of the wrong kind."""
         state = self.state  # read once: a concurrent reload cannot change the model mid-request
         glossary = state.model.glossary if state else self.glossary
-        results = [self._rule_part(lead, lang, glossary) for lead in leads]
+        results = [self._rule_part(lead, lang, glossary, state) for lead in leads]
         if state is None:
             return [self._fallback(r, "model_unavailable", lang) for r in results]
         encoder = state.model.pipeline.named_steps["encode"]
@@ -129,12 +140,21 @@ class Scorer:
             results[i]["action"] = self._action(results[i]["band"], lang)
             self.counters.by_source["model"] += 1
 
-    def _rule_part(self, lead: Mapping[str, object], lang: str, glossary: Glossary) -> dict:
+    def _rule_part(self, lead: Mapping[str, object], lang: str, glossary: Glossary, state=None) -> dict:
+        if state is not None and not has_rule_table(state.model.metadata):
+            # Another data set's points table would score this lead 0 and call it a rule score: say why not.
+            return {"rule_score": None, "rule_reasons": [], "rule_note": NO_RULES}
         points, reasons = self.rules.score_record(lead, lang=lang, glossary=glossary)
-        return {"rule_score": points, "rule_reasons": reasons}
+        return {"rule_score": points, "rule_reasons": reasons, "rule_note": None}
 
     def _fallback(self, result: dict, why: str, lang: str) -> dict:
         points = result["rule_score"]
+        if points is None:  # no rule table to fall back on: no score rather than a silent 0 (cold)
+            result.update(probability=None, score=None, band=None, source="rules", model_version=None,
+                          base_score=None, fallback_reason=why, reasons={"positive": [], "negative": []},
+                          action=None)
+            self.counters.fallbacks[why] = self.counters.fallbacks.get(why, 0) + 1
+            return result
         thresholds = self.config.rule_bands
         band = "hot" if points >= thresholds["hot"] else "warm" if points >= thresholds["warm"] else "cold"
         # No calibrated probability exists for a points table: probability stays null, score is the points.

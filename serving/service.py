@@ -35,7 +35,7 @@ Leads = Annotated[list[dict[str, LeadValue]], Field(min_length=1, max_length=100
                                                      description="1 to 1,000 leads: CRM field -> value")]
 Reasons = Annotated[int | None, Field(ge=1, le=20, description="top reasons per side (default 3)")]
 RESULT_KEYS = ("probability", "score", "band", "source", "model_version", "fallback_reason", "base_score", "reasons",
-               "action", "rule_score", "rule_reasons")
+               "action", "rule_score", "rule_reasons", "rule_note")
 extra = FastAPI(title="leadscore extras")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+import time
 from pathlib import Path
 
 import mlflow
@@ -22,9 +23,11 @@ from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
 from training import cards
+from training.decisions import log_decisions, record_gate, run_name
 from training.explain import explain_frame, mean_abs_points
 from training.metrics import score_metrics
 from training.plots import plot_evaluation, plot_shap_summary
+from training.progress import StepReporter
 from training.report import render_report
 from training.tracking import CHAMPION, PIP_REQUIREMENTS, TRUSTED_TYPES, configure_tracking, git_commit, load_model
 
@@ -94,6 +97,7 @@ def publish(result, options) -> None:
     """Log the run (params, metrics, artifacts, model); register and promote when asked."""
     from training.train import data_hash, model_metadata
 
+    reporter = getattr(options, "reporter", None) or StepReporter()
     uri = configure_tracking()
     ts, metrics = result.training_set, result.metrics
     X = ts.frame[ts.features]
@@ -101,7 +105,8 @@ def publish(result, options) -> None:
     run_hash = data_hash(ts.frame)
     mlflow.set_experiment(f"leadscore-{ts.spec.name}")
     classifier = result.pipeline.named_steps["classify"]
-    with mlflow.start_run() as run, tempfile.TemporaryDirectory(prefix="leadscore-") as tmp:
+    with mlflow.start_run(run_name=run_name(ts.spec.name)) as run, \
+            tempfile.TemporaryDirectory(prefix="leadscore-") as tmp:
         tmp = Path(tmp)
         commit = git_commit()
         if commit:
@@ -124,7 +129,10 @@ def publish(result, options) -> None:
         y_held = ts.frame["label"].to_numpy()[result.rows]
         plots = plot_evaluation(y_held, {n: p[result.rows] for n, p in result.predictions.items()}, tmp / "plots")
         sample = X.sample(n=min(EXPLAIN_SAMPLE, len(X)), random_state=ts.spec.evaluation.seed)
+        reporter.start("explanations (SHAP)", 1)
         explanation = explain_frame(result.pipeline, sample)
+        reporter.finish("explanations (SHAP)")
+        reporter.start("MLflow logging", 1)
         encoder = result.pipeline.named_steps["encode"]
         plots.append(plot_shap_summary(explanation, tmp / "plots"))
         importance = mean_abs_points(explanation)
@@ -149,6 +157,8 @@ def publish(result, options) -> None:
             input_example=example, pip_requirements=PIP_REQUIREMENTS, pyfunc_predict_fn="predict_proba",
             metadata={"leadscore": metadata},
         )
+        log_decisions(ts, options, time.monotonic() - getattr(result, "started", time.monotonic()))
+        reporter.finish("MLflow logging")
     result.run_id, result.tracking_uri, result.model_uri = run.info.run_id, uri, f"runs:/{run.info.run_id}/model"
     if not (options.register or options.promote):
         return
@@ -161,5 +171,6 @@ def publish(result, options) -> None:
         if result.promoted:
             client.set_registered_model_alias(name, CHAMPION, result.version)
         client.set_model_version_tag(name, result.version, "gate", result.gate_message)
+        record_gate(client, result)
         log.info("model %s version %s: %s", name, result.version, result.gate_message)
 

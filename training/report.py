@@ -38,7 +38,8 @@ TEXT = {
         "trained_at": "Trained at", "window": "Data window", "rows": "Leads", "positive_rate": "Conversion rate",
         "protocol": "Evaluation", "metrics": "Held-out metrics against the baselines", "model": "Model",
         "reliability": "Reliability: predicted against observed conversion", "excluded": "Never used as features",
-        "after_contact": "Filled in after contact", "pii": "Personal data", "excluded_other": "Identifiers and other",
+        "after_contact": "Filled in after contact", "pii": "Personal data",
+        "strong": "Strong columns kept as features (single-column ROC-AUC; * declared honest by the team)", "excluded_other": "Identifiers and other",
         "limits": "Known limits", "points": "score points", "rate": "conversion rate", "predicted": "predicted",
         "observed": "observed", "band": "band", "score": "Score", "action": "Next step", "reasons": "Reasons",
         "rule_score": "Rule score", "base": "average lead", "others": "other fields", "final": "this lead",
@@ -54,6 +55,7 @@ TEXT = {
         "window": "数据时间范围", "rows": "线索数", "positive_rate": "转化率", "protocol": "评估方式",
         "metrics": "留出样本上的指标（与基线模型对比）", "model": "模型", "reliability": "校准图：预测转化率与实际转化率",
         "excluded": "从不作为特征的字段", "after_contact": "销售联系后才填写", "pii": "个人信息",
+        "strong": "保留为特征的强字段（单字段 ROC-AUC；* 为团队确认为联系前已知）",
         "excluded_other": "标识符及其他", "limits": "已知局限", "points": "分", "rate": "转化率",
         "predicted": "预测", "observed": "实际", "band": "评级", "score": "评分", "action": "下一步行动",
         "reasons": "原因", "rule_score": "规则评分", "base": "平均线索", "others": "其他字段", "final": "该线索",
@@ -180,6 +182,9 @@ def _render(meta: dict, lang: str, interactive: bool, version: str | None) -> st
     excluded = "".join(f"<li>{t[key]}: {_e(', '.join(map(names.field, meta.get(field) or [])) or t['none'])}</li>"
                        for key, field in (("after_contact", "known_after_contact"), ("pii", "pii"),
                                           ("excluded_other", "excluded")))
+    strong = ", ".join(f"{names.field(w['column'])} ({w['auc']:.3f}{'*' if w['declared_honest'] else ''})"
+                       for w in meta.get("leak_warnings") or [])
+    excluded += f"<li>{t['strong']}: {_e(strong or t['none'])}</li>"
     explainer = _explainer(page, t, lang, names) if interactive else ""
     switch = ('<nav><a id="lang-en" href="?lang=en">English</a> · <a id="lang-zh" href="?lang=zh">中文</a></nav>'
               if interactive else "")

@@ -20,6 +20,7 @@ from features.load import load_table
 from features.spec import SqlSource
 from training.explain import explain_frame, impact_order, reasons_for
 from training.metrics import assign_bands
+from training.score_output import is_database_url, keep_columns, write_table
 from training.tracking import LoadedModel
 
 CHUNK_ROWS = 50_000
@@ -39,7 +40,7 @@ def score_frame(model: LoadedModel, leads: pd.DataFrame, lang: str = "en", top: 
         reasons = [reasons_for(explanation, i, top=top, lang=lang, missing_values=meta.get("missing_values", []),
                                order=order[i], glossary=model.glossary) for i in range(len(chunk))]
         parts.append(pd.DataFrame({
-            "lead_id": ids.iloc[start:start + CHUNK_ROWS].to_numpy(),
+            id_field or "lead_id": ids.iloc[start:start + CHUNK_ROWS].to_numpy(),  # the spec's own id name
             "probability": np.round(explanation.probability, 6),
             "score": explanation.score,
             "band": assign_bands(explanation.probability, meta["bands"]),
@@ -68,10 +69,18 @@ def write_atomically(frame: pd.DataFrame, out: Path) -> Path:
     return out
 
 
-def score_source(model: LoadedModel, out: Path, path: str | None = None, sql: SqlSource | None = None,
-                 lang: str = "en") -> pd.DataFrame:
-    """Read leads from a file or SQL, score them, write the result; returns the scored frame."""
+def score_source(model: LoadedModel, out: str | Path, path: str | None = None, sql: SqlSource | None = None,
+                 lang: str = "en", keep: list[str] | None = None, table: str | None = None,
+                 mode: str = "append") -> tuple[pd.DataFrame, str]:
+    """Read leads from a file or SQL, score them, write the result to a file or a database table.
+
+    Returns the scored frame and where it went."""
+    if not is_database_url(str(out)) and table:
+        raise LeadscoreError("--output-table needs --output as an SQLAlchemy URL, e.g. sqlite:///scores.db")
     leads = load_table(path, sql, "leads")
     scored = score_frame(model, leads, lang=lang)
-    write_atomically(scored, out)
-    return scored
+    if keep:
+        scored = keep_columns(scored, leads, keep)
+    if is_database_url(str(out)):
+        return scored, write_table(scored, str(out), table, mode)
+    return scored, str(write_atomically(scored, Path(out)))

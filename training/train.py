@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +38,7 @@ class TrainOptions:
     model_name: str | None = None
     metrics_out: Path | None = None
     n_jobs: int = 2
+    reporter: object = None  # training/progress.py StepReporter for the explanation and MLflow steps
 
 
 @dataclass
@@ -57,10 +59,10 @@ class TrainResult:
 class _Progress:
     """Optional rich progress: one bar for held-out fits, one for tuning trials."""
 
-    def __init__(self, progress, total_fits: int):
+    def __init__(self, progress, total_fits: int, total_trials: int | None = None):
         self.progress = progress
-        self.fits = progress.add_task("fits", total=total_fits) if progress else None
-        self.trials = progress.add_task("tuning trials", total=None) if progress else None
+        self.fits = progress.add_task("fits (folds, then the final fit)", total=total_fits) if progress else None
+        self.trials = progress.add_task("tuning trials", total=total_trials or None) if progress else None
 
     def fit_done(self) -> None:
         if self.progress:
@@ -132,7 +134,8 @@ def evaluate_all(ts: TrainingSet, options: TrainOptions, progress=None) -> Train
     X, y = ts.frame[ts.features], ts.frame["label"].to_numpy()
     splits = evaluation_splits(ts.frame, spec.evaluation.folds, spec.evaluation.seed)
     minutes = options.tune_minutes / (len(splits) + 1) if options.tune_minutes else None
-    bar = _Progress(progress, total_fits=len(splits) * (3 + bool(spec.rules)) + 1)
+    bar = _Progress(progress, total_fits=len(splits) * (3 + bool(spec.rules)) + 1,
+                    total_trials=None if options.tune_minutes else options.tune_trials * (len(splits) + 1))
     models = candidate_models(ts, options, minutes, bar)
 
     predictions = {name: held_out_predictions(fit_predict, X, y, splits, bar.fit_done)
@@ -161,7 +164,9 @@ def evaluate_all(ts: TrainingSet, options: TrainOptions, progress=None) -> Train
 def train(spec: DatasetSpec, options: TrainOptions, progress=None) -> TrainResult:
     """Build the training set, evaluate every model honestly, fit the final model, track it in MLflow."""
     ensure_export(spec)
+    started = time.monotonic()
     result = evaluate_all(build_training_set(spec), options, progress)
+    result.started = started  # for the wall time logged on the run
     if options.metrics_out:
         options.metrics_out.parent.mkdir(parents=True, exist_ok=True)
         options.metrics_out.write_text(json.dumps(result.metrics, indent=2, default=float), encoding="utf-8")
@@ -193,6 +198,7 @@ def model_metadata(result: TrainResult) -> dict:
         "id_field": ts.spec.leads.id,
         "missing_values": list(ts.spec.leads.missing_values),
         "known_after_contact": list(ts.spec.features.known_after_contact),
+        "leak_warnings": ts.leak_warnings,  # strong columns let through, for the model card
         "pii": list(ts.spec.features.pii),
         "excluded": list(ts.spec.features.exclude),
         "rules": ts.spec.rules,
