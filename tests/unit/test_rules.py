@@ -43,3 +43,11 @@ def test_bad_table_is_named(tmp_path):
     path.write_text("rules:\n  - field: need\n")
     with pytest.raises(LeadscoreError, match="rules.yaml: invalid rule table"):
         load_rules(path)
+
+
+def test_unquoted_yes_and_no_in_a_rule_table_match_as_text(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("rules:\n  - field: decision_authority\n    points: {yes: 20, no: 10}\n", encoding="utf-8")
+    table = load_rules(path)
+    assert table.score_record({"decision_authority": "yes"})[0] == 20
+    assert table.score_record({"decision_authority": "No"})[0] == 10
