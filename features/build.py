@@ -29,8 +29,8 @@ from features.spec import DatasetSpec
 
 log = logging.getLogger(__name__)
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
-_PHONE = re.compile(r"^\+?[\d\s().\-]{7,20}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
+PHONE = re.compile(r"^\+?[\d\s().\-]{7,20}$")
 
 
 @dataclass
@@ -141,7 +141,7 @@ def _check_personal_data(frame: pd.DataFrame, source: str) -> None:
         sample = frame[column].dropna().astype("string").head(500)
         if len(sample) < 20:
             continue
-        for kind, pattern in (("email addresses", _EMAIL), ("phone numbers", _PHONE)):
+        for kind, pattern in (("email addresses", EMAIL), ("phone numbers", PHONE)):
             if sample.str.fullmatch(pattern).mean() > 0.5:
                 raise LeadscoreError(
                     f"{source}: column {column!r} looks like personal data ({kind}); personal data is never "

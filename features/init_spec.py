@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from features.build import EMAIL, PHONE
 from features.dates import ISO, detect_format
 from features.errors import LeadscoreError
 from features.leakage import column_strengths
@@ -27,8 +28,6 @@ _OUTCOME = re.compile(r"convert|won|win|outcome|label|closed|result|status|成�
 _CREATED = re.compile(r"creat|open|added|start|submitted|创建|日期", re.IGNORECASE)
 _PII_NAME = re.compile(r"(^|_)(e_?mail|email_address|phone|phone_number|mobile|telephone|tel|surname|first_name|"
                        r"last_name|full_name|contact_name|name|address|street)$|姓名|电话|手机|邮箱|地址")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
-_PHONE = re.compile(r"^\+?[\d\s().\-]{7,20}$")
 PLACEHOLDERS = ("Select", "N/A", "n/a", "NA", "-", "--", "?", "(blank)", "null", "NULL", "None", "none")
 _WIN = ("1", "yes", "true", "won", "win", "converted", "closed won", "y", "是", "成交")
 _LOSS = ("0", "no", "false", "lost", "lose", "not converted", "closed lost", "n", "否", "未成交")
@@ -77,7 +76,7 @@ def _looks_like_pii(column: str, values: pd.Series) -> bool:
     if pd.api.types.is_numeric_dtype(values):
         return False
     sample = _text(values).head(500)
-    return len(sample) >= 5 and any(sample.str.fullmatch(p).mean() > 0.5 for p in (_EMAIL, _PHONE))
+    return len(sample) >= 5 and any(sample.str.fullmatch(p).mean() > 0.5 for p in (EMAIL, PHONE))
 
 
 def _date_columns(frame: pd.DataFrame) -> dict[str, object]:
