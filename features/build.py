@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from features.checks import check_enough, check_not_future
 from features.dates import parse_dates
 from features.errors import LeadscoreError
 from features.glossary import EMPTY, Glossary, load_glossary
@@ -107,32 +108,6 @@ def _check_ids(ids: pd.Series, source: str, column: str) -> None:
         )
 
 
-MIN_ROWS = 30  # below this no evaluation split means anything
-
-
-def _check_enough(y: np.ndarray, folds: int, source: str) -> None:
-    """Too few leads, or one outcome only: say so in one line instead of failing inside a fold split."""
-    if y.min() == y.max():
-        raise LeadscoreError(f"{source}: every labelled lead has outcome {int(y[0])}; both outcomes are needed "
-                             "(check 'outcome.positive' / 'outcome.negative' and the horizon)")
-    fewest = int(min(y.sum(), len(y) - y.sum()))
-    if folds > 1 and (len(y) < MIN_ROWS or fewest < folds):
-        raise LeadscoreError(f"{source}: only {len(y):,} labelled leads ({fewest} in the rarer outcome); at least "
-                             f"{MIN_ROWS} leads and {folds} of each outcome ('evaluation.folds') are needed to "
-                             "train and evaluate a model")
-
-
-def _check_not_future(created_at: pd.Series, ids: pd.Series, source: str, column: str) -> None:
-    """A lead created after today is a misread date or a broken clock, not a lead to learn from."""
-    future = created_at > pd.Timestamp.now(tz="UTC").tz_localize(None) + pd.Timedelta(days=1)
-    if future.any():
-        row = int(future.to_numpy().nonzero()[0][0])
-        raise LeadscoreError(
-            f"{source}: {int(future.sum()):,} lead(s) are dated in the future in column {column!r}, e.g. data row "
-            f"{row + 1} (lead id {shown(ids.iloc[row])}) on {created_at.iloc[row].date()}; check "
-            "'leads.date_format' or remove those rows")
-
-
 def _check_personal_data(frame: pd.DataFrame, source: str) -> None:
     """Refuse undeclared columns that look like emails or phone numbers: they must be declared as pii."""
     for column in frame.columns:
@@ -196,7 +171,7 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
     if leads_spec.created_at:
         created_at = parse_dates(leads[leads_spec.created_at], leads_spec.date_format, source, leads_spec.created_at,
                                  "leads.date_format", ids)
-        _check_not_future(created_at, ids, source, leads_spec.created_at)
+        check_not_future(created_at, ids, source, leads_spec.created_at)
     snapshot = pd.Timestamp(as_of) if as_of else None
 
     if outcome.is_table:
@@ -218,7 +193,7 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
     if frame.empty:
         raise LeadscoreError(f"{source}: no lead has a known outcome yet (snapshot {report.snapshot})")
     y = frame["label"].to_numpy()
-    _check_enough(y, spec.evaluation.folds if check_leakage else 1, source)
+    check_enough(y, spec.evaluation.folds if check_leakage else 1, source)
 
     strengths = []
     if check_leakage and names:
