@@ -31,7 +31,7 @@ _PII_NAME = re.compile(r"(^|_)(e_?mail|email_address|phone|phone_number|mobile|t
 PLACEHOLDERS = ("Select", "N/A", "n/a", "NA", "-", "--", "?", "(blank)", "null", "NULL", "None", "none")
 _WIN = ("1", "yes", "true", "won", "win", "converted", "closed won", "y", "是", "成交")
 _LOSS = ("0", "no", "false", "lost", "lose", "not converted", "closed lost", "n", "否", "未成交")
-SAMPLE_ROWS = 200_000  # column strengths and patterns are read from a sample: init must stay fast on big exports
+SAMPLE_ROWS = 100_000  # column strengths and patterns are read from a sample: init must stay fast on big exports
 
 
 @dataclass
@@ -58,7 +58,8 @@ def _text(values: pd.Series) -> pd.Series:
 
 
 def _is_unique(values: pd.Series) -> bool:
-    return values.notna().all() and values.is_unique
+    # head first: most columns repeat a value early, so the full check runs only for id-like columns
+    return values.head(10_000).is_unique and values.notna().all() and values.is_unique
 
 
 def _pick_id(frame: pd.DataFrame) -> tuple[str | None, list[str]]:
@@ -171,10 +172,15 @@ def draft_spec(leads: pd.DataFrame, name: str, source: dict, outcomes: pd.DataFr
         elif reading is not None and reading.ambiguous:
             draft.outcome.append(f"  date_format: null  # {reading.example!r} reads {reading.ambiguous[0]} "
                                  f"or {reading.ambiguous[1]}: set one")
-        won = set(outcomes[key].dropna().astype(str))
-        y = np.fromiter((v in won for v in sample[id_column].astype(str)), dtype=np.int8, count=len(sample))
+        won = set(_as_objects(outcomes[key].dropna()))
+        y = np.fromiter((v in won for v in _as_objects(sample[id_column])), dtype=np.int8, count=len(sample))
     _strong_columns(draft, sample.drop(columns=list(known)), y)
     return draft
+
+
+def _as_objects(values: pd.Series) -> np.ndarray:
+    """Values as Python strings in one conversion (iterating arrow strings one by one is slow)."""
+    return values.astype("string").to_numpy(dtype=object, na_value="")
 
 
 def _label_keys(values: pd.Series, positive: list[str]) -> np.ndarray:
@@ -183,9 +189,9 @@ def _label_keys(values: pd.Series, positive: list[str]) -> np.ndarray:
 
 def _outcome_keys(lead_ids: pd.Series, outcomes: pd.DataFrame) -> tuple[str, str | None]:
     """The outcomes' column holding lead ids (largest overlap) and its first date column."""
-    ids = set(lead_ids.astype(str))
+    ids = set(_as_objects(lead_ids))
     # Python set lookups on a sample: pandas' isin on arrow strings against a million ids is slow.
-    overlap = {c: float(np.mean([v in ids for v in outcomes[c].dropna().astype(str).head(5000)] or [0]))
+    overlap = {c: float(np.mean([v in ids for v in _as_objects(outcomes[c].dropna().head(5000))] or [0]))
                for c in outcomes.columns}
     key = max(overlap, key=overlap.get)
     if overlap[key] == 0:
