@@ -186,7 +186,7 @@ def train(
 
     from features.spec import load_spec
     from training.progress import StepReporter, columns
-    from training.summary import baseline_winner, write_summary
+    from training.run_summary import baseline_winner, write_summary
     from training.train import TrainOptions
     from training.train import train as run_training
 
