@@ -26,10 +26,15 @@ def _svg(fig: Figure) -> str:
     return text[text.index("<svg"):]
 
 
+def clip(text: str, length: int) -> str:
+    """Text cut to `length` characters, with an ellipsis when something was cut."""
+    return text if len(text) <= length else text[:length - 1] + "…"
+
+
 def _hbar(labels: list[str], values: list[float], colors, xlabel: str, percent: bool = False) -> str:
     fig, ax = _axes(6.4, 0.32 * len(labels) + 0.9)
     ax.barh(range(len(labels)), values, color=colors)
-    ax.set_yticks(range(len(labels)), [label[:42] for label in labels])
+    ax.set_yticks(range(len(labels)), [clip(label, 42) for label in labels])
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
     if percent:
@@ -42,7 +47,7 @@ def _hints(driver: dict, side: str, names: Names) -> str:
     if driver["direction"]:
         return names.t["higher" if (driver["direction"] > 0) == (side == "raises") else "lower"]
     values = [names.value(v, driver["feature"]) for v in driver.get(side, [])]
-    return names.t["sep"].join(v[:18] for v in values)
+    return names.t["sep"].join(clip(v, 20) for v in values)
 
 
 def drivers_chart(drivers: list[dict], names: Names) -> str:
@@ -65,7 +70,7 @@ def drivers_chart(drivers: list[dict], names: Names) -> str:
         ax.text(driver["lower_points"] - reach * 0.03, row, _hints(driver, "lowers", names), va="center",
                 ha="right", fontsize=8, color=DOWN)
     ax.set_xlim(-reach * 2.2, reach * 2.2)
-    ax.set_yticks(list(rows), [names.field(d["feature"])[:42] for d in drivers])
+    ax.set_yticks(list(rows), [clip(names.field(d["feature"]), 42) for d in drivers])
     ax.invert_yaxis()
     ax.set_xlabel(names.t["points"])
     return _svg(fig)
@@ -77,14 +82,14 @@ def dependence_chart(feature: str, view: dict, names: Names) -> str:
         fig, ax = _axes(4.6, 2.8)
         ax.plot(view["x"], view["points"], marker="o", color=BLUE)
         ax.axhline(0, color=NEUTRAL, linewidth=0.8)
-        ax.set_xlabel(label[:48])
+        ax.set_xlabel(clip(label, 48))
         ax.set_ylabel(t["points"])
         return _svg(fig)
     pairs = dict(zip(view["x"], view["points"], strict=True))
     order = names.ordered(feature, list(pairs)) or list(pairs)  # natural order when the values have one
     points = [pairs[x] for x in order]
     return _hbar([names.value(x, feature) for x in order], points, [UP if p > 0 else DOWN for p in points],
-                 f"{label[:40]}{t['colon']}{t['points']}")
+                 f"{clip(label, 40)}{t['colon']}{t['points']}")
 
 
 def band_chart(bands: dict, names: Names) -> str:

@@ -152,7 +152,7 @@ def _explainer(page: dict, names: Names, source_field: str | None) -> str:
     options = "".join(
         f'<option value="{i}">{_e(_example_name(tags[i], names, source_field) if i < len(tags) else f"{i + 1}")}</option>'
         for i in range(len(examples)))
-    keys = ("score", "action", "reasons", "rule_score", "rule_line", "rule_reason", "base", "others", "others_list",
+    keys = ("score", "action", "reasons", "rule_score", "rule_line", "rule_reason", "rule_none", "base", "others", "others_list",
             "final", "hot", "warm", "cold", "points", "sep", "colon")
     data = {"examples": examples, "labels": {k: t[k] for k in keys}, "lang": names.lang,
             "fields": {f["name"]: names.field(f["name"]) for f in page.get("form", [])}}
@@ -173,7 +173,7 @@ max-width:1100px;padding:0 1.2rem 3rem;color:#1f2328}
 header{display:flex;justify-content:space-between;align-items:baseline;border-bottom:1px solid #d0d7de}
 h1{font-size:1.5rem}h2{margin-top:2rem;font-size:1.25rem}p{color:#57606a}
 #summary{background:#f6f8fa;border-left:4px solid #0969da;padding:0.2rem 1rem;margin-top:1rem}
-#summary p{color:#1f2328;font-size:1.05rem}.note{font-style:italic}
+#summary p{color:#1f2328;font-size:1.05rem}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:1rem}
 figure.chart{margin:0.5rem 0}figure.chart svg{max-width:100%;height:auto}
 table{border-collapse:collapse}td,th{border-bottom:1px solid #d0d7de;padding:0.3rem 0.6rem;text-align:right}

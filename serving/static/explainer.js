@@ -138,7 +138,8 @@
     }
     listInto("result-reasons", result.reasons.positive.concat(result.reasons.negative).map((r) => r.text), "reason");
     // The rule score reads like the reasons: each rule's sentence and the points it adds.
-    document.getElementById("result-rule").textContent = fill(labels.rule_line, { points: result.rule_score });
+    document.getElementById("result-rule").textContent = result.rule_reasons.length ?
+      fill(labels.rule_line, { points: result.rule_score }) : labels.rule_none;
     listInto("result-rule-reasons", result.rule_reasons.map((r) => fill(labels.rule_reason,
       { text: r.text, points: r.points })), "rule-reason");
   });

@@ -102,6 +102,10 @@ def test_managers_page_in_a_browser(browser, live_server, registry):
     assert "logistic_regression" not in browser.find_element(By.TAG_NAME, "body").text
     assert "naive_bayes_odoo" not in page_source.replace('data-model="naive_bayes_odoo"', "")
     assert re.fullmatch(r"\d{1,2} [A-Z][a-z]+ \d{4}", browser.find_element(By.ID, "trained-at").text)
+    details.find_element(By.TAG_NAME, "summary").click()  # unfold: the reliability chart is drawn
+    metric_rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#metrics tr td:first-child")]
+    assert metric_rows == ["the model (LightGBM)", "logistic regression", "naive Bayes (as in Odoo)",
+                           "the points table"], metric_rows
     sizes = chart_sizes(browser)
     names = {name for name, _, _ in sizes}
     assert {"chart-drivers", "chart-bands", "chart-sources", "chart-reliability", "dependence"} <= names
@@ -142,6 +146,7 @@ def test_managers_page_in_a_browser(browser, live_server, registry):
     browser.find_element(By.ID, "lang-zh").click()
     wait_for(lambda: browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN")
     assert browser.find_element(By.TAG_NAME, "h1").text == "线索评分：哪些因素决定分数"
+    browser.find_element(By.CSS_SELECTOR, "#details summary").click()
     assert all(w > 50 and h > 50 for _, w, h in chart_sizes(browser))
     Select(browser.find_element(By.ID, "example")).select_by_index(2)
     browser.find_element(By.ID, "score-button").click()
