@@ -61,6 +61,7 @@ def test_natural_order_of_values():
     assert glossary.ordered("size", ["201-1000", "1000+", "<10", "11-50", "10-20"]) == [
         "<10", "10-20", "11-50", "201-1000", "1000+"]
     assert glossary.ordered("channel", ["web", "referral"]) is None
+    assert "Purchase Timeline" in glossary.field_names()  # an order naming no column stops the build (a typo)
 
 
 def test_one_missing_word_and_ids_shortened():
