@@ -128,8 +128,10 @@ def _render(meta: dict, lang: str, interactive: bool, version: str | None, monit
 def _example_name(tag: dict, names: Names, source_field: str | None) -> str:
     t = names.t
     if tag.get("source") is not None:
-        return t["example_name"].format(band=t[tag["band"]], source=names.value(tag["source"], source_field),
-                                        score=tag["score"])
+        source = names.value(tag["source"], source_field)
+        if names.lang == "zh":  # a space between Chinese and a Latin word ("来自 Google 的")
+            source = f"{' ' if source[:1].isascii() else ''}{source}{' ' if source[-1:].isascii() else ''}"
+        return t["example_name"].format(band=t[tag["band"]], source=source, score=tag["score"])
     return t["example_name_plain"].format(band=t[tag["band"]], score=tag["score"])
 
 
@@ -148,9 +150,14 @@ def _explainer(page: dict, names: Names, source_field: str | None) -> str:
         f'<label>{_e(names.field(f["name"]))}<input type="number" step="any" name="{_e(f["name"])}"></label>'
         for f in page.get("form", []))
     examples = page.get("examples", [])
-    tags = page.get("example_tags") or []
+    tags = page.get("example_tags") or []  # models trained before examples were named have none
+
+    def fallback(i: int) -> str:
+        return f"{t['example_picker']} {i + 1}"
+
     options = "".join(
-        f'<option value="{i}">{_e(_example_name(tags[i], names, source_field) if i < len(tags) else f"{i + 1}")}</option>'
+        f'<option value="{i}">{_e(_example_name(tags[i], names, source_field) if i < len(tags) else fallback(i))}'
+        "</option>"
         for i in range(len(examples)))
     keys = ("score", "action", "reasons", "rule_score", "rule_line", "rule_reason", "rule_none", "base", "others", "others_list",
             "final", "hot", "warm", "cold", "points", "sep", "colon")
