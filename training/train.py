@@ -17,6 +17,7 @@ import pandas as pd
 from features.build import TrainingSet, build_training_set
 from features.spec import DatasetSpec
 from features.synth import ensure_export
+from training.drift import summarize_training
 from training.baselines import OdooNaiveBayes, make_logistic
 from training.evaluate import evaluated_rows, evaluation_splits, held_out_predictions, protocol_name
 from training.metrics import auc_by_source, band_thresholds, rate_by_band, score_metrics
@@ -198,4 +199,5 @@ def model_metadata(result: TrainResult) -> dict:
         "rules": ts.spec.rules,
         "display": ts.glossary.model_dump(),
         "final_model": metrics["final_model"],
+        "training_summary": summarize_training(ts.frame[ts.features], ts.feature_names),  # for drift checks
     }
