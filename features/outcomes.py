@@ -10,8 +10,6 @@ rejects file with the reason, so nobody loses them.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +18,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from features.atomic import replace_atomically
 from features.errors import LeadscoreError
 from features.load import load_table, require_columns, safe_url
 from features.spec import SqlSource
@@ -121,15 +120,7 @@ def _changed(clean: pd.DataFrame, existing: pd.DataFrame) -> pd.Series:
 def write_rejects(frame: pd.DataFrame, reasons: pd.Series, out: Path) -> Path:
     rejected = frame.loc[reasons.index].copy()
     rejected.insert(0, "reject_reason", reasons.to_numpy())
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        rejected.to_csv(temp, index=False)
-        os.replace(temp, out)
-    finally:
-        Path(temp).unlink(missing_ok=True)
-    return out
+    return replace_atomically(out, lambda temp: rejected.to_csv(temp, index=False))
 
 
 def import_outcomes(db_url: str, path: str | None = None, sql: SqlSource | None = None,

@@ -23,6 +23,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 
 from features.errors import LeadscoreError
 from serving.auth import BearerAuth
+from serving.batch_log import model_name
 from serving.config import ServiceConfig
 from serving.predlog import PredictionLog
 from serving.scorer import Scorer
@@ -68,6 +69,7 @@ class LeadScoring:
         self.config = ServiceConfig.from_env()
         self.scorer = Scorer(self.config)
         self.log = PredictionLog(self.config.prediction_db)
+        self.model_name = model_name(self.config.model_uri)
         self._pages: dict = {}
         self._load()
         threading.Thread(target=self._watch, name="model-watcher", daemon=True).start()
@@ -113,8 +115,9 @@ class LeadScoring:
         unknown = self.scorer.unknown_fields(leads)
         id_field = self.scorer.id_field
         ids = [_lead_id(lead, id_field) for lead in leads]
-        self.log.record([{"request_id": request_id, "lead_id": lead_id,
-                          "model_version": result["model_version"], "source": result["source"],
+        dataset = self.scorer.state.model.metadata.get("dataset") if self.scorer.state else None
+        self.log.record([{"request_id": request_id, "lead_id": lead_id, "model_name": self.model_name,
+                          "dataset": dataset, "model_version": result["model_version"], "source": result["source"],
                           "probability": result["probability"], "score": result["score"], "band": result["band"],
                           "rule_score": result["rule_score"], "inputs": self.scorer.loggable_inputs(lead)}
                          for lead, lead_id, result in zip(leads, ids, results, strict=True)])

@@ -181,10 +181,10 @@ def monitor(log: pd.DataFrame, found: pd.DataFrame, meta: dict, limits: Threshol
         if abs(row.gap) > limits.calibration_gap:
             result.breaches.append(f"calibration: {row.band} leads of {row.month} converted {row.realised:.1%} "
                                    f"against {row.predicted:.1%} predicted")
-    model = matured[matured["source"] == "model"]
+    model, ruled = matured[matured["source"] == "model"], matured.dropna(subset=["rule_score"])
     auc = {"model": _safe_auc(model["won"].to_numpy(), model["probability"].to_numpy()) if len(model) else np.nan,
-           "rules": _safe_auc(matured["won"].to_numpy(), matured["rule_score"].fillna(0).to_numpy())
-           if len(matured) else np.nan, "matured": len(matured)}
+           "rules": _safe_auc(ruled["won"].to_numpy(), ruled["rule_score"].to_numpy()) if len(ruled) else np.nan,
+           "matured": len(matured)}
     result.sections["auc"] = auc
     if len(model) >= limits.min_leads and np.isfinite(auc["model"]) and auc["model"] < limits.min_auc:
         result.breaches.append(f"ROC-AUC on {len(model):,} matured leads is {auc['model']:.3f} (< {limits.min_auc})")
