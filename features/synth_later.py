@@ -3,7 +3,8 @@
 
 `write_later_export` writes, beside the first period's files (same leads and seed):
   leads.csv            the later CRM export: first-period and later leads together
-  outcomes.csv         its won deals (first-period wins up to the later export date too)
+  outcomes.csv         the CRM's won deals: first-period leads only (up to the later export date); the
+                       later leads' outcomes come back through `outcomes import` instead
   new_leads.csv        the later period's leads only: what gets scored
   outcomes_import.csv  their outcomes for `leadscore outcomes import`: lead_id, outcome (won or lost),
                        outcome_at, first_response_hours, deal_value
@@ -35,8 +36,6 @@ def later_frames(n_leads: int, seed: int = 0) -> dict[str, pd.DataFrame]:
     leads1, won1, truth1 = generate(n_leads, seed, first)
     leads2, won2, truth2 = generate(n_leads, seed + 1, LATER)
     won2 = won2[won2["lead_id"].str.startswith(LATER.id_prefix)]  # the orphan deals are in the first table
-    deals = pd.concat([won1, won2], ignore_index=True)
-    deals["deal_id"] = [f"D{i}" for i in range(1, len(deals) + 1)]
 
     first_win = won2.groupby("lead_id").agg(won_at=("won_at", "min"), amount=("amount", "first"))
     won_at = leads2["lead_id"].map(first_win["won_at"])
@@ -49,7 +48,7 @@ def later_frames(n_leads: int, seed: int = 0) -> dict[str, pd.DataFrame]:
         "first_response_hours": leads2["hours_to_first_response"],
         "deal_value": np.where(won, leads2["lead_id"].map(first_win["amount"]), np.nan),
     })
-    return {"leads.csv": pd.concat([leads1, leads2], ignore_index=True), "outcomes.csv": deals,
+    return {"leads.csv": pd.concat([leads1, leads2], ignore_index=True), "outcomes.csv": won1,
             "new_leads.csv": leads2, "outcomes_import.csv": outcomes,
             "truth.csv": pd.concat([truth1, truth2], ignore_index=True)}
 

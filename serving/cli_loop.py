@@ -203,7 +203,7 @@ def _print_retrain(console, outcome) -> None:
     profile = result.training_set.profile()
     console.print(f"imported wins used: {outcome.imported_wins:,}")
     console.print(f"window: {before.window if before else '-'} -> {profile['data_window']}")
-    console.print(f"rows: {before.rows if before else '-'} -> {profile['rows']:,}")
+    console.print(f"rows: {f'{before.rows:,}' if before and before.rows else '-'} -> {profile['rows']:,}")
     if before:
         console.print(f"ROC-AUC {before.metrics.get('roc_auc', float('nan')):.4f} -> {new['roc_auc']:.4f}, "
                       f"Brier {before.metrics.get('brier', float('nan')):.4f} -> {new['brier']:.4f}")
