@@ -228,6 +228,7 @@ def write_frames(out_dir: str | Path, frames: dict[str, pd.DataFrame]) -> Path:
     for name, frame in frames.items():
         table = pa.Table.from_pandas(frame, preserve_index=False)
         replace_atomically(out / name, lambda temp, table=table: pacsv.write_csv(table, temp))
+    return out
 
 
 def ensure_export(spec) -> None:
