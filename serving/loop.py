@@ -34,7 +34,8 @@ def write_specs(work: Path, leads: int) -> tuple[Path, Path]:
     paths = []
     for name in ("synthetic.yaml", "synthetic_later.yaml"):
         text = (SPECS / name).read_text(encoding="utf-8")
-        text = text.replace("data/specs/", f"{SPECS}/").replace("synthetic: {leads: 20000,", f"synthetic: {{leads: {leads},")
+        text = text.replace("data/specs/", f"{SPECS}/").replace("synthetic: {leads: 20000,",
+                                                                f"synthetic: {{leads: {leads},")
         (work / name).write_text(text, encoding="utf-8")
         paths.append(work / name)
     return paths[0], paths[1]
@@ -70,6 +71,10 @@ def wait_logged(base: str, token: str, rows: int, seconds: float = 60) -> dict:
         time.sleep(0.5)
 
 
+def served_version(base: str, token: str) -> str | None:
+    return httpx.get(f"{base}/model", headers={"Authorization": f"Bearer {token}"}, timeout=30).json().get("version")
+
+
 def run_loop(work: Path, db_url: str | None = None, leads: int = 20_000, tune_trials: int = 0) -> dict:
     """Run every step; returns what each step answered (exit codes, versions, figures)."""
     work.mkdir(parents=True, exist_ok=True)
@@ -84,17 +89,22 @@ def run_loop(work: Path, db_url: str | None = None, leads: int = 20_000, tune_tr
     out["train"] = leadscore(work, env, "train", "--spec", str(first), "--promote",
                              "--tune-trials", str(tune_trials)).returncode
     new_leads = pd.read_csv(work / "data/generated/synthetic_later/new_leads.csv")
+    # A third of the new leads is scored in a batch (origin 'batch'), the rest through the API.
+    api_leads, batch_leads = new_leads.iloc[:len(new_leads) * 2 // 3], new_leads.iloc[len(new_leads) * 2 // 3:]
+    batch_leads.to_csv(work / "batch_leads.csv", index=False)
+    out["batch"] = leadscore(work, env, "score", "--model", f"models:/{MODEL}@champion", "--input",
+                             "batch_leads.csv", "--output", "batch_scored.csv").returncode
     with running_service(env=env, cwd=work, log=work / "service.log") as base:
-        out["scored"] = score_through_api(base, token, new_leads)
-        out["logged"] = wait_logged(base, token, len(new_leads))["prediction_log"]
-        out["version_before"] = httpx.get(f"{base}/model", headers={"Authorization": f"Bearer {token}"}).json()["version"]
+        out["scored"] = score_through_api(base, token, api_leads)
+        out["logged"] = wait_logged(base, token, len(api_leads))["prediction_log"]
+        out["version_before"] = served_version(base, token)
         out["import"] = leadscore(work, env, "outcomes", "import", "--input",
                                   "data/generated/synthetic_later/outcomes_import.csv")
         out["monitor"] = leadscore(work, env, "monitor", "--model", MODEL, "--service", base,
                                    "--html", str(work / "monitor.html"))
         out["retrain"] = leadscore(work, env, "retrain", "--spec", str(later), "--service", base,
                                    "--tune-trials", str(tune_trials))
-        out["version_after"] = httpx.get(f"{base}/model", headers={"Authorization": f"Bearer {token}"}).json()["version"]
+        out["version_after"] = served_version(base, token)
     return out
 
 
@@ -106,12 +116,13 @@ def main() -> int:
     parser.add_argument("--tune-trials", type=int, default=0)
     args = parser.parse_args()
     out = run_loop(args.work.resolve(), args.db, args.leads, args.tune_trials)
-    steps = {"synth": out["synth"], "train": out["train"], "import": out["import"].returncode,
-             "monitor (1 = drift flagged)": out["monitor"].returncode, "retrain (0 = promoted)": out["retrain"].returncode}
+    steps = {"synth": out["synth"], "train": out["train"], "batch score": out["batch"],
+             "import": out["import"].returncode, "monitor (1 = drift flagged)": out["monitor"].returncode,
+             "retrain (0 = promoted)": out["retrain"].returncode}
     print(json.dumps({**steps, "scored through the API": out["scored"], "logged": out["logged"],
                       "served version": f"{out['version_before']} -> {out['version_after']}"}, indent=2))
-    ok = (out["synth"] == out["train"] == out["import"].returncode == 0 and out["monitor"].returncode == 1
-          and out["retrain"].returncode == 0 and out["version_after"] != out["version_before"])
+    ok = (out["synth"] == out["train"] == out["batch"] == out["import"].returncode == 0
+          and out["monitor"].returncode == 1 and out["retrain"].returncode == 0 and out["version_after"] != out["version_before"])
     print("loop closed" if ok else "loop FAILED", flush=True)
     return 0 if ok else 1
 
