@@ -57,7 +57,8 @@ def _numbers(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(frame[column], errors="coerce")
 
 
-def check_rows(frame: pd.DataFrame, known_ids: set[str], won: set[str], lost: set[str]) -> tuple[pd.DataFrame, pd.Series]:
+def check_rows(frame: pd.DataFrame, known_ids: set[str], won: set[str],
+               lost: set[str]) -> tuple[pd.DataFrame, pd.Series]:
     """(clean rows, reason per rejected row). Reasons name what is wrong with the row."""
     ids = frame["lead_id"].astype("string").str.strip()
     values = frame["outcome"].astype("string").str.strip().str.lower()

@@ -165,12 +165,14 @@ def _write_failures(url: str) -> int:
 
 def _print_monitor(console, result) -> None:
     s = result.sections
-    console.print(f"[bold]{result.model_name}[/]: {result.rows:,} logged answers, {result.matured:,} leads with outcomes")
+    console.print(f"[bold]{result.model_name}[/]: {result.rows:,} logged answers, "
+                  f"{result.matured:,} leads with outcomes")
     table = Table(title="calibration: realised vs predicted conversion per band")
     for heading in ("month", "band", "leads", "predicted", "realised"):
         table.add_column(heading, justify="left" if heading in ("month", "band") else "right")
     for row in s["calibration"]:
-        table.add_row(row["month"], row["band"], f"{row['leads']:,}", f"{row['predicted']:.1%}", f"{row['realised']:.1%}")
+        table.add_row(row["month"], row["band"], f"{row['leads']:,}", f"{row['predicted']:.1%}",
+                      f"{row['realised']:.1%}")
     console.print(table)
     console.print(f"ROC-AUC on matured leads: model {s['auc']['model']:.3f}, rule score {s['auc']['rules']:.3f}")
     drift = s["drift"]
@@ -183,7 +185,8 @@ def _print_monitor(console, result) -> None:
     if "lost_conversions" in speed:
         console.print(f"speed to lead: hot leads answered within {speed['fast_hours']:g} h converted "
                       f"{speed['fast_rate']:.1%}, later {speed['slow_rate']:.1%}: about "
-                      f"{speed['lost_conversions']:.0f} conversions lost to slow follow-up of {speed['hot_slow']:,} hot leads")
+                      f"{speed['lost_conversions']:.0f} conversions lost to slow follow-up of "
+                      f"{speed['hot_slow']:,} hot leads")
     sources = Table(title="source quality")
     for heading in ("source", "leads", "hot share", "predicted", "matured", "realised"):
         sources.add_column(heading, justify="left" if heading == "source" else "right")

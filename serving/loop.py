@@ -122,7 +122,8 @@ def main() -> int:
     print(json.dumps({**steps, "scored through the API": out["scored"], "logged": out["logged"],
                       "served version": f"{out['version_before']} -> {out['version_after']}"}, indent=2))
     ok = (out["synth"] == out["train"] == out["batch"] == out["import"].returncode == 0
-          and out["monitor"].returncode == 1 and out["retrain"].returncode == 0 and out["version_after"] != out["version_before"])
+          and out["monitor"].returncode == 1 and out["retrain"].returncode == 0
+          and out["version_after"] != out["version_before"])
     print("loop closed" if ok else "loop FAILED", flush=True)
     return 0 if ok else 1
 

@@ -25,6 +25,7 @@ from features.errors import LeadscoreError
 from serving.auth import BearerAuth
 from serving.batch_log import model_name
 from serving.config import ServiceConfig
+from serving.monitor_page import monitor_section, with_section
 from serving.predlog import PredictionLog
 from serving.scorer import Scorer
 from training.report import render_report
@@ -144,7 +145,8 @@ class LeadScoring:
         if key not in self._pages:
             self._pages = {key: render_report(state.model.metadata, lang, interactive=True, version=state.version),
                            **{k: v for k, v in self._pages.items() if k[0] == id(state)}}
-        return HTMLResponse(self._pages[key])
+        held_up = monitor_section(self.config.prediction_db, self.model_name, lang)  # "How the scores held up"
+        return HTMLResponse(with_section(self._pages[key], held_up))
 
     def describe(self) -> dict:
         return {**self.scorer.describe(), "prediction_log": {"written": self.log.written,

@@ -65,9 +65,12 @@ def render_sections(result: MonitorResult, lang: str) -> str:
              _table([{"rules_share": drift["rules_share"]}]),
              f"<h3>{t['speed']}</h3>", _table(speed.get("table", []))]
     if "lost_conversions" in speed:
-        parts.append(f"<p>{t['lost'].format(h=speed['fast_hours'], slow=speed['slow_rate'], fast=speed['fast_rate'], lost=speed['lost_conversions'])}</p>")
+        lost = t["lost"].format(h=speed["fast_hours"], slow=speed["slow_rate"], fast=speed["fast_rate"],
+                                lost=speed["lost_conversions"])
+        parts.append(f"<p>{lost}</p>")
+    failures = "-" if s["write_failures"] is None else s["write_failures"]
     parts += [f"<h3>{t['sources']}</h3>", _table(s["source_quality"]),
-              f"<h3>{t['failures']}</h3>", f"<p>{_cell(s['write_failures'] if s['write_failures'] is not None else '-')}</p>"]
+              f"<h3>{t['failures']}</h3>", f"<p>{_cell(failures)}</p>"]
     return "\n".join(parts)
 
 

@@ -79,7 +79,8 @@ def test_slow_follow_up_of_hot_leads_costs_conversions_in_the_synthetic_data():
     frames = later_frames(6000, seed=3)
     leads, outcomes = frames["new_leads.csv"], frames["outcomes_import.csv"]
     truth = frames["truth.csv"].set_index("lead_id")["p_convert"].reindex(leads["lead_id"]).to_numpy()
-    bands = np.where(truth >= np.quantile(truth, 0.9), "hot", np.where(truth >= np.quantile(truth, 0.6), "warm", "cold"))
+    hot_cut, warm_cut = np.quantile(truth, 0.9), np.quantile(truth, 0.6)
+    bands = np.where(truth >= hot_cut, "hot", np.where(truth >= warm_cut, "warm", "cold"))
     log = make_log(leads[["channel", "need"]], truth, bands)
     log["lead_id"] = leads["lead_id"].to_numpy()
     result = monitor(log, outcomes, metadata(leads[["channel", "need"]]), LIMITS)
@@ -92,3 +93,20 @@ def test_slow_follow_up_of_hot_leads_costs_conversions_in_the_synthetic_data():
     assert speed["lost_conversions"] == len(slow) * fast_rate - (slow["outcome"] == "won").sum() > 0
     buckets = {(r["band"], r["response"]): r for r in speed["table"]}
     assert buckets[("hot", "<1h")]["conversion"] > buckets[("hot", ">72h")]["conversion"]
+
+
+def test_the_managers_page_section_shows_the_latest_stored_report(tmp_path):
+    from serving.monitor_page import monitor_section, with_section
+    from training.monitor_report import store
+
+    db = f"sqlite:///{tmp_path}/log.db"
+    assert monitor_section(db, "m", "en") == ""  # monitoring never ran: no section
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"x": rng.normal(size=500)})
+    result = monitor(make_log(frame, np.full(500, 0.2), np.array(["cold"] * 500)),
+                     outcomes_of(rng.random(500) < 0.2), metadata(frame), LIMITS, model_name="m")
+    store(db, result)
+    english, chinese = monitor_section(db, "m", "en"), monitor_section(db, "m", "zh")
+    assert "How the scores held up" in english and "band mix: cold is 100.0%" in english
+    assert "评分的实际表现" in chinese and monitor_section(db, "other", "en") == ""
+    assert with_section("<html><body>x</body></html>", english).endswith(english + "</body></html>")
