@@ -145,7 +145,7 @@ def _monitor_inputs(url: str, since: str | None, model: str | None):
         raise LeadscoreError(f"the log holds {len(names)} model names ({', '.join(names) or 'none'}); "
                              "choose one with --model NAME")
     name = model or names[0]
-    versions = log.loc[log["model_name"] == name, "model_version"].dropna()
+    versions = log.loc[log["model_name"] == name].sort_values("logged_at")["model_version"].dropna()
     uri = f"models:/{name}/{versions.iloc[-1]}" if len(versions) else f"models:/{name}@champion"
     return log, found, load_model(uri).metadata, name
 

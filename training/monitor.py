@@ -9,6 +9,7 @@ failures. A lead scored several times is judged by its latest score.
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,29 +70,49 @@ def read_log(db_url: str, since: str | None, model: str | None) -> tuple[pd.Data
     if model:
         where.append(p.c.model_name == model)
     columns = [p.c.logged_at, p.c.lead_id, p.c.model_name, p.c.model_version, p.c.source, p.c.probability,
-               p.c.score, p.c.band, p.c.rule_score, p.c.inputs]
+               p.c.band, p.c.rule_score, p.c.inputs]
     try:
         engine = sa.create_engine(db_url)
         with engine.connect() as connection:
             if not sa.inspect(connection).has_table("predictions"):
                 raise LeadscoreError(f"{safe_url(db_url)}: no prediction log here; score leads first")
-            log = pd.read_sql_query(sa.select(*columns).where(*where), connection)
+            log = fetch_frame(connection, sa.select(*columns).where(*where), floats=("probability", "rule_score"))
             has_outcomes = sa.inspect(connection).has_table("outcomes")
-            found = pd.read_sql_query(sa.select(outcomes), connection) if has_outcomes else pd.DataFrame(
-                columns=[c.name for c in outcomes.columns])
+            found = fetch_frame(connection, sa.select(outcomes), floats=("first_response_hours", "deal_value")) \
+                if has_outcomes else pd.DataFrame(columns=[c.name for c in outcomes.columns])
     except sa.exc.SQLAlchemyError as exc:
         raise LeadscoreError(f"{safe_url(db_url)}: cannot read the prediction log: "
                              f"{str(getattr(exc, 'orig', None) or exc).splitlines()[0]}") from None
     if log.empty:
         raise LeadscoreError(f"{safe_url(db_url)}: no logged predictions match (--since {since}, --model {model})")
-    log["logged_at"] = pd.to_datetime(log["logged_at"], utc=True)
+    log["logged_at"] = pd.to_datetime(log["logged_at"], utc=True, format="ISO8601")
     return log, found
 
 
+def fetch_frame(connection, statement, floats: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A query's rows as a frame, taken from the driver's cursor: SQLAlchemy's per-row processing
+    costs more than the whole report on a million rows. Dates stay as the driver gives them."""
+    result = connection.execute(statement)
+    names = list(result.keys())
+    rows = result.cursor.fetchall()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    return pd.DataFrame({name: np.array(values, dtype=float if name in floats else object)
+                         for name, values in zip(names, columns, strict=True)})
+
+
 def input_frame(inputs: pd.Series, names: list[str]) -> pd.DataFrame:
-    """The logged model inputs as columns named like the training summary (original or safe keys)."""
-    records = [json.loads(text) if text else {} for text in inputs]
-    frame = pd.DataFrame.from_records(records)
+    """The logged model inputs as columns named like the training summary (original or safe keys).
+    Parsed by Arrow's JSON reader; a field whose type varies between answers falls back to Python."""
+    import pyarrow as pa
+    import pyarrow.json as pajson
+
+    body = "\n".join(text or "{}" for text in inputs).encode("utf-8")
+    options = pajson.ParseOptions(unexpected_field_behavior="infer")
+    try:
+        frame = pajson.read_json(io.BytesIO(body), read_options=pajson.ReadOptions(block_size=1 << 26),
+                                 parse_options=options).to_pandas()
+    except pa.ArrowInvalid:
+        frame = pd.DataFrame.from_records([json.loads(text) if text else {} for text in inputs])
     by_safe = {safe_name(name): name for name in names}
     return frame.rename(columns={c: by_safe.get(safe_name(c), c) for c in frame.columns})
 
