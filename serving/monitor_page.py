@@ -1,6 +1,7 @@
 """The managers' page section "How the scores held up": the latest `leadscore monitor` figures,
 read from the database where monitor stores them (table monitor_reports). Read at each page view,
-so a new monitoring run shows without reloading the model; nothing when monitoring never ran."""
+so a new monitoring run shows without reloading the model; nothing when monitoring never ran. The
+page (training/report.py) places it under its summary."""
 
 from __future__ import annotations
 
@@ -22,10 +23,3 @@ def monitor_section(db_url: str, model_name: str | None, lang: str) -> str:
     t = TITLES.get(lang, TITLES["en"])
     return f'<section id="held-up"><h2>{t["title"]}</h2>{render_sections(result, lang)}</section>'
 
-
-def with_section(page: str, section: str) -> str:
-    """The page with the section placed before its end."""
-    if not section:
-        return page
-    at = page.rfind("</body>")
-    return page[:at] + section + page[at:] if at >= 0 else page + section

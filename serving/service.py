@@ -25,10 +25,10 @@ from features.errors import LeadscoreError
 from serving.auth import BearerAuth
 from serving.batch_log import model_name
 from serving.config import ServiceConfig
-from serving.monitor_page import monitor_section, with_section
+from serving.monitor_page import monitor_section
 from serving.predlog import PredictionLog
 from serving.scorer import Scorer
-from training.report import render_report
+from training.report import FAVICON_SVG, render_report
 
 STATIC = Path(__file__).parent / "static"
 
@@ -56,6 +56,12 @@ def drivers_page(lang: Literal["en", "zh"] = "en") -> HTMLResponse:
 @extra.get("/static/explainer.js")
 def explainer_script() -> FileResponse:
     return FileResponse(STATIC / "explainer.js", media_type="text/javascript")
+
+
+@extra.get("/favicon.ico")
+def favicon() -> Response:
+    """The page carries its icon inline; this answers clients that ask for /favicon.ico anyway."""
+    return Response(FAVICON_SVG, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
 
 # BentoML's access log is off: writing a line per request costs more than scoring a lead, and the
@@ -142,11 +148,13 @@ class LeadScoring:
             return HTMLResponse("<!doctype html><meta charset='utf-8'><h1>No model is loaded</h1>"
                                 "<p>Scores come from the rule table until a model is available.</p>", status_code=503)
         key = (id(state), lang)  # drawn once per loaded model and language; a reload draws anew
-        if key not in self._pages:
-            self._pages = {key: render_report(state.model.metadata, lang, interactive=True, version=state.version),
-                           **{k: v for k, v in self._pages.items() if k[0] == id(state)}}
         held_up = monitor_section(self.config.prediction_db, self.model_name, lang)  # "How the scores held up"
-        return HTMLResponse(with_section(self._pages[key], held_up))
+        key = (*key, hash(held_up))  # drawn again only when monitoring has new figures
+        if key not in self._pages:  # kept encoded: later requests only send the bytes
+            body = render_report(state.model.metadata, lang, interactive=True, version=state.version,
+                                 monitoring_html=held_up).encode()
+            self._pages = {key: body, **{k: v for k, v in self._pages.items() if k[0] == id(state)}}
+        return HTMLResponse(self._pages[key])
 
     def describe(self) -> dict:
         return {**self.scorer.describe(), "prediction_log": {"written": self.log.written,
