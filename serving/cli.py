@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from features.errors import LeadscoreError
+from serving.cli_loop import register as register_loop_commands
 
 app = typer.Typer(help="Lead-conversion scoring: build training sets, train, score and serve.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -79,11 +80,16 @@ def synth(
         "data/generated/synthetic"),
     date_format: Annotated[str | None, typer.Option(
         "--date-format", help='strftime pattern for the dates, e.g. "%d-%m-%Y %H:%M" (default ISO 8601).')] = None,
+    later: Annotated[bool, typer.Option("--later", help="The later export for the feedback loop: a next period "
+                                        "with drift, new_leads.csv and outcomes_import.csv (features/synth_later.py).")
+                     ] = False,
 ) -> None:
     """Write a synthetic CRM export (the embedded default data)."""
     from features.synth import write_export
+    from features.synth_later import write_later_export
 
-    folder = run_guarded(lambda: write_export(out, leads, seed, date_format=date_format))
+    folder = run_guarded(lambda: write_later_export(out, leads, seed) if later else write_export(
+        out, leads, seed, date_format=date_format))
     console.print(f"wrote {leads:,} synthetic leads to {folder}/ (leads.csv, outcomes.csv, truth.csv)")
 
 
@@ -233,9 +239,16 @@ def score(
     output_mode: Annotated[str, typer.Option("--output-mode", help="append or replace the table.")] = "append",
     keep: Annotated[str | None, typer.Option("--keep", help="Input columns to carry through, comma-separated.")
                     ] = None,
+    no_log: Annotated[bool, typer.Option("--no-log", help="Do not write the scores to the prediction log.")] = False,
+    log_db: Annotated[str | None, typer.Option("--log-db", help="Prediction log URL (default "
+                                               "LEADSCORE_PREDICTION_DB or sqlite:///predictions.db).")] = None,
 ) -> None:
     """Score a batch of leads: probability, score 0-100, band and the top reasons."""
+    from functools import partial
+
     from features.spec import SqlSource
+    from serving.batch_log import log_batch
+    from serving.cli_loop import database_url
     from training.explain import LANGUAGES
     from training.score import score_source
     from training.score_output import band_mix
@@ -251,8 +264,9 @@ def score(
         loaded = load_model(model)
         sql = SqlSource(url=sql_url, query=sql_query) if sql_url else None
         columns = [c.strip() for c in keep.split(",") if c.strip()] if keep else None
+        logged = None if no_log else partial(log_batch, database_url(log_db), loaded)
         return loaded, *score_source(loaded, output, path=str(input) if input else None, sql=sql, lang=lang,
-                                     keep=columns, table=output_table, mode=output_mode)
+                                     keep=columns, table=output_table, mode=output_mode, on_scored=logged)
 
     loaded, scored, where = run_guarded(body)
     counts = scored["band"].value_counts()
@@ -281,6 +295,9 @@ def serve(
     command = [bentoml, "serve", "serving.service:LeadScoring", "--host", host, "--port", str(port)]
     console.print(f"serving on http://{host}:{port} (model {env.get('LEADSCORE_MODEL_URI', 'default')})")
     raise typer.Exit(subprocess.call(command, env=env))
+
+
+register_loop_commands(app, console, run_guarded)  # outcomes import, monitor, retrain, rules suggest
 
 
 def main() -> None:  # pragma: no cover - console entry point

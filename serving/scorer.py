@@ -41,7 +41,7 @@ NO_RULES = "no rule table in the model's dataset spec (spec key 'rules'): no rul
 
 def has_rule_table(metadata: Mapping) -> bool:
     """Models record their spec's rule table; older models without the key keep the service's table."""
-    return "rules" not in metadata or metadata["rules"] is not None
+    return "rules" not in metadata or metadata["rules"] is not None or bool(metadata.get("fitted_rules"))
 
 
 @dataclass
@@ -73,7 +73,9 @@ class Scorer:
                 log.warning("model %s not loaded: %s", self.config.model_uri, self.counters.last_load_error)
                 return False
             previous = self.state.version if self.state else None
-            if not has_rule_table(model.metadata):
+            if model.metadata.get("fitted_rules"):  # its spec named no rule table: the points it learned
+                self.rules = RuleTable.model_validate(model.metadata["fitted_rules"])
+            elif not has_rule_table(model.metadata):
                 log.warning("model %s has no rule table in its spec: rule_score is null in every answer",
                             self.config.model_uri)
             self.state = ModelState(model=model, loaded_at=time.time())

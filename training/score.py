@@ -71,14 +71,17 @@ def write_atomically(frame: pd.DataFrame, out: Path) -> Path:
 
 def score_source(model: LoadedModel, out: str | Path, path: str | None = None, sql: SqlSource | None = None,
                  lang: str = "en", keep: list[str] | None = None, table: str | None = None,
-                 mode: str = "append") -> tuple[pd.DataFrame, str]:
+                 mode: str = "append", on_scored=None) -> tuple[pd.DataFrame, str]:
     """Read leads from a file or SQL, score them, write the result to a file or a database table.
 
-    Returns the scored frame and where it went."""
+    Returns the scored frame and where it went. `on_scored(leads, scored)` runs before anything is
+    written (the prediction log: a failed log leaves no output that claims to be logged)."""
     if not is_database_url(str(out)) and table:
         raise LeadscoreError("--output-table needs --output as an SQLAlchemy URL, e.g. sqlite:///scores.db")
     leads = load_table(path, sql, "leads")
     scored = score_frame(model, leads, lang=lang)
+    if on_scored is not None:
+        on_scored(leads, scored)
     if keep:
         scored = keep_columns(scored, leads, keep)
     if is_database_url(str(out)):
