@@ -80,8 +80,8 @@ def score_source(model: LoadedModel, out: str | Path, path: str | None = None, s
         raise LeadscoreError("--output-table needs --output as an SQLAlchemy URL, e.g. sqlite:///scores.db")
     leads = load_table(path, sql, "leads")
     scored = score_frame(model, leads, lang=lang)
-    if on_scored is not None:
-        on_scored(leads, scored)
+    if on_scored is not None:  # the prediction log reads the id as lead_id, whatever the spec calls it
+        on_scored(leads, scored.rename(columns={scored.columns[0]: "lead_id"}))
     if keep:
         scored = keep_columns(scored, leads, keep)
     if is_database_url(str(out)):
