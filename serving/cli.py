@@ -202,7 +202,8 @@ def train(
     def body():
         dataset = load_spec(spec)
         if dataset.rules is None:
-            warn_all(["no rule table in the spec ('rules'): the rule baseline is skipped and rule_score is null"])
+            warn_all(["no rule table in the spec ('rules'): no points-table baseline; the service's rule_score "
+                      "comes from points learned from these outcomes"])
         with Progress(*columns(), console=console, transient=True) as progress:
             options.reporter = StepReporter(progress)
             return run_training(dataset, options, progress)

@@ -90,6 +90,11 @@ def test_no_rule_table_means_null_rule_score_with_a_reason(own):
     scorer = Scorer(ServiceConfig(model_uri="models:/leadscore-own@champion"))
     assert scorer.load()
     lead = leads.drop(columns=["contact_name", "email", "phone"]).iloc[0].dropna().to_dict()
+    metadata = scorer.state.model.metadata
+    if metadata.get("fitted_rules"):  # a points table learned at training stands in for the missing one
+        learned, = scorer.score([lead])
+        assert isinstance(learned["rule_score"], float) and learned["rule_note"] is None
+        metadata["fitted_rules"] = None  # a model with no points table at all
     full, partial = scorer.score([lead, {"Lead ID": "x", "channel": "referral"}])
     assert full["rule_score"] is None and full["rule_note"] == NO_RULES and full["source"] == "model"
     assert partial["fallback_reason"] == "too_many_missing_features"
