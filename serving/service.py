@@ -1,8 +1,9 @@
 """The prediction service (BentoML): POST /predict, POST /reload, GET /model, /livez, /readyz, /docs.
 
 Start it with `leadscore serve` (or `bentoml serve serving.service:LeadScoring`). Configuration comes
-from the environment (serving/config.py). The model is loaded from the MLflow registry at start-up;
-without it the service starts on rules, reports not-ready, and keeps trying.
+from the environment (serving/config.py). The model is loaded from the MLflow registry in the
+background: /livez answers at once, /readyz is 503 (and the rules answer) until a model has passed its
+canary, and loading is retried every `retry_seconds` while none is served.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 import gc
 import json
 import os
+import signal
+import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -24,7 +26,9 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from features.errors import LeadscoreError
 from serving.auth import BearerAuth
 from serving.config import ServiceConfig
+from serving.guard import RequestGuard
 from serving.predlog import PredictionLog
+from serving.redact import install_redaction
 from serving.scorer import Scorer
 from training.report import render_report
 
@@ -65,17 +69,17 @@ def explainer_script() -> FileResponse:
 @bentoml.asgi_app(extra, path="/")
 class LeadScoring:
     def __init__(self) -> None:
+        _die_with_parent()
+        install_redaction()
         self.config = ServiceConfig.from_env()
         self.scorer = Scorer(self.config)
-        self.log = PredictionLog(self.config.prediction_db)
+        self.log = PredictionLog(self.config.prediction_db, spool=self.config.prediction_spool,
+                                 max_spool_bytes=self.config.max_spool_bytes)
         self._pages: dict = {}
-        self._load()
-        threading.Thread(target=self._watch, name="model-watcher", daemon=True).start()
+        threading.Thread(target=self._watch, name="model-loader", daemon=True).start()
 
     def _load(self) -> bool:
-        loaded = self.scorer.load()
-        if loaded:  # the first call pays one-off costs (lazy imports, buffers): pay them before traffic
-            self.scorer.score([{}])
+        loaded = self.scorer.load()  # the canary lead inside pays the one-off costs before traffic
         # Libraries and the model live as long as the process: freezing them keeps the garbage collector
         # from walking them again, which otherwise shows as 100+ ms latency spikes (p99 149 ms -> 6 ms).
         gc.collect()
@@ -91,7 +95,8 @@ class LeadScoring:
         return self.scorer.ready
 
     def _watch(self) -> None:
-        """Recover a missing model; with reload_seconds set, pick up a newly promoted champion."""
+        """Load the model; recover a missing one; with reload_seconds set, pick up a new champion."""
+        self._load()
         while True:
             wait = self.config.retry_seconds if not self.scorer.ready else self.config.reload_seconds
             if not wait:
@@ -101,23 +106,19 @@ class LeadScoring:
                 self._load()
 
     @bentoml.api(route="/predict")
-    async def predict(self, leads: Leads, lang: Literal["en", "zh"] = "en", reasons: Reasons = None) -> dict:
+    async def predict(self, leads: Leads, ctx: bentoml.Context, lang: Literal["en", "zh"] = "en",
+                      reasons: Reasons = None) -> dict:
         """Score leads: probability, score, band, reasons, action, and the rule score beside them."""
         if len(leads) > self.config.max_leads:
-            return _error(422, ["leads"], f"at most {self.config.max_leads} leads per request")
+            return _error(ctx, 422, ["leads"], f"at most {self.config.max_leads} leads per request")
         try:
             results = self.scorer.score(leads, lang, top=reasons)
         except LeadscoreError as exc:
-            return _error(422, list(exc.loc or ("leads",)), str(exc))
-        request_id = uuid.uuid4().hex
+            return _error(ctx, 422, list(exc.loc or ("leads",)), str(exc))
+        request_id = ctx.request.headers.get("x-request-id", "")  # set by the request guard
         unknown = self.scorer.unknown_fields(leads)
-        id_field = self.scorer.id_field
-        ids = [_lead_id(lead, id_field) for lead in leads]
-        self.log.record([{"request_id": request_id, "lead_id": lead_id,
-                          "model_version": result["model_version"], "source": result["source"],
-                          "probability": result["probability"], "score": result["score"], "band": result["band"],
-                          "rule_score": result["rule_score"], "inputs": self.scorer.loggable_inputs(lead)}
-                         for lead, lead_id, result in zip(leads, ids, results, strict=True)])
+        ids = [_lead_id(lead, self.scorer.id_field) for lead in leads]
+        self.log.record(self.scorer.log_rows(leads, ids, results, request_id, _origin(ctx)))
         results = [{"lead_id": lead_id, **{k: result[k] for k in RESULT_KEYS}}
                    for lead_id, result in zip(ids, results, strict=True)]
         # Serialised here: BentoML's output model would validate and copy every nested field again,
@@ -144,11 +145,29 @@ class LeadScoring:
         return HTMLResponse(self._pages[key])
 
     def describe(self) -> dict:
-        return {**self.scorer.describe(), "prediction_log": {"written": self.log.written,
-                                                              "failures": self.log.failures}}
+        return {**self.scorer.describe(), "prediction_log": {**self.log.counters, "failures": self.log.failures}}
 
 
 LeadScoring.add_asgi_middleware(BearerAuth)
+LeadScoring.add_asgi_middleware(RequestGuard)
+
+
+def _origin(ctx: bentoml.Context) -> str:
+    """'page' for the managers' page explainer (it sends X-Leadscore-Origin: page), else 'api'."""
+    return "page" if ctx.request.headers.get("x-leadscore-origin", "").lower() == "page" else "api"
+
+
+def _die_with_parent() -> None:
+    """The worker gets SIGTERM when the process that started it dies, even by SIGKILL, so no orphan
+    keeps serving or holds the port (the server's supervisor puts workers in sessions of their own)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    parent = os.getppid()
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    if parent == 1 or os.getppid() != parent:  # the parent died before the call: nobody would send the signal
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _lead_id(lead: dict, id_field: str | None) -> str | None:
@@ -158,5 +177,6 @@ def _lead_id(lead: dict, id_field: str | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _error(status: int, loc: list, message: str) -> JSONResponse:
+def _error(ctx: bentoml.Context, status: int, loc: list, message: str) -> JSONResponse:
+    ctx.response.status_code = status  # BentoML sets the answer's status from the context
     return JSONResponse({"error": message, "detail": [{"loc": loc, "msg": message}]}, status_code=status)

@@ -30,6 +30,7 @@ def service_env(monkeypatch, tmp_path, registry):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("LEADSCORE_MODEL_URI", "models:/leadscore-synthetic@champion")
     monkeypatch.setenv("LEADSCORE_PREDICTION_DB", f"sqlite:///{tmp_path}/predictions.db")
+    monkeypatch.setenv("LEADSCORE_PREDICTION_SPOOL", str(tmp_path / "predictions.spool"))
     monkeypatch.delenv("LEADSCORE_API_TOKEN", raising=False)
     monkeypatch.delenv("LEADSCORE_SERVICE_CONFIG", raising=False)
     return monkeypatch
@@ -51,9 +52,25 @@ def app_factory(service_env):
     return build_app
 
 
+def wait_for_model(test_client, seconds: float = 60) -> None:
+    """The model loads in the background: wait (bounded) until /readyz says it is served."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while test_client.get("/readyz").status_code != 200:
+        assert time.monotonic() < deadline, test_client.get("/model").json()
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def model_ready():
+    return wait_for_model
+
+
 @pytest.fixture
 def client(service_env):
     with TestClient(build_app()) as test_client:
+        wait_for_model(test_client)
         yield test_client
 
 

@@ -125,20 +125,34 @@ def test_prediction_log_records_every_lead_without_personal_data(client, service
     assert not {"email", "phone", "contact_name"} & set().union(*(json.loads(r["inputs"]) for r in rows))
 
 
-def test_failing_log_never_fails_a_prediction(service_env, app_factory, sample_leads):
-    service_env.setenv("LEADSCORE_PREDICTION_DB", "sqlite:////nonexistent-dir/predictions.db")
+def test_failing_log_never_fails_a_prediction_and_recovers(service_env, app_factory, sample_leads, tmp_path):
+    later = tmp_path / "not-yet"  # the database's folder is missing at start: a start-up error
+    service_env.setenv("LEADSCORE_PREDICTION_DB", f"sqlite:///{later}/predictions.db")
     with TestClient(app_factory()) as client:
         assert predict(client, sample_leads[:3]).status_code == 200
+        counters = client.get("/model").json()["prediction_log"]
         for _ in range(50):
-            if client.get("/model").json()["prediction_log"]["failures"] >= 3:
+            counters = client.get("/model").json()["prediction_log"]
+            if counters["spooled"] == 3:
                 break
             threading.Event().wait(0.1)
-        assert client.get("/model").json()["prediction_log"]["failures"] >= 3
+        assert counters["startup_errors"] == 1 and counters["spooled"] == 3 and counters["written"] == 0
+        later.mkdir()  # the disk is back: the spooled rows are written, tables created on the way
+        for _ in range(300):  # the retry backoff reaches a few seconds while the folder is missing
+            counters = client.get("/model").json()["prediction_log"]
+            if counters["written"] == 3:
+                break
+            threading.Event().wait(0.1)
+        assert counters["written"] == 3 and counters["failed"] == 0
+    engine = sa.create_engine(f"sqlite:///{later}/predictions.db")
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("select count(*) from predictions")).scalar() == 3
 
 
-def test_bearer_token(service_env, app_factory, sample_leads):
+def test_bearer_token(service_env, app_factory, sample_leads, model_ready):
     service_env.setenv("LEADSCORE_API_TOKEN", "s3cret")
     with TestClient(app_factory()) as client:
+        model_ready(client)
         assert predict(client, sample_leads[:1]).status_code == 401
         assert client.get("/model").status_code == 401
         assert client.post("/reload", json={}).status_code == 401
