@@ -20,7 +20,6 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from features.load import safe_url
 from serving.predlog_schema import COLUMNS, create_engine, insert_rows, metadata, predictions, write_predictions
 
 __all__ = ["PredictionLog", "predictions", "write_predictions"]
@@ -148,6 +147,8 @@ class PredictionLog:
             metadata.create_all(self._engine)
             return True
         except Exception as exc:
+            from features.load import safe_url  # pandas comes with it: imported only when needed
+
             self._engine = None
             log.error("prediction log database unavailable (%s): %s", safe_url(self.url), type(exc).__name__)
             return False

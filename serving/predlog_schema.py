@@ -34,8 +34,11 @@ COLUMNS = tuple(c.name for c in predictions.columns if c.name != "id")
 
 
 def create_engine(url: str) -> sa.Engine:
-    engine = sa.create_engine(url)
-    if engine.dialect.name == "sqlite":
+    """SQLite gets a fresh connection per write (once a second at most): a file made read-only,
+    replaced or deleted meanwhile is seen as it is now, not through a stale open handle."""
+    is_sqlite = sa.make_url(url).get_backend_name() == "sqlite"
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool) if is_sqlite else sa.create_engine(url)
+    if is_sqlite:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import os
 import signal
 import sys
@@ -29,9 +30,8 @@ from serving.config import ServiceConfig
 from serving.guard import RequestGuard
 from serving.predlog import PredictionLog
 from serving.redact import install_redaction
-from serving.scorer import Scorer
-from training.report import render_report
 
+log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 
 LeadValue = StrictStr | StrictInt | StrictFloat | StrictBool | None
@@ -72,7 +72,8 @@ class LeadScoring:
         _die_with_parent()
         install_redaction()
         self.config = ServiceConfig.from_env()
-        self.scorer = Scorer(self.config)
+        self.scorer = None  # built by the loader thread: its imports take seconds, /livez answers meanwhile
+        self.start_error: str | None = None
         self.log = PredictionLog(self.config.prediction_db, spool=self.config.prediction_spool,
                                  max_spool_bytes=self.config.max_spool_bytes)
         self._pages: dict = {}
@@ -92,10 +93,18 @@ class LeadScoring:
         self.log.close()
 
     def __is_ready__(self) -> bool:  # /readyz is 503 while the rules stand in for the model
-        return self.scorer.ready
+        return self.scorer is not None and self.scorer.ready
 
     def _watch(self) -> None:
         """Load the model; recover a missing one; with reload_seconds set, pick up a new champion."""
+        try:
+            from serving.scorer import Scorer
+
+            self.scorer = Scorer(self.config)
+        except Exception as exc:  # a broken rule table or glossary: reported by /model, /readyz stays 503
+            self.start_error = f"{type(exc).__name__}: {str(exc)[:300]}"
+            log.error("the service cannot start scoring: %s", self.start_error)
+            return
         self._load()
         while True:
             wait = self.config.retry_seconds if not self.scorer.ready else self.config.reload_seconds
@@ -109,6 +118,8 @@ class LeadScoring:
     async def predict(self, leads: Leads, ctx: bentoml.Context, lang: Literal["en", "zh"] = "en",
                       reasons: Reasons = None) -> dict:
         """Score leads: probability, score, band, reasons, action, and the rule score beside them."""
+        if self.scorer is None:
+            return _error(ctx, 503, [], "the service is starting; retry in a few seconds")
         if len(leads) > self.config.max_leads:
             return _error(ctx, 422, ["leads"], f"at most {self.config.max_leads} leads per request")
         try:
@@ -130,11 +141,13 @@ class LeadScoring:
     @bentoml.api(route="/reload")
     def reload(self) -> dict:
         """Load the configured model again (e.g. after a new champion was promoted)."""
-        loaded = self._load()
+        loaded = self.scorer is not None and self._load()
         return {"reloaded": loaded, **self.describe()}
 
     def page(self, lang: str) -> HTMLResponse:
-        state = self.scorer.state
+        from training.report import render_report
+
+        state = self.scorer.state if self.scorer else None
         if state is None or "page" not in state.model.metadata:
             return HTMLResponse("<!doctype html><meta charset='utf-8'><h1>No model is loaded</h1>"
                                 "<p>Scores come from the rule table until a model is available.</p>", status_code=503)
@@ -145,7 +158,9 @@ class LeadScoring:
         return HTMLResponse(self._pages[key])
 
     def describe(self) -> dict:
-        return {**self.scorer.describe(), "prediction_log": {**self.log.counters, "failures": self.log.failures}}
+        scorer = self.scorer.describe() if self.scorer else {"model_uri": self.config.model_uri, "status": "starting",
+                                                               "start_error": self.start_error}
+        return {**scorer, "prediction_log": {**self.log.counters, "failures": self.log.failures}}
 
 
 LeadScoring.add_asgi_middleware(BearerAuth)
