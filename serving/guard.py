@@ -56,6 +56,11 @@ class RequestGuard:
             if scope["method"] == "POST":
                 body = await self._read_checked(headers, receive)
                 receive = _replay(body)
+            if scope["path"] == "/docs.json":
+                from serving.auth import PROTECTED
+                from serving.openapi import serve_corrected
+
+                return await serve_corrected(self.app, scope, receive, reply, PROTECTED)
             await self.app(scope, receive, reply)
         except BadInput as exc:
             await reply.error(exc.status, exc.message, exc.loc)

@@ -37,7 +37,8 @@ STATIC = Path(__file__).parent / "static"
 LeadValue = StrictStr | StrictInt | StrictFloat | StrictBool | None
 Leads = Annotated[list[dict[str, LeadValue]], Field(min_length=1, max_length=1000,
                                                      description="1 to 1,000 leads: CRM field -> value")]
-Reasons = Annotated[int | None, Field(ge=1, le=20, description="top reasons per side (default 3)")]
+# An int when given (null is refused); left out, the service's top_reasons (3 unless configured).
+Reasons = Annotated[int, Field(ge=1, le=20, description="top reasons per side (default: top_reasons, 3)")]
 RESULT_KEYS = ("probability", "score", "band", "source", "model_version", "fallback_reason", "base_score", "reasons",
                "action", "rule_score", "rule_reasons")
 extra = FastAPI(title="leadscore extras")
@@ -163,8 +164,8 @@ class LeadScoring:
         return {**scorer, "prediction_log": {**self.log.counters, "failures": self.log.failures}}
 
 
+LeadScoring.add_asgi_middleware(RequestGuard)  # first added runs first: ids, logs and error shape for all
 LeadScoring.add_asgi_middleware(BearerAuth)
-LeadScoring.add_asgi_middleware(RequestGuard)
 
 
 def _origin(ctx: bentoml.Context) -> str:
