@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from features.errors import LeadscoreError
-from training.tracking import LoadedModel, load_model, resolve_version
+from training.tracking import LoadedModel, configure_tracking, load_model, resolve_version
 
 
 class Bands(BaseModel):
@@ -43,9 +43,10 @@ def fetch_model(uri: str) -> tuple[LoadedModel, dict]:
     """The model behind `uri`, its metadata validated, and its canary lead. Raises LeadscoreError."""
     import mlflow
 
-    version = resolve_version(uri)
-    pinned = uri.split("@")[0] + f"/{version}" if version and "@" in uri else uri
+    configure_tracking()  # the registry is the tracking store's, never a URI left in the environment
     try:
+        version = resolve_version(uri)
+        pinned = uri.split("@")[0] + f"/{version}" if version and "@" in uri else uri
         local = Path(uri) if Path(uri).is_dir() else Path(mlflow.artifacts.download_artifacts(artifact_uri=pinned))
     except Exception as exc:  # registry unreachable, unknown name/alias, missing run
         raise LeadscoreError(f"cannot find model {uri!r}: {str(exc).splitlines()[0][:200]}") from None

@@ -107,7 +107,9 @@ class Scorer:
         glossary = state.model.glossary if state else self.glossary
         results = [self._rule_part(lead, lang, glossary) for lead in leads]
         if state is None:
-            return [self._fallback(r, "model_unavailable", lang) for r in results]
+            results = [self._fallback(r, "model_unavailable", lang) for r in results]
+            self._count(results)
+            return results
         encoder = state.model.pipeline.named_steps["encode"]
         matrix = encoder.transform_records(leads)  # validates every lead first: bad values name their field
         missing = np.isnan(matrix).mean(axis=1)

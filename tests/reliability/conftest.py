@@ -89,7 +89,8 @@ def wait_gone(processes: list[psutil.Process], seconds: float = 60) -> list[psut
 def launch(uri: str, folder: Path, **env) -> Server:
     """`leadscore serve` in its own session, output to files in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    full = {**os.environ, "MLFLOW_TRACKING_URI": uri, "LEADSCORE_API_TOKEN": TOKEN,
+    inherited = {k: v for k, v in os.environ.items() if k != "MLFLOW_REGISTRY_URI"}  # MLflow exports it
+    full = {**inherited, "MLFLOW_TRACKING_URI": uri, "LEADSCORE_API_TOKEN": TOKEN,
             "LEADSCORE_MODEL_URI": "models:/leadscore-synthetic@champion",
             "LEADSCORE_PREDICTION_DB": f"sqlite:///{folder}/predictions.db",
             "LEADSCORE_PREDICTION_SPOOL": str(folder / "predictions.spool"), **env}

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
+import time
 from pathlib import Path
 
 import httpx
@@ -57,7 +59,8 @@ def test_bad_input_gets_a_4xx_with_the_field_and_personal_data_is_never_logged(s
         response = post(server, body, content_type)
         assert response.status_code == status, (body[:80], response.text)
         error = response.json()
-        assert set(error) == {"error", "request_id", "detail"} and response.headers["x-request-id"] == error["request_id"]
+        assert set(error) == {"error", "request_id", "detail"}
+        assert response.headers["x-request-id"] == error["request_id"]
         if where is not None:
             assert error["detail"][0]["loc"][:len(where)] == where, error
         assert "PIIMARK" not in response.text and "+86 139" not in response.text
@@ -73,20 +76,17 @@ def test_bad_input_gets_a_4xx_with_the_field_and_personal_data_is_never_logged(s
 
 
 def test_log_rows_name_origin_model_and_keep_no_personal_data(shared_server, sample_leads):
-    import sqlite3
-
     server = shared_server
     response = post(server, {"leads": [{**sample_leads[0], **PII}]}, **{"X-Leadscore-Origin": "page"})
     request_id = response.json()["request_id"]
     stats = httpx.get(f"{server.base}/model", headers=server.headers, timeout=10).json()["prediction_log"]
     assert set(stats) >= {"written", "spooled", "failed", "write_errors", "startup_errors"}
     with sqlite3.connect(server.folder / "predictions.db") as connection:
-        for _ in range(100):
+        for _ in range(100):  # the writer inserts once a second
             rows = connection.execute("select row_key, origin, lead_id, model_name, model_version, dataset, source,"
                                       " inputs from predictions where request_id = ?", (request_id,)).fetchall()
             if rows:
                 break
-            import time
             time.sleep(0.1)
     assert rows == [(f"{request_id}:0", "page", sample_leads[0]["lead_id"], "leadscore-synthetic", "1", "synthetic",
                      "model", rows[0][7])]

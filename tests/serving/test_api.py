@@ -200,6 +200,9 @@ def test_broken_model_falls_back_per_lead(client, sample_leads, monkeypatch):
     assert response.status_code == 200
     assert {r["fallback_reason"] for r in response.json()["results"]} == {"model_error"}
     assert client.get("/model").json()["counters"]["fallbacks"]["model_error"] == 3
+    assert client.get("/readyz").status_code == 200  # 3 failures in a row: not yet called failing
+    predict(client, sample_leads[3:5])
+    assert client.get("/readyz").status_code == 503 and client.get("/model").json()["status"] == "failing"
 
 
 def test_reload_swaps_the_champion_without_failing_requests(client, registry, sample_leads):
