@@ -7,7 +7,7 @@ import time
 
 import httpx
 import pytest
-from conftest import TOKEN
+from servers import TOKEN
 
 from serving.launch import free_port
 

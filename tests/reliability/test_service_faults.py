@@ -14,9 +14,9 @@ import httpx
 import mlflow
 import pytest
 import yaml
-from conftest import TOKEN
-from fuzz import fuzz
 from mlflow import MlflowClient
+from schema_fuzz import fuzz
+from servers import TOKEN
 
 pytestmark = pytest.mark.slow
 PII = {"contact_name": "Zhang Wei-PIIMARK", "email": "pii.mark.7731@example.org", "phone": "+86 139 7731 0042"}

@@ -7,7 +7,7 @@ import signal
 
 import httpx
 import pytest
-from conftest import port_is_free, wait_gone
+from servers import port_is_free, wait_gone
 
 pytestmark = pytest.mark.slow
 
