@@ -18,6 +18,7 @@ ERROR_BODY = {
                            "msg": {"type": "string"}}}},
     },
 }
+NOT_JSON = {"/static/explainer.js": "text/javascript", "/favicon.ico": "image/svg+xml"}
 REASONS = {400: "Malformed JSON, a number that is not finite, or a value of the wrong type",
            401: "Missing or wrong bearer token", 413: "Body larger than max_body_bytes",
            415: "Body not sent as application/json", 422: "A value the service cannot use (the field is named)",
@@ -47,9 +48,8 @@ def correct(spec: dict, protected: tuple[str, ...]) -> dict:
             for code in sorted(set(codes)):
                 responses[str(code)] = {"description": REASONS[code], "content": {
                     "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
-            if path.startswith("/static/") and "200" in responses:  # a script, not JSON
-                responses["200"] = {"description": "the page's script",
-                                    "content": {"text/javascript": {"schema": {"type": "string"}}}}
+            if path in NOT_JSON and "200" in responses:  # a script and an icon, not JSON
+                responses["200"] = {"description": path, "content": {NOT_JSON[path]: {"schema": {"type": "string"}}}}
             operation["responses"] = responses
     return spec
 
