@@ -46,9 +46,24 @@ def wait_for_model(test_client, seconds: float = 60) -> None:
         time.sleep(0.1)
 
 
+def wait_for_scorer(test_client, seconds: float = 60) -> None:
+    """Wait (bounded) until the scorer is built: before that /predict is 503 "starting"."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while test_client.get("/model").json().get("status") == "starting":
+        assert time.monotonic() < deadline, "the scorer was not built in time"
+        time.sleep(0.1)
+
+
 @pytest.fixture
 def model_ready():
     return wait_for_model
+
+
+@pytest.fixture
+def scorer_ready():
+    return wait_for_scorer
 
 
 @pytest.fixture

@@ -125,10 +125,12 @@ def test_prediction_log_records_every_lead_without_personal_data(client, service
     assert not {"email", "phone", "contact_name"} & set().union(*(json.loads(r["inputs"]) for r in rows))
 
 
-def test_failing_log_never_fails_a_prediction_and_recovers(service_env, app_factory, sample_leads, tmp_path):
+def test_failing_log_never_fails_a_prediction_and_recovers(service_env, app_factory, sample_leads, tmp_path,
+                                                           scorer_ready):
     later = tmp_path / "not-yet"  # the database's folder is missing at start: a start-up error
     service_env.setenv("LEADSCORE_PREDICTION_DB", f"sqlite:///{later}/predictions.db")
     with TestClient(app_factory()) as client:
+        scorer_ready(client)
         assert predict(client, sample_leads[:3]).status_code == 200
         counters = client.get("/model").json()["prediction_log"]
         for _ in range(50):
@@ -164,7 +166,8 @@ def test_bearer_token(service_env, app_factory, sample_leads, model_ready):
         assert client.get("/livez").status_code == 200 and client.get("/readyz").status_code == 200
 
 
-def test_no_model_starts_on_rules_then_recovers(service_env, app_factory, registry, tmp_path, sample_leads):
+def test_no_model_starts_on_rules_then_recovers(service_env, app_factory, registry, tmp_path, sample_leads,
+                                                 scorer_ready):
     uri, trained = registry
     config = tmp_path / "service.yaml"
     config.write_text("retry_seconds: 0.3\n")
@@ -172,6 +175,7 @@ def test_no_model_starts_on_rules_then_recovers(service_env, app_factory, regist
     service_env.setenv("LEADSCORE_MODEL_URI", "models:/leadscore-late@champion")  # not registered yet
     with TestClient(app_factory()) as client:
         assert client.get("/readyz").status_code == 503
+        scorer_ready(client)
         result = predict(client, sample_leads[:1]).json()["results"][0]
         assert result["source"] == "rules" and result["fallback_reason"] == "model_unavailable"
         assert client.get("/model").json()["status"] == "rules"
@@ -234,8 +238,9 @@ def test_reload_swaps_the_champion_without_failing_requests(client, registry, sa
         mlflow_client.set_registered_model_alias("leadscore-synthetic", "champion", "1")
 
 
-def test_stopping_the_service_writes_every_queued_log_row(app_factory, tmp_path, sample_leads):
+def test_stopping_the_service_writes_every_queued_log_row(app_factory, tmp_path, sample_leads, scorer_ready):
     with TestClient(app_factory()) as client:
+        scorer_ready(client)
         for _ in range(5):
             assert predict(client, sample_leads[:10]).status_code == 200
     # leaving the block runs the shutdown hook at once, well inside the writer's one-second batch
