@@ -8,6 +8,7 @@ model's input fields only, never personal data. Works on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -67,7 +68,10 @@ def insert_rows(connection: sa.Connection, rows: Sequence[dict]) -> int:
 def write_predictions(url: str, rows: list[dict]) -> int:
     """Write rows in one transaction (tables created when missing); returns how many were new.
 
-    Idempotent: rows whose row_key is already in the table are skipped, so a batch run can be retried."""
+    Idempotent: rows whose row_key is already in the table are skipped, so a batch run can be retried.
+    Rows without a time or origin get now and 'batch'."""
+    now = datetime.now(UTC)
+    rows = [{**row, "logged_at": row.get("logged_at") or now, "origin": row.get("origin") or "batch"} for row in rows]
     engine = create_engine(url)
     try:
         metadata.create_all(engine)

@@ -154,6 +154,8 @@ class LeadScoring:
         return {"reloaded": loaded, **self.describe()}
 
     def page(self, lang: str) -> HTMLResponse:
+        from serving.batch_log import model_name  # imported on use, like the report: they bring pandas
+        from serving.monitor_page import monitor_section
         from training.report import render_report
 
         state = self.scorer.state if self.scorer else None
@@ -161,8 +163,11 @@ class LeadScoring:
             return HTMLResponse("<!doctype html><meta charset='utf-8'><h1>No model is loaded</h1>"
                                 "<p>Scores come from the rule table until a model is available.</p>", status_code=503)
         key = (id(state), lang)  # drawn once per loaded model and language; a reload draws anew
+        held_up = monitor_section(self.config.prediction_db, model_name(self.config.model_uri), lang)  # "How the scores held up"
+        key = (*key, hash(held_up))  # drawn again only when monitoring has new figures
         if key not in self._pages:  # kept encoded: later requests only send the bytes
-            body = render_report(state.model.metadata, lang, interactive=True, version=state.version).encode()
+            body = render_report(state.model.metadata, lang, interactive=True, version=state.version,
+                                 monitoring_html=held_up).encode()
             self._pages = {key: body, **{k: v for k, v in self._pages.items() if k[0] == id(state)}}
         return HTMLResponse(self._pages[key])
 
