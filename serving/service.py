@@ -163,7 +163,8 @@ class LeadScoring:
             return HTMLResponse("<!doctype html><meta charset='utf-8'><h1>No model is loaded</h1>"
                                 "<p>Scores come from the rule table until a model is available.</p>", status_code=503)
         key = (id(state), lang)  # drawn once per loaded model and language; a reload draws anew
-        held_up = monitor_section(self.config.prediction_db, model_name(self.config.model_uri), lang)  # "How the scores held up"
+        # "How the scores held up", from the latest stored monitoring report
+        held_up = monitor_section(self.config.prediction_db, model_name(self.config.model_uri), lang)
         key = (*key, hash(held_up))  # drawn again only when monitoring has new figures
         if key not in self._pages:  # kept encoded: later requests only send the bytes
             body = render_report(state.model.metadata, lang, interactive=True, version=state.version,
