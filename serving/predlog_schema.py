@@ -7,6 +7,7 @@ model's input fields only, never personal data. Works on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -69,9 +70,13 @@ def write_predictions(url: str, rows: list[dict]) -> int:
     """Write rows in one transaction (tables created when missing); returns how many were new.
 
     Idempotent: rows whose row_key is already in the table are skipped, so a batch run can be retried.
-    Rows without a time or origin get now and 'batch'."""
+    Rows without a time, origin or key get now, 'batch' and "<request_id>:<index>"; inputs given as a
+    dict are stored as JSON."""
     now = datetime.now(UTC)
-    rows = [{**row, "logged_at": row.get("logged_at") or now, "origin": row.get("origin") or "batch"} for row in rows]
+    rows = [{**row, "logged_at": row.get("logged_at") or now, "origin": row.get("origin") or "batch",
+             "row_key": row.get("row_key") or f"{row.get('request_id')}:{i}",
+             "inputs": json.dumps(row["inputs"], ensure_ascii=False, default=str)
+             if isinstance(row.get("inputs"), dict) else row.get("inputs")} for i, row in enumerate(rows)]
     engine = create_engine(url)
     try:
         metadata.create_all(engine)
