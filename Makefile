@@ -6,7 +6,7 @@ SPEC ?= data/specs/synthetic.yaml
 XED_SPEC := data/specs/x_education.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser postgresql run serve loop test lint bench bench-build bench-init bench-train bench-tuning bench-serve bench-page bench-monitor clean
+.PHONY: help install browser postgresql run serve loop test lint bench bench-build bench-init bench-train bench-tuning bench-serve bench-page bench-monitor bench-reliability soak clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -71,8 +71,14 @@ bench-serve: install ## our service against mlflow models serve: latency, throug
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python tests/bench/bench_serve.py
 
+bench-reliability: install ## 20,000 Schemathesis requests against a real server; writes the README table
+	$(BIN)/python tests/bench/bench_reliability.py
+
+soak: install ## bounded soak of a real server on loopback: 5 minutes at 200 requests/s (SOAK_SECONDS, SOAK_RATE)
+	$(BIN)/python tests/bench/soak.py
+
 bench-monitor: install ## monitor over 1,000,000 logged predictions with outcomes: wall time and peak memory
 	cd tests/bench && ../../$(BIN)/python bench_monitor.py
 
 clean: ## remove generated data, tracking store and caches (keeps .venv)
-	rm -rf data/generated mlruns mlflow.db mlartifacts predictions.db artifacts test-artifacts .pytest_cache .ruff_cache
+	rm -rf data/generated mlruns mlflow.db mlartifacts predictions.db predictions.spool* artifacts test-artifacts .pytest_cache .ruff_cache

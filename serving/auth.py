@@ -1,5 +1,5 @@
 """Bearer-token check for the API: when a token is configured, /predict, /reload, /model and /drivers
-need `Authorization: Bearer <token>`; health and docs stay open."""
+need `Authorization: Bearer <token>`, and so does /metrics; health and docs stay open."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import hmac
 import json
 from urllib.parse import parse_qs
 
-PROTECTED = ("/predict", "/reload", "/model", "/drivers")
+PROTECTED = ("/predict", "/reload", "/model", "/drivers", "/metrics")
 
 
 class BearerAuth:

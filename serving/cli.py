@@ -287,15 +287,24 @@ def serve(
 ) -> None:
     """Start the prediction service (BentoML) over HTTP."""
     import os
-    import subprocess
 
     env = dict(os.environ)
     if model:
         env["LEADSCORE_MODEL_URI"] = model
+    # Bounded registry calls in the service (MLflow's defaults retry for minutes); the model loads in
+    # the background anyway, these only bound how long one attempt takes. Set values win.
+    for name, value in SERVE_MLFLOW_ENV.items():
+        env.setdefault(name, value)
     bentoml = str(Path(sys.executable).with_name("bentoml"))
     command = [bentoml, "serve", "serving.service:LeadScoring", "--host", host, "--port", str(port)]
     console.print(f"serving on http://{host}:{port} (model {env.get('LEADSCORE_MODEL_URI', 'default')})")
-    raise typer.Exit(subprocess.call(command, env=env))
+    sys.stdout.flush()
+    # One process tree: this process becomes the server's supervisor, so SIGTERM to it stops the workers.
+    os.execve(bentoml, command, env)
+
+
+SERVE_MLFLOW_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                    "MLFLOW_HTTP_REQUEST_TIMEOUT": "10", "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0.5"}
 
 
 register_loop_commands(app, console, run_guarded)  # outcomes import, monitor, retrain, rules suggest

@@ -6,6 +6,7 @@ LEADSCORE_PREDICTION_DB   SQLAlchemy URL of the prediction log (default sqlite:/
 LEADSCORE_RULES           rule table for the fallback score (default data/specs/rules/default.yaml)
 LEADSCORE_DISPLAY         display glossary for rule reasons while no model is loaded (a loaded model
                           brings its own; default data/specs/display/synthetic.yaml)
+LEADSCORE_PREDICTION_SPOOL local file where log rows wait for the database (default predictions.spool)
 LEADSCORE_SERVICE_CONFIG  YAML file with any of the fields of ServiceConfig below
 """
 
@@ -56,6 +57,10 @@ class ServiceConfig(BaseModel):
     top_reasons: int = Field(default=3, ge=1, le=10)
     reload_seconds: float = Field(default=0.0, ge=0.0)  # >0: check the registry for a new champion
     retry_seconds: float = Field(default=30.0, gt=0.0)  # while on rules, retry loading the model
+    prediction_spool: str = "predictions.spool"
+    max_spool_bytes: int = Field(default=64 << 20, ge=1 << 16)  # beyond it, log rows are dropped and counted
+    max_body_bytes: int = Field(default=8 << 20, ge=1024)  # larger request bodies: 413
+    max_string_chars: int = Field(default=1000, ge=16)  # longer text values or field names: 422
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> ServiceConfig:
@@ -69,7 +74,8 @@ class ServiceConfig(BaseModel):
             values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for key, name in (("model_uri", "LEADSCORE_MODEL_URI"), ("api_token", "LEADSCORE_API_TOKEN"),
                           ("prediction_db", "LEADSCORE_PREDICTION_DB"), ("rules", "LEADSCORE_RULES"),
-                          ("display", "LEADSCORE_DISPLAY")):
+                          ("display", "LEADSCORE_DISPLAY"),
+                          ("prediction_spool", "LEADSCORE_PREDICTION_SPOOL")):
             if env.get(name):
                 values[key] = env[name]
         try:

@@ -1,152 +1,176 @@
-"""Prediction log: every scored lead, in a real database through SQLAlchemy (SQLite by default).
+"""Prediction log writer of the service: every answered lead reaches the database, or waits in a spool.
 
-Writes happen on a background thread in batches (one insert a second at most: each insert holds the
-interpreter for a few milliseconds, so fewer of them keep the latency tail short), so logging adds
-microseconds to a request; a
-failing write never fails a prediction: it is counted and reported by GET /model. Only model
-features are stored from the inputs, so personal data never reaches the log.
+`record` appends the rows to a local journal file (one JSON line per row, handed to the operating
+system before the answer leaves, so a killed worker loses nothing already answered) and returns. A
+background thread moves the journal aside once a second and inserts it in one transaction; on failure
+(database locked, read-only, missing, unreachable) the file stays as a spool and is retried with
+exponential backoff until the database takes it. Rows are keyed (`row_key`), so a retry or a replay after
+a restart never duplicates a row. The spool is bounded (`max_spool_bytes`): beyond it rows are counted
+as failed. Counters: written, spooled (rows that had to wait), failed (rows dropped), write_errors
+(failed attempts) and startup_errors (the database unusable at start), reported by GET /model.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import queue
+import os
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
-import sqlalchemy as sa
+from serving.predlog_schema import COLUMNS, create_engine, insert_rows, metadata, predictions, write_predictions
 
-from features.load import safe_url
-
+__all__ = ["PredictionLog", "predictions", "write_predictions"]
 log = logging.getLogger(__name__)
-metadata = sa.MetaData()
-predictions = sa.Table(
-    "predictions", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("row_key", sa.String(160), unique=True, nullable=False),  # "<request_id>:<index>"
-    sa.Column("logged_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("request_id", sa.String(64), index=True),
-    sa.Column("origin", sa.String(8), nullable=False),  # 'api' | 'batch' | 'page'
-    sa.Column("lead_id", sa.String(128), index=True),
-    sa.Column("model_name", sa.String(128)),
-    sa.Column("model_version", sa.String(64)),
-    sa.Column("dataset", sa.String(128)),
-    sa.Column("source", sa.String(16)),  # 'model' | 'rules'
-    sa.Column("probability", sa.Float),
-    sa.Column("score", sa.Integer),
-    sa.Column("band", sa.String(16)),
-    sa.Column("rule_score", sa.Float),
-    sa.Column("inputs", sa.Text),  # JSON of the model's input fields only: never personal data
-)
-
-
-def _prepare(rows: list[dict], origin: str = "api") -> list[dict]:
-    """Fill the row key, time and origin; inputs as JSON."""
-    for index, row in enumerate(rows):
-        row.setdefault("logged_at", datetime.now(UTC))
-        row.setdefault("origin", origin)
-        row.setdefault("row_key", f"{row.get('request_id')}:{index}")
-        if isinstance(row.get("inputs"), dict):
-            row["inputs"] = json.dumps(row["inputs"], ensure_ascii=False, default=str)
-    return rows
-
-
-def write_predictions(url: str, rows: list[dict]) -> int:
-    """Write rows synchronously in one transaction, skipping row keys already logged; returns rows written.
-
-    Used by batch scoring, where the caller waits anyway and must know that the log was written."""
-    rows = _prepare(rows, origin="batch")
-    engine = sa.create_engine(url)
-    try:
-        metadata.create_all(engine)
-        with engine.begin() as connection:
-            keys = [r["row_key"] for r in rows]
-            known: set[str] = set()
-            for start in range(0, len(keys), 5_000):  # bounded IN lists
-                known |= set(connection.scalars(sa.select(predictions.c.row_key).where(
-                    predictions.c.row_key.in_(keys[start:start + 5_000]))))
-            fresh = [r for r in rows if r["row_key"] not in known]
-            if fresh:
-                connection.execute(predictions.insert(), fresh)
-        return len(fresh)
-    finally:
-        engine.dispose()
+MAX_BACKOFF_SECONDS = 30.0
 
 
 class PredictionLog:
-    """Batched, non-blocking writer. `record` never raises; `flush` waits for pending rows."""
+    """`record` never raises and never waits for the database; `flush` writes what is waiting."""
 
-    def __init__(self, url: str, batch_seconds: float = 1.0):
+    def __init__(self, url: str, spool: str | Path = "predictions.spool", max_spool_bytes: int = 64 << 20,
+                 batch_seconds: float = 1.0):
         self.url = url
-        self.failures = 0
-        self.written = 0
-        self._queue: queue.Queue = queue.Queue()
+        self.counters = {"written": 0, "spooled": 0, "failed": 0, "write_errors": 0, "startup_errors": 0}
+        self._spool = Path(spool).resolve()
+        self._max_bytes = max_spool_bytes
         self._batch_seconds = batch_seconds
+        self._lock = threading.Lock()  # guards the journal file and the byte count
+        self._drain_lock = threading.Lock()  # one drain at a time (thread or flush)
+        self._journal = None
+        self._bytes = sum(p.stat().st_size for p in self._files())  # leftovers of a previous process
+        self._counted: set[str] = set()  # spool files already counted as spooled
         self._engine = None
-        try:
-            self._engine = sa.create_engine(url)
-            if self._engine.dialect.name == "sqlite":
-                sa.event.listen(self._engine, "connect", _sqlite_wal)
-            metadata.create_all(self._engine)
-        except Exception as exc:  # the service still answers; the log reports it
-            self.failures += 1
-            log.error("prediction log unavailable (%s): %s", safe_url(url), type(exc).__name__)
+        self._backoff = 0.0
+        self._stop = threading.Event()
+        if not self._connect():
+            self.counters["startup_errors"] += 1
         self._thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
         self._thread.start()
 
+    @property
+    def written(self) -> int:
+        return self.counters["written"]
+
+    @property
+    def failures(self) -> int:
+        return self.counters["failed"] + self.counters["write_errors"] + self.counters["startup_errors"]
+
     def record(self, rows: list[dict]) -> None:
-        self._queue.put(_prepare(rows))
-
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                self._queue.task_done()
+        data = "".join(json.dumps({c: _plain(row.get(c)) for c in COLUMNS}, ensure_ascii=False) + "\n"
+                       for row in rows).encode("utf-8")
+        with self._lock:
+            if self._bytes + len(data) > self._max_bytes:
+                self.counters["failed"] += len(rows)
+                log.error("prediction log spool full (%d bytes): %d row(s) dropped", self._bytes, len(rows))
                 return
-            rows, gets, stop = list(first), 1, False
-            deadline = time.monotonic() + self._batch_seconds
-            while (left := deadline - time.monotonic()) > 0:  # gather a second's rows into one insert
-                try:
-                    more = self._queue.get(timeout=left)
-                except queue.Empty:
-                    break
-                gets += 1
-                if more is None:
-                    stop = True
-                    break
-                rows.extend(more)
-            self._write(rows)
-            for _ in range(gets):
-                self._queue.task_done()
-            if stop:
-                return
-
-    def _write(self, rows: list[dict]) -> None:
-        if not rows:
-            return
-        try:
-            if self._engine is None:
-                raise RuntimeError("no database")
-            with self._engine.begin() as connection:
-                connection.execute(predictions.insert(), rows)
-            self.written += len(rows)
-        except Exception as exc:
-            self.failures += len(rows)
-            log.error("prediction log write failed for %d row(s): %s", len(rows), type(exc).__name__)
+            try:
+                if self._journal is None:
+                    self._journal = open(self._spool, "ab")  # noqa: SIM115 - kept open between requests
+                self._journal.write(data)
+                self._journal.flush()  # in the operating system's hands: survives a killed process
+                self._bytes += len(data)
+            except OSError as exc:
+                self.counters["failed"] += len(rows)
+                log.error("prediction log spool not writable: %d row(s) dropped (%s)", len(rows), type(exc).__name__)
 
     def flush(self) -> None:
-        self._queue.join()
+        self._drain()
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=5)
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    # -- background ----------------------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stop.wait(self._backoff or self._batch_seconds):
+            self._drain()
+        self._drain()
+
+    def _files(self) -> list[Path]:
+        pending = sorted(self._spool.parent.glob(self._spool.name + ".*.pending"))
+        return pending + ([self._spool] if self._spool.exists() else [])
+
+    def _rotate(self) -> None:
+        """Move the journal aside (new rows go to a fresh one) so the writer reads a closed file."""
+        with self._lock:
+            if self._journal is not None:
+                self._journal.close()
+                self._journal = None
+            if self._spool.exists() and self._spool.stat().st_size:
+                self._spool.rename(self._spool.with_name(f"{self._spool.name}.{time.time_ns()}.pending"))
+
+    def _drain(self) -> None:
+        with self._drain_lock:
+            try:
+                self._rotate()
+            except OSError as exc:
+                log.error("prediction log spool cannot be rotated: %s", type(exc).__name__)
+                return
+            for path in self._files():
+                if path == self._spool:
+                    continue
+                if not self._write_file(path):
+                    self._backoff = min(MAX_BACKOFF_SECONDS, max(0.5, self._backoff * 2))
+                    return
+            self._backoff = 0.0
+
+    def _write_file(self, path: Path) -> bool:
+        rows, size = _read_rows(path), path.stat().st_size
+        try:
+            if (self._engine is None or self._database_gone()) and not self._connect():
+                raise ConnectionError("database unavailable")
+            with self._engine.begin() as connection:
+                insert_rows(connection, rows)
+        except Exception as exc:  # locked, read-only, unreachable: the file waits and is retried
+            self.counters["write_errors"] += 1
+            if path.name not in self._counted:
+                self._counted.add(path.name)
+                self.counters["spooled"] += len(rows)
+            log.error("prediction log: %d row(s) wait in the spool (%s)", len(rows), type(exc).__name__)
+            return False
+        path.unlink()
+        self._counted.discard(path.name)
+        with self._lock:
+            self._bytes -= size
+        self.counters["written"] += len(rows)
+        return True
+
+    def _connect(self) -> bool:
+        """(Re)create the engine and the tables; False when the database cannot be used now."""
+        try:
+            if self._engine is not None:
+                self._engine.dispose()
+            self._engine = create_engine(self.url)
+            metadata.create_all(self._engine)
+            return True
+        except Exception as exc:
+            from features.load import safe_url  # pandas comes with it: imported only when needed
+
+            self._engine = None
+            log.error("prediction log database unavailable (%s): %s", safe_url(self.url), type(exc).__name__)
+            return False
+
+    def _database_gone(self) -> bool:
+        """A deleted SQLite file would swallow writes through the open connection: reconnect instead."""
+        database = self._engine.url.database if self._engine.dialect.name == "sqlite" else None
+        return bool(database) and database != ":memory:" and not os.path.exists(database)
 
 
-def _sqlite_wal(connection, _record) -> None:
-    """WAL and normal sync: a commit no longer waits for a full fsync, and readers never block the writer."""
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _plain(value):
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _read_rows(path: Path) -> list[dict]:
+    rows = []
+    for line in path.read_bytes().splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:  # a line cut short by a crash of the machine: nothing to recover
+            continue
+        row["logged_at"] = datetime.fromisoformat(row["logged_at"]) if row.get("logged_at") else datetime.now(UTC)
+        rows.append(row)
+    return rows
+

@@ -8,22 +8,27 @@ when a lead lacks more than `max_missing_share` of the model's features; each re
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import numpy as np
 
+from features.errors import LeadscoreError
 from features.glossary import Glossary, load_glossary
 from serving.config import ServiceConfig
+from serving.model_check import fetch_model
 from training.explain import explain_matrix, impact_order, reasons_for, record_values
 from training.metrics import assign_bands
 from training.rules import RuleTable, load_rules
-from training.tracking import LoadedModel, load_model, resolve_version
+from training.tracking import LoadedModel, resolve_version
 
 log = logging.getLogger(__name__)
+FAILING_AFTER = 5  # model errors in a row after which /readyz reports the model as failing
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class Counters:
     fallbacks: dict = field(default_factory=dict)
     load_errors: int = 0
     last_load_error: str | None = None
+    model_errors_in_row: int = 0
 
 
 class Scorer:
@@ -63,11 +69,13 @@ class Scorer:
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def load(self) -> bool:
-        """Load (or reload) the configured model; on failure keep what is served and say why."""
+        """Load (or reload) the configured model; swap it in only once it has scored its canary lead
+        through the model path. On failure keep what is served and say why."""
         with self._reload_lock:
             try:
-                model = load_model(self.config.model_uri)
-            except Exception as exc:  # unreachable registry, missing alias, bad file: rules answer
+                model, lead = fetch_model(self.config.model_uri)
+                self._check_canary(ModelState(model=model, loaded_at=time.time()), lead)
+            except Exception as exc:  # unreachable registry, missing alias, bad file or metadata: refused
                 self.counters.load_errors += 1
                 self.counters.last_load_error = str(exc).splitlines()[0][:300]
                 log.warning("model %s not loaded: %s", self.config.model_uri, self.counters.last_load_error)
@@ -79,6 +87,7 @@ class Scorer:
                 log.warning("model %s has no rule table in its spec: rule_score is null in every answer",
                             self.config.model_uri)
             self.state = ModelState(model=model, loaded_at=time.time())
+            self.counters.model_errors_in_row = 0
             log.info("serving model %s version %s (was %s)", self.config.model_uri, model.version, previous)
             return True
 
@@ -90,9 +99,19 @@ class Scorer:
             return False
         return current is not None and (self.state is None or current != self.state.version)
 
+    def _check_canary(self, state: ModelState, lead: dict) -> None:
+        """Score `lead` with the candidate model (no counters touched); raise when it cannot."""
+        results = [self._rule_part(lead, "en", state.model.glossary)]
+        matrix = state.model.pipeline.named_steps["encode"].transform_records([lead])
+        self._explain_into(state, matrix, [lead], [0], results, "en", self.config.top_reasons)
+        probability = results[0].get("probability")
+        if results[0].get("source") != "model" or probability is None or not 0.0 <= probability <= 1.0:
+            raise LeadscoreError(f"model version {state.version} failed its canary lead")
+
     @property
     def ready(self) -> bool:
-        return self.state is not None
+        """A model is loaded and has not failed on the last FAILING_AFTER leads in a row."""
+        return self.state is not None and self.counters.model_errors_in_row < FAILING_AFTER
 
     # -- scoring -----------------------------------------------------------------------------------
     def score(self, leads: Sequence[Mapping[str, object]], lang: str = "en", top: int | None = None) -> list[dict]:
@@ -101,7 +120,9 @@ class Scorer:
         glossary = state.model.glossary if state else self.glossary
         results = [self._rule_part(lead, lang, glossary, state) for lead in leads]
         if state is None:
-            return [self._fallback(r, "model_unavailable", lang) for r in results]
+            results = [self._fallback(r, "model_unavailable", lang) for r in results]
+            self._count(results)
+            return results
         encoder = state.model.pipeline.named_steps["encode"]
         matrix = encoder.transform_records(leads)  # validates every lead first: bad values name their field
         missing = np.isnan(matrix).mean(axis=1)
@@ -110,17 +131,29 @@ class Scorer:
             results[i] = self._fallback(results[i], "too_many_missing_features", lang)
         if rows:
             self._model_part(state, matrix, leads, rows, results, lang, top or self.config.top_reasons)
+        self._count(results)
         return results
+
+    def _count(self, results: list[dict]) -> None:
+        """Traffic only: the canary of a load is never counted."""
+        for result in results:
+            self.counters.by_source[result["source"]] += 1
+            if result["fallback_reason"]:
+                self.counters.fallbacks[result["fallback_reason"]] = self.counters.fallbacks.get(
+                    result["fallback_reason"], 0) + 1
 
     def _model_part(self, state, matrix, leads, rows, results, lang, top) -> None:
         try:
             self._explain_into(state, matrix[rows], [leads[i] for i in rows], rows, results, lang, top)
+            self.counters.model_errors_in_row = 0
         except Exception:  # score lead by lead so one bad lead cannot take the batch down
             log.exception("model failed on a batch of %d; retrying lead by lead", len(rows))
             for i in rows:
                 try:
                     self._explain_into(state, matrix[[i]], [leads[i]], [i], results, lang, top)
+                    self.counters.model_errors_in_row = 0
                 except Exception:
+                    self.counters.model_errors_in_row += 1
                     log.exception("model failed on lead %d; the rules answer", i)
                     results[i] = self._fallback(results[i], "model_error", lang)
 
@@ -140,7 +173,6 @@ class Scorer:
                                     glossary=state.model.glossary),
             )
             results[i]["action"] = self._action(results[i]["band"], lang)
-            self.counters.by_source["model"] += 1
 
     def _rule_part(self, lead: Mapping[str, object], lang: str, glossary: Glossary, state=None) -> dict:
         if state is not None and not has_rule_table(state.model.metadata):
@@ -167,8 +199,6 @@ class Scorer:
                            "text": r["text"]}
                           for r in result["rule_reasons"]], "negative": []})
         result["action"] = self._action(band, lang)
-        self.counters.by_source["rules"] += 1
-        self.counters.fallbacks[why] = self.counters.fallbacks.get(why, 0) + 1
         return result
 
     def _action(self, band: str, lang: str) -> dict:
@@ -181,10 +211,12 @@ class Scorer:
     def describe(self) -> dict:
         """What GET /model reports."""
         state = self.state
-        out = {"model_uri": self.config.model_uri, "status": "model" if state else "rules",
+        out = {"model_uri": self.config.model_uri, "status": ("failing" if state and not self.ready else
+                                                              "model" if state else "rules"),
                "counters": {"by_source": self.counters.by_source, "fallbacks": self.counters.fallbacks,
                             "load_errors": self.counters.load_errors,
-                            "last_load_error": self.counters.last_load_error}}
+                            "last_load_error": self.counters.last_load_error,
+                            "model_errors_in_row": self.counters.model_errors_in_row}}
         if state:
             meta = state.model.metadata
             out.update(version=state.version, loaded_at=state.loaded_at, name=meta.get("dataset"),
@@ -210,6 +242,22 @@ class Scorer:
         if state is None:
             return [k for k in keys if k not in known]
         return [k for k in state.model.pipeline.named_steps["encode"].unknown_fields(keys) if k not in known]
+
+    def log_rows(self, leads: Sequence[Mapping[str, object]], ids: list, results: list[dict], request_id: str,
+                 origin: str) -> list[dict]:
+        """Prediction log rows (serving/predlog_schema.py) of one request. The served model's name,
+        version and dataset are kept even when the rules answered a lead (source says which)."""
+        state = self.state
+        name = self.config.model_uri.removeprefix("models:/").split("@")[0].split("/")[0][:128] if state else None
+        dataset = state.model.metadata.get("dataset") if state else None
+        now = datetime.now(UTC)
+        return [{"row_key": f"{request_id}:{i}", "logged_at": now, "request_id": request_id, "origin": origin,
+                 "lead_id": None if lead_id is None else lead_id[:128],
+                 "model_name": name, "model_version": state.version if state else None, "dataset": dataset,
+                 "source": result["source"], "probability": result["probability"], "score": result["score"],
+                 "band": result["band"], "rule_score": result["rule_score"],
+                 "inputs": json.dumps(self.loggable_inputs(lead), ensure_ascii=False, default=str)}
+                for i, (lead, lead_id, result) in enumerate(zip(leads, ids, results, strict=True))]
 
     def loggable_inputs(self, lead: Mapping[str, object]) -> dict:
         """The lead's model and rule fields only, for the prediction log: never personal data."""

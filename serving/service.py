@@ -1,18 +1,21 @@
 """The prediction service (BentoML): POST /predict, POST /reload, GET /model, /livez, /readyz, /docs.
 
 Start it with `leadscore serve` (or `bentoml serve serving.service:LeadScoring`). Configuration comes
-from the environment (serving/config.py). The model is loaded from the MLflow registry at start-up;
-without it the service starts on rules, reports not-ready, and keeps trying.
+from the environment (serving/config.py). The model is loaded from the MLflow registry in the
+background: /livez answers at once, /readyz is 503 (and the rules answer) until a model has passed its
+canary, and loading is retried every `retry_seconds` while none is served.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import logging
 import os
+import signal
+import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -23,19 +26,19 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 
 from features.errors import LeadscoreError
 from serving.auth import BearerAuth
-from serving.batch_log import model_name
 from serving.config import ServiceConfig
-from serving.monitor_page import monitor_section
+from serving.guard import RequestGuard
 from serving.predlog import PredictionLog
-from serving.scorer import Scorer
-from training.report import FAVICON_SVG, render_report
+from serving.redact import install_redaction
 
+log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 
 LeadValue = StrictStr | StrictInt | StrictFloat | StrictBool | None
 Leads = Annotated[list[dict[str, LeadValue]], Field(min_length=1, max_length=1000,
                                                      description="1 to 1,000 leads: CRM field -> value")]
-Reasons = Annotated[int | None, Field(ge=1, le=20, description="top reasons per side (default 3)")]
+# An int when given (null is refused); left out, the service's top_reasons (3 unless configured).
+Reasons = Annotated[int, Field(ge=1, le=20, description="top reasons per side (default: top_reasons, 3)")]
 RESULT_KEYS = ("probability", "score", "band", "source", "model_version", "fallback_reason", "base_score", "reasons",
                "action", "rule_score", "rule_reasons", "rule_note")
 extra = FastAPI(title="leadscore extras")
@@ -61,11 +64,13 @@ def explainer_script() -> FileResponse:
 @extra.get("/favicon.ico")
 def favicon() -> Response:
     """The page carries its icon inline; this answers clients that ask for /favicon.ico anyway."""
+    from training.report import FAVICON_SVG  # imported on use: the report module takes seconds to import
+
     return Response(FAVICON_SVG, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
 
-# BentoML's access log is off: writing a line per request costs more than scoring a lead, and the
-# prediction log already records every scored lead (without personal data). Prometheus metrics (/metrics)
+# BentoML's access log is off: the request guard (serving/guard.py) writes one line per request, with
+# its id, route and status and never a value from the body. Prometheus metrics (/metrics)
 # cost about 0.5 ms at p50 and 3 ms at p99 per one-lead request here: opt in with LEADSCORE_METRICS=1.
 @bentoml.service(name="leadscore", workers=1, traffic={"timeout": 60}, logging={"access": {"enabled": False}},
                  metrics={"enabled": os.environ.get("LEADSCORE_METRICS") == "1"},
@@ -73,18 +78,18 @@ def favicon() -> Response:
 @bentoml.asgi_app(extra, path="/")
 class LeadScoring:
     def __init__(self) -> None:
+        _die_with_parent()
+        install_redaction()
         self.config = ServiceConfig.from_env()
-        self.scorer = Scorer(self.config)
-        self.log = PredictionLog(self.config.prediction_db)
-        self.model_name = model_name(self.config.model_uri)
+        self.scorer = None  # built by the loader thread: its imports take seconds, /livez answers meanwhile
+        self.start_error: str | None = None
+        self.log = PredictionLog(self.config.prediction_db, spool=self.config.prediction_spool,
+                                 max_spool_bytes=self.config.max_spool_bytes)
         self._pages: dict = {}
-        self._load()
-        threading.Thread(target=self._watch, name="model-watcher", daemon=True).start()
+        threading.Thread(target=self._watch, name="model-loader", daemon=True).start()
 
     def _load(self) -> bool:
-        loaded = self.scorer.load()
-        if loaded:  # the first call pays one-off costs (lazy imports, buffers): pay them before traffic
-            self.scorer.score([{}])
+        loaded = self.scorer.load()  # the canary lead inside pays the one-off costs before traffic
         # Libraries and the model live as long as the process: freezing them keeps the garbage collector
         # from walking them again, which otherwise shows as 100+ ms latency spikes (p99 149 ms -> 6 ms).
         gc.collect()
@@ -97,10 +102,19 @@ class LeadScoring:
         self.log.close()
 
     def __is_ready__(self) -> bool:  # /readyz is 503 while the rules stand in for the model
-        return self.scorer.ready
+        return self.scorer is not None and self.scorer.ready
 
     def _watch(self) -> None:
-        """Recover a missing model; with reload_seconds set, pick up a newly promoted champion."""
+        """Load the model; recover a missing one; with reload_seconds set, pick up a new champion."""
+        try:
+            from serving.scorer import Scorer
+
+            self.scorer = Scorer(self.config)
+        except Exception as exc:  # a broken rule table or glossary: reported by /model, /readyz stays 503
+            self.start_error = f"{type(exc).__name__}: {str(exc)[:300]}"
+            log.error("the service cannot start scoring: %s", self.start_error)
+            return
+        self._load()
         while True:
             wait = self.config.retry_seconds if not self.scorer.ready else self.config.reload_seconds
             if not wait:
@@ -110,24 +124,21 @@ class LeadScoring:
                 self._load()
 
     @bentoml.api(route="/predict")
-    async def predict(self, leads: Leads, lang: Literal["en", "zh"] = "en", reasons: Reasons = None) -> dict:
+    async def predict(self, leads: Leads, ctx: bentoml.Context, lang: Literal["en", "zh"] = "en",
+                      reasons: Reasons = None) -> dict:
         """Score leads: probability, score, band, reasons, action, and the rule score beside them."""
+        if self.scorer is None:
+            return _error(ctx, 503, [], "the service is starting; retry in a few seconds")
         if len(leads) > self.config.max_leads:
-            return _error(422, ["leads"], f"at most {self.config.max_leads} leads per request")
+            return _error(ctx, 422, ["leads"], f"at most {self.config.max_leads} leads per request")
         try:
             results = self.scorer.score(leads, lang, top=reasons)
         except LeadscoreError as exc:
-            return _error(422, list(exc.loc or ("leads",)), str(exc))
-        request_id = uuid.uuid4().hex
+            return _error(ctx, 422, list(exc.loc or ("leads",)), str(exc))
+        request_id = ctx.request.headers.get("x-request-id", "")  # set by the request guard
         unknown = self.scorer.unknown_fields(leads)
-        id_field = self.scorer.id_field
-        ids = [_lead_id(lead, id_field) for lead in leads]
-        dataset = self.scorer.state.model.metadata.get("dataset") if self.scorer.state else None
-        self.log.record([{"request_id": request_id, "lead_id": lead_id, "model_name": self.model_name,
-                          "dataset": dataset, "model_version": result["model_version"], "source": result["source"],
-                          "probability": result["probability"], "score": result["score"], "band": result["band"],
-                          "rule_score": result["rule_score"], "inputs": self.scorer.loggable_inputs(lead)}
-                         for lead, lead_id, result in zip(leads, ids, results, strict=True)])
+        ids = [_lead_id(lead, self.scorer.id_field) for lead in leads]
+        self.log.record(self.scorer.log_rows(leads, ids, results, request_id, _origin(ctx)))
         results = [{"lead_id": lead_id, **{k: result[k] for k in RESULT_KEYS}}
                    for lead_id, result in zip(ids, results, strict=True)]
         # Serialised here: BentoML's output model would validate and copy every nested field again,
@@ -139,16 +150,21 @@ class LeadScoring:
     @bentoml.api(route="/reload")
     def reload(self) -> dict:
         """Load the configured model again (e.g. after a new champion was promoted)."""
-        loaded = self._load()
+        loaded = self.scorer is not None and self._load()
         return {"reloaded": loaded, **self.describe()}
 
     def page(self, lang: str) -> HTMLResponse:
-        state = self.scorer.state
+        from serving.batch_log import model_name  # imported on use, like the report: they bring pandas
+        from serving.monitor_page import monitor_section
+        from training.report import render_report
+
+        state = self.scorer.state if self.scorer else None
         if state is None or "page" not in state.model.metadata:
             return HTMLResponse("<!doctype html><meta charset='utf-8'><h1>No model is loaded</h1>"
                                 "<p>Scores come from the rule table until a model is available.</p>", status_code=503)
         key = (id(state), lang)  # drawn once per loaded model and language; a reload draws anew
-        held_up = monitor_section(self.config.prediction_db, self.model_name, lang)  # "How the scores held up"
+        # "How the scores held up", from the latest stored monitoring report
+        held_up = monitor_section(self.config.prediction_db, model_name(self.config.model_uri), lang)
         key = (*key, hash(held_up))  # drawn again only when monitoring has new figures
         if key not in self._pages:  # kept encoded: later requests only send the bytes
             body = render_report(state.model.metadata, lang, interactive=True, version=state.version,
@@ -157,11 +173,31 @@ class LeadScoring:
         return HTMLResponse(self._pages[key])
 
     def describe(self) -> dict:
-        return {**self.scorer.describe(), "prediction_log": {"written": self.log.written,
-                                                              "failures": self.log.failures}}
+        scorer = self.scorer.describe() if self.scorer else {"model_uri": self.config.model_uri, "status": "starting",
+                                                               "start_error": self.start_error}
+        return {**scorer, "prediction_log": {**self.log.counters, "failures": self.log.failures}}
 
 
+LeadScoring.add_asgi_middleware(RequestGuard)  # first added runs first: ids, logs and error shape for all
 LeadScoring.add_asgi_middleware(BearerAuth)
+
+
+def _origin(ctx: bentoml.Context) -> str:
+    """'page' for the managers' page explainer (it sends X-Leadscore-Origin: page), else 'api'."""
+    return "page" if ctx.request.headers.get("x-leadscore-origin", "").lower() == "page" else "api"
+
+
+def _die_with_parent() -> None:
+    """The worker gets SIGTERM when the process that started it dies, even by SIGKILL, so no orphan
+    keeps serving or holds the port (the server's supervisor puts workers in sessions of their own)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    parent = os.getppid()
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    if parent == 1 or os.getppid() != parent:  # the parent died before the call: nobody would send the signal
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _lead_id(lead: dict, id_field: str | None) -> str | None:
@@ -171,5 +207,6 @@ def _lead_id(lead: dict, id_field: str | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _error(status: int, loc: list, message: str) -> JSONResponse:
+def _error(ctx: bentoml.Context, status: int, loc: list, message: str) -> JSONResponse:
+    ctx.response.status_code = status  # BentoML sets the answer's status from the context
     return JSONResponse({"error": message, "detail": [{"loc": loc, "msg": message}]}, status_code=status)

@@ -54,3 +54,31 @@ def write_spec(tmp_path):
         return path
 
     return write
+
+
+# -- a registered model and CRM-like leads: the serving and reliability tests share them -----------------
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory, synthetic_spec):
+    """A registry with leadscore-synthetic version 1 as champion. Returns (tracking URI, train result)."""
+    from features.spec import DatasetSpec
+    from training.train import TrainOptions, train
+
+    folder = tmp_path_factory.mktemp("registry")
+    uri = f"sqlite:///{folder}/mlflow.db"
+    patch = pytest.MonkeyPatch()
+    patch.setenv("MLFLOW_TRACKING_URI", uri)
+    patch.chdir(folder)  # the run's artifacts land here, not in the repository
+    result = train(DatasetSpec.model_validate(synthetic_spec), TrainOptions(tune_trials=2, register=True, promote=True))
+    patch.undo()
+    return uri, result
+
+
+@pytest.fixture(scope="session")
+def sample_leads(synthetic_dir):
+    """Leads as the CRM sends them: the export's rows, personal data included."""
+    import json
+
+    import pandas as pd
+
+    frame = pd.read_csv(synthetic_dir / "leads.csv", nrows=50)
+    return [json.loads(row.to_json()) for _, row in frame.iterrows()]

@@ -107,7 +107,7 @@
 
   form.addEventListener("submit", async function (event) {
     event.preventDefault();
-    const headers = { "Content-Type": "application/json" };
+    const headers = { "Content-Type": "application/json", "X-Leadscore-Origin": "page" };  // logged as origin page
     if (token) headers.Authorization = "Bearer " + token;
     const response = await fetch("/predict", {
       method: "POST", headers: headers,

@@ -6,22 +6,6 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from features.spec import DatasetSpec
-from training.train import TrainOptions, train
-
-
-@pytest.fixture(scope="session")
-def registry(tmp_path_factory, synthetic_spec):
-    """A registry with leadscore-synthetic version 1 as champion. Returns (tracking URI, train result)."""
-    folder = tmp_path_factory.mktemp("registry")
-    uri = f"sqlite:///{folder}/mlflow.db"
-    patch = pytest.MonkeyPatch()
-    patch.setenv("MLFLOW_TRACKING_URI", uri)
-    patch.chdir(folder)  # the run's artifacts land here, not in the repository
-    result = train(DatasetSpec.model_validate(synthetic_spec), TrainOptions(tune_trials=2, register=True, promote=True))
-    patch.undo()
-    return uri, result
-
 
 @pytest.fixture
 def service_env(monkeypatch, tmp_path, registry):
@@ -30,6 +14,7 @@ def service_env(monkeypatch, tmp_path, registry):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("LEADSCORE_MODEL_URI", "models:/leadscore-synthetic@champion")
     monkeypatch.setenv("LEADSCORE_PREDICTION_DB", f"sqlite:///{tmp_path}/predictions.db")
+    monkeypatch.setenv("LEADSCORE_PREDICTION_SPOOL", str(tmp_path / "predictions.spool"))
     monkeypatch.delenv("LEADSCORE_API_TOKEN", raising=False)
     monkeypatch.delenv("LEADSCORE_SERVICE_CONFIG", raising=False)
     return monkeypatch
@@ -51,22 +36,41 @@ def app_factory(service_env):
     return build_app
 
 
+def wait_for_model(test_client, seconds: float = 60) -> None:
+    """The model loads in the background: wait (bounded) until /readyz says it is served."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while test_client.get("/readyz").status_code != 200:
+        assert time.monotonic() < deadline, test_client.get("/model").json()
+        time.sleep(0.1)
+
+
+def wait_for_scorer(test_client, seconds: float = 60) -> None:
+    """Wait (bounded) until the scorer is built: before that /predict is 503 "starting"."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while test_client.get("/model").json().get("status") == "starting":
+        assert time.monotonic() < deadline, "the scorer was not built in time"
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def model_ready():
+    return wait_for_model
+
+
+@pytest.fixture
+def scorer_ready():
+    return wait_for_scorer
+
+
 @pytest.fixture
 def client(service_env):
     with TestClient(build_app()) as test_client:
+        wait_for_model(test_client)
         yield test_client
-
-
-@pytest.fixture(scope="session")
-def sample_leads(synthetic_dir):
-    """Leads as the CRM sends them: the export's rows, personal data included."""
-    import json
-
-    import pandas as pd
-
-    frame = pd.read_csv(synthetic_dir / "leads.csv", nrows=50)
-    return [json.loads(row.to_json()) for _, row in frame.iterrows()]
-
 
 
 @pytest.fixture(scope="session")

@@ -125,20 +125,36 @@ def test_prediction_log_records_every_lead_without_personal_data(client, service
     assert not {"email", "phone", "contact_name"} & set().union(*(json.loads(r["inputs"]) for r in rows))
 
 
-def test_failing_log_never_fails_a_prediction(service_env, app_factory, sample_leads):
-    service_env.setenv("LEADSCORE_PREDICTION_DB", "sqlite:////nonexistent-dir/predictions.db")
+def test_failing_log_never_fails_a_prediction_and_recovers(service_env, app_factory, sample_leads, tmp_path,
+                                                           scorer_ready):
+    later = tmp_path / "not-yet"  # the database's folder is missing at start: a start-up error
+    service_env.setenv("LEADSCORE_PREDICTION_DB", f"sqlite:///{later}/predictions.db")
     with TestClient(app_factory()) as client:
+        scorer_ready(client)
         assert predict(client, sample_leads[:3]).status_code == 200
+        counters = client.get("/model").json()["prediction_log"]
         for _ in range(50):
-            if client.get("/model").json()["prediction_log"]["failures"] >= 3:
+            counters = client.get("/model").json()["prediction_log"]
+            if counters["spooled"] == 3:
                 break
             threading.Event().wait(0.1)
-        assert client.get("/model").json()["prediction_log"]["failures"] >= 3
+        assert counters["startup_errors"] == 1 and counters["spooled"] == 3 and counters["written"] == 0
+        later.mkdir()  # the disk is back: the spooled rows are written, tables created on the way
+        for _ in range(300):  # the retry backoff reaches a few seconds while the folder is missing
+            counters = client.get("/model").json()["prediction_log"]
+            if counters["written"] == 3:
+                break
+            threading.Event().wait(0.1)
+        assert counters["written"] == 3 and counters["failed"] == 0
+    engine = sa.create_engine(f"sqlite:///{later}/predictions.db")
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("select count(*) from predictions")).scalar() == 3
 
 
-def test_bearer_token(service_env, app_factory, sample_leads):
+def test_bearer_token(service_env, app_factory, sample_leads, model_ready):
     service_env.setenv("LEADSCORE_API_TOKEN", "s3cret")
     with TestClient(app_factory()) as client:
+        model_ready(client)
         assert predict(client, sample_leads[:1]).status_code == 401
         assert client.get("/model").status_code == 401
         assert client.post("/reload", json={}).status_code == 401
@@ -150,7 +166,8 @@ def test_bearer_token(service_env, app_factory, sample_leads):
         assert client.get("/livez").status_code == 200 and client.get("/readyz").status_code == 200
 
 
-def test_no_model_starts_on_rules_then_recovers(service_env, app_factory, registry, tmp_path, sample_leads):
+def test_no_model_starts_on_rules_then_recovers(service_env, app_factory, registry, tmp_path, sample_leads,
+                                                 scorer_ready):
     uri, trained = registry
     config = tmp_path / "service.yaml"
     config.write_text("retry_seconds: 0.3\n")
@@ -158,6 +175,7 @@ def test_no_model_starts_on_rules_then_recovers(service_env, app_factory, regist
     service_env.setenv("LEADSCORE_MODEL_URI", "models:/leadscore-late@champion")  # not registered yet
     with TestClient(app_factory()) as client:
         assert client.get("/readyz").status_code == 503
+        scorer_ready(client)
         result = predict(client, sample_leads[:1]).json()["results"][0]
         assert result["source"] == "rules" and result["fallback_reason"] == "model_unavailable"
         assert client.get("/model").json()["status"] == "rules"
@@ -186,6 +204,9 @@ def test_broken_model_falls_back_per_lead(client, sample_leads, monkeypatch):
     assert response.status_code == 200
     assert {r["fallback_reason"] for r in response.json()["results"]} == {"model_error"}
     assert client.get("/model").json()["counters"]["fallbacks"]["model_error"] == 3
+    assert client.get("/readyz").status_code == 200  # 3 failures in a row: not yet called failing
+    predict(client, sample_leads[3:5])
+    assert client.get("/readyz").status_code == 503 and client.get("/model").json()["status"] == "failing"
 
 
 def test_reload_swaps_the_champion_without_failing_requests(client, registry, sample_leads):
@@ -217,8 +238,9 @@ def test_reload_swaps_the_champion_without_failing_requests(client, registry, sa
         mlflow_client.set_registered_model_alias("leadscore-synthetic", "champion", "1")
 
 
-def test_stopping_the_service_writes_every_queued_log_row(app_factory, tmp_path, sample_leads):
+def test_stopping_the_service_writes_every_queued_log_row(app_factory, tmp_path, sample_leads, scorer_ready):
     with TestClient(app_factory()) as client:
+        scorer_ready(client)
         for _ in range(5):
             assert predict(client, sample_leads[:10]).status_code == 200
     # leaving the block runs the shutdown hook at once, well inside the writer's one-second batch

@@ -1,0 +1,94 @@
+"""The prediction log table, and a synchronous idempotent writer for batch jobs.
+
+One row per scored lead. `row_key` is "<request_id>:<index in request>": inserting the same row twice
+(a retry, a replayed spool file) is a no-op, so the log never counts a lead twice. `inputs` holds the
+model's input fields only, never personal data. Works on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+predictions = sa.Table(
+    "predictions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("row_key", sa.String(160), nullable=False, unique=True),
+    sa.Column("logged_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("request_id", sa.String(64), index=True),
+    sa.Column("origin", sa.String(8), nullable=False),  # 'api' | 'batch' | 'page'
+    sa.Column("lead_id", sa.String(128), index=True),
+    sa.Column("model_name", sa.String(128)),  # null when the rules answered without a model
+    sa.Column("model_version", sa.String(64)),
+    sa.Column("dataset", sa.String(128)),  # the spec the model was trained on
+    sa.Column("source", sa.String(16)),  # 'model' | 'rules'
+    sa.Column("probability", sa.Float),
+    sa.Column("score", sa.Integer),
+    sa.Column("band", sa.String(16)),
+    sa.Column("rule_score", sa.Float),
+    sa.Column("inputs", sa.Text),
+)
+COLUMNS = tuple(c.name for c in predictions.columns if c.name != "id")
+
+
+def create_engine(url: str) -> sa.Engine:
+    """SQLite gets a fresh connection per write (once a second at most): a file made read-only,
+    replaced or deleted meanwhile is seen as it is now, not through a stale open handle."""
+    is_sqlite = sa.make_url(url).get_backend_name() == "sqlite"
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool) if is_sqlite else sa.create_engine(url)
+    if is_sqlite:
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def insert_rows(connection: sa.Connection, rows: Sequence[dict]) -> int:
+    """Insert rows whose row_key is new; returns how many were new. Rows already present are skipped."""
+    if not rows:
+        return 0
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:  # other databases: skip the keys already there, then a plain insert
+        keys = [r["row_key"] for r in rows]
+        present = set(connection.scalars(sa.select(predictions.c.row_key).where(predictions.c.row_key.in_(keys))))
+        fresh = [r for r in rows if r["row_key"] not in present]
+        if fresh:
+            connection.execute(predictions.insert(), fresh)
+        return len(fresh)
+    statement = insert(predictions).on_conflict_do_nothing(index_elements=["row_key"])
+    result = connection.execute(statement, [{c: r.get(c) for c in COLUMNS} for r in rows])
+    return max(result.rowcount, 0)
+
+
+def write_predictions(url: str, rows: list[dict]) -> int:
+    """Write rows in one transaction (tables created when missing); returns how many were new.
+
+    Idempotent: rows whose row_key is already in the table are skipped, so a batch run can be retried.
+    Rows without a time, origin or key get now, 'batch' and "<request_id>:<index>"; inputs given as a
+    dict are stored as JSON."""
+    now = datetime.now(UTC)
+    rows = [{**row, "logged_at": row.get("logged_at") or now, "origin": row.get("origin") or "batch",
+             "row_key": row.get("row_key") or f"{row.get('request_id')}:{i}",
+             "inputs": json.dumps(row["inputs"], ensure_ascii=False, default=str)
+             if isinstance(row.get("inputs"), dict) else row.get("inputs")} for i, row in enumerate(rows)]
+    engine = create_engine(url)
+    try:
+        metadata.create_all(engine)
+        with engine.begin() as connection:
+            return insert_rows(connection, rows)
+    finally:
+        engine.dispose()
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    """WAL and normal sync: a commit no longer waits for a full fsync, and readers never block the writer."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
