@@ -68,11 +68,13 @@ def synth(
     seed: Annotated[int, typer.Option("--seed", help="Random seed; same seed, same export.")] = 0,
     out: Annotated[Path, typer.Option("--out", help="Folder for leads.csv, outcomes.csv, truth.csv.")] = Path(
         "data/generated/synthetic"),
+    variant: Annotated[list[str] | None, typer.Option(
+        "--variant", help="Harder data, repeatable: rare, linear, high-cardinality, drift.")] = None,
 ) -> None:
     """Write a synthetic CRM export (the embedded default data)."""
     from features.synth import write_export
 
-    folder = run_guarded(lambda: write_export(out, leads, seed))
+    folder = run_guarded(lambda: write_export(out, leads, seed, tuple(variant or ())))
     console.print(f"wrote {leads:,} synthetic leads to {folder}/ (leads.csv, outcomes.csv, truth.csv)")
 
 
