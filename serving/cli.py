@@ -113,18 +113,20 @@ def _print_metrics(metrics: dict) -> None:
     table.add_column("model")
     for _, heading in columns:
         table.add_column(heading, justify="right")
+    served, kind = metrics["served"], metrics["final_model"]["kind"]
     for name, values in metrics["models"].items():
-        table.add_row(name, *(f"{values[key]:.3f}" for key, _ in columns))
+        table.add_row(f"{name} (served: {kind})" if name == served else name,
+                      *(f"{values[key]:.3f}" for key, _ in columns))
     console.print(table)
-    bands = metrics["models"]["lightgbm"]["bands"]
-    console.print("lightgbm conversion by band: " + ", ".join(
+    bands = metrics["models"][served]["bands"]
+    console.print(f"{served} conversion by band: " + ", ".join(
         f"{band} {b['conversion_rate']:.1%} of {b['leads']:,}" for band, b in bands.items()))
 
 
 @app.command()
 def train(
     spec: SpecOption = DEFAULT_SPEC,
-    tune_trials: Annotated[int, typer.Option("--tune-trials", min=0, help="Tuning trials per fit (0: defaults).")] = 15,
+    tune_trials: Annotated[int, typer.Option("--tune-trials", min=0, help="Tuning trials per fit.")] = 0,
     tune_minutes: Annotated[float | None, typer.Option("--tune-minutes", min=0,
                                                        help="Time budget for all tuning, in minutes.")] = None,
     register: Annotated[bool, typer.Option("--register", help="Register the model in the MLflow registry.")] = False,
