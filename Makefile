@@ -6,7 +6,7 @@ SPEC ?= data/specs/synthetic.yaml
 XED_SPEC := data/specs/x_education.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run serve test lint bench bench-build bench-train bench-tuning bench-serve clean
+.PHONY: help install browser run serve test lint bench bench-build bench-train bench-tuning bench-serve bench-peers clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -55,6 +55,17 @@ bench-tuning: install ## how the tuner's objective was chosen: no tuning vs 2, 3
 bench-serve: install ## our service against mlflow models serve: latency, throughput, errors (installs wrk)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python tests/bench/bench_serve.py
+
+# The peers live in their own environment so none of them becomes a project dependency by accident
+# (pip finds the CPU-only torch wheel that AutoGluon wants through the machine's pip configuration).
+PEERS_VENV := .venv-peers
+$(PEERS_VENV)/.installed:
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet "autogluon.tabular[all]>=1.4" "flaml[automl]>=2.3" "catboost>=1.2" pyarrow
+	touch $@
+
+bench-peers: install $(PEERS_VENV)/.installed ## the project vs default CatBoost, FLAML and AutoGluon on the same rows (~1 h)
+	$(BIN)/python tests/bench/bench_peers.py $(PEERS_ARGS)
 
 clean: ## remove generated data, tracking store and caches (keeps .venv)
 	rm -rf data/generated mlruns mlflow.db mlartifacts predictions.db artifacts test-artifacts .pytest_cache .ruff_cache
