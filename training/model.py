@@ -29,7 +29,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from features.encoder import LeadEncoder, is_numeric_column
 from training.boost import fit_booster, inner_cv, inner_splits
@@ -116,7 +117,15 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
     def fit(self, X: np.ndarray, y: np.ndarray, progress=None) -> LeadClassifier:
-        X, y = np.asarray(X, dtype=np.float64), np.asarray(y).astype(int)
+        X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
+        check_classification_targets(y)
+        y_type = type_of_target(y, input_name="y", raise_unknown=True)
+        if y_type != "binary":
+            raise ValueError(f"Only binary classification is supported. The type of the target is {y_type}.")
+        self.classes_, y = np.unique(y, return_inverse=True)
+        if len(self.classes_) != 2:
+            found = "only one class" if len(self.classes_) == 1 else f"{len(self.classes_)} classes"
+            raise ValueError(f"LeadClassifier needs exactly two classes (converted or not); y has {found}")
         cats, seed = list(self.categorical_features), self.random_state
         params = dict(self.params or {})
         if self.tune_trials > 0 or self.tune_minutes:  # opt-in: defaults win on most lead tables
@@ -148,8 +157,6 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
             booster = pool.submit(fit_booster, X, y, params, cats, seed, threads, self.n_estimators_)
             self.linear_ = LinearMember(self.linear_c_, seed).fit(X, y, cats)
             self.booster_model_ = booster.result()
-        self.classes_ = np.array([0, 1])
-        self.n_features_in_ = X.shape[1]
         return self
 
     def _inner_linear(self, X, y, cats, splits) -> tuple[float, np.ndarray]:
@@ -187,14 +194,18 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:
         """The served log-odds (before calibration)."""
+        check_is_fitted(self, "weight_")
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
         return self.contributions(X).sum(axis=1)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        p = apply_calibrator(self.calibrator_, self.decision_function(X))
+        raw = self.decision_function(X)
+        p = apply_calibrator(self.calibrator_, raw)
         return np.column_stack([1 - p, p])
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+        positive = self.predict_proba(X)[:, 1] >= 0.5
+        return self.classes_[positive.astype(int)]
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         """Probability for given log-odds (used to turn contributions into score points)."""
@@ -203,9 +214,11 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """Per-feature log-odds contributions plus a last column with the base value; members with
-        weight zero are not computed."""
+        weight zero are not computed. (The service's hot path: a shape check, not full validation.)"""
         check_is_fitted(self, "weight_")
         X, w = np.asarray(X, dtype=np.float64), self.weight_
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has shape {X.shape}; LeadClassifier was fitted on {self.n_features_in_} features")
         if w == 1.0:
             return self._booster(X, pred_contrib=True)
         if w == 0.0:
