@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from measure import LEADSCORE, ROOT, measure, save
+from datasets import synthetic_spec
+from measure import LEADSCORE, measure, save
 from sklearn.metrics import roc_auc_score
 
 from features.build import build_training_set
@@ -24,18 +25,6 @@ from training.train import TrainOptions, evaluate_all
 
 parts = set(sys.argv[1:]) or {"x_education", "synthetic_50k", "train_1m"}
 results = {}
-
-
-def synthetic_spec(folder: Path) -> Path:
-    spec = yaml.safe_load((ROOT / "data" / "specs" / "synthetic.yaml").read_text())
-    spec["leads"]["path"] = str(folder / "leads.csv")
-    spec["outcome"]["path"] = str(folder / "outcomes.csv")
-    spec["rules"] = str(ROOT / spec["rules"])
-    spec["display"] = str(ROOT / spec["display"])
-    spec.pop("synthetic")
-    path = folder / "spec.yaml"
-    path.write_text(yaml.safe_dump(spec))
-    return path
 
 
 with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
