@@ -33,7 +33,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from features.encoder import LeadEncoder, is_numeric_column
-from training.boost import fit_booster, inner_cv, inner_splits
+from training.boost import fit_booster, inner_cv, inner_splits, scaled_defaults
 from training.linear import LinearMember
 from training.tune import tune
 
@@ -127,7 +127,7 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
             found = "only one class" if len(self.classes_) == 1 else f"{len(self.classes_)} classes"
             raise ValueError(f"LeadClassifier needs exactly two classes (converted or not); y has {found}")
         cats, seed = list(self.categorical_features), self.random_state
-        params = dict(self.params or {})
+        params = {**scaled_defaults(len(y)), **(self.params or {})}
         if self.tune_trials > 0 or self.tune_minutes:  # opt-in: defaults win on most lead tables
             params.update(tune(X, y, cats, self.tune_trials, self.tune_minutes, seed, self.n_jobs, progress))
         self.params_ = params
