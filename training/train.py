@@ -196,6 +196,7 @@ def model_metadata(result: TrainResult) -> dict:
         "metrics": {name: {k: v for k, v in m.items() if isinstance(v, float)}
                     for name, m in metrics["models"].items()},
         "served": metrics["served"],
+        "served_model": metrics["served"],  # the key the managers' page reads (training/summary.py)
         "served_kind": metrics["final_model"]["kind"],
         "conversion_by_band": metrics["models"][metrics["served"]]["bands"],
         "conversion_by_source": metrics["models"][metrics["served"]].get("by_source", {}),
