@@ -17,6 +17,7 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from features.errors import LeadscoreError
+from serving.cli_loop import register as register_loop_commands
 
 app = typer.Typer(help="Lead-conversion scoring: build training sets, train, score and serve.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -70,11 +71,18 @@ def synth(
         "data/generated/synthetic"),
     variant: Annotated[list[str] | None, typer.Option(
         "--variant", help="Harder data, repeatable: rare, linear, high-cardinality, drift.")] = None,
+    later: Annotated[bool, typer.Option("--later", help="The later export for the feedback loop: a next period "
+                                        "with drift, new_leads.csv and outcomes_import.csv (features/synth_later.py).")
+                     ] = False,
 ) -> None:
     """Write a synthetic CRM export (the embedded default data)."""
     from features.synth import write_export
+    from features.synth_later import write_later_export
 
-    folder = run_guarded(lambda: write_export(out, leads, seed, tuple(variant or ())))
+    if later and variant:
+        raise typer.BadParameter("--later and --variant do not combine; choose one")
+    folder = run_guarded(lambda: write_later_export(out, leads, seed) if later
+                         else write_export(out, leads, seed, tuple(variant or ())))
     console.print(f"wrote {leads:,} synthetic leads to {folder}/ (leads.csv, outcomes.csv, truth.csv)")
 
 
@@ -171,9 +179,16 @@ def score(
     sql_url: Annotated[str | None, typer.Option("--sql-url", help="SQLAlchemy URL to read leads from.")] = None,
     sql_query: Annotated[str | None, typer.Option("--sql-query", help="SELECT returning one lead per row.")] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the reasons: en or zh.")] = "en",
+    no_log: Annotated[bool, typer.Option("--no-log", help="Do not write the scores to the prediction log.")] = False,
+    log_db: Annotated[str | None, typer.Option("--log-db", help="Prediction log URL (default "
+                                               "LEADSCORE_PREDICTION_DB or sqlite:///predictions.db).")] = None,
 ) -> None:
     """Score a batch of leads: probability, score 0-100, band and the top reasons."""
+    from functools import partial
+
     from features.spec import SqlSource
+    from serving.batch_log import log_batch
+    from serving.cli_loop import database_url
     from training.explain import LANGUAGES
     from training.score import score_source
     from training.tracking import load_model
@@ -187,7 +202,9 @@ def score(
             raise LeadscoreError(f"--lang {lang!r} is not supported; use one of {', '.join(LANGUAGES)}")
         loaded = load_model(model)
         sql = SqlSource(url=sql_url, query=sql_query) if sql_url else None
-        return score_source(loaded, output, path=str(input) if input else None, sql=sql, lang=lang)
+        logged = None if no_log else partial(log_batch, database_url(log_db), loaded)
+        return score_source(loaded, output, path=str(input) if input else None, sql=sql, lang=lang,
+                            on_scored=logged)
 
     scored = run_guarded(body)
     counts = scored["band"].value_counts()
@@ -213,6 +230,9 @@ def serve(
     command = [bentoml, "serve", "serving.service:LeadScoring", "--host", host, "--port", str(port)]
     console.print(f"serving on http://{host}:{port} (model {env.get('LEADSCORE_MODEL_URI', 'default')})")
     raise typer.Exit(subprocess.call(command, env=env))
+
+
+register_loop_commands(app, console, run_guarded)  # outcomes import, monitor, retrain, rules suggest
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -69,9 +69,13 @@ def write_atomically(frame: pd.DataFrame, out: Path) -> Path:
 
 
 def score_source(model: LoadedModel, out: Path, path: str | None = None, sql: SqlSource | None = None,
-                 lang: str = "en") -> pd.DataFrame:
-    """Read leads from a file or SQL, score them, write the result; returns the scored frame."""
+                 lang: str = "en", on_scored=None) -> pd.DataFrame:
+    """Read leads from a file or SQL, score them, write the result; returns the scored frame.
+    `on_scored(leads, scored)` runs before the file is written (the prediction log: a failed log
+    leaves no output file that claims to be logged)."""
     leads = load_table(path, sql, "leads")
     scored = score_frame(model, leads, lang=lang)
+    if on_scored is not None:
+        on_scored(leads, scored)
     write_atomically(scored, out)
     return scored
