@@ -6,7 +6,7 @@ SPEC ?= data/specs/synthetic.yaml
 XED_SPEC := data/specs/x_education.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser postgresql run serve loop test lint bench bench-build bench-init bench-train bench-tuning bench-serve bench-page bench-monitor bench-reliability soak clean
+.PHONY: help install browser postgresql run serve loop test lint bench bench-build bench-init bench-train bench-tuning bench-serve bench-page bench-monitor bench-reliability soak bench-peers clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -76,6 +76,17 @@ bench-reliability: install ## 20,000 Schemathesis requests against a real server
 
 soak: install ## bounded soak of a real server on loopback: 5 minutes at 200 requests/s (SOAK_SECONDS, SOAK_RATE)
 	$(BIN)/python tests/bench/soak.py
+
+# The peers live in their own environment so none of them becomes a project dependency by accident
+# (pip finds the CPU-only torch wheel that AutoGluon wants through the machine's pip configuration).
+PEERS_VENV := .venv-peers
+$(PEERS_VENV)/.installed:
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet "autogluon.tabular[all]>=1.4" "flaml[automl]>=2.3" "catboost>=1.2" pyarrow
+	touch $@
+
+bench-peers: install $(PEERS_VENV)/.installed ## the project vs default CatBoost, FLAML and AutoGluon on the same rows (~1 h)
+	$(BIN)/python tests/bench/bench_peers.py $(PEERS_ARGS)
 
 bench-monitor: install ## monitor over 1,000,000 logged predictions with outcomes: wall time and peak memory
 	cd tests/bench && ../../$(BIN)/python bench_monitor.py

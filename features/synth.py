@@ -6,6 +6,12 @@ log-odds with non-linear effects and interactions (budget x authority; slow firs
 leads most). The first response happens after the lead is scored, so truth.csv holds each lead's
 conversion probability given what is known at creation (the response delay integrated out): the best
 any model of the export can do. Deterministic by seed.
+
+Variants (`leadscore synth --variant NAME`, repeatable) stress a learner the way other CRMs do; with none,
+the export is unchanged. Each changes the hidden log-odds, so truth.csv stays the true probability:
+`rare` (about 2% convert), `linear` (one strong linear signal, `fit_score`, dominates), `high-cardinality`
+(an `account` column with 3,000 levels, each with its own effect) and `drift` (channel effects reverse and
+the base rate rises over the two years: the newest leads behave unlike the oldest).
 """
 
 from __future__ import annotations
@@ -59,6 +65,8 @@ TIMELINE = {"now": 1.0, "this quarter": 0.5, "later": -0.3, "just looking": -1.0
 BUDGET = {"high": 0.6, "medium": 0.3, "low": -0.2, "unknown": -0.1}
 AUTHORITY = {"yes": 0.5, "no": -0.3, "unknown": 0.0}
 FIRST = ["Wei", "Priya", "John", "Maria", "Li", "Ahmed", "Anna", "Rahul", "Chen", "Sofia", "James", "Fatima"]
+VARIANTS = ("rare", "linear", "high-cardinality", "drift")
+ACCOUNTS = 3_000
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,30 @@ def _response_effect(hours: np.ndarray, hot: np.ndarray) -> np.ndarray:
     return -0.35 * np.log1p(hours) * (1.0 + hot)
 
 
-def _solve_intercept(logit: np.ndarray, hot: np.ndarray, hour_grid: np.ndarray) -> float:
+def _apply_variants(variants, logit, created, channel, seed: int) -> tuple[np.ndarray, dict, float]:
+    """(log-odds, extra columns, base rate) for the variants asked for. Its own random stream, so the
+    default export's values do not move when a variant is added to it."""
+    unknown = sorted(set(variants) - set(VARIANTS))
+    if unknown:
+        raise LeadscoreError(f"--variant {unknown[0]!r} is not known; choose from {', '.join(VARIANTS)}")
+    rng, n, extra = np.random.default_rng([seed, 12]), len(logit), {}
+    if "linear" in variants:  # one numeric field carries most of the signal, linearly in log-odds
+        fit_score = np.round(rng.normal(50.0, 15.0, size=n), 1)
+        extra["fit_score"] = fit_score
+        logit = 0.25 * (logit - logit.mean()) + 2.0 * (fit_score - 50.0) / 15.0
+    if "high-cardinality" in variants:  # long-tailed accounts, each with its own effect
+        shares = 1.0 / (np.arange(ACCOUNTS) + 20.0)
+        account = rng.choice(ACCOUNTS, size=n, p=shares / shares.sum())
+        extra["account"] = np.char.add("ACC-", np.char.zfill(account.astype(str), 5)).astype(object)
+        logit = logit + rng.normal(0.0, 1.0, size=ACCOUNTS)[account]
+    if "drift" in variants:  # t runs 0 -> 1 over the export: channel effects flip, conversion rises
+        t = (created - START).astype(np.int64) / float((EXPORT_AT - START).astype("timedelta64[s]").astype(np.int64))
+        logit = logit - 2.0 * t * _effect(channel, CHANNELS) + 1.0 * (t - 0.5)
+    return logit, extra, (0.02 if "rare" in variants else BASE_RATE)
+
+
+def _solve_intercept(logit: np.ndarray, hot: np.ndarray, hour_grid: np.ndarray,
+                     base_rate: float = BASE_RATE) -> float:
     """Intercept giving the base rate, found by bisection on a fixed subsample (deterministic)."""
     sample = slice(0, min(len(logit), 50_000))
     base = logit[sample, None] + _response_effect(hour_grid[None, :], hot[sample, None])
@@ -110,12 +141,12 @@ def _solve_intercept(logit: np.ndarray, hot: np.ndarray, hour_grid: np.ndarray) 
     for _ in range(50):
         mid = (low + high) / 2
         rate = (1 / (1 + np.exp(-(base + mid)))).mean()
-        low, high = (mid, high) if rate < BASE_RATE else (low, mid)
+        low, high = (mid, high) if rate < base_rate else (low, mid)
     return (low + high) / 2
 
 
-def generate(n_leads: int, seed: int = 0,
-             period: Period | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def generate(n_leads: int, seed: int = 0, period: Period | None = None,
+             variants=()) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Return (leads, outcomes, truth) frames for n_leads synthetic leads (of `period`, default the first)."""
     if n_leads < 1:
         raise LeadscoreError("--leads must be at least 1")
@@ -177,7 +208,10 @@ def generate(n_leads: int, seed: int = 0,
     )
     hour_grid = np.quantile(np.clip(np.random.default_rng(seed + 1).lognormal(np.log(6.0), 1.2, 20_000),
                                     0.05, 500.0), (np.arange(32) + 0.5) / 32)
-    logit = logit + _solve_intercept(logit, hot, hour_grid)
+    extra, base_rate = {}, BASE_RATE
+    if variants:
+        logit, extra, base_rate = _apply_variants(variants, logit, created, channel, seed)
+    logit = logit + _solve_intercept(logit, hot, hour_grid, base_rate)
     truth = np.zeros(n)
     for h in hour_grid:  # P(convert | what is known at creation): the response delay integrated out
         truth += 1 / (1 + np.exp(-(logit + _response_effect(h, hot))))
@@ -195,7 +229,7 @@ def generate(n_leads: int, seed: int = 0,
         "time_on_site_sec": seconds, "pages_per_visit": pages, "email_opens": opens,
         "email_clicks": clicks, "form_fills": forms, "webinar_attended": np.where(webinar, "yes", "no"),
         "hours_to_first_response": np.round(hours, 2), "do_not_call": np.where(do_not_call, "yes", "no"),
-        "email_consent": np.where(email_consent, "yes", "no"),
+        "email_consent": np.where(email_consent, "yes", "no"), **extra,
         "contact_name": pd.Series(first).str.cat(pd.Series(last), sep=" ").to_numpy(),
         "email": (pd.Series(first).str.lower() + "." + pd.Series(last).str.lower()
                   + pd.Series(np.arange(n) % 997).astype(str) + "@example.com").to_numpy(),
@@ -215,13 +249,14 @@ def generate(n_leads: int, seed: int = 0,
     return leads, outcomes, pd.DataFrame({"lead_id": ids, "p_convert": np.round(truth, 6)})
 
 
-def write_export(out_dir: str | Path, n_leads: int, seed: int = 0, date_format: str | None = None) -> Path:
+def write_export(out_dir: str | Path, n_leads: int, seed: int = 0, date_format: str | None = None,
+                 variants=()) -> Path:
     """Generate and write leads.csv, outcomes.csv and truth.csv; files appear whole or not at all.
 
     date_format: strftime pattern for created_at and won_at (e.g. "%d-%m-%Y %H:%M", as many CRMs export);
-    None writes ISO 8601.
+    None writes ISO 8601. variants: harder data (see generate).
     """
-    leads, outcomes, truth = generate(n_leads, seed)
+    leads, outcomes, truth = generate(n_leads, seed, variants=variants)
     if date_format:
         leads["created_at"] = leads["created_at"].dt.strftime(date_format)
         outcomes["won_at"] = outcomes["won_at"].dt.strftime(date_format)

@@ -80,6 +80,8 @@ def synth(
         "data/generated/synthetic"),
     date_format: Annotated[str | None, typer.Option(
         "--date-format", help='strftime pattern for the dates, e.g. "%d-%m-%Y %H:%M" (default ISO 8601).')] = None,
+    variant: Annotated[list[str] | None, typer.Option(
+        "--variant", help="Harder data, repeatable: rare, linear, high-cardinality, drift.")] = None,
     later: Annotated[bool, typer.Option("--later", help="The later export for the feedback loop: a next period "
                                         "with drift, new_leads.csv and outcomes_import.csv (features/synth_later.py).")
                      ] = False,
@@ -88,8 +90,10 @@ def synth(
     from features.synth import write_export
     from features.synth_later import write_later_export
 
+    if later and variant:
+        raise typer.BadParameter("--later and --variant do not combine; choose one")
     folder = run_guarded(lambda: write_later_export(out, leads, seed) if later else write_export(
-        out, leads, seed, date_format=date_format))
+        out, leads, seed, date_format=date_format, variants=tuple(variant or ())))
     console.print(f"wrote {leads:,} synthetic leads to {folder}/ (leads.csv, outcomes.csv, truth.csv)")
 
 
@@ -160,23 +164,26 @@ def _print_metrics(metrics: dict, winner: str | None = None) -> None:
     table.add_column("model")
     for _, heading in columns:
         table.add_column(heading, justify="right")
+    served, kind = metrics["served"], metrics["final_model"]["kind"]
     for name, values in metrics["models"].items():
-        mark = "  (beats lightgbm)" if name == winner else ""
-        table.add_row(name + mark, *(f"{values[key]:.3f}" for key, _ in columns))
+        mark = "  (beats the served model)" if name == winner else ""
+        table.add_row((f"{name} (served: {kind})" if name == served else name) + mark,
+                      *(f"{values[key]:.3f}" for key, _ in columns))
     console.print(table)
     if winner:
         models = metrics["models"]
-        warn_all([f"{winner} beats lightgbm on these held-out rows: ROC-AUC {models[winner]['roc_auc']:.4f} vs "
-                  f"{models['lightgbm']['roc_auc']:.4f}; the simpler model may be the better choice here"])
-    bands = metrics["models"]["lightgbm"]["bands"]
-    console.print("lightgbm conversion by band: " + ", ".join(
+        warn_all([f"{winner} beats the served model on these held-out rows: ROC-AUC "
+                  f"{models[winner]['roc_auc']:.4f} vs {models[served]['roc_auc']:.4f}; "
+                  "the simpler model may be the better choice here"])
+    bands = metrics["models"][served]["bands"]
+    console.print(f"{served} conversion by band: " + ", ".join(
         f"{band} {b['conversion_rate']:.1%} of {b['leads']:,}" for band, b in bands.items()))
 
 
 @app.command()
 def train(
     spec: SpecOption = DEFAULT_SPEC,
-    tune_trials: Annotated[int, typer.Option("--tune-trials", min=0, help="Tuning trials per fit (0: defaults).")] = 15,
+    tune_trials: Annotated[int, typer.Option("--tune-trials", min=0, help="Tuning trials per fit.")] = 0,
     tune_minutes: Annotated[float | None, typer.Option("--tune-minutes", min=0,
                                                        help="Time budget for all tuning, in minutes.")] = None,
     register: Annotated[bool, typer.Option("--register", help="Register the model in the MLflow registry.")] = False,
@@ -187,7 +194,7 @@ def train(
     summary_json: Annotated[Path | None, typer.Option(
         "--summary-json", help="Write run id, version, promoted or not and why, and metrics as JSON here.")] = None,
 ) -> None:
-    """Train LightGBM and baselines, evaluate them honestly, and track the run in MLflow."""
+    """Train the model and its baselines, evaluate them honestly, and track the run in MLflow."""
     from rich.progress import Progress
 
     from features.spec import load_spec
@@ -221,10 +228,11 @@ def train(
         colour = "green" if result.promoted else "yellow"
         console.print(f"[{colour}]{'promoted to champion' if result.promoted else 'not promoted'}[/]: "
                       f"{result.gate_message}")
-    light = result.metrics["models"]["lightgbm"]
-    console.print(f"summary: lightgbm ROC-AUC {light['roc_auc']:.4f}, Brier {light['brier']:.4f}" + (
-        f"; {winner} beats lightgbm (ROC-AUC {result.metrics['models'][winner]['roc_auc']:.4f})" if winner else
-        "; lightgbm is the best model on the held-out rows"), highlight=False)
+    served = result.metrics["served"]
+    ours = result.metrics["models"][served]
+    console.print(f"summary: {served} ROC-AUC {ours['roc_auc']:.4f}, Brier {ours['brier']:.4f}" + (
+        f"; {winner} beats it (ROC-AUC {result.metrics['models'][winner]['roc_auc']:.4f})" if winner else
+        f"; {served} is the best model on the held-out rows"), highlight=False)
 
 
 @app.command()

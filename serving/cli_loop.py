@@ -202,7 +202,7 @@ def _print_monitor(console, result) -> None:
 
 def _print_retrain(console, outcome) -> None:
     result, before = outcome.result, outcome.before
-    new = result.metrics["models"]["lightgbm"]
+    new = result.metrics["models"][result.metrics["served"]]
     profile = result.training_set.profile()
     console.print(f"imported wins used: {outcome.imported_wins:,}")
     console.print(f"window: {before.window if before else '-'} -> {profile['data_window']}")

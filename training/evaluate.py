@@ -42,12 +42,15 @@ def protocol_name(frame: pd.DataFrame, folds: int, lang: str = "en") -> str:
 def held_out_predictions(
     fit_predict: Callable[[pd.DataFrame, np.ndarray, pd.DataFrame], np.ndarray],
     X: pd.DataFrame, y: np.ndarray, splits: list[tuple[np.ndarray, np.ndarray]],
-    on_split: Callable[[], None] | None = None,
-) -> np.ndarray:
-    """Predictions for every evaluated row from a model that never saw it (NaN for rows never evaluated)."""
-    out = np.full(len(y), np.nan)
+    on_split: Callable[[], None] | None = None, name: str = "model",
+) -> dict[str, np.ndarray]:
+    """name -> predictions for every evaluated row from a model that never saw it (NaN for rows never
+    evaluated). fit_predict returns an array, or a dict of arrays when one fit yields several candidates."""
+    out: dict[str, np.ndarray] = {}
     for train_rows, eval_rows in splits:
-        out[eval_rows] = fit_predict(X.iloc[train_rows], y[train_rows], X.iloc[eval_rows])
+        predicted = fit_predict(X.iloc[train_rows], y[train_rows], X.iloc[eval_rows])
+        for key, values in (predicted if isinstance(predicted, dict) else {name: predicted}).items():
+            out.setdefault(key, np.full(len(y), np.nan))[eval_rows] = values
         if on_split:
             on_split()
     return out

@@ -1,12 +1,19 @@
-"""The model: one scikit-learn Pipeline, LeadEncoder then CalibratedLGBM.
+"""The model: one scikit-learn Pipeline, LeadEncoder then LeadClassifier.
 
-CalibratedLGBM keeps early stopping and calibration inside its own training rows: an inner K-fold
-gives out-of-fold raw scores and the best iteration per fold; the calibrator (none, sigmoid or
-isotonic, whichever has the lowest cross-validated Brier score) is fitted on those scores; the final
-booster is refit on all rows. So no evaluation row is ever used to stop, tune or calibrate.
+LeadClassifier blends two members in log-odds space: early-stopped LightGBM (training/boost.py) and a
+logistic regression (training/linear.py). Everything it learns comes from its own training rows: an
+inner K-fold gives each member's out-of-fold log-odds and the booster's best iteration per fold; the
+blend weight (0 = logistic only, 1 = LightGBM only, steps of 0.1) is the one with the lowest
+out-of-fold log loss, so on data with one strong linear signal the logistic model may be what is
+served, and on data with interactions LightGBM; the calibrator (none, sigmoid or isotonic, whichever
+has the lowest cross-validated Brier score) is fitted on the blended out-of-fold log-odds; both members
+are then refit on all rows. No evaluation row is ever used to stop, tune, blend or calibrate.
 
-Explanations are LightGBM's own TreeSHAP (`pred_contrib`): exact for the booster, and it supports
-categorical splits. Contributions plus the base value equal the raw log-odds the calibrator reads.
+Reasons stay exact: the served log-odds is w x booster + (1 - w) x linear, so its contributions are
+w x TreeSHAP + (1 - w) x the linear terms, and they add up with the base value to the log-odds (1e-6).
+Calibration is a monotone map applied on top of that log-odds (probability = calibrator(log-odds)):
+it never reorders leads, and explain.py shares the probability change out over the features in
+proportion to their log-odds contributions, so score points add up too.
 """
 
 from __future__ import annotations
@@ -14,98 +21,44 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.metrics import log_loss
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from features.encoder import LeadEncoder, is_numeric_column
+from training.boost import fit_booster, inner_cv, inner_splits, scaled_defaults
+from training.linear import LinearMember
+from training.tune import tune
 
-# Conservative defaults for small, noisy lead tables: shallow trees, column and row sampling.
-DEFAULT_PARAMS = {
-    "learning_rate": 0.03, "num_leaves": 8, "min_child_samples": 20, "reg_lambda": 1.0,
-    "colsample_bytree": 0.5, "subsample": 0.8, "cat_smooth": 10.0, "cat_l2": 10.0, "min_data_per_group": 50,
-    "path_smooth": 0.001,
-}
 CALIBRATIONS = ("none", "sigmoid", "isotonic")
-HOLDOUT_ROWS = 100_000
+BLEND_WEIGHTS = np.round(np.linspace(1.0, 0.0, 11), 1)  # LightGBM's weight; 1.0 first so it wins ties
+LINEAR_C = (0.05, 0.5)  # the logistic member's L2 choices, tried on the inner folds
 SMALL_BATCH = 256
+MANY_ROWS = 50_000
 
 
-def _booster_params(params: Mapping, seed: int, n_jobs: int) -> dict:
-    merged = {**DEFAULT_PARAMS, **params}
-    return {
-        **merged, "objective": "binary", "random_state": seed, "n_jobs": n_jobs, "verbose": -1,
-        "subsample_freq": 1 if merged.get("subsample", 1.0) < 1.0 else 0,
-        "deterministic": True, "force_col_wise": True,  # same data, seed -> same model
-    }
+def _fit_calibrator(method: str, raw: np.ndarray, y: np.ndarray):
+    if method == "sigmoid":
+        return LogisticRegression(C=1e6).fit(raw.reshape(-1, 1), y)
+    if method == "isotonic":
+        return IsotonicRegression(out_of_bounds="clip", y_min=1e-6, y_max=1 - 1e-6).fit(raw, y)
+    return None
 
 
-def fit_booster(X: np.ndarray, y: np.ndarray, params: Mapping, categorical: Sequence[int], seed: int,
-                n_jobs: int, n_estimators: int, eval_set: tuple | None = None,
-                early_stopping_rounds: int = 50) -> lgb.LGBMClassifier:
-    """One LightGBM fit; with eval_set, stops early on it."""
-    model = lgb.LGBMClassifier(n_estimators=n_estimators, **_booster_params(params, seed, n_jobs))
-    if eval_set is None:
-        return model.fit(X, y, categorical_feature=list(categorical) or "auto")
-    return model.fit(X, y, categorical_feature=list(categorical) or "auto",
-                     eval_X=(eval_set[0],), eval_y=(eval_set[1],),
-                     callbacks=[lgb.early_stopping(early_stopping_rounds, verbose=False)])
-
-
-def inner_cv(X: np.ndarray, y: np.ndarray, params: Mapping, categorical: Sequence[int], folds: int, seed: int,
-             n_jobs: int, max_estimators: int = 3000, early_stopping_rounds: int = 50) -> tuple[np.ndarray, list]:
-    """Out-of-fold raw log-odds and best iteration per fold, with early stopping on each held part.
-
-    Only ever called on training rows: the caller's evaluation rows never reach it. Rows never held
-    out (large tables use one holdout) stay NaN.
-    """
-    if len(y) >= HOLDOUT_ROWS:  # plenty of rows: one stratified holdout is as good and K times cheaper
-        splits = [train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=seed)]
-    else:
-        splits = list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(X, y))
-    # On small tables one thread per fold, folds side by side, is ~1.7x faster than folds one after
-    # another with all threads each (LightGBM's threads have too little work per tree there).
-    workers = min(n_jobs, len(splits))
-    threads = 1 if workers > 1 else n_jobs
-
-    def fit_fold(split):
-        fit_rows, held = split
-        model = fit_booster(X[fit_rows], y[fit_rows], params, categorical, seed, threads, max_estimators,
-                            (X[held], y[held]), early_stopping_rounds)
-        return max(1, model.best_iteration_ or max_estimators), model.predict(X[held], raw_score=True)
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        fitted = list(pool.map(fit_fold, splits))
-    raw_oof = np.full(len(y), np.nan)
-    for (_, held), (_, raw) in zip(splits, fitted, strict=True):
-        raw_oof[held] = raw
-    return raw_oof, [best for best, _ in fitted]
-
-
-class _Calibrator:
-    """Maps raw log-odds to probabilities; 'none' is the logistic function itself."""
-
-    @staticmethod
-    def fit(method: str, raw: np.ndarray, y: np.ndarray):
-        if method == "sigmoid":
-            return LogisticRegression(C=1e6).fit(raw.reshape(-1, 1), y)
-        if method == "isotonic":
-            return IsotonicRegression(out_of_bounds="clip", y_min=1e-6, y_max=1 - 1e-6).fit(raw, y)
-        return None
-
-    @staticmethod
-    def apply(calibrator, raw: np.ndarray) -> np.ndarray:
-        if calibrator is None:
-            return 1.0 / (1.0 + np.exp(-raw))
-        if isinstance(calibrator, IsotonicRegression):
-            return calibrator.predict(raw)
-        return calibrator.predict_proba(raw.reshape(-1, 1))[:, 1]
+def apply_calibrator(calibrator, raw: np.ndarray) -> np.ndarray:
+    """Probability from log-odds; with no calibrator, the logistic function itself. Always monotone."""
+    if calibrator is None:
+        return 1.0 / (1.0 + np.exp(-raw))
+    if isinstance(calibrator, IsotonicRegression):
+        return calibrator.predict(raw)
+    return calibrator.predict_proba(raw.reshape(-1, 1))[:, 1]
 
 
 def choose_calibration(raw: np.ndarray, y: np.ndarray, seed: int, folds: int = 5) -> tuple[str, dict]:
@@ -118,72 +71,159 @@ def choose_calibration(raw: np.ndarray, y: np.ndarray, seed: int, folds: int = 5
     for method in CALIBRATIONS:
         error = 0.0
         for fit_rows, held in splitter.split(raw.reshape(-1, 1), y):
-            calibrator = _Calibrator.fit(method, raw[fit_rows], y[fit_rows])
-            error += float(np.sum((_Calibrator.apply(calibrator, raw[held]) - y[held]) ** 2))
+            calibrator = _fit_calibrator(method, raw[fit_rows], y[fit_rows])
+            error += float(np.sum((apply_calibrator(calibrator, raw[held]) - y[held]) ** 2))
         scores[method] = error / len(y)
     best = min(CALIBRATIONS, key=lambda m: (scores[m] - (1e-12 if m == "none" else 0.0)))
     return best, scores
 
 
-class CalibratedLGBM(ClassifierMixin, BaseEstimator):
-    """LightGBM with early stopping and calibration learned from its own training rows only."""
+def choose_weight(boosted: np.ndarray, linear: np.ndarray, y: np.ndarray) -> tuple[float, dict]:
+    """LightGBM's blend weight with the lowest out-of-fold log loss (each blend Platt-scaled, so a
+    member's scale does not decide); the higher weight wins ties."""
+    losses = {}
+    for w in BLEND_WEIGHTS:
+        z = (w * boosted + (1 - w) * linear).reshape(-1, 1)
+        platt = LogisticRegression(C=1e6).fit(z, y)
+        losses[float(w)] = log_loss(y, platt.predict_proba(z)[:, 1])
+    best = min(losses, key=lambda w: (round(losses[w], 6), -w))
+    return best, losses
+
+
+class LeadClassifier(ClassifierMixin, BaseEstimator):
+    """LightGBM and logistic regression blended in log-odds, calibrated; all learned in `fit`."""
 
     def __init__(self, categorical_features: Sequence[int] = (), params: Mapping | None = None,
-                 calibration: str = "auto", inner_folds: int = 3, max_estimators: int = 3000,
-                 early_stopping_rounds: int = 50, random_state: int = 0, n_jobs: int = 2):
+                 calibration: str = "auto", blend: str | float = "auto", inner_folds: int = 3,
+                 max_estimators: int = 3000, early_stopping_rounds: int = 50, linear_c: str | float = "auto",
+                 tune_trials: int = 0, tune_minutes: float | None = None, random_state: int = 0, n_jobs: int = 2):
         self.categorical_features = categorical_features
         self.params = params
         self.calibration = calibration
+        self.blend = blend
         self.inner_folds = inner_folds
         self.max_estimators = max_estimators
         self.early_stopping_rounds = early_stopping_rounds
+        self.linear_c = linear_c
+        self.tune_trials = tune_trials
+        self.tune_minutes = tune_minutes
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> CalibratedLGBM:
-        X, y = np.asarray(X, dtype=np.float64), np.asarray(y).astype(int)
-        params, cats = dict(self.params or {}), list(self.categorical_features)
-        raw_oof, best = inner_cv(X, y, params, cats, self.inner_folds, self.random_state, self.n_jobs,
-                                 self.max_estimators, self.early_stopping_rounds)
-        held = ~np.isnan(raw_oof)
-        raw_oof, y_held = raw_oof[held], y[held]
-        # The final fit sees more rows than each inner fit; ~10% more trees is the usual rule of thumb.
-        self.n_estimators_ = max(1, int(round(np.mean(best) * 1.1)))
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing values are information in lead data
+        tags.classifier_tags.multi_class = False
+        return tags
+
+    def fit(self, X: np.ndarray, y: np.ndarray, progress=None) -> LeadClassifier:
+        X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
+        check_classification_targets(y)
+        y_type = type_of_target(y, input_name="y", raise_unknown=True)
+        if y_type != "binary":
+            raise ValueError(f"Only binary classification is supported. The type of the target is {y_type}.")
+        self.classes_, y = np.unique(y, return_inverse=True)
+        if len(self.classes_) != 2:
+            found = "only one class" if len(self.classes_) == 1 else f"{len(self.classes_)} classes"
+            raise ValueError(f"LeadClassifier needs exactly two classes (converted or not); y has {found}")
+        cats, seed = list(self.categorical_features), self.random_state
+        params = {**scaled_defaults(len(y)), **(self.params or {})}
+        if self.tune_trials > 0 or self.tune_minutes:  # opt-in: defaults win on most lead tables
+            params.update(tune(X, y, cats, self.tune_trials, self.tune_minutes, seed, self.n_jobs, progress))
+        self.params_ = params
+        splits = inner_splits(y, self.inner_folds, seed)
+        boosted, best = inner_cv(X, y, params, cats, self.inner_folds, seed, self.n_jobs, self.max_estimators,
+                                 self.early_stopping_rounds, splits=splits)
+        self.linear_c_, linear = self._inner_linear(X, y, cats, splits)
+        held = ~np.isnan(boosted)
+        boosted, linear, y_held = boosted[held], linear[held], y[held]
+        if self.blend == "auto":
+            self.weight_, self.blend_log_loss_ = choose_weight(boosted, linear, y_held)
+        else:
+            self.weight_, self.blend_log_loss_ = float(self.blend), {}
+        blended = self.weight_ * boosted + (1 - self.weight_) * linear
         if self.calibration == "auto":
-            self.calibration_, self.calibration_brier_ = choose_calibration(raw_oof, y_held, self.random_state)
+            self.calibration_, self.calibration_brier_ = choose_calibration(blended, y_held, seed)
         else:
             self.calibration_, self.calibration_brier_ = self.calibration, {}
-        self.calibrator_ = _Calibrator.fit(self.calibration_, raw_oof, y_held)
-        self.booster_model_ = fit_booster(X, y, params, cats, self.random_state, self.n_jobs, self.n_estimators_)
-        self.classes_ = np.array([0, 1])
-        self.n_features_in_ = X.shape[1]
+        self.calibrator_ = _fit_calibrator(self.calibration_, blended, y_held)
+        # The final fit sees more rows than each inner fit; ~10% more trees is the usual rule of thumb.
+        self.n_estimators_ = max(1, int(round(np.mean(best) * 1.1)))
+        # Small tables: one thread for the booster, the linear member beside it. LightGBM's threads have
+        # too little work per tree there, and on a busy machine they mostly wait for each other (measured
+        # on X Education with other jobs running: 12.5 s with two threads, 3 s with one).
+        threads = 1 if len(y) < MANY_ROWS else self.n_jobs
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            booster = pool.submit(fit_booster, X, y, params, cats, seed, threads, self.n_estimators_)
+            self.linear_ = LinearMember(self.linear_c_, seed).fit(X, y, cats)
+            self.booster_model_ = booster.result()
         return self
 
-    def _predict_booster(self, X: np.ndarray, **kind) -> np.ndarray:
-        check_is_fitted(self, "booster_model_")
-        X = np.asarray(X, dtype=np.float64)
+    def _inner_linear(self, X, y, cats, splits) -> tuple[float, np.ndarray]:
+        """The linear member's regularisation (lowest out-of-fold log loss on the inner folds) and its
+        out-of-fold log-odds. Few positives (rare outcomes, small exports) want a stronger penalty."""
+        choices = LINEAR_C if self.linear_c == "auto" else (float(self.linear_c),)
+        best, best_loss, best_oof = None, np.inf, None
+        for c in choices:
+            oof = np.full(len(y), np.nan)
+            for fit_rows, held_rows in splits:
+                oof[held_rows] = LinearMember(c, self.random_state).fit(X[fit_rows], y[fit_rows], cats).decision(
+                    X[held_rows])
+            held = ~np.isnan(oof)
+            loss = log_loss(y[held], 1.0 / (1.0 + np.exp(-oof[held])), labels=[0, 1])
+            if loss < best_loss - 1e-9:
+                best, best_loss, best_oof = c, loss, oof
+        return best, best_oof
+
+    @property
+    def kind_(self) -> str:
+        """What is served: 'lightgbm', 'logistic' or 'blend' (both, weighted in log-odds)."""
+        check_is_fitted(self, "weight_")
+        return {1.0: "lightgbm", 0.0: "logistic"}.get(self.weight_, "blend")
+
+    def _booster(self, X: np.ndarray, **kind) -> np.ndarray:
         # One thread for small batches: for a single lead, thread start-up costs more than the trees.
         threads = 1 if len(X) < SMALL_BATCH else self.n_jobs
         return self.booster_model_.booster_.predict(X, num_threads=threads, **kind)
 
+    def member_log_odds(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        """Each member's own log-odds (for the run's table of candidates)."""
+        check_is_fitted(self, "weight_")
+        X = np.asarray(X, dtype=np.float64)
+        return {"lightgbm": self._booster(X, raw_score=True), "logistic": self.linear_.decision(X)}
+
     def decision_function(self, X: np.ndarray) -> np.ndarray:
-        """Raw log-odds of the booster (before calibration)."""
-        return self._predict_booster(X, raw_score=True)
+        """The served log-odds (before calibration)."""
+        check_is_fitted(self, "weight_")
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
+        return self.contributions(X).sum(axis=1)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        p = _Calibrator.apply(self.calibrator_, self.decision_function(X))
+        raw = self.decision_function(X)
+        p = apply_calibrator(self.calibrator_, raw)
         return np.column_stack([1 - p, p])
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+        positive = self.predict_proba(X)[:, 1] >= 0.5
+        return self.classes_[positive.astype(int)]
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
-        """Probability for given raw log-odds (used to turn contributions into score points)."""
-        return _Calibrator.apply(self.calibrator_, np.asarray(raw, dtype=np.float64))
+        """Probability for given log-odds (used to turn contributions into score points)."""
+        check_is_fitted(self, "weight_")
+        return apply_calibrator(self.calibrator_, np.asarray(raw, dtype=np.float64))
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
-        """TreeSHAP per feature plus a last column with the base value, in raw log-odds."""
-        return self._predict_booster(X, pred_contrib=True)
+        """Per-feature log-odds contributions plus a last column with the base value; members with
+        weight zero are not computed. (The service's hot path: a shape check, not full validation.)"""
+        check_is_fitted(self, "weight_")
+        X, w = np.asarray(X, dtype=np.float64), self.weight_
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has shape {X.shape}; LeadClassifier was fitted on {self.n_features_in_} features")
+        if w == 1.0:
+            return self._booster(X, pred_contrib=True)
+        if w == 0.0:
+            return self.linear_.contributions(X)
+        return w * self._booster(X, pred_contrib=True) + (1 - w) * self.linear_.contributions(X)
 
     @property
     def feature_importances_(self) -> np.ndarray:
@@ -191,11 +231,11 @@ class CalibratedLGBM(ClassifierMixin, BaseEstimator):
 
 
 def make_pipeline(frame: pd.DataFrame, original_names: Mapping[str, str], missing_values: Sequence[str] = (),
-                  params: Mapping | None = None, seed: int = 0, n_jobs: int = 2) -> Pipeline:
-    """The model Pipeline for a training frame of feature columns (safe names)."""
+                  seed: int = 0, n_jobs: int = 2, **learner) -> Pipeline:
+    """The model Pipeline for a training frame of feature columns (safe names); `learner` goes to
+    LeadClassifier (params, tune_trials, tune_minutes, blend, ...)."""
     categorical = [i for i, c in enumerate(frame.columns) if not is_numeric_column(frame[c])]
     return Pipeline([
         ("encode", LeadEncoder(original_names=dict(original_names), missing_values=list(missing_values))),
-        ("classify", CalibratedLGBM(categorical_features=categorical, params=dict(params or {}),
-                                    random_state=seed, n_jobs=n_jobs)),
+        ("classify", LeadClassifier(categorical_features=categorical, random_state=seed, n_jobs=n_jobs, **learner)),
     ])

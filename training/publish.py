@@ -62,7 +62,8 @@ def _champion_metrics(client: MlflowClient, name: str, result, run_hash: str) ->
                  and run.data.params.get("protocol") == result.metrics["protocol"])
     if same_data:
         recorded = run.data.metrics
-        return {"roc_auc": recorded["lightgbm.roc_auc"], "brier": recorded["lightgbm.brier"]}
+        served = run.data.params.get("served", "lightgbm")  # runs before issue 12 served LightGBM
+        return {"roc_auc": recorded[f"{served}.roc_auc"], "brier": recorded[f"{served}.brier"]}
     champion = load_model(f"models:/{name}@{CHAMPION}")
     frame = result.training_set.frame.iloc[result.rows]
     p = champion.pipeline.predict_proba(frame[result.training_set.features])[:, 1]
@@ -80,7 +81,8 @@ def page_data(result, sample: pd.DataFrame, explanation, encoder) -> dict:
     return {
         "drivers": top,
         "dependence": cards.dependence(explanation, sample, encoder, [d["feature"] for d in top]),
-        "reliability": cards.reliability(ts.frame["label"].to_numpy()[held], result.predictions["lightgbm"][held]),
+        "reliability": cards.reliability(ts.frame["label"].to_numpy()[held],
+                                         result.predictions[result.metrics["served"]][held]),
         "form": cards.form_fields(encoder, sample),
         "examples": cards.example_leads(sample, explanation.probability, encoder.display_names_),
         "example_tags": cards.example_tags(explanation.probability, result.metrics["bands"], sources),
@@ -117,11 +119,12 @@ def publish(result, options) -> None:
             mlflow.set_tag("mlflow.source.git.commit", commit)
         mlflow.log_params({
             "dataset": ts.spec.name, "protocol": metrics["protocol"], "data_hash": run_hash,
+            "served": metrics["served"],
             "rows": len(ts.frame), "features": len(ts.features), "seed": ts.spec.evaluation.seed,
             "folds": ts.spec.evaluation.folds, "tune_trials": options.tune_trials,
             "tune_minutes": options.tune_minutes, "calibration": classifier.calibration_,
-            "n_estimators": classifier.n_estimators_,
-            **{f"lgbm.{k}": v for k, v in classifier.params.items()},
+            "n_estimators": classifier.n_estimators_, "served_kind": classifier.kind_,
+            "lightgbm_weight": classifier.weight_, **{f"lgbm.{k}": v for k, v in classifier.params_.items()},
         })
         for model, values in metrics["models"].items():
             mlflow.log_metrics({f"{model}.{k}": v for k, v in values.items()
@@ -171,7 +174,7 @@ def publish(result, options) -> None:
     if options.promote:
         client = MlflowClient()
         champion = _champion_metrics(client, name, result, run_hash)
-        result.promoted, result.gate_message = decide_promotion(metrics["models"]["lightgbm"], champion)
+        result.promoted, result.gate_message = decide_promotion(metrics["models"][metrics["served"]], champion)
         if result.promoted:
             client.set_registered_model_alias(name, CHAMPION, result.version)
         client.set_model_version_tag(name, result.version, "gate", result.gate_message)

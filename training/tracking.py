@@ -29,7 +29,8 @@ CHAMPION = "champion"
 TRUSTED_TYPES = [
     "collections.OrderedDict",
     "features.encoder.LeadEncoder",
-    "training.model.CalibratedLGBM",
+    "training.model.LeadClassifier",
+    "training.linear.LinearMember",
     "lightgbm.sklearn.LGBMClassifier",
     "lightgbm.basic.Booster",
     "sklearn.isotonic.IsotonicRegression",

@@ -21,7 +21,7 @@ import optuna
 from sklearn.metrics import log_loss
 from sklearn.model_selection import train_test_split
 
-from training.model import DEFAULT_PARAMS, inner_cv
+from training.boost import DEFAULT_PARAMS, inner_cv
 
 log = logging.getLogger(__name__)
 TUNE_SAMPLE_ROWS = 30_000

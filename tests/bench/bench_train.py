@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from measure import LEADSCORE, ROOT, measure, save
+from datasets import synthetic_spec
+from measure import LEADSCORE, measure, save
 from sklearn.metrics import roc_auc_score
 
 from features.build import build_training_set
@@ -24,18 +25,6 @@ from training.train import TrainOptions, evaluate_all
 
 parts = set(sys.argv[1:]) or {"x_education", "synthetic_50k", "train_1m"}
 results = {}
-
-
-def synthetic_spec(folder: Path) -> Path:
-    spec = yaml.safe_load((ROOT / "data" / "specs" / "synthetic.yaml").read_text())
-    spec["leads"]["path"] = str(folder / "leads.csv")
-    spec["outcome"]["path"] = str(folder / "outcomes.csv")
-    spec["rules"] = str(ROOT / spec["rules"])
-    spec["display"] = str(ROOT / spec["display"])
-    spec.pop("synthetic")
-    path = folder / "spec.yaml"
-    path.write_text(yaml.safe_dump(spec))
-    return path
 
 
 with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
@@ -63,11 +52,12 @@ with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         frame = trained.training_set.frame.iloc[trained.rows]
         truth = pd.read_csv(folder / "truth.csv").set_index("lead_id")["p_convert"].loc[frame["lead_id"]]
         y = frame["label"].to_numpy()
-        best, model = roc_auc_score(y, truth), roc_auc_score(y, trained.predictions["lightgbm"][trained.rows])
+        served = trained.metrics["served"]
+        best, model = roc_auc_score(y, truth), roc_auc_score(y, trained.predictions[served][trained.rows])
         results["synthetic_50k"] = {"rows_evaluated": len(y), "truth_auc": round(best, 4),
                                     "models": {n: round(m["roc_auc"], 4) for n, m in trained.metrics["models"].items()}}
         print(f"\nSynthetic 50,000 leads, newest {len(y):,} evaluated: true-probability ROC-AUC {best:.4f}, "
-              f"LightGBM {model:.4f} (gap {best - model:.4f}); "
+              f"served ({trained.metrics['final_model']['kind']}) {model:.4f} (gap {best - model:.4f}); "
               + ", ".join(f"{n} {m['roc_auc']:.4f}" for n, m in trained.metrics["models"].items()))
 
     if "train_1m" in parts:
@@ -75,8 +65,9 @@ with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         measure([LEADSCORE, "synth", "--leads", "1000000", "--out", str(folder)])
         run = measure([LEADSCORE, "train", "--spec", str(synthetic_spec(folder)), "--metrics-out",
                        str(tmp / "m1m.json")], env=env)
-        auc = json.loads((tmp / "m1m.json").read_text())["models"]["lightgbm"]["roc_auc"]
-        results["train_1m"] = {"run": run, "lightgbm_roc_auc": round(auc, 4)}
+        m1m = json.loads((tmp / "m1m.json").read_text())
+        auc = m1m["models"][m1m["served"]]["roc_auc"]
+        results["train_1m"] = {"run": run, "served_roc_auc": round(auc, 4), "kind": m1m["final_model"]["kind"]}
         print(f"\nTraining on 1,000,000 synthetic leads: {run['seconds']} s, {run['peak_mb']} MB peak "
               f"(held-out ROC-AUC {auc:.4f})")
 

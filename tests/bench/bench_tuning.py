@@ -20,7 +20,7 @@ from features.build import build_training_set
 from features.encoder import LeadEncoder
 from features.spec import DatasetSpec
 from features.synth import write_export
-from training.model import CalibratedLGBM
+from training.model import LeadClassifier
 from training.tune import tune
 
 TRIALS = 15
@@ -44,7 +44,7 @@ def evaluate(X, y, missing, folds: int | None) -> dict:
         A, B = encoder.transform(X.iloc[train]), encoder.transform(X.iloc[held])
         cats = encoder.categorical_indices_
         params = tune(A, y[train], cats, TRIALS, None, seed=0, folds=folds) if folds else {}
-        model = CalibratedLGBM(categorical_features=cats, params=params).fit(A, y[train])
+        model = LeadClassifier(categorical_features=cats, params=params, blend=1.0).fit(A, y[train])
         oof[held] = model.predict_proba(B)[:, 1]
     return {"roc_auc": round(roc_auc_score(y, oof), 4), "brier": round(brier_score_loss(y, oof), 4),
             "seconds": round(time.perf_counter() - started, 1)}

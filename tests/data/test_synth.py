@@ -39,3 +39,28 @@ def test_planted_signal_is_there():
     # truth is informative but not perfect: realistic lead data
     assert 0.75 < roc_auc_score(won, truth["p_convert"]) < 0.92
     assert np.all((truth["p_convert"] > 0) & (truth["p_convert"] < 1))
+
+
+def test_variants_plant_what_they_promise():
+    base = generate(6000, seed=2)
+    rare = generate(6000, seed=2, variants=("rare",))
+    assert rare[2]["p_convert"].mean() < 0.03 < base[2]["p_convert"].mean()
+    linear, truth = generate(6000, seed=2, variants=("linear",))[0], generate(6000, seed=2, variants=("linear",))[2]
+    assert np.corrcoef(linear["fit_score"], np.log(truth["p_convert"] / (1 - truth["p_convert"])))[0, 1] > 0.9
+    accounts = generate(6000, seed=2, variants=("high-cardinality",))[0]["account"]
+    assert accounts.nunique() > 1000
+    leads, _, truth = generate(6000, seed=2, variants=("drift",))
+    early, late = (leads["created_at"] < leads["created_at"].quantile(0.2),
+                   leads["created_at"] > leads["created_at"].quantile(0.8))
+    referral = leads["channel"] == "referral"  # among the best channels at the start, the worst at the end
+    assert truth["p_convert"][referral & early].mean() > truth["p_convert"][early].mean()
+    assert truth["p_convert"][referral & late].mean() < truth["p_convert"][late].mean()
+
+
+def test_unknown_variant_names_the_choices():
+    import pytest
+
+    from features.errors import LeadscoreError
+
+    with pytest.raises(LeadscoreError, match="high-cardinality"):
+        generate(100, variants=("rarest",))

@@ -10,10 +10,11 @@ import copy
 import numpy as np
 import pytest
 
+import training.model as model_module
 import training.train as train_module
 from features.build import TrainingSet
 from training.evaluate import evaluation_splits
-from training.model import CalibratedLGBM
+from training.model import LeadClassifier
 
 
 @pytest.fixture
@@ -30,25 +31,25 @@ def tagged_set(x_education_spec):
 
 def test_no_evaluation_row_reaches_tuning_or_calibration(tagged_set, fast_options, monkeypatch):
     tag_column = list(tagged_set.feature_names).index("row_tag")
-    seen = {"tune": [], "calibrated_fit": [], "fit_lightgbm": []}
+    seen = {"tune": [], "calibrated_fit": [], "fit_model": []}
 
-    real_tune, real_fit, real_fit_lightgbm = train_module.tune, CalibratedLGBM.fit, train_module.fit_lightgbm
+    real_tune, real_fit, real_fit_model = model_module.tune, LeadClassifier.fit, train_module.fit_model
 
     def spy_tune(X, y, *args, **kwargs):
         seen["tune"].append(set(X[:, tag_column]))
         return real_tune(X, y, *args, **kwargs)
 
-    def spy_fit(self, X, y):
+    def spy_fit(self, X, y, **kwargs):
         seen["calibrated_fit"].append(set(np.asarray(X)[:, tag_column]))
-        return real_fit(self, X, y)
+        return real_fit(self, X, y, **kwargs)
 
-    def spy_fit_lightgbm(X, *args, **kwargs):
-        seen["fit_lightgbm"].append(set(X["row_tag"]))
-        return real_fit_lightgbm(X, *args, **kwargs)
+    def spy_fit_model(X, *args, **kwargs):
+        seen["fit_model"].append(set(X["row_tag"]))
+        return real_fit_model(X, *args, **kwargs)
 
-    monkeypatch.setattr(train_module, "tune", spy_tune)
-    monkeypatch.setattr(CalibratedLGBM, "fit", spy_fit)
-    monkeypatch.setattr(train_module, "fit_lightgbm", spy_fit_lightgbm)
+    monkeypatch.setattr(model_module, "tune", spy_tune)
+    monkeypatch.setattr(LeadClassifier, "fit", spy_fit)
+    monkeypatch.setattr(train_module, "fit_model", spy_fit_model)
     train_module.evaluate_all(tagged_set, fast_options)
 
     splits = evaluation_splits(tagged_set.frame, 5, 0)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import log_loss
 
-from training.model import DEFAULT_PARAMS, inner_cv
+from training.boost import DEFAULT_PARAMS, inner_cv
 from training.tune import SEARCHED, TUNE_FOLDS, tune
 
 

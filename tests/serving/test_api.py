@@ -194,12 +194,12 @@ def test_no_model_starts_on_rules_then_recovers(service_env, app_factory, regist
 
 
 def test_broken_model_falls_back_per_lead(client, sample_leads, monkeypatch):
-    from training.model import CalibratedLGBM
+    from training.model import LeadClassifier
 
     def broken(self, X):
         raise RuntimeError("corrupt booster")
 
-    monkeypatch.setattr(CalibratedLGBM, "contributions", broken)
+    monkeypatch.setattr(LeadClassifier, "contributions", broken)
     response = predict(client, sample_leads[:3])
     assert response.status_code == 200
     assert {r["fallback_reason"] for r in response.json()["results"]} == {"model_error"}
