@@ -7,7 +7,6 @@ Written atomically: a failed run leaves no partial file.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -18,34 +17,38 @@ import pandas as pd
 from features.errors import LeadscoreError
 from features.load import load_table
 from features.spec import SqlSource
-from training.explain import explain_frame, impact_order, reasons_for
+from training.batch_io import chunk_writer, read_chunks
+from training.explain import explain_matrix
 from training.metrics import assign_bands
+from training.reasons import build_reasons, frame_columns
 from training.tracking import LoadedModel
 
 CHUNK_ROWS = 50_000
 
 
-def score_frame(model: LoadedModel, leads: pd.DataFrame, lang: str = "en", top: int = 3) -> pd.DataFrame:
-    """Scores and reasons for every lead of a frame (original or safe column names)."""
+def score_frame(model: LoadedModel, leads: pd.DataFrame, lang: str = "en", top: int = 3,
+                first_id: int = 1) -> pd.DataFrame:
+    """Scores and reasons for every lead of a frame (original or safe column names).
+
+    Without an id column, leads are numbered from `first_id` (their row number in the whole input).
+    """
     meta = model.metadata
     id_field = meta.get("id_field")
     ids = leads[id_field].astype("string") if id_field in leads else pd.Series(
-        np.arange(1, len(leads) + 1)).astype("string")
+        np.arange(first_id, first_id + len(leads))).astype("string")
+    encoder = model.pipeline.named_steps["encode"]
     parts = []
     for start in range(0, len(leads), CHUNK_ROWS):
         chunk = leads.iloc[start:start + CHUNK_ROWS]
-        explanation = explain_frame(model.pipeline, chunk)
-        order = impact_order(explanation)
-        reasons = [reasons_for(explanation, i, top=top, lang=lang, missing_values=meta.get("missing_values", []),
-                               order=order[i], glossary=model.glossary) for i in range(len(chunk))]
+        explanation = explain_matrix(model.pipeline, encoder.transform(chunk), [])
+        reasons = build_reasons(explanation.points, explanation.features, frame_columns(encoder, chunk), top=top,
+                                lang=lang, missing_values=meta.get("missing_values", []), glossary=model.glossary)
         parts.append(pd.DataFrame({
             "lead_id": ids.iloc[start:start + CHUNK_ROWS].to_numpy(),
             "probability": np.round(explanation.probability, 6),
             "score": explanation.score,
             "band": assign_bands(explanation.probability, meta["bands"]),
-            "top_positive": ["; ".join(r["text"] for r in item["positive"]) for item in reasons],
-            "top_negative": ["; ".join(r["text"] for r in item["negative"]) for item in reasons],
-            "reasons": [json.dumps(item, ensure_ascii=False, default=str) for item in reasons],
+            **{name: reasons[name].to_numpy() for name in ("top_positive", "top_negative", "reasons")},
         }))
     return pd.concat(parts, ignore_index=True)
 
@@ -70,8 +73,16 @@ def write_atomically(frame: pd.DataFrame, out: Path) -> Path:
 
 def score_source(model: LoadedModel, out: Path, path: str | None = None, sql: SqlSource | None = None,
                  lang: str = "en") -> pd.DataFrame:
-    """Read leads from a file or SQL, score them, write the result; returns the scored frame."""
-    leads = load_table(path, sql, "leads")
-    scored = score_frame(model, leads, lang=lang)
-    write_atomically(scored, out)
-    return scored
+    """Read leads from a file or SQL chunk by chunk, score them, write the result; returns the band counts."""
+    encoder = model.pipeline.named_steps["encode"]
+    numeric = {name for names in zip(encoder.feature_names_in_, encoder.display_names_, encoder.is_numeric_, strict=True)
+               if names[2] for name in names[:2]}
+    chunks = read_chunks(path, numeric) if path is not None else iter([load_table(None, sql, "leads")])
+    counts, first = pd.Series(dtype=int), 1
+    with chunk_writer(Path(out)) as writer:
+        for chunk in chunks:
+            scored = score_frame(model, chunk, lang=lang, first_id=first)
+            writer.write(scored)
+            counts = counts.add(scored["band"].value_counts(), fill_value=0)
+            first += len(chunk)
+    return pd.DataFrame({"band": counts.index.repeat(counts.astype(int).to_numpy())})
