@@ -6,7 +6,7 @@ SPEC ?= data/specs/synthetic.yaml
 XED_SPEC := data/specs/x_education.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run serve test lint bench bench-build bench-train bench-tuning bench-serve clean
+.PHONY: help install browser run serve test lint bench bench-build bench-train bench-tuning bench-serve bench-score clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ bench-tuning: install ## how the tuner's objective was chosen: no tuning vs 2, 3
 bench-serve: install ## our service against mlflow models serve: latency, throughput, errors (installs wrk)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python tests/bench/bench_serve.py
+
+bench-score: install ## 100,000 leads scored with reasons, as a ratio to LightGBM's raw pred_contrib in the same run
+	$(BIN)/python tests/bench/bench_score.py
 
 clean: ## remove generated data, tracking store and caches (keeps .venv)
 	rm -rf data/generated mlruns mlflow.db mlartifacts predictions.db artifacts test-artifacts .pytest_cache .ruff_cache

@@ -167,6 +167,9 @@ def score(
     sql_url: Annotated[str | None, typer.Option("--sql-url", help="SQLAlchemy URL to read leads from.")] = None,
     sql_query: Annotated[str | None, typer.Option("--sql-query", help="SELECT returning one lead per row.")] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the reasons: en or zh.")] = "en",
+    engine: Annotated[str, typer.Option("--engine", help="pandas (this machine) or dask (a cluster).")] = "pandas",
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster).")] = None,
 ) -> None:
     """Score a batch of leads: probability, score 0-100, band and the top reasons."""
     from features.spec import SqlSource
@@ -181,7 +184,14 @@ def score(
             raise LeadscoreError("--sql-url needs --sql-query, e.g. --sql-query 'select * from leads'")
         if lang not in LANGUAGES:
             raise LeadscoreError(f"--lang {lang!r} is not supported; use one of {', '.join(LANGUAGES)}")
+        if engine not in ("pandas", "dask") or (engine == "dask" and input is None):
+            raise LeadscoreError(f"--engine {engine!r}: use pandas, or dask with --input FILES")
         loaded = load_model(model)
+        if engine == "dask":
+            from training.dask_score import score_dask
+            from training.score import numeric_fields
+
+            return score_dask(loaded, output, str(input), numeric_fields(loaded), lang=lang, scheduler=scheduler)
         sql = SqlSource(url=sql_url, query=sql_query) if sql_url else None
         return score_source(loaded, output, path=str(input) if input else None, sql=sql, lang=lang)
 

@@ -161,9 +161,3 @@ def frame_columns(encoder, frame: pd.DataFrame) -> list[np.ndarray | None]:
             columns[i] = values.astype(object).where(values.notna(), None).to_numpy()
     return columns
 
-
-def record_columns(values: list[list[object]], n_features: int) -> list[np.ndarray | None]:
-    """The same from per-lead value lists (the service's records)."""
-    table = np.empty((len(values), n_features), dtype=object)
-    table[:] = values if values else table
-    return [table[:, j] for j in range(n_features)]

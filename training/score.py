@@ -71,13 +71,17 @@ def write_atomically(frame: pd.DataFrame, out: Path) -> Path:
     return out
 
 
+def numeric_fields(model: LoadedModel) -> set[str]:
+    """The columns (safe and original names) the model reads as numbers: a file reader types them so."""
+    encoder = model.pipeline.named_steps["encode"]
+    return {name for names in zip(encoder.feature_names_in_, encoder.display_names_, encoder.is_numeric_, strict=True)
+            if names[2] for name in names[:2]}
+
+
 def score_source(model: LoadedModel, out: Path, path: str | None = None, sql: SqlSource | None = None,
                  lang: str = "en") -> pd.DataFrame:
     """Read leads from a file or SQL chunk by chunk, score them, write the result; returns the band counts."""
-    encoder = model.pipeline.named_steps["encode"]
-    numeric = {name for names in zip(encoder.feature_names_in_, encoder.display_names_, encoder.is_numeric_, strict=True)
-               if names[2] for name in names[:2]}
-    chunks = read_chunks(path, numeric) if path is not None else iter([load_table(None, sql, "leads")])
+    chunks = read_chunks(path, numeric_fields(model)) if path is not None else iter([load_table(None, sql, "leads")])
     counts, first = pd.Series(dtype=int), 1
     with chunk_writer(Path(out)) as writer:
         for chunk in chunks:
