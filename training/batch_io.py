@@ -42,7 +42,8 @@ def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[pa.RecordBatch]:
     yield from pq.ParquetFile(path).iter_batches(batch_size=chunk_rows)
 
 
-def read_chunks(path: str | Path, numeric: set[str] = frozenset(), chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+def read_chunks(path: str | Path, numeric: set[str] = frozenset(),
+                chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
     """DataFrames of at most about `chunk_rows` leads each; `numeric` names the columns read as numbers."""
     path = Path(path)
     if not path.is_file():

@@ -7,14 +7,11 @@ Written atomically: a failed run leaves no partial file.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from features.errors import LeadscoreError
 from features.load import load_table
 from features.spec import SqlSource
 from training.batch_io import chunk_writer, read_chunks
@@ -51,24 +48,6 @@ def score_frame(model: LoadedModel, leads: pd.DataFrame, lang: str = "en", top: 
             **{name: reasons[name].to_numpy() for name in ("top_positive", "top_negative", "reasons")},
         }))
     return pd.concat(parts, ignore_index=True)
-
-
-def write_atomically(frame: pd.DataFrame, out: Path) -> Path:
-    suffix = out.suffix.lower()
-    if suffix not in {".csv", ".parquet", ".pq"}:
-        raise LeadscoreError(f"{out}: unsupported output type '{suffix}'; use .csv or .parquet")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        if suffix == ".csv":
-            frame.to_csv(temp, index=False)
-        else:
-            frame.to_parquet(temp, index=False)
-        os.replace(temp, out)
-    finally:
-        Path(temp).unlink(missing_ok=True)
-    return out
 
 
 def numeric_fields(model: LoadedModel) -> set[str]:

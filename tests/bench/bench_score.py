@@ -42,9 +42,11 @@ with tempfile.TemporaryDirectory(prefix="bench-score-") as tmp:
     env = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlflow.db'}"}
     os.environ.update(env)
     spec = yaml.safe_load((ROOT / "data" / "specs" / "synthetic.yaml").read_text())
-    measure([LEADSCORE, "synth", "--leads", str(spec["synthetic"]["leads"]), "--seed", "0", "--out", str(tmp / "train")])
+    default_leads = str(spec["synthetic"]["leads"])
+    measure([LEADSCORE, "synth", "--leads", default_leads, "--seed", "0", "--out", str(tmp / "train")])
     measure([LEADSCORE, "synth", "--leads", str(LEADS), "--seed", "1", "--out", str(tmp / "score")])
-    spec["leads"]["path"], spec["outcome"]["path"] = str(tmp / "train" / "leads.csv"), str(tmp / "train" / "outcomes.csv")
+    spec["leads"]["path"] = str(tmp / "train" / "leads.csv")
+    spec["outcome"]["path"] = str(tmp / "train" / "outcomes.csv")
     spec["rules"], spec["display"] = str(ROOT / spec["rules"]), str(ROOT / spec["display"])
     spec.pop("synthetic")
     (tmp / "spec.yaml").write_text(yaml.safe_dump(spec))

@@ -44,7 +44,8 @@ def test_chunked_file_scoring_equals_whole_frame(loaded, synthetic_dir, tmp_path
 def test_text_in_a_numeric_field_names_the_file(loaded, synthetic_dir, tmp_path):
     leads = load_table(str(synthetic_dir / "leads.csv"), None, "leads")
     encoder = loaded.pipeline.named_steps["encode"]
-    numeric = next(name for name, is_number in zip(encoder.display_names_, encoder.is_numeric_) if is_number)
+    numeric = next(name for name, is_number in zip(encoder.display_names_, encoder.is_numeric_, strict=True)
+                   if is_number)
     leads[numeric] = leads[numeric].astype(object)
     leads.loc[len(leads) - 1, numeric] = "lots"
     bad = tmp_path / "bad.csv"

@@ -31,15 +31,15 @@ def _free_port() -> int:
 def scheduler_address(tmp_path_factory):
     """`dask scheduler` and two `dask worker`s, each in its own process group, all stopped at the end."""
     address = f"tcp://127.0.0.1:{_free_port()}"
-    logs = tmp_path_factory.mktemp("dask")
-    common = {"start_new_session": True, "stderr": subprocess.STDOUT, "cwd": logs}
+    common = {"start_new_session": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL,
+              "cwd": tmp_path_factory.mktemp("dask")}
     processes = [subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
-                                   "--no-dashboard"], stdout=open(logs / "scheduler.log", "w"), **common)]
+                                   "--no-dashboard"], **common)]
     try:
         for i in range(2):
             processes.append(subprocess.Popen(
                 [DASK, "worker", address, "--host", "127.0.0.1", "--nworkers", "1", "--nthreads", "1",
-                 "--no-dashboard", "--name", f"w{i}"], stdout=open(logs / f"worker{i}.log", "w"), **common))
+                 "--no-dashboard", "--name", f"w{i}"], **common))
         from distributed import Client
 
         with Client(address, timeout="60s") as client:
