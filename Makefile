@@ -6,7 +6,7 @@ SPEC ?= data/specs/synthetic.yaml
 XED_SPEC := data/specs/x_education.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run serve test lint bench bench-build bench-train bench-tuning bench-serve bench-score clean
+.PHONY: help install browser run serve test lint bench bench-build bench-train bench-tuning bench-serve bench-page bench-score clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ bench-train: install ## X Education quality and 1,000,000-lead training time and
 
 bench-tuning: install ## how the tuner's objective was chosen: no tuning vs 2, 3, 4 tuning folds (~10 min)
 	$(BIN)/python tests/bench/bench_tuning.py
+
+bench-page: install ## managers' page: first draw, then 200 requests per language (target <= 50 ms)
+	$(BIN)/python tests/bench/bench_page.py
 
 bench-serve: install ## our service against mlflow models serve: latency, throughput, errors (installs wrk)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

@@ -10,6 +10,9 @@ rule fallback when no model is loaded), copied into the model's metadata at trai
       values: {high: 高, "yes": 是}
     en:
       fields: {time_on_site_sec: time on site (seconds)}
+      missing: not given        # the one word for a missing value, everywhere (default below)
+    order:                      # natural order of a field's values on the page (months, weekdays and
+      purchase_timeline: [now, this quarter, later]   # values starting with a number need none)
 
 Anything not listed shows as the CRM has it. Field names match by original or safe name; values
 match exactly, then ignoring case.
@@ -24,18 +27,22 @@ from pydantic import Field, PrivateAttr
 
 from features.config_file import Strict, load_yaml_model
 from features.names import safe_name
+from features.natural_order import natural_rank
 
 LANGUAGES = ("en", "zh")
+MISSING = {"en": "not given", "zh": "未填写"}  # the word for a missing value unless the glossary names one
 
 
 class LanguageNames(Strict):
     fields: dict[str, str] = Field(default_factory=dict)
     values: dict[str, str] = Field(default_factory=dict)
+    missing: str | None = None
 
 
 class Glossary(Strict):
     en: LanguageNames = Field(default_factory=LanguageNames)
     zh: LanguageNames = Field(default_factory=LanguageNames)
+    order: dict[str, list[str]] = Field(default_factory=dict)
     _fields: dict = PrivateAttr(default_factory=dict)
     _values: dict = PrivateAttr(default_factory=dict)
 
@@ -56,9 +63,25 @@ class Glossary(Strict):
         lang, text = ("zh" if lang == "zh" else "en"), str(value)
         return self._names(lang).values.get(text) or self._values[lang].get(text.casefold()) or text
 
+    def missing(self, lang: str) -> str:
+        """The one word for a missing value in `lang`, in every chart, form and reason."""
+        lang = "zh" if lang == "zh" else "en"
+        return self._names(lang).missing or MISSING[lang]
+
+    def ordered(self, name: str, values: list) -> list | None:
+        """`values` in the field's natural order (the glossary's, else months, weekdays or leading
+        numbers); None when there is none. Values the glossary's order omits go last."""
+        declared = self.order.get(name) or next(
+            (v for k, v in self.order.items() if safe_name(k) == safe_name(name)), None)
+        if declared:
+            rank = {str(v).casefold(): i for i, v in enumerate(declared)}
+            return sorted(values, key=lambda v: rank.get(str(v).casefold(), len(rank)))
+        rank = natural_rank(values)
+        return sorted(values, key=lambda v: rank[str(v)]) if rank else None
+
     def field_names(self) -> set[str]:
         """Every field the glossary names, in any language (to catch misspelt names)."""
-        return {name for lang in LANGUAGES for name in self._names(lang).fields}
+        return {name for lang in LANGUAGES for name in self._names(lang).fields} | set(self.order)
 
 
 EMPTY = Glossary()

@@ -26,7 +26,7 @@ from serving.auth import BearerAuth
 from serving.config import ServiceConfig
 from serving.predlog import PredictionLog
 from serving.scorer import Scorer
-from training.report import render_report
+from training.report import FAVICON_SVG, render_report
 
 STATIC = Path(__file__).parent / "static"
 
@@ -54,6 +54,12 @@ def drivers_page(lang: Literal["en", "zh"] = "en") -> HTMLResponse:
 @extra.get("/static/explainer.js")
 def explainer_script() -> FileResponse:
     return FileResponse(STATIC / "explainer.js", media_type="text/javascript")
+
+
+@extra.get("/favicon.ico")
+def favicon() -> Response:
+    """The page carries its icon inline; this answers clients that ask for /favicon.ico anyway."""
+    return Response(FAVICON_SVG, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
 
 # BentoML's access log is off: writing a line per request costs more than scoring a lead, and the
@@ -138,9 +144,9 @@ class LeadScoring:
             return HTMLResponse("<!doctype html><meta charset='utf-8'><h1>No model is loaded</h1>"
                                 "<p>Scores come from the rule table until a model is available.</p>", status_code=503)
         key = (id(state), lang)  # drawn once per loaded model and language; a reload draws anew
-        if key not in self._pages:
-            self._pages = {key: render_report(state.model.metadata, lang, interactive=True, version=state.version),
-                           **{k: v for k, v in self._pages.items() if k[0] == id(state)}}
+        if key not in self._pages:  # kept encoded: later requests only send the bytes
+            body = render_report(state.model.metadata, lang, interactive=True, version=state.version).encode()
+            self._pages = {key: body, **{k: v for k, v in self._pages.items() if k[0] == id(state)}}
         return HTMLResponse(self._pages[key])
 
     def describe(self) -> dict:

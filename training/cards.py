@@ -12,22 +12,25 @@ import numpy as np
 import pandas as pd
 
 from training.explain import Explanation
+from training.texts import LIMITS
 
 TOP_DRIVERS = 12
 DEPENDENCE_FEATURES = 4
 NOT_GIVEN = "(not given)"  # the dependence view's label for a missing category (translated on the page)
-KNOWN_LIMITS = [
-    "Scores reflect the leads and outcomes of the training window; re-train when channels, products or prices change.",
-    "Columns filled in after sales contact are excluded, so the score is for new leads before contact.",
-    "Probabilities are calibrated on held-out rows of the training data; check the reliability diagram after drift.",
-    "Reasons are associations learned from history, not causes: they say why the model scores a lead, "
-    "not what will change its outcome.",
-]
+KNOWN_LIMITS = LIMITS["en"]  # stored with the model for older readers; the page reads training/texts.py
 
 
-def drivers(explanation: Explanation, numeric: list[bool]) -> list[dict]:
-    """Features by mean |impact| in score points, with the direction of the effect for numbers
-    (categories have no order, so their direction is 0: it depends on the value)."""
+def _value_effects(column: pd.Series, points: np.ndarray) -> pd.DataFrame:
+    """Mean impact (score points) and count of each category, missing values as NOT_GIVEN."""
+    labels = column.astype("string").fillna(NOT_GIVEN)
+    return pd.DataFrame({"v": labels.to_numpy(), "p": points}).groupby("v")["p"].agg(["mean", "size"])
+
+
+def drivers(explanation: Explanation, numeric: list[bool], frame: pd.DataFrame | None = None) -> list[dict]:
+    """Features by mean |impact| in score points, split into the average raise and the average lowering
+    (a diverging bar), with what raises and lowers the score: for numbers the direction of the effect,
+    for categories the values whose mean impact is most positive and most negative (among values held
+    by at least 1% of the sample, so a rare value does not name a field)."""
     out = []
     for i, feature in enumerate(explanation.features):
         points = explanation.points[:, i]
@@ -36,8 +39,15 @@ def drivers(explanation: Explanation, numeric: list[bool]) -> list[dict]:
         direction = 0
         if numeric[i] and known.sum() > 10 and np.std(values[known]) > 0 and np.std(points[known]) > 0:
             direction = int(np.sign(np.corrcoef(values[known], points[known])[0, 1]))
-        out.append({"feature": feature, "mean_abs_points": round(float(np.abs(points).mean()), 3),
-                    "direction": direction})
+        entry = {"feature": feature, "mean_abs_points": round(float(np.abs(points).mean()), 3),
+                 "direction": direction, "raise_points": round(float(np.clip(points, 0, None).mean()), 3),
+                 "lower_points": round(float(np.clip(points, None, 0).mean()), 3)}
+        if frame is not None and not numeric[i]:
+            stats = _value_effects(frame.iloc[:, i], points)
+            stats = stats[stats["size"] >= max(5, 0.01 * len(points))].sort_values("mean")
+            entry["raises"] = [str(v) for v, m in stats["mean"][::-1].items() if m >= 0.05][:2]
+            entry["lowers"] = [str(v) for v, m in stats["mean"].items() if m <= -0.05][:2]
+        out.append(entry)
     out.sort(key=lambda d: -d["mean_abs_points"])
     return out[:TOP_DRIVERS]
 
@@ -59,8 +69,7 @@ def dependence(explanation: Explanation, frame: pd.DataFrame, encoder, top: list
             views[feature] = {"kind": "numeric", "x": grouped["x"].median().round(3).tolist(),
                               "points": grouped["p"].mean().round(3).tolist()}
         else:
-            labels = column.astype("string").fillna(NOT_GIVEN)
-            stats = pd.DataFrame({"v": labels, "p": points}).groupby("v")["p"].agg(["mean", "size"])
+            stats = _value_effects(column, points.to_numpy())
             stats = stats.sort_values("size", ascending=False).head(10).sort_values("mean")
             views[feature] = {"kind": "categorical", "x": [str(v) for v in stats.index],
                               "points": stats["mean"].round(3).tolist()}
@@ -91,11 +100,26 @@ def form_fields(encoder, frame: pd.DataFrame) -> list[dict]:
 
 def example_leads(frame: pd.DataFrame, probability: np.ndarray, names: list[str], count: int = 6) -> list[dict]:
     """A few leads across the score range, features only, keyed by original names."""
-    order = np.argsort(-probability, kind="stable")
-    picks = order[np.linspace(0, len(order) - 1, count).astype(int)]
     leads = []
-    for i in picks:
+    for i in _example_rows(probability, count):
         row = frame.iloc[int(i)]
         leads.append({name: (None if pd.isna(v) else (v.item() if hasattr(v, "item") else v))
                       for name, v in zip(names, row.tolist(), strict=True)})
     return leads
+
+
+def _example_rows(probability: np.ndarray, count: int) -> np.ndarray:
+    order = np.argsort(-probability, kind="stable")
+    return order[np.linspace(0, len(order) - 1, count).astype(int)]
+
+
+def example_tags(probability: np.ndarray, bands: dict, sources: list | None, count: int = 6) -> list[dict]:
+    """What each example lead is, for its name in the picker ("a hot referral lead"): its band under
+    the model's thresholds, its score and its lead source (None without a source column)."""
+    tags = []
+    for i in _example_rows(probability, count):
+        p = float(probability[int(i)])
+        band = "hot" if p >= bands["hot"] else "warm" if p >= bands["warm"] else "cold"
+        source = None if sources is None or pd.isna(sources[int(i)]) else str(sources[int(i)])
+        tags.append({"band": band, "score": int(round(p * 100)), "source": source})
+    return tags

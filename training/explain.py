@@ -19,10 +19,10 @@ from features.glossary import EMPTY, Glossary
 TEMPLATES = {
     "en": {"up": "{feature} {value} raises the score by {points} points",
            "down": "{feature} {value} lowers the score by {points} points",
-           "value": "is {value}", "number": "= {value}", "missing": "not given"},
+           "value": "is {value}", "number": "= {value}"},
     "zh": {"up": "{feature}{value}，评分提高 {points} 分",
            "down": "{feature}{value}，评分降低 {points} 分",
-           "value": "为“{value}”", "number": "为 {value}", "missing": "未填写"},
+           "value": "为“{value}”", "number": "为 {value}"},
 }
 LANGUAGES = tuple(TEMPLATES)
 
@@ -106,7 +106,7 @@ def explain_records(pipeline, records: Sequence[Mapping[str, object]]) -> Explan
 def _format_value(value: object, lang: str, missing: set[str], glossary: Glossary) -> str:
     t = TEMPLATES[lang]
     if value is None or (isinstance(value, float) and np.isnan(value)) or str(value) in missing | {""}:
-        return t["missing"]
+        return glossary.missing(lang)  # the glossary's one word for it, as on the page
     if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
         number = float(value)
         return t["number"].format(value=f"{number:,.0f}" if number.is_integer() else f"{number:,.2f}")

@@ -69,14 +69,18 @@ def _champion_metrics(client: MlflowClient, name: str, result, run_hash: str) ->
 def page_data(result, sample: pd.DataFrame, explanation, encoder) -> dict:
     """Chart data for the managers' page and the report (see training/cards.py)."""
     ts = result.training_set
-    top = cards.drivers(explanation, encoder.is_numeric_)
+    top = cards.drivers(explanation, encoder.is_numeric_, sample)
     held = result.rows
+    source = next((safe for safe, original in ts.feature_names.items()
+                   if result.metrics.get("source_column") in (safe, original)), None)
+    sources = sample[source].tolist() if source in sample else None
     return {
         "drivers": top,
         "dependence": cards.dependence(explanation, sample, encoder, [d["feature"] for d in top]),
         "reliability": cards.reliability(ts.frame["label"].to_numpy()[held], result.predictions["lightgbm"][held]),
         "form": cards.form_fields(encoder, sample),
         "examples": cards.example_leads(sample, explanation.probability, encoder.display_names_),
+        "example_tags": cards.example_tags(explanation.probability, result.metrics["bands"], sources),
         "known_limits": cards.KNOWN_LIMITS,
     }
 

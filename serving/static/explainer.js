@@ -44,8 +44,18 @@
     return element;
   }
 
+  // Fields with no reason of their own: the "other fields" step, named with how many and which.
+  function otherFields(result) {
+    const shown = new Set(result.reasons.positive.concat(result.reasons.negative).map((r) => r.feature));
+    return Object.keys(data.fields).filter((name) => !shown.has(name)).map((name) => data.fields[name]);
+  }
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, (_, key) => String(values[key]));
+  }
+
   // Bars from the average lead's score to this lead's score; each step is one field's impact.
-  function waterfall(result) {
+  function waterfall(result, others) {
     const reasons = result.reasons.positive.concat(result.reasons.negative)
       .sort((a, b) => Math.abs(b.impact) - Math.abs(a.impact));
     const shown = reasons.reduce((sum, r) => sum + r.impact, 0);
@@ -57,7 +67,8 @@
     }
     const rest = result.score - result.base_score - shown;
     if (Math.abs(rest) >= 0.05) {
-      steps.push({ label: labels.others, start: level, end: level + rest });
+      steps.push({ label: fill(labels.others, { n: others.length }), start: level, end: level + rest,
+        title: others.join(labels.sep), others: true });
     }
     steps.push({ label: labels.final, start: 0, end: result.score, total: true });
     const width = 640, row = 24, left = 230, height = steps.length * row + 30;
@@ -67,16 +78,31 @@
       const x0 = left + Math.min(step.start, step.end) * scale;
       const w = Math.max(1, Math.abs(step.end - step.start) * scale);
       const colour = step.total ? "#0969da" : step.end >= step.start ? "#1a7f37" : "#cf222e";
-      svg.appendChild(node("text", { x: left - 8, y: i * row + 16, "text-anchor": "end", "font-size": 12 },
+      const group = node("g", step.others ? { class: "others-step" } : {});
+      if (step.title) group.appendChild(node("title", {}, step.title));  // the names, on hover
+      group.appendChild(node("text", { x: left - 8, y: i * row + 16, "text-anchor": "end", "font-size": 12 },
         step.label.slice(0, 34)));
-      svg.appendChild(node("rect", { x: x0, y: i * row + 4, width: w, height: row - 8, fill: colour }));
+      group.appendChild(node("rect", { x: x0, y: i * row + 4, width: w, height: row - 8, fill: colour,
+        "fill-opacity": step.others ? 0.55 : 1 }));
       const amount = step.total ? step.end.toFixed(0) : (step.end - step.start > 0 ? "+" : "") +
         (step.end - step.start).toFixed(1);
-      svg.appendChild(node("text", { x: x0 + w + 4, y: i * row + 16, "font-size": 11 }, amount));
+      group.appendChild(node("text", { x: x0 + w + 4, y: i * row + 16, "font-size": 11 }, amount));
+      svg.appendChild(group);
     });
     svg.appendChild(node("text", { x: left, y: height - 6, "font-size": 11, fill: "#57606a" },
       `0 – 100 ${labels.points}`));
-    return svg;
+    return { svg: svg, rest: rest };
+  }
+
+  function listInto(id, texts, className) {
+    const list = document.getElementById(id);
+    list.replaceChildren();
+    for (const text of texts) {
+      const item = document.createElement("li");
+      item.className = className;
+      item.textContent = text;
+      list.appendChild(item);
+    }
   }
 
   form.addEventListener("submit", async function (event) {
@@ -94,21 +120,27 @@
       return;
     }
     const result = (await response.json()).results[0];
-    document.getElementById("result-score").textContent = `${labels.score}: ${result.score}`;
+    document.getElementById("result-score").textContent = labels.score + labels.colon + result.score;
     document.getElementById("result-band").textContent = labels[result.band] || result.band;
-    document.getElementById("result-action").textContent = `${labels.action}: ${result.action.text}`;
+    document.getElementById("result-action").textContent = labels.action + labels.colon + result.action.text;
     const chart = document.getElementById("chart-waterfall");
+    const othersLine = document.getElementById("result-others");
     chart.replaceChildren();
-    if (result.source === "model") chart.appendChild(waterfall(result));
-    const list = document.getElementById("result-reasons");
-    list.replaceChildren();
-    for (const reason of result.reasons.positive.concat(result.reasons.negative)) {
-      const item = document.createElement("li");
-      item.className = "reason";
-      item.textContent = reason.text;
-      list.appendChild(item);
+    othersLine.textContent = "";
+    if (result.source === "model") {
+      const others = otherFields(result);
+      const drawn = waterfall(result, others);
+      chart.appendChild(drawn.svg);
+      if (Math.abs(drawn.rest) >= 0.05) {
+        othersLine.textContent = fill(labels.others_list, {
+          points: (drawn.rest > 0 ? "+" : "") + drawn.rest.toFixed(1), names: others.join(labels.sep) });
+      }
     }
-    document.getElementById("result-rule").textContent =
-      `${labels.rule_score}: ${result.rule_score} — ` + result.rule_reasons.map((r) => r.text).join("; ");
+    listInto("result-reasons", result.reasons.positive.concat(result.reasons.negative).map((r) => r.text), "reason");
+    // The rule score reads like the reasons: each rule's sentence and the points it adds.
+    document.getElementById("result-rule").textContent = result.rule_reasons.length ?
+      fill(labels.rule_line, { points: result.rule_score }) : labels.rule_none;
+    listInto("result-rule-reasons", result.rule_reasons.map((r) => fill(labels.rule_reason,
+      { text: r.text, points: r.points })), "rule-reason");
   });
 })();

@@ -45,7 +45,7 @@ def test_reasons_are_the_largest_impacts_with_sign(explained):
 def test_driver_and_dependence_data(explained, trained):
     sample, explanation = explained
     encoder = trained.pipeline.named_steps["encode"]
-    top = cards.drivers(explanation, encoder.is_numeric_)
+    top = cards.drivers(explanation, encoder.is_numeric_, sample)
     means = dict(zip(explanation.features, np.abs(explanation.points).mean(axis=0), strict=True))
     assert [d["mean_abs_points"] for d in top] == sorted((d["mean_abs_points"] for d in top), reverse=True)
     for d in top:
@@ -53,6 +53,11 @@ def test_driver_and_dependence_data(explained, trained):
         if not encoder.is_numeric_[explanation.features.index(d["feature"])]:
             assert d["direction"] == 0  # categories have no order
     assert next(d for d in top if d["feature"] == "time_on_site_sec")["direction"] == 1  # planted: more time, more
+    for d in top:  # the diverging bar: average raise and lowering add up to the mean |impact|
+        assert d["raise_points"] >= 0 >= d["lower_points"]
+        assert d["raise_points"] - d["lower_points"] == pytest.approx(d["mean_abs_points"], abs=2e-3)
+    budget = next(d for d in top if d["feature"] == "budget")  # planted: a high budget raises, a low one lowers
+    assert budget["raises"][0] == "high" and "low" in budget["lowers"] and "high" not in budget["lowers"]
 
     views = cards.dependence(explanation, sample, encoder, ["budget"])
     i = explanation.features.index("budget")
