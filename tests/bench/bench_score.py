@@ -21,6 +21,7 @@ from features.load import load_table
 from training.tracking import load_model
 
 LEADS = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+TUNE = sys.argv[2:3]  # tuning trials for the model (default: the training default)
 THREADS = 2
 
 
@@ -29,6 +30,7 @@ def raw_contrib_seconds(model_uri: str, leads: pd.DataFrame) -> float:
     pipeline = load_model(model_uri).pipeline
     matrix = pipeline.named_steps["encode"].transform(leads)
     booster = pipeline.named_steps["classify"].booster_model_.booster_  # the LightGBM member
+    print(f"model: {booster.num_trees()} trees, {matrix.shape[1]} features")
     times = []
     for _ in range(3):
         start = time.perf_counter()
@@ -50,7 +52,8 @@ with tempfile.TemporaryDirectory(prefix="bench-score-") as tmp:
     spec["rules"], spec["display"] = str(ROOT / spec["rules"]), str(ROOT / spec["display"])
     spec.pop("synthetic")
     (tmp / "spec.yaml").write_text(yaml.safe_dump(spec))
-    measure([LEADSCORE, "train", "--spec", str(tmp / "spec.yaml"), "--register", "--model-name", "bench"], env=env)
+    measure([LEADSCORE, "train", "--spec", str(tmp / "spec.yaml"), "--register", "--model-name", "bench",
+             *(["--tune-trials", TUNE[0]] if TUNE else [])], env=env)
     uri = "models:/bench/1"
     leads = load_table(str(tmp / "score" / "leads.csv"), None, "leads")
     leads.to_parquet(tmp / "leads.parquet")
@@ -63,7 +66,7 @@ with tempfile.TemporaryDirectory(prefix="bench-score-") as tmp:
         runs[name] = measure([LEADSCORE, "score", "--model", uri, "--input", str(tmp / source),
                               "--output", str(tmp / out), "--lang", lang], env=env)
 
-results = {"leads": LEADS, "threads": THREADS, "pred_contrib_seconds": round(contrib, 2),
+results = {"leads": LEADS, "threads": THREADS, "tune_trials": TUNE[0] if TUNE else "default", "pred_contrib_seconds": round(contrib, 2),
            "pred_contrib_rows_per_s": round(LEADS / contrib), **runs}
 print(f"| what ({LEADS:,} leads, {THREADS} cores) | wall time (s) | leads/s | vs pred_contrib | peak memory (MB) |")
 print("|---|---:|---:|---:|---:|")
