@@ -66,7 +66,8 @@ with tempfile.TemporaryDirectory(prefix="bench-score-") as tmp:
         runs[name] = measure([LEADSCORE, "score", "--model", uri, "--input", str(tmp / source),
                               "--output", str(tmp / out), "--lang", lang], env=env)
 
-results = {"leads": LEADS, "threads": THREADS, "tune_trials": TUNE[0] if TUNE else "default", "pred_contrib_seconds": round(contrib, 2),
+results = {"leads": LEADS, "threads": THREADS, "tune_trials": TUNE[0] if TUNE else "default",
+           "pred_contrib_seconds": round(contrib, 2),
            "pred_contrib_rows_per_s": round(LEADS / contrib), **runs}
 print(f"| what ({LEADS:,} leads, {THREADS} cores) | wall time (s) | leads/s | vs pred_contrib | peak memory (MB) |")
 print("|---|---:|---:|---:|---:|")

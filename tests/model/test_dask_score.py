@@ -81,3 +81,16 @@ def test_dask_scoring_equals_pandas_scoring(loaded, synthetic_dir, scheduler_add
     for column in ("score", "band", "top_positive", "top_negative", "reasons"):
         assert got[column].tolist() == whole[column].tolist(), column
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_unknown_engine_or_dask_without_files_exits_2(tmp_path):
+    from typer.testing import CliRunner
+
+    from serving.cli import app
+
+    for extra in (["--engine", "spark", "--input", "x.csv"], ["--engine", "dask", "--sql-url", "sqlite://",
+                                                               "--sql-query", "select 1"]):
+        result = CliRunner().invoke(app, ["score", "--model", "models:/x@champion", "--output",
+                                          str(tmp_path / "out"), *extra])
+        assert result.exit_code == 2 and "--engine" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
