@@ -6,7 +6,7 @@ SPEC ?= data/specs/synthetic.yaml
 XED_SPEC := data/specs/x_education.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run serve test lint bench bench-build bench-train bench-tuning bench-serve bench-page bench-score clean
+.PHONY: help install browser postgresql run serve loop test lint bench bench-build bench-train bench-tuning bench-serve bench-page bench-monitor bench-score clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -35,7 +35,16 @@ browser: ## install chromium, chromium-driver and a CJK font from Debian when mi
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list 2>/dev/null | grep -qi wenquanyi || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null)
 
-test: install browser ## run the whole test suite (slow tests included)
+# The feedback-loop test runs a real PostgreSQL server (started and stopped by the test itself).
+postgresql: ## install Debian's PostgreSQL server when missing
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
+
+loop: install ## the feedback loop end to end: train, serve, score period 2, import outcomes, monitor, retrain, reload
+	rm -rf data/generated/loop
+	$(BIN)/python -m serving.loop --work data/generated/loop
+
+test: install browser postgresql ## run the whole test suite (slow tests included)
 	$(BIN)/python -m pytest -q
 
 lint: install ## ruff over the code
@@ -61,6 +70,9 @@ bench-serve: install ## our service against mlflow models serve: latency, throug
 
 bench-score: install ## 100,000 leads scored with reasons, as a ratio to LightGBM's raw pred_contrib in the same run
 	$(BIN)/python tests/bench/bench_score.py
+
+bench-monitor: install ## monitor over 1,000,000 logged predictions with outcomes: wall time and peak memory
+	cd tests/bench && ../../$(BIN)/python bench_monitor.py
 
 clean: ## remove generated data, tracking store and caches (keeps .venv)
 	rm -rf data/generated mlruns mlflow.db mlartifacts predictions.db artifacts test-artifacts .pytest_cache .ruff_cache

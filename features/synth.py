@@ -10,8 +10,7 @@ any model of the export can do. Deterministic by seed.
 
 from __future__ import annotations
 
-import os
-import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from features.atomic import replace_atomically
 from features.errors import LeadscoreError
 
 START = np.datetime64("2024-07-01T00:00:00")
@@ -59,6 +59,19 @@ TIMELINE = {"now": 1.0, "this quarter": 0.5, "later": -0.3, "just looking": -1.0
 BUDGET = {"high": 0.6, "medium": 0.3, "low": -0.2, "unknown": -0.1}
 AUTHORITY = {"yes": 0.5, "no": -0.3, "unknown": 0.0}
 FIRST = ["Wei", "Priya", "John", "Maria", "Li", "Ahmed", "Anna", "Rahul", "Chen", "Sofia", "James", "Fatima"]
+
+
+@dataclass(frozen=True)
+class Period:
+    """When leads were created, when the export was taken, and the channel mix (default: the first period)."""
+
+    start: np.datetime64 = START
+    end: np.datetime64 = EXPORT_AT
+    export_at: np.datetime64 = EXPORT_AT
+    channels: dict | None = None  # value: (share, log-odds effect); None: CHANNELS
+    id_prefix: str = "L"
+
+
 LAST = ["Wang", "Sharma", "Smith", "Garcia", "Zhang", "Khan", "Muller", "Patel", "Liu", "Silva", "Brown", "Ali"]
 
 
@@ -101,18 +114,21 @@ def _solve_intercept(logit: np.ndarray, hot: np.ndarray, hour_grid: np.ndarray) 
     return (low + high) / 2
 
 
-def generate(n_leads: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Return (leads, outcomes, truth) frames for n_leads synthetic leads."""
+def generate(n_leads: int, seed: int = 0,
+             period: Period | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Return (leads, outcomes, truth) frames for n_leads synthetic leads (of `period`, default the first)."""
     if n_leads < 1:
         raise LeadscoreError("--leads must be at least 1")
+    period = period or Period()
     rng = np.random.default_rng(seed)
     n = n_leads
-    span = (EXPORT_AT - START).astype("timedelta64[s]").astype(np.int64)
-    created = np.sort(START + rng.integers(0, span, size=n).astype("timedelta64[s]"))
+    span = (period.end - period.start).astype("timedelta64[s]").astype(np.int64)
+    created = np.sort(period.start + rng.integers(0, span, size=n).astype("timedelta64[s]"))
     intent = rng.normal(size=n)  # hidden purchase intent: drives need, timeline and engagement
 
-    channel = _pick(rng, CHANNELS, n)
-    outbound = rng.random(n) < _effect(channel, {k: OUTBOUND_SHARE.get(k, 0.08) for k in CHANNELS}, None)
+    channels = period.channels or CHANNELS
+    channel = _pick(rng, channels, n)
+    outbound = rng.random(n) < _effect(channel, {k: OUTBOUND_SHARE.get(k, 0.08) for k in channels}, None)
     industry = _pick(rng, INDUSTRIES, n)
     size = _pick(rng, SIZES, n)
     seniority = _pick(rng, SENIORITY, n)
@@ -154,7 +170,7 @@ def generate(n_leads: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, p
         _effect(need_rec, NEED, None) + _effect(timeline_rec, TIMELINE, None)
         + _effect(budget, BUDGET, None) + _effect(authority, AUTHORITY, None)
         + 0.7 * ((budget == "high") & (authority == "yes"))
-        + _effect(channel, CHANNELS) - 0.3 * outbound + _effect(industry_rec, INDUSTRIES)
+        + _effect(channel, channels) - 0.3 * outbound + _effect(industry_rec, INDUSTRIES)
         + _effect(size_rec, SIZES) + _effect(seniority_rec, SENIORITY) + _effect(country, PLACES)
         + 1.2 * np.tanh(seconds / 900.0) + 0.25 * np.minimum(clicks, 4) + 0.3 * np.minimum(forms, 3)
         + 0.4 * webinar - 0.4 * do_not_call - 0.2 * ~email_consent
@@ -168,7 +184,7 @@ def generate(n_leads: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, p
     truth /= len(hour_grid)
     won = rng.random(n) < 1 / (1 + np.exp(-(logit + _response_effect(hours, hot))))
 
-    ids = np.char.add("L", np.char.zfill(np.arange(1, n + 1).astype(str), 7)).astype(object)
+    ids = np.char.add(period.id_prefix, np.char.zfill(np.arange(1, n + 1).astype(str), 7)).astype(object)
     first, last = rng.choice(FIRST, size=n), rng.choice(LAST, size=n)
     leads = pd.DataFrame({
         "lead_id": ids, "created_at": created, "channel": channel,
@@ -188,7 +204,7 @@ def generate(n_leads: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, p
 
     delay = 1 + np.minimum(rng.gamma(2.0, 12.0, size=n), MAX_WIN_DAYS - 2) + rng.random(n)
     won_at = created + (delay * 86_400).astype("timedelta64[s]")
-    recorded = won & (won_at <= EXPORT_AT)
+    recorded = won & (won_at <= period.export_at)
     orphans = max(1, n // 500)  # deals whose lead was deleted from the CRM: the builder must report them
     outcomes = pd.DataFrame({
         "deal_id": np.char.add("D", np.arange(1, int(recorded.sum()) + orphans + 1).astype(str)),
@@ -201,17 +217,17 @@ def generate(n_leads: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, p
 
 def write_export(out_dir: str | Path, n_leads: int, seed: int = 0) -> Path:
     """Generate and write leads.csv, outcomes.csv and truth.csv; files appear whole or not at all."""
+    leads, outcomes, truth = generate(n_leads, seed)
+    return write_frames(out_dir, {"leads.csv": leads, "outcomes.csv": outcomes, "truth.csv": truth})
+
+
+def write_frames(out_dir: str | Path, frames: dict[str, pd.DataFrame]) -> Path:
+    """Write CSV files into a folder, each whole or not at all."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    leads, outcomes, truth = generate(n_leads, seed)
-    for name, frame in (("leads.csv", leads), ("outcomes.csv", outcomes), ("truth.csv", truth)):
-        fd, temp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), temp)
-            os.replace(temp, out / name)
-        finally:
-            Path(temp).unlink(missing_ok=True)
+    for name, frame in frames.items():
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        replace_atomically(out / name, lambda temp, table=table: pacsv.write_csv(table, temp))
     return out
 
 

@@ -17,6 +17,7 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from features.errors import LeadscoreError
+from serving.cli_loop import register as register_loop_commands
 
 app = typer.Typer(help="Lead-conversion scoring: build training sets, train, score and serve.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -68,11 +69,15 @@ def synth(
     seed: Annotated[int, typer.Option("--seed", help="Random seed; same seed, same export.")] = 0,
     out: Annotated[Path, typer.Option("--out", help="Folder for leads.csv, outcomes.csv, truth.csv.")] = Path(
         "data/generated/synthetic"),
+    later: Annotated[bool, typer.Option("--later", help="The later export for the feedback loop: a next period "
+                                        "with drift, new_leads.csv and outcomes_import.csv (features/synth_later.py).")
+                     ] = False,
 ) -> None:
     """Write a synthetic CRM export (the embedded default data)."""
     from features.synth import write_export
+    from features.synth_later import write_later_export
 
-    folder = run_guarded(lambda: write_export(out, leads, seed))
+    folder = run_guarded(lambda: (write_later_export if later else write_export)(out, leads, seed))
     console.print(f"wrote {leads:,} synthetic leads to {folder}/ (leads.csv, outcomes.csv, truth.csv)")
 
 
@@ -170,9 +175,16 @@ def score(
     engine: Annotated[str, typer.Option("--engine", help="pandas (this machine) or dask (a cluster).")] = "pandas",
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster).")] = None,
+    no_log: Annotated[bool, typer.Option("--no-log", help="Do not write the scores to the prediction log.")] = False,
+    log_db: Annotated[str | None, typer.Option("--log-db", help="Prediction log URL (default "
+                                               "LEADSCORE_PREDICTION_DB or sqlite:///predictions.db).")] = None,
 ) -> None:
     """Score a batch of leads: probability, score 0-100, band and the top reasons."""
+    from functools import partial
+
     from features.spec import SqlSource
+    from serving.batch_log import log_batch
+    from serving.cli_loop import database_url
     from training.explain import LANGUAGES
     from training.score import score_source
     from training.tracking import load_model
@@ -193,7 +205,9 @@ def score(
 
             return score_dask(loaded, output, str(input), numeric_fields(loaded), lang=lang, scheduler=scheduler)
         sql = SqlSource(url=sql_url, query=sql_query) if sql_url else None
-        return score_source(loaded, output, path=str(input) if input else None, sql=sql, lang=lang)
+        logged = None if no_log else partial(log_batch, database_url(log_db), loaded)
+        return score_source(loaded, output, path=str(input) if input else None, sql=sql, lang=lang,
+                            on_scored=logged)
 
     scored = run_guarded(body)
     counts = scored["band"].value_counts()
@@ -219,6 +233,9 @@ def serve(
     command = [bentoml, "serve", "serving.service:LeadScoring", "--host", host, "--port", str(port)]
     console.print(f"serving on http://{host}:{port} (model {env.get('LEADSCORE_MODEL_URI', 'default')})")
     raise typer.Exit(subprocess.call(command, env=env))
+
+
+register_loop_commands(app, console, run_guarded)  # outcomes import, monitor, retrain, rules suggest
 
 
 def main() -> None:  # pragma: no cover - console entry point

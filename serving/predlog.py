@@ -25,17 +25,54 @@ metadata = sa.MetaData()
 predictions = sa.Table(
     "predictions", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("row_key", sa.String(160), unique=True, nullable=False),  # "<request_id>:<index>"
     sa.Column("logged_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("request_id", sa.String(64), nullable=False, index=True),
-    sa.Column("lead_id", sa.String(128)),
+    sa.Column("request_id", sa.String(64), index=True),
+    sa.Column("origin", sa.String(8), nullable=False),  # 'api' | 'batch' | 'page'
+    sa.Column("lead_id", sa.String(128), index=True),
+    sa.Column("model_name", sa.String(128)),
     sa.Column("model_version", sa.String(64)),
-    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("dataset", sa.String(128)),
+    sa.Column("source", sa.String(16)),  # 'model' | 'rules'
     sa.Column("probability", sa.Float),
-    sa.Column("score", sa.Integer, nullable=False),
-    sa.Column("band", sa.String(16), nullable=False),
+    sa.Column("score", sa.Integer),
+    sa.Column("band", sa.String(16)),
     sa.Column("rule_score", sa.Float),
-    sa.Column("inputs", sa.Text),
+    sa.Column("inputs", sa.Text),  # JSON of the model's input fields only: never personal data
 )
+
+
+def _prepare(rows: list[dict], origin: str = "api") -> list[dict]:
+    """Fill the row key, time and origin; inputs as JSON."""
+    for index, row in enumerate(rows):
+        row.setdefault("logged_at", datetime.now(UTC))
+        row.setdefault("origin", origin)
+        row.setdefault("row_key", f"{row.get('request_id')}:{index}")
+        if isinstance(row.get("inputs"), dict):
+            row["inputs"] = json.dumps(row["inputs"], ensure_ascii=False, default=str)
+    return rows
+
+
+def write_predictions(url: str, rows: list[dict]) -> int:
+    """Write rows synchronously in one transaction, skipping row keys already logged; returns rows written.
+
+    Used by batch scoring, where the caller waits anyway and must know that the log was written."""
+    rows = _prepare(rows, origin="batch")
+    engine = sa.create_engine(url)
+    try:
+        metadata.create_all(engine)
+        with engine.begin() as connection:
+            keys = [r["row_key"] for r in rows]
+            known: set[str] = set()
+            for start in range(0, len(keys), 5_000):  # bounded IN lists
+                known |= set(connection.scalars(sa.select(predictions.c.row_key).where(
+                    predictions.c.row_key.in_(keys[start:start + 5_000]))))
+            fresh = [r for r in rows if r["row_key"] not in known]
+            if fresh:
+                connection.execute(predictions.insert(), fresh)
+        return len(fresh)
+    finally:
+        engine.dispose()
 
 
 class PredictionLog:
@@ -60,11 +97,7 @@ class PredictionLog:
         self._thread.start()
 
     def record(self, rows: list[dict]) -> None:
-        for row in rows:
-            row.setdefault("logged_at", datetime.now(UTC))
-            if isinstance(row.get("inputs"), dict):
-                row["inputs"] = json.dumps(row["inputs"], ensure_ascii=False, default=str)
-        self._queue.put(rows)
+        self._queue.put(_prepare(rows))
 
     def _run(self) -> None:
         while True:

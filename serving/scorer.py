@@ -65,6 +65,8 @@ class Scorer:
                 log.warning("model %s not loaded: %s", self.config.model_uri, self.counters.last_load_error)
                 return False
             previous = self.state.version if self.state else None
+            if model.metadata.get("fitted_rules"):  # its spec named no rule table: the points it learned
+                self.rules = RuleTable.model_validate(model.metadata["fitted_rules"])
             self.state = ModelState(model=model, loaded_at=time.time())
             log.info("serving model %s version %s (was %s)", self.config.model_uri, model.version, previous)
             return True

@@ -23,7 +23,9 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 
 from features.errors import LeadscoreError
 from serving.auth import BearerAuth
+from serving.batch_log import model_name
 from serving.config import ServiceConfig
+from serving.monitor_page import monitor_section
 from serving.predlog import PredictionLog
 from serving.scorer import Scorer
 from training.report import FAVICON_SVG, render_report
@@ -74,6 +76,7 @@ class LeadScoring:
         self.config = ServiceConfig.from_env()
         self.scorer = Scorer(self.config)
         self.log = PredictionLog(self.config.prediction_db)
+        self.model_name = model_name(self.config.model_uri)
         self._pages: dict = {}
         self._load()
         threading.Thread(target=self._watch, name="model-watcher", daemon=True).start()
@@ -119,8 +122,9 @@ class LeadScoring:
         unknown = self.scorer.unknown_fields(leads)
         id_field = self.scorer.id_field
         ids = [_lead_id(lead, id_field) for lead in leads]
-        self.log.record([{"request_id": request_id, "lead_id": lead_id,
-                          "model_version": result["model_version"], "source": result["source"],
+        dataset = self.scorer.state.model.metadata.get("dataset") if self.scorer.state else None
+        self.log.record([{"request_id": request_id, "lead_id": lead_id, "model_name": self.model_name,
+                          "dataset": dataset, "model_version": result["model_version"], "source": result["source"],
                           "probability": result["probability"], "score": result["score"], "band": result["band"],
                           "rule_score": result["rule_score"], "inputs": self.scorer.loggable_inputs(lead)}
                          for lead, lead_id, result in zip(leads, ids, results, strict=True)])
@@ -144,8 +148,11 @@ class LeadScoring:
             return HTMLResponse("<!doctype html><meta charset='utf-8'><h1>No model is loaded</h1>"
                                 "<p>Scores come from the rule table until a model is available.</p>", status_code=503)
         key = (id(state), lang)  # drawn once per loaded model and language; a reload draws anew
+        held_up = monitor_section(self.config.prediction_db, self.model_name, lang)  # "How the scores held up"
+        key = (*key, hash(held_up))  # drawn again only when monitoring has new figures
         if key not in self._pages:  # kept encoded: later requests only send the bytes
-            body = render_report(state.model.metadata, lang, interactive=True, version=state.version).encode()
+            body = render_report(state.model.metadata, lang, interactive=True, version=state.version,
+                                 monitoring_html=held_up).encode()
             self._pages = {key: body, **{k: v for k, v in self._pages.items() if k[0] == id(state)}}
         return HTMLResponse(self._pages[key])
 

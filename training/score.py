@@ -58,13 +58,19 @@ def numeric_fields(model: LoadedModel) -> set[str]:
 
 
 def score_source(model: LoadedModel, out: Path, path: str | None = None, sql: SqlSource | None = None,
-                 lang: str = "en") -> pd.DataFrame:
-    """Read leads from a file or SQL chunk by chunk, score them, write the result; returns the band counts."""
+                 lang: str = "en", on_scored=None) -> pd.DataFrame:
+    """Read leads from a file or SQL chunk by chunk, score them, write the result; returns the bands.
+
+    `on_scored(leads, scored)` runs for each chunk before it is written (the prediction log: a failed
+    log leaves no output file that claims to be logged; chunks logged before the failure stay logged).
+    """
     chunks = read_chunks(path, numeric_fields(model)) if path is not None else iter([load_table(None, sql, "leads")])
     counts, first = pd.Series(dtype=int), 1
     with chunk_writer(Path(out)) as writer:
         for chunk in chunks:
             scored = score_frame(model, chunk, lang=lang, first_id=first)
+            if on_scored is not None:
+                on_scored(chunk, scored)
             writer.write(scored)
             counts = counts.add(scored["band"].value_counts(), fill_value=0)
             first += len(chunk)

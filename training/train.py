@@ -18,10 +18,12 @@ from features.build import TrainingSet, build_training_set
 from features.spec import DatasetSpec
 from features.synth import ensure_export
 from training.baselines import OdooNaiveBayes, make_logistic
+from training.drift import summarize_training
 from training.evaluate import evaluated_rows, evaluation_splits, held_out_predictions, protocol_name
 from training.metrics import auc_by_source, band_thresholds, rate_by_band, score_metrics
 from training.model import make_pipeline
 from training.rules import load_rules
+from training.rules_fit import learned_rules
 from training.tune import tune
 
 log = logging.getLogger(__name__)
@@ -198,4 +200,9 @@ def model_metadata(result: TrainResult) -> dict:
         "rules": ts.spec.rules,
         "display": ts.glossary.model_dump(),
         "final_model": metrics["final_model"],
+        "training_summary": summarize_training(ts.frame[ts.features], ts.feature_names),  # for drift checks
+        # No rule table in the spec: ship points fitted to these outcomes, so the fallback is not empty.
+        "fitted_rules": None if ts.spec.rules else learned_rules(
+            ts.frame[ts.features], ts.frame["label"].to_numpy(), ts.feature_names,
+            ts.spec.evaluation.seed).model_dump(),
     }

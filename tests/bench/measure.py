@@ -14,16 +14,17 @@ LEADSCORE = str(Path(sys.executable).with_name("leadscore"))
 RESULTS = ROOT / "artifacts" / "bench"
 
 
-def measure(command: list[str], env: dict | None = None, cwd: Path = ROOT) -> dict:
-    """Run a command; return its wall seconds, peak resident memory (MB) and exit code."""
+def measure(command: list[str], env: dict | None = None, cwd: Path = ROOT, ok: tuple[int, ...] = (0,)) -> dict:
+    """Run a command; return its wall seconds, peak resident memory (MB) and exit code (`ok`: accepted codes)."""
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})})
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
-    if code != 0:
+    if code not in ok:
         raise SystemExit(f"{' '.join(command)} failed with exit code {code}")
-    return {"command": " ".join(command), "seconds": round(seconds, 1), "peak_mb": round(usage.ru_maxrss / 1024)}
+    return {"command": " ".join(command), "seconds": round(seconds, 1), "peak_mb": round(usage.ru_maxrss / 1024),
+            "exit_code": code}
 
 
 def save(name: str, results: dict) -> Path:
