@@ -16,7 +16,7 @@ from features.spec import SqlSource
 _BINARY = (b"\x1f\x8b", b"PK\x03\x04", b"BZh", b"\xfd7zXZ", b"PAR1", b"\xd0\xcf\x11\xe0", b"(\xb5/\xfd")
 
 
-def _check_text(path: Path, encoding: str, key: str) -> None:
+def check_text(path: Path, encoding: str, fix: str) -> None:
     """Refuse a binary file, and text the declared encoding cannot decode (naming the row and the key)."""
     decoder = codecs.getincrementaldecoder(encoding)()
     lines = 0
@@ -32,13 +32,12 @@ def _check_text(path: Path, encoding: str, key: str) -> None:
             except UnicodeDecodeError as exc:
                 row = lines + chunk[: exc.start].count(b"\n")
                 raise LeadscoreError(
-                    f"{path}: line {row + 1} is not valid {encoding} text; set '{key}' in the spec to the "
-                    "export's encoding, e.g. latin-1, cp1252 or gbk") from None
+                    f"{path}: line {row + 1} is not valid {encoding} text; {fix}") from None
             lines += chunk.count(b"\n")
             chunk = handle.read(1 << 22)
 
 
-def _check_header(path: Path, encoding: str) -> None:
+def check_header(path: Path, encoding: str) -> None:
     """Duplicated column names are a question for the user, not something to rename silently."""
     with path.open(encoding=encoding, newline="") as handle:
         header = next(csv.reader(handle), [])
@@ -64,8 +63,9 @@ def _read_file(path: Path, encoding: str | None, key: str) -> pd.DataFrame:
             from None
     try:
         if suffix == ".csv":
-            _check_text(path, encoding, key)
-            _check_header(path, encoding)
+            check_text(path, encoding, f"set '{key}' in the spec to the export's encoding, e.g. latin-1, cp1252 "
+                       "or gbk")
+            check_header(path, encoding)
             # pyarrow's reader is several times faster on large exports; same values as the C reader.
             return pd.read_csv(path, engine="pyarrow", encoding=encoding)
         if suffix in {".parquet", ".pq"}:

@@ -248,6 +248,9 @@ def score(
     output_mode: Annotated[str, typer.Option("--output-mode", help="append or replace the table.")] = "append",
     keep: Annotated[str | None, typer.Option("--keep", help="Input columns to carry through, comma-separated.")
                     ] = None,
+    engine: Annotated[str, typer.Option("--engine", help="pandas (this machine) or dask (a cluster).")] = "pandas",
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster).")] = None,
     no_log: Annotated[bool, typer.Option("--no-log", help="Do not write the scores to the prediction log.")] = False,
     log_db: Annotated[str | None, typer.Option("--log-db", help="Prediction log URL (default "
                                                "LEADSCORE_PREDICTION_DB or sqlite:///predictions.db).")] = None,
@@ -270,7 +273,22 @@ def score(
             raise LeadscoreError("--sql-url needs --sql-query, e.g. --sql-query 'select * from leads'")
         if lang not in LANGUAGES:
             raise LeadscoreError(f"--lang {lang!r} is not supported; use one of {', '.join(LANGUAGES)}")
+        if engine not in ("pandas", "dask") or (engine == "dask" and input is None):
+            raise LeadscoreError(f"--engine {engine!r}: use pandas, or dask with --input FILES")
         loaded = load_model(model)
+        if engine == "dask":
+            from training.dask_score import score_dask
+            from training.score import numeric_fields
+
+            if keep or output_table or "://" in output:
+                raise LeadscoreError("--engine dask writes a folder of Parquet parts: --keep, --output-table and "
+                                     "database URLs in --output are for the pandas engine")
+            bands = score_dask(loaded, Path(output), str(input), numeric_fields(loaded), lang=lang,
+                               scheduler=scheduler)
+            if not no_log:
+                warn_all(["--engine dask does not write these scores to the prediction log, so monitoring will not "
+                          "see them; score with the pandas engine where the loop must follow the leads"])
+            return loaded, bands, output
         sql = SqlSource(url=sql_url, query=sql_query) if sql_url else None
         columns = [c.strip() for c in keep.split(",") if c.strip()] if keep else None
         logged = None if no_log else partial(log_batch, database_url(log_db), loaded)

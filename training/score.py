@@ -7,9 +7,6 @@ Written atomically: a failed run leaves no partial file.
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -18,72 +15,73 @@ import pandas as pd
 from features.errors import LeadscoreError
 from features.load import load_table
 from features.spec import SqlSource
-from training.explain import explain_frame, impact_order, reasons_for
+from training.batch_io import chunk_writer, read_chunks
+from training.explain import explain_matrix
 from training.metrics import assign_bands
-from training.score_output import is_database_url, keep_columns, write_table
+from training.reasons import build_reasons, frame_columns
+from training.score_output import is_database_url, keep_columns, table_writer
 from training.tracking import LoadedModel
 
 CHUNK_ROWS = 50_000
 
 
-def score_frame(model: LoadedModel, leads: pd.DataFrame, lang: str = "en", top: int = 3) -> pd.DataFrame:
-    """Scores and reasons for every lead of a frame (original or safe column names)."""
+def score_frame(model: LoadedModel, leads: pd.DataFrame, lang: str = "en", top: int = 3,
+                first_id: int = 1) -> pd.DataFrame:
+    """Scores and reasons for every lead of a frame (original or safe column names).
+
+    Without an id column, leads are numbered from `first_id` (their row number in the whole input).
+    """
     meta = model.metadata
     id_field = meta.get("id_field")
     ids = leads[id_field].astype("string") if id_field in leads else pd.Series(
-        np.arange(1, len(leads) + 1)).astype("string")
+        np.arange(first_id, first_id + len(leads))).astype("string")
+    encoder = model.pipeline.named_steps["encode"]
     parts = []
     for start in range(0, len(leads), CHUNK_ROWS):
         chunk = leads.iloc[start:start + CHUNK_ROWS]
-        explanation = explain_frame(model.pipeline, chunk)
-        order = impact_order(explanation)
-        reasons = [reasons_for(explanation, i, top=top, lang=lang, missing_values=meta.get("missing_values", []),
-                               order=order[i], glossary=model.glossary) for i in range(len(chunk))]
+        explanation = explain_matrix(model.pipeline, encoder.transform(chunk), [])
+        reasons = build_reasons(explanation.points, explanation.features, frame_columns(encoder, chunk), top=top,
+                                lang=lang, missing_values=meta.get("missing_values", []), glossary=model.glossary)
         parts.append(pd.DataFrame({
             id_field or "lead_id": ids.iloc[start:start + CHUNK_ROWS].to_numpy(),  # the spec's own id name
             "probability": np.round(explanation.probability, 6),
             "score": explanation.score,
             "band": assign_bands(explanation.probability, meta["bands"]),
-            "top_positive": ["; ".join(r["text"] for r in item["positive"]) for item in reasons],
-            "top_negative": ["; ".join(r["text"] for r in item["negative"]) for item in reasons],
-            "reasons": [json.dumps(item, ensure_ascii=False, default=str) for item in reasons],
+            **{name: reasons[name].to_numpy() for name in ("top_positive", "top_negative", "reasons")},
         }))
     return pd.concat(parts, ignore_index=True)
 
 
-def write_atomically(frame: pd.DataFrame, out: Path) -> Path:
-    suffix = out.suffix.lower()
-    if suffix not in {".csv", ".parquet", ".pq"}:
-        raise LeadscoreError(f"{out}: unsupported output type '{suffix}'; use .csv or .parquet")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        if suffix == ".csv":
-            frame.to_csv(temp, index=False)
-        else:
-            frame.to_parquet(temp, index=False)
-        os.replace(temp, out)
-    finally:
-        Path(temp).unlink(missing_ok=True)
-    return out
+def numeric_fields(model: LoadedModel) -> set[str]:
+    """The columns (safe and original names) the model reads as numbers: a file reader types them so."""
+    encoder = model.pipeline.named_steps["encode"]
+    return {name for names in zip(encoder.feature_names_in_, encoder.display_names_, encoder.is_numeric_, strict=True)
+            if names[2] for name in names[:2]}
 
 
 def score_source(model: LoadedModel, out: str | Path, path: str | None = None, sql: SqlSource | None = None,
                  lang: str = "en", keep: list[str] | None = None, table: str | None = None,
                  mode: str = "append", on_scored=None) -> tuple[pd.DataFrame, str]:
-    """Read leads from a file or SQL, score them, write the result to a file or a database table.
+    """Read leads from a file or SQL chunk by chunk, score them, write them to a file or a database table.
 
-    Returns the scored frame and where it went. `on_scored(leads, scored)` runs before anything is
-    written (the prediction log: a failed log leaves no output that claims to be logged)."""
-    if not is_database_url(str(out)) and table:
+    Returns the bands of every scored lead and where they went. A file appears whole or not at all; a
+    table gets every chunk in one transaction. `on_scored(leads, scored)` runs for each chunk before it
+    is written (the prediction log: a failed log leaves no output that claims to be logged; chunks
+    logged before the failure stay logged).
+    """
+    to_table = is_database_url(str(out))
+    if not to_table and table:
         raise LeadscoreError("--output-table needs --output as an SQLAlchemy URL, e.g. sqlite:///scores.db")
-    leads = load_table(path, sql, "leads")
-    scored = score_frame(model, leads, lang=lang)
-    if on_scored is not None:  # the prediction log reads the id as lead_id, whatever the spec calls it
-        on_scored(leads, scored.rename(columns={scored.columns[0]: "lead_id"}))
-    if keep:
-        scored = keep_columns(scored, leads, keep)
-    if is_database_url(str(out)):
-        return scored, write_table(scored, str(out), table, mode)
-    return scored, str(write_atomically(scored, Path(out)))
+    chunks = read_chunks(path, numeric_fields(model)) if path is not None else iter([load_table(None, sql, "leads")])
+    counts, first = pd.Series(dtype=int), 1
+    sink = table_writer(str(out), table, mode) if to_table else chunk_writer(Path(out))
+    with sink as writer:
+        for chunk in chunks:
+            scored = score_frame(model, chunk, lang=lang, first_id=first)
+            if on_scored is not None:  # the prediction log reads the id as lead_id, whatever the spec calls it
+                on_scored(chunk, scored.rename(columns={scored.columns[0]: "lead_id"}))
+            writer.write(keep_columns(scored, chunk, keep) if keep else scored)
+            counts = counts.add(scored["band"].value_counts(), fill_value=0)
+            first += len(chunk)
+    bands = pd.DataFrame({"band": counts.index.repeat(counts.astype(int).to_numpy())})
+    return bands, writer.where

@@ -6,6 +6,8 @@ appended to or replaced in one transaction, so a failure leaves the table as it 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pandas as pd
 
 from features.errors import LeadscoreError
@@ -32,8 +34,20 @@ def keep_columns(scored: pd.DataFrame, leads: pd.DataFrame, keep: list[str]) -> 
     return pd.concat([scored.iloc[:, :1], kept, scored.iloc[:, 1:]], axis=1)
 
 
-def write_table(frame: pd.DataFrame, url: str, table: str | None, mode: str) -> str:
-    """Append to or replace `table` in one transaction; returns where it went, password masked."""
+class _TableWriter:
+    """Chunks into one table inside one open transaction: the first replaces or appends, the rest append."""
+
+    def __init__(self, connection, table: str, mode: str, where: str):
+        self.connection, self.table, self.mode, self.where = connection, table, mode, where
+
+    def write(self, frame: pd.DataFrame) -> None:
+        frame.to_sql(self.table, self.connection, if_exists=self.mode, index=False, chunksize=10_000)
+        self.mode = "append"
+
+
+@contextmanager
+def table_writer(url: str, table: str | None, mode: str):
+    """Append to or replace `table` in one transaction: all chunks or none. `.where` masks the password."""
     import sqlalchemy as sa
 
     if not table:
@@ -47,13 +61,12 @@ def write_table(frame: pd.DataFrame, url: str, table: str | None, mode: str) -> 
         raise LeadscoreError(f"{where}: cannot open the database: {exc}") from None
     try:
         with engine.begin() as connection:  # one transaction: all rows or none
-            frame.to_sql(table, connection, if_exists=mode, index=False, chunksize=10_000)
+            yield _TableWriter(connection, table, mode, where)
     except (sa.exc.SQLAlchemyError, ValueError) as exc:
         message = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise LeadscoreError(f"{where}: writing failed, nothing was written: {message}") from None
     finally:
         engine.dispose()
-    return where
 
 
 def band_mix(bands: pd.Series, metadata: dict) -> tuple[str, str | None]:

@@ -1,0 +1,56 @@
+"""Batch scoring streams CSV and Parquet in chunks and gives what scoring the whole frame at once gives."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from features.errors import LeadscoreError
+from features.load import load_table
+from training import batch_io
+from training.score import score_frame, score_source
+from training.tracking import LoadedModel
+from training.train import model_metadata
+
+
+@pytest.fixture(scope="module")
+def loaded(trained):
+    return LoadedModel(pipeline=trained.pipeline, metadata=model_metadata(trained), uri="test")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_chunked_file_scoring_equals_whole_frame(loaded, synthetic_dir, tmp_path, monkeypatch, suffix):
+    source = synthetic_dir / "leads.csv"
+    if suffix == ".parquet":
+        source = tmp_path / "leads.parquet"
+        load_table(str(synthetic_dir / "leads.csv"), None, "leads").to_parquet(source, row_group_size=700)
+    monkeypatch.setattr(batch_io, "CHUNK_ROWS", 900)  # several chunks, cut inside a Parquet row group
+    monkeypatch.setattr(batch_io.read_chunks, "__defaults__", (frozenset(), 900))
+    out = tmp_path / f"scored{suffix}"
+    bands = score_source(loaded, out, path=str(source), lang="zh")
+    whole = score_frame(loaded, load_table(str(source), None, "leads"), lang="zh")
+    got = pd.read_csv(out, dtype={"lead_id": "string"}) if suffix == ".csv" else pd.read_parquet(out)
+    assert len(got) == len(whole) == len(bands) and not list(tmp_path.glob(".*.tmp"))
+    assert got["lead_id"].astype(str).tolist() == whole["lead_id"].astype(str).tolist()
+    pd.testing.assert_series_equal(got["probability"], whole["probability"], atol=1e-9, check_dtype=False)
+    assert got["band"].tolist() == whole["band"].tolist()
+    texts = got["top_positive"].fillna("") + got["top_negative"].fillna("")
+    assert texts.tolist() == (whole["top_positive"] + whole["top_negative"]).tolist()
+    parsed = [json.loads(r) for r in got["reasons"]]
+    assert [[[r["text"] for r in side] for side in item.values()] for item in parsed] == [
+        [[r["text"] for r in side] for side in json.loads(item).values()] for item in whole["reasons"]]
+
+
+def test_text_in_a_numeric_field_names_the_file(loaded, synthetic_dir, tmp_path):
+    leads = load_table(str(synthetic_dir / "leads.csv"), None, "leads")
+    encoder = loaded.pipeline.named_steps["encode"]
+    numeric = next(name for name, is_number in zip(encoder.display_names_, encoder.is_numeric_, strict=True)
+                   if is_number)
+    leads[numeric] = leads[numeric].astype(object)
+    leads.loc[len(leads) - 1, numeric] = "lots"
+    bad = tmp_path / "bad.csv"
+    leads.to_csv(bad, index=False)
+    out = tmp_path / "scored.csv"
+    with pytest.raises(LeadscoreError, match="bad.csv.*number"):
+        score_source(loaded, out, path=str(bad))
+    assert not out.exists() and not list(tmp_path.glob(".*.tmp"))
