@@ -199,9 +199,9 @@ def train(
 
     from features.spec import load_spec
     from training.progress import StepReporter, columns
+    from training.publish import train_and_publish
     from training.run_summary import baseline_winner, write_summary
     from training.train import TrainOptions
-    from training.train import train as run_training
 
     options = TrainOptions(tune_trials=tune_trials, tune_minutes=tune_minutes, register=register or promote,
                            promote=promote, model_name=model_name, metrics_out=metrics_out)
@@ -213,7 +213,7 @@ def train(
                       "comes from points learned from these outcomes"])
         with Progress(*columns(), console=console, transient=True) as progress:
             options.reporter = StepReporter(progress)
-            return run_training(dataset, options, progress)
+            return train_and_publish(dataset, options, progress)
 
     result = run_guarded(body)
     winner = baseline_winner(result.metrics)

@@ -73,27 +73,13 @@ def register(app: typer.Typer, console, run_guarded) -> None:
         html: Annotated[Path | None, typer.Option("--html", help="Also write the HTML report here.")] = None,
     ) -> None:
         """How the scores held up: calibration, ROC-AUC, drift, speed to lead, source quality. Exit 1 on a breach."""
-        from training.monitor import load_thresholds
-        from training.monitor import monitor as run_monitor
-        from training.monitor_report import log_to_mlflow, render_html, store
+        from training.monitor_run import run_monitoring
 
-        url = database_url(db)
-
-        def body():
-            limits = load_thresholds(thresholds)
-            log, found, meta, name = _monitor_inputs(url, since, model)
-            failures = _write_failures(service) if service else None
-            return run_monitor(log, found, meta, limits, failures, name)
-
-        result = run_guarded(body)
-        _print_monitor(console, result)
-        store(url, result)
-        run_id = log_to_mlflow(result)
-        if html:
-            html.write_text(render_html(result), encoding="utf-8")
-        console.print(f"report logged to MLflow run {run_id}")
-        if result.breaches:
-            console.print(f"[bold red]{len(result.breaches)} threshold(s) breached[/]")
+        done = run_guarded(lambda: run_monitoring(database_url(db), since, model, thresholds, service, html))
+        _print_monitor(console, done.result)
+        console.print(f"report logged to MLflow run {done.run_id}")
+        if done.result.breaches:
+            console.print(f"[bold red]{len(done.result.breaches)} threshold(s) breached[/]")
             raise typer.Exit(code=1)
 
     @app.command()
@@ -106,8 +92,8 @@ def register(app: typer.Typer, console, run_guarded) -> None:
     ) -> None:
         """Train on the latest leads plus imported outcomes; promote through the gate. Exit 0 promoted, 3 kept."""
         from features.spec import load_spec
-        from training.retrain import reload_service
         from training.retrain import retrain as run_retrain
+        from training.service_client import reload_service
         from training.train import TrainOptions
 
         options = TrainOptions(tune_trials=tune_trials, model_name=model_name)
@@ -132,35 +118,6 @@ def register(app: typer.Typer, console, run_guarded) -> None:
         if write:
             write_table(suggested, write)
             console.print(f"wrote {write}; serve it with LEADSCORE_RULES={write}")
-
-
-def _monitor_inputs(url: str, since: str | None, model: str | None):
-    """Log, outcomes, the metadata of the model that answered (its latest logged version), its name."""
-    from training.monitor import read_log
-    from training.tracking import load_model
-
-    log, found = read_log(url, since, model)
-    names = sorted(log["model_name"].dropna().unique())
-    if model is None and len(names) != 1:
-        raise LeadscoreError(f"the log holds {len(names)} model names ({', '.join(names) or 'none'}); "
-                             "choose one with --model NAME")
-    name = model or names[0]
-    versions = log.loc[log["model_name"] == name].sort_values("logged_at")["model_version"].dropna()
-    uri = f"models:/{name}/{versions.iloc[-1]}" if len(versions) else f"models:/{name}@champion"
-    return log, found, load_model(uri).metadata, name
-
-
-def _write_failures(url: str) -> int:
-    import httpx
-
-    token = os.environ.get("LEADSCORE_API_TOKEN")
-    try:
-        answer = httpx.get(f"{url.rstrip('/')}/model", timeout=30,
-                           headers={"Authorization": f"Bearer {token}"} if token else {})
-        answer.raise_for_status()
-        return int(answer.json()["prediction_log"]["failures"])
-    except (httpx.HTTPError, KeyError, ValueError) as exc:
-        raise LeadscoreError(f"{url}/model: cannot read the log write failures ({type(exc).__name__})") from None
 
 
 def _print_monitor(console, result) -> None:

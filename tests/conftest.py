@@ -61,14 +61,16 @@ def write_spec(tmp_path):
 def registry(tmp_path_factory, synthetic_spec):
     """A registry with leadscore-synthetic version 1 as champion. Returns (tracking URI, train result)."""
     from features.spec import DatasetSpec
-    from training.train import TrainOptions, train
+    from training.publish import train_and_publish
+    from training.train import TrainOptions
 
     folder = tmp_path_factory.mktemp("registry")
     uri = f"sqlite:///{folder}/mlflow.db"
     patch = pytest.MonkeyPatch()
     patch.setenv("MLFLOW_TRACKING_URI", uri)
     patch.chdir(folder)  # the run's artifacts land here, not in the repository
-    result = train(DatasetSpec.model_validate(synthetic_spec), TrainOptions(tune_trials=2, register=True, promote=True))
+    result = train_and_publish(DatasetSpec.model_validate(synthetic_spec),
+                               TrainOptions(tune_trials=2, register=True, promote=True))
     patch.undo()
     return uri, result
 

@@ -1,16 +1,13 @@
-"""Record a training run in MLflow; register the model and move the champion alias through a gate.
+"""Publish a trained model: record the run in MLflow (parameters, metrics, artifacts, the model with
+its metadata), then register it and pass it through the champion gate (training/gate.py) when asked.
 
-The gate: a new model becomes champion only when, on the same evaluation rows, its ROC-AUC is not
-lower than the champion's by more than 0.002 and its Brier score is not worse. When both runs
-evaluated the same training data (same hash and protocol) their recorded held-out metrics are
-compared. Otherwise the champion scores this run's evaluation rows; it may have trained on some of
-them, which favours the champion: the gate errs on the side of keeping it.
+`train` (training/train.py) computes and returns; this module is the edge that writes. Each step is
+one small function run inside the active MLflow run.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import tempfile
 import time
 from pathlib import Path
@@ -20,54 +17,35 @@ import numpy as np
 import pandas as pd
 import yaml
 from mlflow.models import infer_signature
-from mlflow.tracking import MlflowClient
 
+from features.spec import DatasetSpec
+from features.synth import ensure_export
 from training import cards
-from training.decisions import log_decisions, record_gate, run_name
+from training.decisions import log_decisions, run_name
 from training.explain import explain_frame, mean_abs_points
-from training.metrics import score_metrics
+from training.gate import register_and_gate
+from training.metadata import data_hash, model_metadata
 from training.plots import plot_evaluation, plot_shap_summary
 from training.progress import StepReporter
 from training.report import render_report
-from training.tracking import CHAMPION, PIP_REQUIREMENTS, TRUSTED_TYPES, configure_tracking, git_commit, load_model
+from training.tracking import PIP_REQUIREMENTS, TRUSTED_TYPES, configure_tracking, git_commit
+from training.train import TrainOptions, TrainResult, train
 
-log = logging.getLogger(__name__)
-AUC_TOLERANCE = 0.002
 EXPLAIN_SAMPLE = 2000
 
 
-def decide_promotion(new: dict, champion: dict | None) -> tuple[bool, str]:
-    """(promote?, why) from held-out ROC-AUC and Brier score on the same evaluation rows."""
-    if champion is None:
-        return True, "no champion yet"
-    auc_ok = new["roc_auc"] >= champion["roc_auc"] - AUC_TOLERANCE
-    brier_ok = new["brier"] <= champion["brier"]
-    summary = (f"ROC-AUC {new['roc_auc']:.4f} vs champion {champion['roc_auc']:.4f}, "
-               f"Brier {new['brier']:.4f} vs {champion['brier']:.4f}")
-    if auc_ok and brier_ok:
-        return True, f"beats the champion: {summary}"
-    reasons = ([f"ROC-AUC lower by more than {AUC_TOLERANCE}"] if not auc_ok else []) + (
-        ["Brier score worse"] if not brier_ok else [])
-    return False, f"kept the champion ({'; '.join(reasons)}): {summary}"
-
-
-def _champion_metrics(client: MlflowClient, name: str, result, run_hash: str) -> dict | None:
-    """The champion's metrics on this run's evaluation rows (None when there is no champion)."""
-    try:
-        version = client.get_model_version_by_alias(name, CHAMPION)
-    except mlflow.exceptions.MlflowException:
-        return None
-    run = client.get_run(version.run_id)
-    same_data = (run.data.params.get("data_hash") == run_hash
-                 and run.data.params.get("protocol") == result.metrics["protocol"])
-    if same_data:
-        recorded = run.data.metrics
-        served = run.data.params.get("served", "lightgbm")  # runs before issue 12 served LightGBM
-        return {"roc_auc": recorded[f"{served}.roc_auc"], "brier": recorded[f"{served}.brier"]}
-    champion = load_model(f"models:/{name}@{CHAMPION}")
-    frame = result.training_set.frame.iloc[result.rows]
-    p = champion.pipeline.predict_proba(frame[result.training_set.features])[:, 1]
-    return score_metrics(frame["label"].to_numpy(), p)
+def train_and_publish(spec: DatasetSpec, options: TrainOptions, progress=None) -> TrainResult:
+    """`leadscore train`: the export (the synthetic one is written when missing), the trained model,
+    the metrics file when asked, and the MLflow run (registered and gated when asked)."""
+    ensure_export(spec)
+    started = time.monotonic()
+    result = train(spec, options, progress)
+    result.started = started
+    if options.metrics_out:
+        options.metrics_out.parent.mkdir(parents=True, exist_ok=True)
+        options.metrics_out.write_text(json.dumps(result.metrics, indent=2, default=float), encoding="utf-8")
+    publish(result, options)
+    return result
 
 
 def page_data(result, sample: pd.DataFrame, explanation, encoder) -> dict:
@@ -99,85 +77,97 @@ def _signature_example(X: pd.DataFrame) -> pd.DataFrame:
     return example
 
 
-def publish(result, options) -> None:
-    """Log the run (params, metrics, artifacts, model); register and promote when asked."""
-    from training.train import data_hash, model_metadata
+def log_params_and_metrics(result, options, run_hash: str) -> None:
+    """The run's settings (parameters) and every model's held-out metrics."""
+    ts, metrics = result.training_set, result.metrics
+    classifier = result.pipeline.named_steps["classify"]
+    commit = git_commit()
+    if commit:
+        mlflow.set_tag("mlflow.source.git.commit", commit)
+    mlflow.log_params({
+        "dataset": ts.spec.name, "protocol": metrics["protocol"], "data_hash": run_hash,
+        "served": metrics["served"],
+        "rows": len(ts.frame), "features": len(ts.features), "seed": ts.spec.evaluation.seed,
+        "folds": ts.spec.evaluation.folds, "tune_trials": options.tune_trials,
+        "tune_minutes": options.tune_minutes, "calibration": classifier.calibration_,
+        "n_estimators": classifier.n_estimators_, "served_kind": classifier.kind_,
+        "lightgbm_weight": classifier.weight_, **{f"lgbm.{k}": v for k, v in classifier.params_.items()},
+    })
+    for model, values in metrics["models"].items():
+        mlflow.log_metrics({f"{model}.{k}": v for k, v in values.items() if isinstance(v, float) and np.isfinite(v)})
 
+
+def log_evaluation_files(result, tmp: Path) -> None:
+    """The spec, the profile, the metrics and the evaluation plots, as run artifacts."""
+    ts = result.training_set
+    (tmp / "spec.yaml").write_text(yaml.safe_dump(ts.spec.model_dump(), sort_keys=False, allow_unicode=True))
+    (tmp / "profile.json").write_text(json.dumps(ts.profile(), indent=2, default=str))
+    (tmp / "metrics.json").write_text(json.dumps(result.metrics, indent=2, default=float))
+    y_held = ts.frame["label"].to_numpy()[result.rows]
+    plot_evaluation(y_held, {n: p[result.rows] for n, p in result.predictions.items()}, tmp / "plots")
+    for name in ("spec.yaml", "profile.json", "metrics.json"):
+        mlflow.log_artifact(str(tmp / name))
+
+
+def log_explanations(result, tmp: Path, reporter: StepReporter) -> dict:
+    """SHAP on a sample: the summary plot, feature importance, and the page data (returned)."""
+    ts = result.training_set
+    X = ts.frame[ts.features]
+    sample = X.sample(n=min(EXPLAIN_SAMPLE, len(X)), random_state=ts.spec.evaluation.seed)
+    reporter.start("explanations (SHAP)", 1)
+    explanation = explain_frame(result.pipeline, sample)
+    reporter.finish("explanations (SHAP)")
+    encoder, classifier = result.pipeline.named_steps["encode"], result.pipeline.named_steps["classify"]
+    plot_shap_summary(explanation, tmp / "plots")
+    importance = mean_abs_points(explanation)
+    importance["gain"] = importance["feature"].map(
+        dict(zip(encoder.display_names_, classifier.feature_importances_, strict=True)))
+    importance.to_csv(tmp / "feature_importance.csv", index=False)
+    mlflow.log_artifact(str(tmp / "feature_importance.csv"))
+    mlflow.log_artifacts(str(tmp / "plots"), artifact_path="plots")
+    return page_data(result, sample, explanation, encoder)
+
+
+def log_reports(metadata: dict, tmp: Path) -> None:
+    """The model report in English and Chinese."""
+    for name, lang in (("report.html", "en"), ("report.zh.html", "zh")):
+        (tmp / name).write_text(render_report(metadata, lang), encoding="utf-8")
+        mlflow.log_artifact(str(tmp / name))
+
+
+def log_pipeline(result, metadata: dict):
+    """The fitted Pipeline in the skops format, with its signature and metadata; MLflow's model info."""
+    ts = result.training_set
+    example = _signature_example(ts.frame[ts.features])
+    return mlflow.sklearn.log_model(
+        result.pipeline, name="model", serialization_format="skops", skops_trusted_types=TRUSTED_TYPES,
+        signature=infer_signature(example, result.pipeline.predict_proba(example)[:, 1]),
+        input_example=example, pip_requirements=PIP_REQUIREMENTS, pyfunc_predict_fn="predict_proba",
+        metadata={"leadscore": metadata},
+    )
+
+
+def publish(result: TrainResult, options: TrainOptions) -> None:
+    """Log the run (params, metrics, artifacts, model); register and promote when asked.
+    Sets result.run_id, tracking_uri, model_uri (and version, promoted, gate_message)."""
     reporter = getattr(options, "reporter", None) or StepReporter()
     uri = configure_tracking()
-    ts, metrics = result.training_set, result.metrics
-    X = ts.frame[ts.features]
+    ts = result.training_set
     name = options.model_name or f"leadscore-{ts.spec.name}"
     run_hash = data_hash(ts.frame)
     mlflow.set_experiment(f"leadscore-{ts.spec.name}")
-    classifier = result.pipeline.named_steps["classify"]
     with mlflow.start_run(run_name=run_name(ts.spec.name)) as run, \
             tempfile.TemporaryDirectory(prefix="leadscore-") as tmp:
         tmp = Path(tmp)
-        commit = git_commit()
-        if commit:
-            mlflow.set_tag("mlflow.source.git.commit", commit)
-        mlflow.log_params({
-            "dataset": ts.spec.name, "protocol": metrics["protocol"], "data_hash": run_hash,
-            "served": metrics["served"],
-            "rows": len(ts.frame), "features": len(ts.features), "seed": ts.spec.evaluation.seed,
-            "folds": ts.spec.evaluation.folds, "tune_trials": options.tune_trials,
-            "tune_minutes": options.tune_minutes, "calibration": classifier.calibration_,
-            "n_estimators": classifier.n_estimators_, "served_kind": classifier.kind_,
-            "lightgbm_weight": classifier.weight_, **{f"lgbm.{k}": v for k, v in classifier.params_.items()},
-        })
-        for model, values in metrics["models"].items():
-            mlflow.log_metrics({f"{model}.{k}": v for k, v in values.items()
-                                if isinstance(v, float) and np.isfinite(v)})
-
-        (tmp / "spec.yaml").write_text(yaml.safe_dump(ts.spec.model_dump(), sort_keys=False, allow_unicode=True))
-        (tmp / "profile.json").write_text(json.dumps(ts.profile(), indent=2, default=str))
-        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float))
-        y_held = ts.frame["label"].to_numpy()[result.rows]
-        plots = plot_evaluation(y_held, {n: p[result.rows] for n, p in result.predictions.items()}, tmp / "plots")
-        sample = X.sample(n=min(EXPLAIN_SAMPLE, len(X)), random_state=ts.spec.evaluation.seed)
-        reporter.start("explanations (SHAP)", 1)
-        explanation = explain_frame(result.pipeline, sample)
-        reporter.finish("explanations (SHAP)")
+        log_params_and_metrics(result, options, run_hash)
+        log_evaluation_files(result, tmp)
+        page = log_explanations(result, tmp, reporter)
         reporter.start("MLflow logging", 1)
-        encoder = result.pipeline.named_steps["encode"]
-        plots.append(plot_shap_summary(explanation, tmp / "plots"))
-        importance = mean_abs_points(explanation)
-        importance["gain"] = importance["feature"].map(
-            dict(zip(encoder.display_names_, classifier.feature_importances_, strict=True)))
-        importance.to_csv(tmp / "feature_importance.csv", index=False)
-        for path in (tmp / "spec.yaml", tmp / "profile.json", tmp / "metrics.json", tmp / "feature_importance.csv"):
-            mlflow.log_artifact(str(path))
-        mlflow.log_artifacts(str(tmp / "plots"), artifact_path="plots")
-
-        metadata = model_metadata(result)
-        metadata["page"] = page_data(result, sample, explanation, encoder)
-        metadata = json.loads(json.dumps(metadata, default=float))
-        (tmp / "report.html").write_text(render_report(metadata, "en"), encoding="utf-8")
-        (tmp / "report.zh.html").write_text(render_report(metadata, "zh"), encoding="utf-8")
-        mlflow.log_artifact(str(tmp / "report.html"))
-        mlflow.log_artifact(str(tmp / "report.zh.html"))
-        example = _signature_example(X)
-        info = mlflow.sklearn.log_model(
-            result.pipeline, name="model", serialization_format="skops", skops_trusted_types=TRUSTED_TYPES,
-            signature=infer_signature(example, result.pipeline.predict_proba(example)[:, 1]),
-            input_example=example, pip_requirements=PIP_REQUIREMENTS, pyfunc_predict_fn="predict_proba",
-            metadata={"leadscore": metadata},
-        )
-        log_decisions(ts, options, time.monotonic() - getattr(result, "started", time.monotonic()))
+        metadata = json.loads(json.dumps({**model_metadata(result), "page": page}, default=float))
+        log_reports(metadata, tmp)
+        info = log_pipeline(result, metadata)
+        log_decisions(ts, options, time.monotonic() - (result.started or time.monotonic()))
         reporter.finish("MLflow logging")
     result.run_id, result.tracking_uri, result.model_uri = run.info.run_id, uri, f"runs:/{run.info.run_id}/model"
-    if not (options.register or options.promote):
-        return
-    version = mlflow.register_model(info.model_uri, name)
-    result.version = str(version.version)
-    if options.promote:
-        client = MlflowClient()
-        champion = _champion_metrics(client, name, result, run_hash)
-        result.promoted, result.gate_message = decide_promotion(metrics["models"][metrics["served"]], champion)
-        if result.promoted:
-            client.set_registered_model_alias(name, CHAMPION, result.version)
-        client.set_model_version_tag(name, result.version, "gate", result.gate_message)
-        record_gate(client, result)
-        log.info("model %s version %s: %s", name, result.version, result.gate_message)
-
+    if options.register or options.promote:
+        register_and_gate(result, name, info.model_uri, run_hash, options.promote)

@@ -8,7 +8,6 @@ not closed is left out, not counted as lost.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,8 @@ from features.errors import LeadscoreError
 from features.load import load_table, safe_url
 from features.spec import DatasetSpec
 from features.synth import ensure_export
-from training.train import TrainOptions, TrainResult, train
+from training.publish import train_and_publish
+from training.train import TrainOptions, TrainResult
 
 EXIT_PROMOTED, EXIT_KEPT = 0, 3
 
@@ -103,22 +103,5 @@ def retrain(spec: DatasetSpec, db_url: str, options: TrainOptions, progress=None
     options.model_name, options.register, options.promote = name, True, True
     before = champion_before(name)
     with tempfile.TemporaryDirectory(prefix="leadscore-retrain-") as folder:
-        result = train(with_imported_outcomes(spec, wins, Path(folder)), options, progress)
+        result = train_and_publish(with_imported_outcomes(spec, wins, Path(folder)), options, progress)
     return RetrainResult(before=before, result=result, imported_wins=len(wins))
-
-
-def reload_service(url: str) -> dict:
-    """Ask a running service to load the champion again (bearer token from LEADSCORE_API_TOKEN)."""
-    import httpx
-
-    token = os.environ.get("LEADSCORE_API_TOKEN")
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    try:
-        response = httpx.post(f"{url.rstrip('/')}/reload", headers=headers, json={}, timeout=120)
-    except httpx.HTTPError as exc:
-        raise LeadscoreError(f"{url}: the service did not answer the reload: {type(exc).__name__}") from None
-    if response.status_code == 401:
-        raise LeadscoreError(f"{url}: the service refused the reload (401); set LEADSCORE_API_TOKEN")
-    if response.status_code != 200:
-        raise LeadscoreError(f"{url}: reload answered {response.status_code}")
-    return response.json()

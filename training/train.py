@@ -1,16 +1,12 @@
-"""`leadscore train`: evaluate the model (LightGBM and logistic blended, training/model.py), its
-LightGBM member and the baselines on the same held-out rows, refit the final model on all rows, and
-record everything in MLflow (optionally register and promote it)."""
+"""Train: evaluate the model (LightGBM and logistic blended, training/model.py), its LightGBM member
+and the baselines on the same held-out rows, and refit the final model on all rows. Returns a
+`TrainResult` and writes nothing: recording it in MLflow is training/publish.py's step."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -18,14 +14,11 @@ import pandas as pd
 
 from features.build import TrainingSet, build_training_set
 from features.spec import DatasetSpec
-from features.synth import ensure_export
 from training.baselines import OdooNaiveBayes, make_logistic
-from training.drift import summarize_training
 from training.evaluate import evaluated_rows, evaluation_splits, held_out_predictions, protocol_name
 from training.metrics import auc_by_source, band_thresholds, rate_by_band, score_metrics
 from training.model import make_pipeline
 from training.rules import load_rules
-from training.rules_fit import learned_rules
 
 log = logging.getLogger(__name__)
 SERVED = "leadscore"  # the row of the served model in the run's table
@@ -57,6 +50,7 @@ class TrainResult:
     version: str | None = None
     promoted: bool | None = None
     gate_message: str | None = None
+    started: float | None = None  # time.monotonic() when training began, for the wall time on the run
 
 
 class _Progress:
@@ -74,13 +68,6 @@ class _Progress:
     def trial_done(self) -> None:
         if self.progress:
             self.progress.advance(self.trials)
-
-
-def data_hash(frame: pd.DataFrame) -> str:
-    """Content hash of the training set: two runs on the same rows share it."""
-    digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    digest.update(",".join(frame.columns).encode())
-    return digest.hexdigest()[:16]
 
 
 def fit_model(X: pd.DataFrame, y: np.ndarray, ts: TrainingSet, options: TrainOptions, minutes: float | None,
@@ -173,54 +160,5 @@ def evaluate_all(ts: TrainingSet, options: TrainOptions, progress=None) -> Train
 
 
 def train(spec: DatasetSpec, options: TrainOptions, progress=None) -> TrainResult:
-    """Build the training set, evaluate every model honestly, fit the final model, track it in MLflow."""
-    ensure_export(spec)
-    started = time.monotonic()
-    result = evaluate_all(build_training_set(spec), options, progress)
-    result.started = started  # for the wall time logged on the run
-    if options.metrics_out:
-        options.metrics_out.parent.mkdir(parents=True, exist_ok=True)
-        options.metrics_out.write_text(json.dumps(result.metrics, indent=2, default=float), encoding="utf-8")
-    from training.publish import publish  # MLflow is imported only when a run is recorded
-
-    publish(result, options)
-    return result
-
-
-def model_metadata(result: TrainResult) -> dict:
-    """What the service and the managers' page need beside the Pipeline (stored in the MLmodel file)."""
-    ts, metrics = result.training_set, result.metrics
-    profile = ts.profile()
-    return {
-        "dataset": ts.spec.name,
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "rows": profile["rows"],
-        "positive_rate": profile["positive_rate"],
-        "data_window": profile["data_window"],
-        "protocol": metrics["protocol"],
-        "protocol_zh": protocol_name(ts.frame, ts.spec.evaluation.folds, "zh"),
-        "bands": metrics["bands"],
-        "metrics": {name: {k: v for k, v in m.items() if isinstance(v, float)}
-                    for name, m in metrics["models"].items()},
-        "served": metrics["served"],
-        "served_model": metrics["served"],  # the key the managers' page reads (training/summary.py)
-        "served_kind": metrics["final_model"]["kind"],
-        "conversion_by_band": metrics["models"][metrics["served"]]["bands"],
-        "conversion_by_source": metrics["models"][metrics["served"]].get("by_source", {}),
-        "source_column": metrics["source_column"],
-        "features": ts.feature_names,
-        "id_field": ts.spec.leads.id,
-        "missing_values": list(ts.spec.leads.missing_values),
-        "known_after_contact": list(ts.spec.features.known_after_contact),
-        "leak_warnings": ts.leak_warnings,  # strong columns let through, for the model card
-        "pii": list(ts.spec.features.pii),
-        "excluded": list(ts.spec.features.exclude),
-        "rules": ts.spec.rules,
-        "display": ts.glossary.model_dump(),
-        "final_model": metrics["final_model"],
-        "training_summary": summarize_training(ts.frame[ts.features], ts.feature_names),  # for drift checks
-        # No rule table in the spec: ship points fitted to these outcomes, so the fallback is not empty.
-        "fitted_rules": None if ts.spec.rules else learned_rules(
-            ts.frame[ts.features], ts.frame["label"].to_numpy(), ts.feature_names,
-            ts.spec.evaluation.seed).model_dump(),
-    }
+    """Build the training set, evaluate every model honestly and fit the final model."""
+    return evaluate_all(build_training_set(spec), options, progress)

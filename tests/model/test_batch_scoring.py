@@ -8,9 +8,9 @@ import pytest
 from features.errors import LeadscoreError
 from features.load import load_table
 from training import batch_io
+from training.metadata import model_metadata
 from training.score import score_frame, score_source
 from training.tracking import LoadedModel
-from training.train import model_metadata
 
 
 @pytest.fixture(scope="module")

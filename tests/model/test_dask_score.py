@@ -13,9 +13,9 @@ import pytest
 
 from features.load import load_table
 from training.dask_score import score_dask
+from training.metadata import model_metadata
 from training.score import numeric_fields, score_frame
 from training.tracking import LoadedModel
-from training.train import model_metadata
 
 DASK = str(Path(sys.executable).with_name("dask"))
 pytestmark = pytest.mark.slow

@@ -12,9 +12,10 @@ from typer.testing import CliRunner
 from features.errors import LeadscoreError
 from features.spec import DatasetSpec
 from serving.cli import app
-from training.publish import decide_promotion
+from training.gate import decide_promotion
+from training.publish import train_and_publish
 from training.tracking import load_model
-from training.train import TrainOptions, train
+from training.train import TrainOptions
 
 
 def test_gate_promotes_only_a_model_that_is_not_worse():
@@ -36,7 +37,7 @@ def registry(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_round_trip_and_gate_both_ways(registry, synthetic_spec, synthetic_dir):
     spec = DatasetSpec.model_validate(synthetic_spec)
-    first = train(spec, TrainOptions(tune_trials=2, register=True, promote=True))
+    first = train_and_publish(spec, TrainOptions(tune_trials=2, register=True, promote=True))
     assert first.promoted and first.version == "1"
 
     champion = load_model("models:/leadscore-synthetic@champion")
@@ -52,12 +53,13 @@ def test_round_trip_and_gate_both_ways(registry, synthetic_spec, synthetic_dir):
     keep = {"lead_id", "created_at", "country", "city"}
     weak["features"]["exclude"] = [c for c in leads.columns if c not in keep | set(weak["features"]["pii"])
                                    and c not in weak["features"]["known_after_contact"]]
-    second = train(DatasetSpec.model_validate(weak), TrainOptions(tune_trials=0, register=True, promote=True))
+    second = train_and_publish(DatasetSpec.model_validate(weak),
+                               TrainOptions(tune_trials=0, register=True, promote=True))
     assert second.promoted is False and "kept the champion" in second.gate_message
     assert load_model("models:/leadscore-synthetic@champion").version == "1"
 
     # the same data and settings again: not worse, so it is promoted
-    third = train(spec, TrainOptions(tune_trials=2, register=True, promote=True))
+    third = train_and_publish(spec, TrainOptions(tune_trials=2, register=True, promote=True))
     assert third.promoted and load_model("models:/leadscore-synthetic@champion").version == "3"
 
     out = registry / "scored.csv"

@@ -192,8 +192,9 @@ def other_team_model(tmp_path_factory):
     import pandas as pd
 
     from features.spec import DatasetSpec
+    from training.publish import train_and_publish
     from training.tracking import load_model
-    from training.train import TrainOptions, train
+    from training.train import TrainOptions
 
     folder = tmp_path_factory.mktemp("other_team")
     rng = np.random.default_rng(3)
@@ -222,7 +223,7 @@ def other_team_model(tmp_path_factory):
     patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{folder}/mlflow.db")
     patch.chdir(folder)
     try:
-        result = train(spec, TrainOptions(tune_trials=1))
+        result = train_and_publish(spec, TrainOptions(tune_trials=1))
         return load_model(result.model_uri).metadata
     finally:
         patch.undo()

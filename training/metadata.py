@@ -1,0 +1,63 @@
+"""What a model carries beside its Pipeline: the metadata the service, batch scoring, the report and
+the monitor read (stored in the MLmodel file under `leadscore`), and the training data's hash."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from training.drift import summarize_training
+from training.evaluate import protocol_name
+from training.rules_fit import learned_rules
+
+if TYPE_CHECKING:
+    from training.train import TrainResult
+
+
+def data_hash(frame: pd.DataFrame) -> str:
+    """Content hash of the training set: two runs on the same rows share it."""
+    digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    digest.update(",".join(frame.columns).encode())
+    return digest.hexdigest()[:16]
+
+
+def model_metadata(result: TrainResult) -> dict:
+    """What the service and the managers' page need beside the Pipeline (stored in the MLmodel file)."""
+    ts, metrics = result.training_set, result.metrics
+    profile = ts.profile()
+    return {
+        "dataset": ts.spec.name,
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "rows": profile["rows"],
+        "positive_rate": profile["positive_rate"],
+        "data_window": profile["data_window"],
+        "protocol": metrics["protocol"],
+        "protocol_zh": protocol_name(ts.frame, ts.spec.evaluation.folds, "zh"),
+        "bands": metrics["bands"],
+        "metrics": {name: {k: v for k, v in m.items() if isinstance(v, float)}
+                    for name, m in metrics["models"].items()},
+        "served": metrics["served"],
+        "served_model": metrics["served"],  # the key the managers' page reads (training/summary.py)
+        "served_kind": metrics["final_model"]["kind"],
+        "conversion_by_band": metrics["models"][metrics["served"]]["bands"],
+        "conversion_by_source": metrics["models"][metrics["served"]].get("by_source", {}),
+        "source_column": metrics["source_column"],
+        "features": ts.feature_names,
+        "id_field": ts.spec.leads.id,
+        "missing_values": list(ts.spec.leads.missing_values),
+        "known_after_contact": list(ts.spec.features.known_after_contact),
+        "leak_warnings": ts.leak_warnings,  # strong columns let through, for the model card
+        "pii": list(ts.spec.features.pii),
+        "excluded": list(ts.spec.features.exclude),
+        "rules": ts.spec.rules,
+        "display": ts.glossary.model_dump(),
+        "final_model": metrics["final_model"],
+        "training_summary": summarize_training(ts.frame[ts.features], ts.feature_names),  # for drift checks
+        # No rule table in the spec: ship points fitted to these outcomes, so the fallback is not empty.
+        "fitted_rules": None if ts.spec.rules else learned_rules(
+            ts.frame[ts.features], ts.frame["label"].to_numpy(), ts.feature_names,
+            ts.spec.evaluation.seed).model_dump(),
+    }
