@@ -25,9 +25,9 @@ def model_name(uri: str) -> str | None:
 def rule_table(model: LoadedModel) -> RuleTable | None:
     """The points table beside the model: the one it learned, else its spec's (when the file is here)."""
     meta = model.metadata
-    if meta.get("fitted_rules"):
-        return RuleTable.model_validate(meta["fitted_rules"])
-    path = meta.get("rules")
+    if meta.fitted_rules:
+        return RuleTable.model_validate(meta.fitted_rules)
+    path = meta.rules
     return load_rules(path) if path and Path(path).is_file() else None
 
 
@@ -41,7 +41,7 @@ def log_batch(url: str, model: LoadedModel, leads: pd.DataFrame, scored: pd.Data
     request_id = uuid.uuid4().hex
     meta = model.metadata
     rows = [{"request_id": request_id, "row_key": f"{request_id}:{i}", "origin": "batch", "lead_id": lead_id,
-             "model_name": model_name(model.uri), "model_version": model.version, "dataset": meta.get("dataset"),
+             "model_name": model_name(model.uri), "model_version": model.version, "dataset": meta.dataset,
              "source": "model", "probability": float(p), "score": int(s), "band": str(b),
              "rule_score": None if r is None else float(r), "inputs": text}
             for i, (lead_id, p, s, b, r, text) in enumerate(zip(

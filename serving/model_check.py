@@ -9,55 +9,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
 from features.errors import LeadscoreError
-from training.tracking import LoadedModel, configure_tracking, load_model, resolve_version
-
-
-class Bands(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    hot: float = Field(ge=0.0, le=1.0)
-    warm: float = Field(ge=0.0, le=1.0)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Bands:
-        if self.warm > self.hot:
-            raise ValueError("the warm threshold is above the hot one")
-        return self
-
-
-class ModelMetadata(BaseModel):
-    """The part of a model's metadata the service relies on (more keys are allowed)."""
-
-    model_config = ConfigDict(extra="allow")
-    dataset: str = Field(min_length=1)
-    bands: Bands
-    features: dict[str, str] = Field(min_length=1)
-    id_field: str | None = None
-    missing_values: list[str] = Field(default_factory=list)
-    display: dict | None = None
+from training.tracking import LoadedModel, download_model, load_folder, resolve_version
 
 
 def fetch_model(uri: str) -> tuple[LoadedModel, dict]:
-    """The model behind `uri`, its metadata validated, and its canary lead. Raises LeadscoreError."""
-    import mlflow
-
-    configure_tracking()  # the registry is the tracking store's, never a URI left in the environment
+    """The model behind `uri`, its metadata validated (training/metadata.py), and its canary lead.
+    Raises LeadscoreError."""
     try:
         version = resolve_version(uri)
         pinned = uri.split("@")[0] + f"/{version}" if version and "@" in uri else uri
-        local = Path(uri) if Path(uri).is_dir() else Path(mlflow.artifacts.download_artifacts(artifact_uri=pinned))
+        local = download_model(pinned)
     except Exception as exc:  # registry unreachable, unknown name/alias, missing run
         raise LeadscoreError(f"cannot find model {uri!r}: {str(exc).splitlines()[0][:200]}") from None
-    model = load_model(str(local))
-    model.uri, model.version = uri, version
-    try:
-        ModelMetadata.model_validate(model.metadata)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
-        raise LeadscoreError(f"model {uri} version {version}: invalid metadata ({problems})") from None
-    return model, canary_lead(local)
+    return load_folder(local, uri, version), canary_lead(local)
 
 
 def canary_lead(folder: Path) -> dict:

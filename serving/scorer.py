@@ -23,6 +23,7 @@ from features.glossary import Glossary, load_glossary
 from serving.config import ServiceConfig
 from serving.model_check import fetch_model
 from training.explain import explain_matrix, impact_order, reasons_for, record_values
+from training.metadata import ModelMetadata
 from training.metrics import assign_bands
 from training.rules import RuleTable, load_rules
 from training.tracking import LoadedModel, resolve_version
@@ -44,9 +45,9 @@ class ModelState:
 NO_RULES = "no rule table in the model's dataset spec (spec key 'rules'): no rule score"
 
 
-def has_rule_table(metadata: Mapping) -> bool:
+def has_rule_table(metadata: ModelMetadata) -> bool:
     """Models record their spec's rule table; older models without the key keep the service's table."""
-    return "rules" not in metadata or metadata["rules"] is not None or bool(metadata.get("fitted_rules"))
+    return "rules" not in metadata.model_fields_set or metadata.rules is not None or bool(metadata.fitted_rules)
 
 
 @dataclass
@@ -81,8 +82,8 @@ class Scorer:
                 log.warning("model %s not loaded: %s", self.config.model_uri, self.counters.last_load_error)
                 return False
             previous = self.state.version if self.state else None
-            if model.metadata.get("fitted_rules"):  # its spec named no rule table: the points it learned
-                self.rules = RuleTable.model_validate(model.metadata["fitted_rules"])
+            if model.metadata.fitted_rules:  # its spec named no rule table: the points it learned
+                self.rules = RuleTable.model_validate(model.metadata.fitted_rules)
             elif not has_rule_table(model.metadata):
                 log.warning("model %s has no rule table in its spec: rule_score is null in every answer",
                             self.config.model_uri)
@@ -161,9 +162,9 @@ class Scorer:
         meta = state.model.metadata
         encoder = state.model.pipeline.named_steps["encode"]
         explanation = explain_matrix(state.model.pipeline, matrix, record_values(encoder, leads))
-        bands = assign_bands(explanation.probability, self.config.bands or meta["bands"])
+        bands = assign_bands(explanation.probability, self.config.bands or meta.bands.thresholds())
         order = impact_order(explanation)
-        missing_values = meta.get("missing_values", [])
+        missing_values = meta.missing_values
         for j, i in enumerate(rows):
             results[i].update(
                 probability=round(float(explanation.probability[j]), 6), score=int(explanation.score[j]),
@@ -219,20 +220,18 @@ class Scorer:
                             "model_errors_in_row": self.counters.model_errors_in_row}}
         if state:
             meta = state.model.metadata
-            out.update(version=state.version, loaded_at=state.loaded_at, name=meta.get("dataset"),
-                       trained_at=meta.get("trained_at"), data_window=meta.get("data_window"),
-                       rows=meta.get("rows"), positive_rate=meta.get("positive_rate"),
-                       protocol=meta.get("protocol"), metrics=meta.get("metrics"),
-                       bands=self.config.bands or meta.get("bands"),
-                       features=list(meta.get("features", {}).values()),
-                       known_after_contact=meta.get("known_after_contact"))
+            out.update(version=state.version, loaded_at=state.loaded_at, name=meta.dataset,
+                       trained_at=meta.trained_at, data_window=meta.data_window, rows=meta.rows,
+                       positive_rate=meta.positive_rate, protocol=meta.protocol, metrics=meta.metrics,
+                       bands=self.config.bands or meta.bands.thresholds(), features=list(meta.features.values()),
+                       known_after_contact=meta.known_after_contact)
         return out
 
 
     @property
     def id_field(self) -> str | None:
         state = self.state
-        return state.model.metadata.get("id_field") if state else None
+        return state.model.metadata.id_field if state else None
 
     def unknown_fields(self, leads: Sequence[Mapping[str, object]]) -> list[str]:
         """Fields no model feature, rule or id uses: ignored, and listed back to the caller."""
@@ -249,7 +248,7 @@ class Scorer:
         version and dataset are kept even when the rules answered a lead (source says which)."""
         state = self.state
         name = self.config.model_uri.removeprefix("models:/").split("@")[0].split("/")[0][:128] if state else None
-        dataset = state.model.metadata.get("dataset") if state else None
+        dataset = state.model.metadata.dataset if state else None
         now = datetime.now(UTC)
         return [{"row_key": f"{request_id}:{i}", "logged_at": now, "request_id": request_id, "origin": origin,
                  "lead_id": None if lead_id is None else lead_id[:128],

@@ -159,7 +159,7 @@ class LeadScoring:
         from training.report import render_report
 
         state = self.scorer.state if self.scorer else None
-        if state is None or "page" not in state.model.metadata:
+        if state is None or not state.model.metadata.page:
             return HTMLResponse("<!doctype html><meta charset='utf-8'><h1>No model is loaded</h1>"
                                 "<p>Scores come from the rule table until a model is available.</p>", status_code=503)
         key = (id(state), lang)  # drawn once per loaded model and language; a reload draws anew

@@ -16,7 +16,7 @@ from mlflow.tracking import MlflowClient
 
 from training.decisions import record_gate
 from training.metrics import score_metrics
-from training.tracking import CHAMPION, load_model
+from training.tracking import CHAMPION, client_for, load_model
 
 log = logging.getLogger(__name__)
 AUC_TOLERANCE = 0.002
@@ -62,7 +62,7 @@ def register_and_gate(result, name: str, model_uri: str, run_hash: str, promote:
     result.version = str(mlflow.register_model(model_uri, name).version)
     if not promote:
         return
-    client = MlflowClient()
+    client = client_for()
     champion = champion_metrics(client, name, result, run_hash)
     metrics = result.metrics
     result.promoted, result.gate_message = decide_promotion(metrics["models"][metrics["served"]], champion)

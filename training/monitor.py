@@ -23,6 +23,7 @@ from features.errors import LeadscoreError
 from features.load import safe_url
 from features.names import safe_name
 from training.drift import feature_psi, psi
+from training.metadata import ModelMetadata
 from training.metrics import BANDS, _safe_auc
 
 DEFAULT_THRESHOLDS = Path(__file__).resolve().parents[1] / "data" / "specs" / "monitor.yaml"
@@ -157,15 +158,15 @@ def source_quality(latest: pd.DataFrame, column: str | None) -> list[dict]:
     return table.reset_index().rename(columns={"source_value": "source"}).to_dict("records")
 
 
-def drift(log: pd.DataFrame, inputs: pd.DataFrame, meta: dict, limits: Thresholds) -> tuple[dict, list[str]]:
+def drift(log: pd.DataFrame, inputs: pd.DataFrame, meta: ModelMetadata, limits: Thresholds) -> tuple[dict, list[str]]:
     breaches = []
-    summary = meta.get("training_summary") or {}
+    summary = meta.training_summary
     scores = feature_psi(inputs, summary) if summary else {}
     for name, value in sorted(scores.items(), key=lambda kv: -kv[1]):
         if value > limits.psi:
             breaches.append(f"drift: PSI of {name} is {value:.3f} (> {limits.psi})")
     model_rows = log[log["source"] == "model"]
-    trained = meta.get("conversion_by_band") or {}
+    trained = meta.conversion_by_band
     total = sum(b.get("leads", 0) for b in trained.values()) or 1
     mix = {b: {"training": trained.get(b, {}).get("leads", 0) / total,
                "served": float((model_rows["band"] == b).mean()) if len(model_rows) else float("nan")} for b in BANDS}
@@ -182,11 +183,11 @@ def drift(log: pd.DataFrame, inputs: pd.DataFrame, meta: dict, limits: Threshold
     return {"psi": scores, "band_mix": mix, "band_psi": band_psi, "rules_share": rules_share}, breaches
 
 
-def monitor(log: pd.DataFrame, found: pd.DataFrame, meta: dict, limits: Thresholds,
+def monitor(log: pd.DataFrame, found: pd.DataFrame, meta: ModelMetadata, limits: Thresholds,
             write_failures: int | None = None, model_name: str | None = None) -> MonitorResult:
     """Every figure of the report, and the thresholds it breaches."""
     latest = log.sort_values("logged_at").drop_duplicates("lead_id", keep="last")
-    names = list((meta.get("features") or {}).values())
+    names = list(meta.features.values())
     inputs = input_frame(latest["inputs"], names)
     inputs.index = latest.index
     outcome = found.set_index("lead_id")
@@ -213,7 +214,7 @@ def monitor(log: pd.DataFrame, found: pd.DataFrame, meta: dict, limits: Threshol
     result.sections["drift"], breaches = drift(log, inputs, meta, limits)
     result.breaches += breaches
     result.sections["speed_to_lead"] = speed_to_lead(matured, limits.fast_response_hours)
-    result.sections["source_quality"] = source_quality(latest, meta.get("source_column"))
+    result.sections["source_quality"] = source_quality(latest, meta.source_column)
     result.sections["write_failures"] = write_failures
     if write_failures is not None and write_failures > limits.write_failures:
         result.breaches.append(f"prediction log: {write_failures} write failure(s) reported by the service")

@@ -127,11 +127,11 @@ def log_to_mlflow(result: MonitorResult) -> str:
 
     import mlflow
 
-    from training.tracking import configure_tracking
+    from training.tracking import experiment_id, recording_to
 
-    configure_tracking()
-    mlflow.set_experiment(f"leadscore-monitor-{result.model_name or 'unknown'}")
-    with mlflow.start_run() as run, tempfile.TemporaryDirectory(prefix="monitor-") as tmp:
+    with recording_to() as uri, mlflow.start_run(
+            experiment_id=experiment_id(f"leadscore-monitor-{result.model_name or 'unknown'}", uri)) as run, \
+            tempfile.TemporaryDirectory(prefix="monitor-") as tmp:
         auc, drift = result.sections["auc"], result.sections["drift"]
         values = {"rows": result.rows, "matured": result.matured, "breaches": len(result.breaches),
                   "roc_auc_model": auc["model"], "roc_auc_rules": auc["rules"], "rules_share": drift["rules_share"],

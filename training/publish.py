@@ -24,11 +24,11 @@ from training import cards
 from training.decisions import log_decisions, run_name
 from training.explain import explain_frame, mean_abs_points
 from training.gate import register_and_gate
-from training.metadata import data_hash, model_metadata
+from training.metadata import ModelMetadata, data_hash, json_safe, model_metadata
 from training.plots import plot_evaluation, plot_shap_summary
 from training.progress import StepReporter
 from training.report import render_report
-from training.tracking import PIP_REQUIREMENTS, TRUSTED_TYPES, configure_tracking, git_commit
+from training.tracking import PIP_REQUIREMENTS, TRUSTED_TYPES, experiment_id, git_commit, recording_to
 from training.train import TrainOptions, TrainResult, train
 
 EXPLAIN_SAMPLE = 2000
@@ -128,7 +128,7 @@ def log_explanations(result, tmp: Path, reporter: StepReporter) -> dict:
     return page_data(result, sample, explanation, encoder)
 
 
-def log_reports(metadata: dict, tmp: Path) -> None:
+def log_reports(metadata: ModelMetadata, tmp: Path) -> None:
     """The model report in English and Chinese."""
     for name, lang in (("report.html", "en"), ("report.zh.html", "zh")):
         (tmp / name).write_text(render_report(metadata, lang), encoding="utf-8")
@@ -150,24 +150,31 @@ def log_pipeline(result, metadata: dict):
 def publish(result: TrainResult, options: TrainOptions) -> None:
     """Log the run (params, metrics, artifacts, model); register and promote when asked.
     Sets result.run_id, tracking_uri, model_uri (and version, promoted, gate_message)."""
-    reporter = getattr(options, "reporter", None) or StepReporter()
-    uri = configure_tracking()
     ts = result.training_set
     name = options.model_name or f"leadscore-{ts.spec.name}"
     run_hash = data_hash(ts.frame)
-    mlflow.set_experiment(f"leadscore-{ts.spec.name}")
-    with mlflow.start_run(run_name=run_name(ts.spec.name)) as run, \
+    with recording_to() as uri:
+        _record(result, options, uri, run_hash)
+        if options.register or options.promote:
+            register_and_gate(result, name, result.logged_model_uri, run_hash, options.promote)
+
+
+def _record(result: TrainResult, options: TrainOptions, uri: str, run_hash: str) -> None:
+    """Everything inside the MLflow run; sets result.run_id, tracking_uri, model_uri, logged_model_uri."""
+    ts = result.training_set
+    reporter = getattr(options, "reporter", None) or StepReporter()
+    with mlflow.start_run(experiment_id=experiment_id(f"leadscore-{ts.spec.name}", uri),
+                          run_name=run_name(ts.spec.name)) as run, \
             tempfile.TemporaryDirectory(prefix="leadscore-") as tmp:
         tmp = Path(tmp)
         log_params_and_metrics(result, options, run_hash)
         log_evaluation_files(result, tmp)
         page = log_explanations(result, tmp, reporter)
         reporter.start("MLflow logging", 1)
-        metadata = json.loads(json.dumps({**model_metadata(result), "page": page}, default=float))
+        metadata = json_safe(model_metadata(result, page))
         log_reports(metadata, tmp)
-        info = log_pipeline(result, metadata)
+        info = log_pipeline(result, metadata.model_dump())
         log_decisions(ts, options, time.monotonic() - (result.started or time.monotonic()))
         reporter.finish("MLflow logging")
     result.run_id, result.tracking_uri, result.model_uri = run.info.run_id, uri, f"runs:/{run.info.run_id}/model"
-    if options.register or options.promote:
-        register_and_gate(result, name, info.model_uri, run_hash, options.promote)
+    result.logged_model_uri = info.model_uri

@@ -19,7 +19,8 @@ import matplotlib
 from features.glossary import glossary_from
 from training import charts
 from training.display import Names, values_by_field
-from training.summary import served_kind, summary_sentences
+from training.metadata import ModelMetadata
+from training.summary import summary_sentences
 from training.texts import LIMITS, METRIC_NAMES, format_date, model_name
 
 # Applied only while a page is drawn: importing this module changes no global matplotlib state.
@@ -35,7 +36,7 @@ FAVICON_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rec
                'height="15" fill="#fff"/><rect x="21" y="6" width="5" height="20" fill="#fff"/></svg>')
 
 
-def render_report(meta: dict, lang: str = "en", interactive: bool = False, version: str | None = None,
+def render_report(meta: ModelMetadata, lang: str = "en", interactive: bool = False, version: str | None = None,
                   monitoring_html: str = "") -> str:
     """The whole page as one HTML string. `monitoring_html`, when given, is placed right under the
     summary (the place for "how the scores held up" once outcomes are known)."""
@@ -54,61 +55,61 @@ def _figure(chart_id: str, caption: str, svg: str, classes: str = "chart") -> st
     return f'<figure class="{classes}"{id_attr}><figcaption>{_e(caption)}</figcaption>{svg}</figure>'
 
 
-def _conversion(meta: dict, names: Names) -> str:
+def _conversion(meta: ModelMetadata, names: Names) -> str:
     t = names.t
-    out = _figure("chart-bands", t["by_band"], charts.band_chart(meta["conversion_by_band"], names))
-    field = meta.get("source_column")
-    if field and meta.get("conversion_by_source"):
+    out = _figure("chart-bands", t["by_band"], charts.band_chart(meta.conversion_by_band, names))
+    field = meta.source_column
+    if field and meta.conversion_by_source:
         open_, close = ("（", "）") if names.lang == "zh" else (" (", ")")
         out += _figure("chart-sources", f"{t['by_source']}{open_}{names.field(field)}{close}",
-                       charts.source_chart(meta["conversion_by_source"], field, names))
+                       charts.source_chart(meta.conversion_by_source, field, names))
     else:
         out += f'<p id="no-source" class="note">{_e(t["no_source"])}</p>'
     return out
 
 
-def _metrics_table(meta: dict, names: Names) -> str:
+def _metrics_table(meta: ModelMetadata, names: Names) -> str:
     lang, labels = names.lang, METRIC_NAMES[names.lang]
     head = "".join(f"<th>{_e(labels[k])}</th>" for k in METRIC_COLUMNS)
     rows = "".join(f'<tr data-model="{_e(kind)}"><td>{_e(model_name(kind, lang))}</td>'
                    + "".join(f"<td>{m.get(k, float('nan')):.4f}</td>" for k in METRIC_COLUMNS) + "</tr>"
-                   for kind, m in meta["metrics"].items())
+                   for kind, m in meta.metrics.items())
     return f'<table id="metrics"><tr><th>{_e(names.t["model"])}</th>{head}</tr>{rows}</table>'
 
 
-def _card(meta: dict, names: Names, version: str | None) -> str:
+def _card(meta: ModelMetadata, names: Names, version: str | None) -> str:
     t, lang = names.t, names.lang
-    window = meta.get("data_window")
+    window = meta.data_window
     window = t["range"].join(format_date(d, lang) for d in window) if window else t["no_window"]
     excluded = "".join(
-        f"<li>{t[key]}{t['colon']}{_e(t['sep'].join(map(names.field, meta.get(field) or [])) or t['none'])}</li>"
+        f"<li>{t[key]}{t['colon']}{_e(t['sep'].join(map(names.field, getattr(meta, field))) or t['none'])}</li>"
         for key, field in (("after_contact", "known_after_contact"), ("pii", "pii"), ("excluded_other", "excluded")))
     strong = t["sep"].join(f"{names.field(w['column'])} ({w['auc']:.3f}{'*' if w['declared_honest'] else ''})"
-                           for w in meta.get("leak_warnings") or [])
+                           for w in meta.leak_warnings)
     excluded += f"<li>{t['strong']}{t['colon']}{_e(strong or t['none'])}</li>"
     limits = "".join(f"<li>{_e(x)}</li>" for x in LIMITS[lang])
-    protocol = meta.get("protocol_zh" if lang == "zh" else "protocol") or meta.get("protocol") or "-"
+    protocol = (meta.protocol_zh if lang == "zh" else None) or meta.protocol or "-"
     return f"""<section id="model-card"><h2>{t['card']}</h2><dl>
-<dt>{t['model_kind']}</dt><dd id="model-kind">{_e(model_name(served_kind(meta), lang))}</dd>
+<dt>{t['model_kind']}</dt><dd id="model-kind">{_e(model_name(meta.served, lang))}</dd>
 <dt>{t['version']}</dt><dd id="model-version">{_e(version or '-')}</dd>
-<dt>{t['trained_at']}</dt><dd id="trained-at">{_e(format_date(meta.get('trained_at', '-'), lang))}</dd>
+<dt>{t['trained_at']}</dt><dd id="trained-at">{_e(format_date(meta.trained_at or '-', lang))}</dd>
 <dt>{t['window']}</dt><dd id="data-window">{_e(window)}</dd>
-<dt>{t['rows']}</dt><dd>{meta.get('rows', 0):,}</dd><dt>{t['positive_rate']}</dt><dd>{meta.get('positive_rate', 0):.1%}</dd>
+<dt>{t['rows']}</dt><dd>{meta.rows or 0:,}</dd><dt>{t['positive_rate']}</dt><dd>{meta.positive_rate or 0:.1%}</dd>
 </dl><h3>{t['excluded']}</h3><ul>{excluded}</ul><h3>{t['limits']}</h3><ul>{limits}</ul>
 <details id="details"><summary>{t['details']}</summary><dl><dt>{t['protocol']}</dt><dd>{_e(protocol)}</dd></dl>
 <h3>{t['metrics']}</h3>{_metrics_table(meta, names)}
-{_figure('chart-reliability', t['reliability'], charts.reliability_chart(meta['page']['reliability'], names))}
+{_figure('chart-reliability', t['reliability'], charts.reliability_chart(meta.page['reliability'], names))}
 </details></section>"""
 
 
-def _render(meta: dict, lang: str, interactive: bool, version: str | None, monitoring_html: str) -> str:
-    page = meta.get("page", {})
-    names = Names(glossary_from(meta.get("display")), lang, values_by_field(page))
+def _render(meta: ModelMetadata, lang: str, interactive: bool, version: str | None, monitoring_html: str) -> str:
+    page = meta.page or {}
+    names = Names(glossary_from(meta.display), lang, values_by_field(page))
     t = names.t
     summary = "".join(f"<p>{_e(s)}</p>" for s in summary_sentences(meta, lang))
     dependence = "".join(_figure("", names.field(name), charts.dependence_chart(name, view, names), "chart dependence")
                          for name, view in page.get("dependence", {}).items())
-    explainer = _explainer(page, names, meta.get("source_column")) if interactive else ""
+    explainer = _explainer(page, names, meta.source_column) if interactive else ""
     switch = ('<nav><a id="lang-en" href="?lang=en">English</a> · <a id="lang-zh" href="?lang=zh">中文</a></nav>'
               if interactive else "")
     return f"""<!doctype html>

@@ -92,8 +92,7 @@ def champion_before(name: str) -> Champion | None:
     except (LeadscoreError, MlflowException):
         return None
     meta = model.metadata
-    return Champion(version=model.version, rows=meta.get("rows"), window=meta.get("data_window"),
-                    metrics=(meta.get("metrics") or {}).get(meta.get("served_model", "lightgbm"), {}))
+    return Champion(version=model.version, rows=meta.rows, window=meta.data_window, metrics=meta.served_metrics())
 
 
 def retrain(spec: DatasetSpec, db_url: str, options: TrainOptions, progress=None) -> RetrainResult:

@@ -32,7 +32,7 @@ def score_frame(model: LoadedModel, leads: pd.DataFrame, lang: str = "en", top: 
     Without an id column, leads are numbered from `first_id` (their row number in the whole input).
     """
     meta = model.metadata
-    id_field = meta.get("id_field")
+    id_field = meta.id_field
     ids = leads[id_field].astype("string") if id_field in leads else pd.Series(
         np.arange(first_id, first_id + len(leads))).astype("string")
     encoder = model.pipeline.named_steps["encode"]
@@ -41,12 +41,12 @@ def score_frame(model: LoadedModel, leads: pd.DataFrame, lang: str = "en", top: 
         chunk = leads.iloc[start:start + CHUNK_ROWS]
         explanation = explain_matrix(model.pipeline, encoder.transform(chunk), [])
         reasons = build_reasons(explanation.points, explanation.features, frame_columns(encoder, chunk), top=top,
-                                lang=lang, missing_values=meta.get("missing_values", []), glossary=model.glossary)
+                                lang=lang, missing_values=meta.missing_values, glossary=model.glossary)
         parts.append(pd.DataFrame({
             id_field or "lead_id": ids.iloc[start:start + CHUNK_ROWS].to_numpy(),  # the spec's own id name
             "probability": np.round(explanation.probability, 6),
             "score": explanation.score,
-            "band": assign_bands(explanation.probability, meta["bands"]),
+            "band": assign_bands(explanation.probability, meta.bands.thresholds()),
             **{name: reasons[name].to_numpy() for name in ("top_positive", "top_negative", "reasons")},
         }))
     return pd.concat(parts, ignore_index=True)

@@ -13,6 +13,7 @@ import pandas as pd
 from features.errors import LeadscoreError
 from features.load import safe_url
 from features.messages import column_list, did_you_mean
+from training.metadata import ModelMetadata
 from training.metrics import BANDS
 
 MODES = ("append", "replace")
@@ -69,9 +70,9 @@ def table_writer(url: str, table: str | None, mode: str):
         engine.dispose()
 
 
-def band_mix(bands: pd.Series, metadata: dict) -> tuple[str, str | None]:
+def band_mix(bands: pd.Series, metadata: ModelMetadata) -> tuple[str, str | None]:
     """(the mix beside training's, a warning when the hot share is more than 2x or under half of training's)."""
-    training = metadata.get("conversion_by_band") or {}
+    training = metadata.conversion_by_band
     total = sum(b.get("leads", 0) for b in training.values())
     now = bands.value_counts(normalize=True)
     parts, warning = [], None

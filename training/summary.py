@@ -9,20 +9,8 @@ from __future__ import annotations
 
 import math
 
+from training.metadata import ModelMetadata
 from training.texts import SUMMARY, model_name
-
-SERVED_DEFAULT = "lightgbm"
-
-
-def served_kind(meta: dict) -> str:
-    """Which entry of the metrics is the served model: the metadata may name it (a blend, a baseline
-    chosen by the learner); older models served LightGBM."""
-    metrics = meta.get("metrics") or {}
-    final = meta.get("final_model") if isinstance(meta.get("final_model"), dict) else {}
-    for kind in (meta.get("served_model"), meta.get("model_kind"), final.get("kind"), final.get("name")):
-        if isinstance(kind, str) and kind in metrics:
-            return kind
-    return SERVED_DEFAULT if SERVED_DEFAULT in metrics or not metrics else next(iter(metrics))
 
 
 def per_hundred(rate: float) -> str:
@@ -39,10 +27,10 @@ def _finite(value) -> bool:
     return isinstance(value, int | float) and math.isfinite(value)
 
 
-def summary_numbers(meta: dict) -> dict:
+def summary_numbers(meta: ModelMetadata) -> dict:
     """The figures the sentences use (also what the browser test checks against the run's metrics)."""
-    metrics, ours = meta.get("metrics") or {}, served_kind(meta)
-    bands = meta.get("conversion_by_band") or {}
+    metrics, ours = meta.metrics, meta.served  # old models: `served` comes from training/metadata.py's migration
+    bands = meta.conversion_by_band
     baselines = {k: m for k, m in metrics.items() if k != ours}
     comparison = "rules" if "rules" in baselines else max(
         baselines, key=lambda k: baselines[k].get("lift_top10", float("-inf")), default=None)
@@ -56,7 +44,7 @@ def summary_numbers(meta: dict) -> dict:
             "beaten_by": beaten, "held_out": sum(b.get("leads", 0) for b in bands.values())}
 
 
-def summary_sentences(meta: dict, lang: str) -> list[str]:
+def summary_sentences(meta: ModelMetadata, lang: str) -> list[str]:
     """The summary in `lang`, one sentence per list item; figures that are missing are left out."""
     t, n = SUMMARY["zh" if lang == "zh" else "en"], summary_numbers(meta)
     out = []
@@ -69,7 +57,7 @@ def summary_sentences(meta: dict, lang: str) -> list[str]:
                                            other_lift=times(n["comparison_lift"]))
         out.append(t["lift"].format(lift=times(n["lift"])) + (other or t["lift_other"][-1]))
     if n["beaten_by"]:
-        metrics = meta["metrics"]
+        metrics = meta.metrics
         out.append(t["beaten"].format(other=model_name(n["beaten_by"], lang),
                                       theirs=f"{metrics[n['beaten_by']]['roc_auc']:.3f}",
                                       ours=f"{metrics[n['served']]['roc_auc']:.3f}"))

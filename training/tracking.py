@@ -1,15 +1,22 @@
 """MLflow tracking and registry, and safe model loading.
 
 Embedded default: an SQLite tracking store and registry in the working folder (mlflow.db, artifacts
-in mlruns/); any MLFLOW_TRACKING_URI is honoured. Models are saved in the skops format and loaded
-only with skops and the explicit trusted-type list below, never with unrestricted pickle. (MLflow's
-own loader reads the trusted list from the model files themselves, so it is not used for loading.)
+in mlruns/); any MLFLOW_TRACKING_URI is honoured. Loading passes the store to MLflow explicitly and
+changes nothing process-wide; recording a run uses MLflow's fluent API, which reads process-wide URIs,
+so `recording_to` sets them for the block only and puts back what was there.
+
+Models are saved in the skops format and loaded only with skops and the explicit trusted-type list
+below, never with unrestricted pickle. (MLflow's own loader reads the trusted list from the model
+files themselves, so it is not used for loading.) Their metadata is validated on load
+(training/metadata.py).
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -21,6 +28,7 @@ from mlflow.tracking import MlflowClient
 
 from features.errors import LeadscoreError
 from features.glossary import Glossary, glossary_from
+from training.metadata import ModelMetadata, read_metadata
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 CHAMPION = "champion"
@@ -44,15 +52,53 @@ def tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI", DEFAULT_TRACKING_URI)
 
 
-def configure_tracking() -> str:
-    """Point MLflow at the configured store (called by commands, never at import)."""
-    uri = tracking_uri()
+# The environment variables MLflow's fluent API reads or exports while a run is recorded.
+_RECORDING_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR")
+
+
+@contextmanager
+def recording_to(uri: str | None = None) -> Iterator[str]:
+    """Point MLflow's fluent API (start_run, log_*, register_model) at the store for this block only.
+
+    The registry lives in the tracking store. MLflow exports both URIs into the process environment
+    itself, so the environment is saved and restored around the block, leaving the process as it was.
+    """
+    uri = uri or tracking_uri()
+    saved = {name: os.environ.get(name) for name in _RECORDING_ENV}
     mlflow.set_tracking_uri(uri)
-    # The registry lives in the tracking store. (MLflow exports MLFLOW_REGISTRY_URI into the process
-    # environment itself, so reading that variable back would return a stale store.)
     mlflow.set_registry_uri(uri)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    return uri
+    try:
+        yield uri
+    finally:  # MLflow mirrors an explicitly set URI in these variables, so they say what was in force
+        mlflow.set_tracking_uri(saved["MLFLOW_TRACKING_URI"])
+        mlflow.set_registry_uri(saved["MLFLOW_REGISTRY_URI"])
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def client_for(uri: str | None = None) -> MlflowClient:
+    """A client of the configured tracking store and its registry, without touching process-wide URIs."""
+    uri = uri or tracking_uri()
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def experiment_id(name: str, uri: str | None = None) -> str:
+    """The id of the experiment `name`, created on first use (without making it the process's active one)."""
+    client = client_for(uri)
+    found = client.get_experiment_by_name(name)
+    return found.experiment_id if found else client.create_experiment(name)
+
+
+def download_model(uri: str) -> Path:
+    """The local folder of models:/NAME@alias, models:/NAME/N or runs:/ID/model (a folder is itself)."""
+    if Path(uri).is_dir():
+        return Path(uri)
+    store = tracking_uri()
+    return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, tracking_uri=store, registry_uri=store))
 
 
 def git_commit() -> str | None:
@@ -69,14 +115,14 @@ class LoadedModel:
     """A fitted Pipeline and the metadata logged beside it."""
 
     pipeline: object
-    metadata: dict
+    metadata: ModelMetadata
     uri: str
     version: str | None = None
 
     @cached_property
     def glossary(self) -> Glossary:
         """Display names of fields and values the model was trained with."""
-        return glossary_from(self.metadata.get("display"))
+        return glossary_from(self.metadata.display)
 
 
 def resolve_version(uri: str) -> str | None:
@@ -84,7 +130,7 @@ def resolve_version(uri: str) -> str | None:
     if not uri.startswith("models:/"):
         return None
     name, _, rest = uri[len("models:/"):].partition("@")
-    client = MlflowClient()
+    client = client_for()
     if rest:
         return str(client.get_model_version_by_alias(name, rest).version)
     name, _, number = uri[len("models:/"):].partition("/")
@@ -93,19 +139,25 @@ def resolve_version(uri: str) -> str | None:
 
 def load_model(uri: str) -> LoadedModel:
     """Load a model from models:/NAME@alias, runs:/ID/model or a local folder, with trusted types only."""
-    configure_tracking()
     try:
-        local = Path(uri) if Path(uri).is_dir() else Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
+        local = download_model(uri)
         version = resolve_version(uri)
     except Exception as exc:  # registry unreachable, unknown name/alias, missing run
         raise LeadscoreError(f"cannot find model {uri!r}: {str(exc).splitlines()[0]}") from None
+    return load_folder(local, uri, version)
+
+
+def load_folder(local: Path, uri: str, version: str | None = None) -> LoadedModel:
+    """The model saved in the folder `local` (downloaded from `uri`): its metadata validated, its
+    Pipeline loaded with the trusted types only. Raises LeadscoreError naming the model."""
+    where = f"model {uri}" + (f" version {version}" if version else "")
     model_file = local / "model.skops"
     if not model_file.is_file():
-        raise LeadscoreError(f"{uri}: no model.skops inside; leadscore models are saved by `leadscore train`")
+        raise LeadscoreError(f"{where}: no model.skops inside; leadscore models are saved by `leadscore train`")
     untrusted = set(skops.io.get_untrusted_types(file=model_file)) - set(TRUSTED_TYPES)
     if untrusted:
-        raise LeadscoreError(f"{uri}: refusing to load untrusted types {sorted(untrusted)}")
-    pipeline = skops.io.load(model_file, trusted=TRUSTED_TYPES)
+        raise LeadscoreError(f"{where}: refusing to load untrusted types {sorted(untrusted)}")
     mlmodel = yaml.safe_load((local / "MLmodel").read_text(encoding="utf-8")) if (local / "MLmodel").is_file() else {}
-    metadata = (mlmodel.get("metadata") or {}).get("leadscore", {})
+    metadata = read_metadata((mlmodel.get("metadata") or {}).get("leadscore"), where)
+    pipeline = skops.io.load(model_file, trusted=TRUSTED_TYPES)
     return LoadedModel(pipeline=pipeline, metadata=metadata, uri=uri, version=version)

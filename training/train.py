@@ -50,6 +50,7 @@ class TrainResult:
     version: str | None = None
     promoted: bool | None = None
     gate_message: str | None = None
+    logged_model_uri: str | None = None  # MLflow 3's models:/m-... of the logged model, what registration takes
     started: float | None = None  # time.monotonic() when training began, for the wall time on the run
 
 

@@ -40,7 +40,7 @@ with tempfile.TemporaryDirectory(prefix="bench-monitor-") as tmp:
     p = model.pipeline.predict_proba(leads[model.pipeline.feature_names_in_] if hasattr(
         model.pipeline, "feature_names_in_") else leads)[:, 1]
     scored = pd.DataFrame({"lead_id": leads["lead_id"], "probability": p, "score": np.round(p * 100).astype(int),
-                           "band": assign_bands(p, model.metadata["bands"])})
+                           "band": assign_bands(p, model.metadata.bands.thresholds())})
     db = f"sqlite:///{tmp / 'predictions.db'}"
     log_batch(db, model, leads, scored)
     first_win = won.groupby("lead_id")["won_at"].min()

@@ -27,6 +27,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from features.build import build_training_set
 from training.evaluate import evaluation_splits
+from training.metadata import ModelMetadata
 from training.metrics import band_thresholds
 from training.score import score_frame
 from training.tracking import LoadedModel
@@ -56,8 +57,8 @@ def run_project(ts, train, test) -> tuple[np.ndarray, float]:
     start = time.perf_counter()
     pipeline = fit_model(X.iloc[train], y[train], ts, TrainOptions(), None)
     seconds = time.perf_counter() - start
-    meta = {"bands": band_thresholds(pipeline.predict_proba(X.iloc[train])[:, 1]),
-            "missing_values": list(ts.spec.leads.missing_values)}
+    meta = ModelMetadata(dataset=ts.spec.name, bands=band_thresholds(pipeline.predict_proba(X.iloc[train])[:, 1]),
+                         features=ts.feature_names, missing_values=list(ts.spec.leads.missing_values))
     scored = score_frame(LoadedModel(pipeline=pipeline, metadata=meta, uri="bench"), X.iloc[test])
     return scored["probability"].to_numpy(), seconds
 

@@ -11,6 +11,7 @@ import pytest
 
 from features.synth_later import later_frames
 from training.drift import psi, summarize_training
+from training.metadata import ModelMetadata
 from training.monitor import Thresholds, monitor
 
 LIMITS = Thresholds(min_leads=50)
@@ -38,10 +39,11 @@ def outcomes_of(won: np.ndarray, hours: np.ndarray | None = None) -> pd.DataFram
                          "first_response_hours": hours if hours is not None else np.nan, "deal_value": np.nan})
 
 
-def metadata(training: pd.DataFrame) -> dict:
-    return {"training_summary": summarize_training(training, {}), "features": {c: c for c in training.columns},
-            "conversion_by_band": {"hot": {"leads": 100}, "warm": {"leads": 300}, "cold": {"leads": 600}},
-            "source_column": "channel"}
+def metadata(training: pd.DataFrame) -> ModelMetadata:
+    return ModelMetadata(dataset="test", bands={"hot": 0.5, "warm": 0.2},
+                         training_summary=summarize_training(training, {}), features={c: c for c in training.columns},
+                         conversion_by_band={"hot": {"leads": 100}, "warm": {"leads": 300}, "cold": {"leads": 600}},
+                         source_column="channel")
 
 
 def test_a_shifted_feature_raises_its_psi_over_the_threshold_and_a_stable_one_does_not():

@@ -7,6 +7,7 @@ import pytest
 
 from training import cards
 from training.explain import explain_frame, explain_records, reasons_for
+from training.metadata import ModelMetadata
 from training.report import render_report
 
 
@@ -71,13 +72,15 @@ def test_report_is_self_contained_in_both_languages(trained, explained):
     sample, explanation = explained
     encoder = trained.pipeline.named_steps["encode"]
     y = trained.training_set.frame["label"].to_numpy()[trained.rows]
-    meta = {"metrics": {"lightgbm": trained.metrics["models"]["lightgbm"]},
-            "conversion_by_band": trained.metrics["models"]["lightgbm"]["bands"],
-            "conversion_by_source": trained.metrics["models"]["lightgbm"]["by_source"], "source_column": "channel",
-            "page": {"drivers": cards.drivers(explanation, encoder.is_numeric_),
-                     "dependence": cards.dependence(explanation, sample, encoder, ["budget", "time_on_site_sec"]),
-                     "reliability": cards.reliability(y, trained.predictions["lightgbm"][trained.rows]),
-                     "form": cards.form_fields(encoder, sample), "examples": [], "known_limits": cards.KNOWN_LIMITS}}
+    lightgbm = trained.metrics["models"]["lightgbm"]
+    meta = ModelMetadata(
+        dataset="test", bands=trained.metrics["bands"], features=trained.training_set.feature_names,
+        metrics={"lightgbm": {k: v for k, v in lightgbm.items() if isinstance(v, float)}},
+        conversion_by_band=lightgbm["bands"], conversion_by_source=lightgbm["by_source"], source_column="channel",
+        page={"drivers": cards.drivers(explanation, encoder.is_numeric_),
+              "dependence": cards.dependence(explanation, sample, encoder, ["budget", "time_on_site_sec"]),
+              "reliability": cards.reliability(y, trained.predictions["lightgbm"][trained.rows]),
+              "form": cards.form_fields(encoder, sample), "examples": [], "known_limits": cards.KNOWN_LIMITS})
     for lang, heading in (("en", "What drives scores"), ("zh", "影响评分的主要因素")):
         page = render_report(meta, lang, interactive=True, version="7")
         assert heading in page and page.count("<svg") == 6  # drivers, 2 dependence, bands, sources, reliability

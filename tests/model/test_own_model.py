@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from serving.cli import app
 from serving.config import ServiceConfig
 from serving.scorer import NO_RULES, Scorer
+from training.metadata import ModelMetadata
 from training.score_output import band_mix
 
 runner = CliRunner()
@@ -91,10 +92,10 @@ def test_no_rule_table_means_null_rule_score_with_a_reason(own):
     assert scorer.load()
     lead = leads.drop(columns=["contact_name", "email", "phone"]).iloc[0].dropna().to_dict()
     metadata = scorer.state.model.metadata
-    if metadata.get("fitted_rules"):  # a points table learned at training stands in for the missing one
+    if metadata.fitted_rules:  # a points table learned at training stands in for the missing one
         learned, = scorer.score([lead])
         assert isinstance(learned["rule_score"], float) and learned["rule_note"] is None
-        metadata["fitted_rules"] = None  # a model with no points table at all
+        metadata.fitted_rules = None  # a model with no points table at all
     full, partial = scorer.score([lead, {"Lead ID": "x", "channel": "referral"}])
     assert full["rule_score"] is None and full["rule_note"] == NO_RULES and full["source"] == "model"
     assert partial["fallback_reason"] == "too_many_missing_features"
@@ -102,7 +103,8 @@ def test_no_rule_table_means_null_rule_score_with_a_reason(own):
 
 
 def test_band_mix_warns_when_hot_share_moves():
-    meta = {"conversion_by_band": {"hot": {"leads": 10}, "warm": {"leads": 30}, "cold": {"leads": 60}}}
+    meta = ModelMetadata(dataset="test", bands={"hot": 0.5, "warm": 0.2}, features={"a": "a"},
+                         conversion_by_band={"hot": {"leads": 10}, "warm": {"leads": 30}, "cold": {"leads": 60}})
     same = pd.Series(["hot"] * 11 + ["warm"] * 29 + ["cold"] * 60)
     mix, warning = band_mix(same, meta)
     assert mix == "band mix: hot 11.0% (training 10.0%), warm 29.0% (training 30.0%), cold 60.0% (training 60.0%)"

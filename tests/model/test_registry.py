@@ -44,8 +44,8 @@ def test_round_trip_and_gate_both_ways(registry, synthetic_spec, synthetic_dir):
     assert champion.version == "1"
     X = first.training_set.frame[first.training_set.features].head(300)
     np.testing.assert_allclose(champion.pipeline.predict_proba(X), first.pipeline.predict_proba(X), atol=1e-12)
-    assert champion.metadata["bands"]["hot"] > champion.metadata["bands"]["warm"]
-    assert "email" in champion.metadata["pii"]
+    assert champion.metadata.bands.hot > champion.metadata.bands.warm
+    assert "email" in champion.metadata.pii
 
     # a weaker model (only where the lead is) must not replace the champion
     weak = copy.deepcopy(synthetic_spec)

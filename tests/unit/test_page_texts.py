@@ -5,15 +5,17 @@ import pytest
 
 from features.glossary import Glossary
 from training.display import Names, looks_like_ids
-from training.summary import served_kind, summary_sentences
+from training.metadata import ModelMetadata
+from training.summary import summary_sentences
 from training.texts import PAGE, SUMMARY, format_date, model_name
 
-META = {"metrics": {"lightgbm": {"roc_auc": 0.80, "lift_top10": 3.04},
-                    "logistic_regression": {"roc_auc": 0.78, "lift_top10": 2.9},
-                    "rules": {"roc_auc": 0.70, "lift_top10": 2.36}},
-        "conversion_by_band": {"hot": {"leads": 100, "conversion_rate": 0.642},
-                               "warm": {"leads": 300, "conversion_rate": 0.2},
-                               "cold": {"leads": 600, "conversion_rate": 0.084}}}
+META = ModelMetadata(dataset="test", bands={"hot": 0.5, "warm": 0.2}, features={"a": "a"},
+                     metrics={"lightgbm": {"roc_auc": 0.80, "lift_top10": 3.04},
+                              "logistic_regression": {"roc_auc": 0.78, "lift_top10": 2.9},
+                              "rules": {"roc_auc": 0.70, "lift_top10": 2.36}},
+                     conversion_by_band={"hot": {"leads": 100, "conversion_rate": 0.642},
+                                         "warm": {"leads": 300, "conversion_rate": 0.2},
+                                         "cold": {"leads": 600, "conversion_rate": 0.084}})
 
 
 def test_summary_reads_the_held_out_numbers():
@@ -26,21 +28,18 @@ def test_summary_reads_the_held_out_numbers():
 
 
 def test_summary_says_plainly_when_a_baseline_beat_the_model():
-    meta = {**META, "metrics": {**META["metrics"], "logistic_regression": {"roc_auc": 0.83, "lift_top10": 3.2}}}
+    meta = META.model_copy(update={"metrics": {**META.metrics,
+                                               "logistic_regression": {"roc_auc": 0.83, "lift_top10": 3.2}}})
     text = " ".join(summary_sentences(meta, "en"))
     assert "On this data logistic regression ranked the leads better than the model did (ranking quality 0.830 " \
            "against 0.800)" in text
     assert "逻辑回归对线索的排序比本模型更好" in "".join(summary_sentences(meta, "zh"))
     # Without a points table the best baseline by top-10% lift is the comparison.
-    no_rules = {**META, "metrics": {k: v for k, v in META["metrics"].items() if k != "rules"}}
+    no_rules = META.model_copy(update={"metrics": {k: v for k, v in META.metrics.items() if k != "rules"}})
     assert "logistic regression finds 2.9 times" in " ".join(summary_sentences(no_rules, "en"))
 
 
-def test_served_model_is_read_defensively_and_named_for_people():
-    assert served_kind(META) == "lightgbm"
-    assert served_kind({**META, "served_model": "logistic_regression"}) == "logistic_regression"
-    assert served_kind({**META, "served_model": "not-in-metrics"}) == "lightgbm"
-    assert served_kind({"metrics": {"blend": {}}}) == "blend"
+def test_served_model_is_named_for_people():
     assert model_name("naive_bayes_odoo", "zh") == "朴素贝叶斯（Odoo 的做法）"
     assert model_name("some_new_learner", "en") == "some new learner"
 

@@ -1,0 +1,35 @@
+"""Loading a model validates its metadata and changes no process-wide MLflow setting (issue 11: loading
+a local folder used to set MLflow's tracking and registry URIs and environment for the whole process)."""
+
+import os
+
+import mlflow
+
+from training.metadata import json_safe, model_metadata
+
+
+def settings() -> tuple:
+    """What a later MLflow call in this process would use (MLflow's own telemetry variables aside)."""
+    return ({k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI",
+                                             "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR")},
+            mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+
+
+def test_loading_a_local_model_leaves_mlflow_settings_alone(trained, tmp_path, monkeypatch):
+    from training.publish import log_pipeline
+    from training.tracking import load_model, recording_to
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    monkeypatch.chdir(tmp_path)
+    for name in ("MLFLOW_REGISTRY_URI", "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"):
+        monkeypatch.delenv(name, raising=False)
+    before = settings()
+    with recording_to(), mlflow.start_run():  # recording sets them for its block only
+        assert os.environ["MLFLOW_REGISTRY_URI"] == f"sqlite:///{tmp_path}/mlflow.db"
+        info = log_pipeline(trained, json_safe(model_metadata(trained)).model_dump())
+    assert settings() == before
+    folder = mlflow.artifacts.download_artifacts(artifact_uri=info.model_uri, tracking_uri=before[1],
+                                                 dst_path=str(tmp_path / "model"))
+    loaded = load_model(folder)
+    assert loaded.metadata.dataset == trained.training_set.spec.name
+    assert settings() == before
