@@ -8,6 +8,8 @@ LEADSCORE_DISPLAY         display glossary for rule reasons while no model is lo
                           brings its own; default data/specs/display/synthetic.yaml)
 LEADSCORE_PREDICTION_SPOOL local file where log rows wait for the database (default predictions.spool)
 LEADSCORE_SERVICE_CONFIG  YAML file with any of the fields of ServiceConfig below
+LEADSCORE_METRICS         "1" turns on Prometheus metrics at /metrics (BentoML reads it when the service
+                          class is defined, so it is read alone by `metrics_enabled`)
 """
 
 from __future__ import annotations
@@ -61,6 +63,10 @@ class ServiceConfig(BaseModel):
     max_spool_bytes: int = Field(default=64 << 20, ge=1 << 16)  # beyond it, log rows are dropped and counted
     max_body_bytes: int = Field(default=8 << 20, ge=1024)  # larger request bodies: 413
     max_string_chars: int = Field(default=1000, ge=16)  # longer text values or field names: 422
+
+    @staticmethod
+    def metrics_enabled(environ: dict | None = None) -> bool:
+        return (os.environ if environ is None else environ).get("LEADSCORE_METRICS") == "1"
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> ServiceConfig:

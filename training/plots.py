@@ -1,22 +1,27 @@
-"""Evaluation plots saved as PNG: ROC, precision-recall, reliability, cumulative gain, SHAP summary."""
+"""Evaluation plots saved as PNG: ROC, precision-recall, reliability, cumulative gain, SHAP summary.
+
+Figures are made without pyplot (as training/charts.py does): no global figure registry and no
+backend switched for the whole process at import; each Figure draws with its own Agg canvas.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only; no display on servers
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.calibration import calibration_curve  # noqa: E402
-from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
+import numpy as np
+from matplotlib.figure import Figure
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import precision_recall_curve, roc_curve
 
 
-def _save(fig, path: Path) -> Path:
+def _axes(size: tuple[float, float] = (5.5, 4.5)):
+    fig = Figure(figsize=size)
+    return fig, fig.add_subplot()
+
+
+def _save(fig: Figure, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
@@ -24,7 +29,7 @@ def plot_evaluation(y: np.ndarray, predictions: dict[str, np.ndarray], out_dir: 
     """One figure per view, every model on it, from held-out predictions."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    fig, ax = _axes()
     for name, p in predictions.items():
         fpr, tpr, _ = roc_curve(y, p)
         ax.plot(fpr, tpr, label=name)
@@ -33,7 +38,7 @@ def plot_evaluation(y: np.ndarray, predictions: dict[str, np.ndarray], out_dir: 
     ax.legend(fontsize=8)
     paths.append(_save(fig, out_dir / "roc.png"))
 
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    fig, ax = _axes()
     for name, p in predictions.items():
         precision, recall, _ = precision_recall_curve(y, p)
         ax.plot(recall, precision, label=name)
@@ -42,7 +47,7 @@ def plot_evaluation(y: np.ndarray, predictions: dict[str, np.ndarray], out_dir: 
     ax.legend(fontsize=8)
     paths.append(_save(fig, out_dir / "precision_recall.png"))
 
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    fig, ax = _axes()
     for name, p in predictions.items():
         observed, predicted = calibration_curve(y, np.clip(p, 0, 1), n_bins=10, strategy="quantile")
         ax.plot(predicted, observed, marker="o", markersize=3, label=name)
@@ -51,7 +56,7 @@ def plot_evaluation(y: np.ndarray, predictions: dict[str, np.ndarray], out_dir: 
     ax.legend(fontsize=8)
     paths.append(_save(fig, out_dir / "reliability.png"))
 
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    fig, ax = _axes()
     share = np.arange(1, len(y) + 1) / len(y)
     for name, p in predictions.items():
         order = np.argsort(-p, kind="stable")
@@ -70,8 +75,9 @@ def plot_shap_summary(explanation, out_dir: Path, max_display: int = 15) -> Path
 
     values = shap.Explanation(values=explanation.contributions, base_values=explanation.base_value,
                               data=explanation.matrix, feature_names=explanation.features)
-    plt.figure(figsize=(7, 5))
-    shap.plots.beeswarm(values, max_display=max_display, show=False)
-    fig = plt.gcf()
+    fig, ax = _axes((7, 5))
+    # Given an axes (and no plot_size), SHAP draws on it and leaves pyplot's current figure alone.
+    shap.plots.beeswarm(values, max_display=max_display, show=False, ax=ax, plot_size=None)
     fig.suptitle("SHAP summary (log-odds)")
+    out_dir.mkdir(parents=True, exist_ok=True)
     return _save(fig, out_dir / "shap_summary.png")

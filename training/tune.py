@@ -58,12 +58,18 @@ def tune(X: np.ndarray, y: np.ndarray, categorical: Sequence[int], trials: int, 
         raw_oof, _ = inner_cv(X, y, suggest(trial), categorical, folds, seed, n_jobs)
         return log_loss(y, 1.0 / (1.0 + np.exp(-raw_oof)))
 
+    # Optuna's own handler prints a line per trial; quiet it while tuning only, then put back the
+    # caller's level (a library call leaves the process's logging as it found it).
+    verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed))
-    # The defaults are the first trial, so tuning never settles on anything worse by its own measure.
-    study.enqueue_trial({k: v for k, v in DEFAULT_PARAMS.items() if k in SEARCHED})
-    callbacks = [lambda study, trial: progress()] if progress else None
-    study.optimize(objective, n_trials=trials if trials > 0 else None,
-                   timeout=minutes * 60 if minutes else None, callbacks=callbacks)
+    try:
+        study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed))
+        # The defaults are the first trial, so tuning never settles on anything worse by its own measure.
+        study.enqueue_trial({k: v for k, v in DEFAULT_PARAMS.items() if k in SEARCHED})
+        callbacks = [lambda study, trial: progress()] if progress else None
+        study.optimize(objective, n_trials=trials if trials > 0 else None,
+                       timeout=minutes * 60 if minutes else None, callbacks=callbacks)
+    finally:
+        optuna.logging.set_verbosity(verbosity)
     log.debug("best inner log loss %.4f with %s", study.best_value, study.best_params)
     return dict(study.best_params)

@@ -86,3 +86,21 @@ def test_report_is_self_contained_in_both_languages(trained, explained):
         assert heading in page and page.count("<svg") == 6  # drivers, 2 dependence, bands, sources, reliability
         assert 'src="http' not in page and 'href="http' not in page  # no CDN: works offline
     assert 'id="lead-form"' not in render_report(meta, "en")  # the MLflow report has no explainer
+
+
+def test_plots_leave_pyplot_and_the_backend_alone(trained, explained, tmp_path):
+    """training/plots.py used pyplot's global figures and switched the backend at import (issue 11)."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from training.plots import plot_evaluation, plot_shap_summary
+
+    plt.close("all")
+    backend = matplotlib.get_backend()
+    y = trained.training_set.frame["label"].to_numpy()[trained.rows]
+    paths = plot_evaluation(y, {n: p[trained.rows] for n, p in trained.predictions.items()}, tmp_path)
+    paths.append(plot_shap_summary(explained[1], tmp_path))
+    assert [p.name for p in paths] == ["roc.png", "precision_recall.png", "reliability.png", "cumulative_gain.png",
+                                       "shap_summary.png"]
+    assert all(p.read_bytes().startswith(b"\x89PNG") and p.stat().st_size > 5000 for p in paths)
+    assert plt.get_fignums() == [] and matplotlib.get_backend() == backend

@@ -33,3 +33,29 @@ def test_loading_a_local_model_leaves_mlflow_settings_alone(trained, tmp_path, m
     loaded = load_model(folder)
     assert loaded.metadata.dataset == trained.training_set.spec.name
     assert settings() == before
+
+
+def test_a_model_with_broken_metadata_is_one_red_line_and_exit_2(trained, tmp_path, monkeypatch):
+    import yaml
+    from typer.testing import CliRunner
+
+    from serving.cli import app
+    from training.publish import log_pipeline
+    from training.tracking import recording_to
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    monkeypatch.chdir(tmp_path)
+    with recording_to() as uri, mlflow.start_run():
+        info = log_pipeline(trained, json_safe(model_metadata(trained)).model_dump())
+    folder = tmp_path / "model"
+    mlflow.artifacts.download_artifacts(artifact_uri=info.model_uri, tracking_uri=uri, dst_path=str(folder))
+    mlmodel = yaml.safe_load((folder / "MLmodel").read_text())
+    mlmodel["metadata"]["leadscore"]["bands"]["hot"] = "very"
+    (folder / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+    leads = trained.training_set.frame[trained.training_set.features].head(3)
+    leads.to_csv(tmp_path / "leads.csv", index=False)
+    result = CliRunner().invoke(app, ["score", "--model", str(folder), "--input", str(tmp_path / "leads.csv"),
+                                      "--output", str(tmp_path / "scored.csv"), "--no-log"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "invalid metadata (bands.hot" in " ".join(result.output.split())
+    assert not (tmp_path / "scored.csv").exists()

@@ -37,6 +37,19 @@ def test_tuned_settings_are_at_least_as_good_as_the_defaults_by_the_tuners_measu
     assert cv_log_loss(X, y, cats, params) <= cv_log_loss(X, y, cats, defaults) + 1e-12
 
 
+def test_tuning_leaves_optunas_log_level_as_it_found_it(table):
+    import optuna
+
+    X, y, cats = table
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.INFO)
+    try:
+        tune(X[:600], y[:600], cats, trials=1, minutes=None, seed=0)
+        assert optuna.logging.get_verbosity() == optuna.logging.INFO
+    finally:
+        optuna.logging.set_verbosity(before)
+
+
 def test_parallel_folds_equal_sequential_folds(table):
     X, y, cats = table
     side_by_side = inner_cv(X, y, DEFAULT_PARAMS, cats, 3, seed=0, n_jobs=2)
