@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from features.atomic import replace_all_atomically
 from features.checks import check_enough, check_not_future
+from features.columns import is_numeric_column
 from features.dates import parse_dates
 from features.errors import LeadscoreError
 from features.glossary import EMPTY, Glossary, load_glossary
@@ -69,7 +69,7 @@ class TrainingSet:
             values = self.frame[safe]
             columns[safe] = {
                 "original": original,
-                "type": "numeric" if is_numeric_feature(values) else "categorical",
+                "type": "numeric" if is_numeric_column(values) else "categorical",
                 "missing_share": round(float(values.isna().mean()), 4),
                 "distinct": int(values.nunique(dropna=True)),
                 "single_column_auc": round(strength.get(safe, float("nan")), 4),
@@ -91,10 +91,6 @@ class TrainingSet:
         }
 
 
-def is_numeric_feature(values: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-
-
 def _check_ids(ids: pd.Series, source: str, column: str) -> None:
     if ids.isna().any():
         row = int(ids.isna().to_numpy().nonzero()[0][0])
@@ -111,7 +107,7 @@ def _check_ids(ids: pd.Series, source: str, column: str) -> None:
 def _check_personal_data(frame: pd.DataFrame, source: str) -> None:
     """Refuse undeclared columns that look like emails or phone numbers: they must be declared as pii."""
     for column in frame.columns:
-        if is_numeric_feature(frame[column]):
+        if is_numeric_column(frame[column]):
             continue
         sample = frame[column].dropna().astype("string").head(500)
         if len(sample) < 20:
@@ -136,7 +132,7 @@ def _feature_frame(leads: pd.DataFrame, spec: DatasetSpec, reserved: set[str]) -
     for column in features.columns:
         if pd.api.types.is_bool_dtype(features[column]):
             features[column] = features[column].astype("float64")
-        elif not is_numeric_feature(features[column]):
+        elif not is_numeric_column(features[column]):
             features[column] = features[column].astype("string")
     return features, {safe: original for original, safe in mapping.items()}
 
@@ -211,21 +207,10 @@ def profile_path(out: Path) -> Path:
 def write_training_set(training_set: TrainingSet, out: str | Path) -> tuple[Path, Path]:
     """Write the Parquet file and its JSON profile atomically: both appear, or neither."""
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     profile = profile_path(out)
-    temps = []
-    try:
-        for target in (out, profile):
-            fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{target.name}.", suffix=".tmp")
-            os.close(fd)
-            temps.append(Path(name))
-        training_set.frame.to_parquet(temps[0], index=False)
-        temps[1].write_text(json.dumps(training_set.profile(), indent=2, default=_json_default), encoding="utf-8")
-        os.replace(temps[0], out)
-        os.replace(temps[1], profile)
-    finally:
-        for temp in temps:
-            temp.unlink(missing_ok=True)
+    text = json.dumps(training_set.profile(), indent=2, default=_json_default)
+    replace_all_atomically({out: lambda temp: training_set.frame.to_parquet(temp, index=False),
+                            profile: lambda temp: Path(temp).write_text(text, encoding="utf-8")})
     return out, profile
 
 

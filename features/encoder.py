@@ -20,11 +20,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from features.columns import is_numeric_column
 from features.errors import LeadscoreError
-
-
-def is_numeric_column(values: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
 
 
 class LeadEncoder(TransformerMixin, BaseEstimator):

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from features.atomic import write_texts
 from features.config_file import read_yaml
 from features.errors import LeadscoreError
 from features.init_spec import Draft, draft_spec, quoted, quoted_list
 from features.load import load_table
 from features.names import safe_name
 from features.spec import DatasetSpec, FeaturesSpec, SqlSource
-from features.write import write_texts
 
 
 def _listing(key: str, columns: list[str]) -> str:

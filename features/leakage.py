@@ -15,6 +15,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
+from features.columns import is_numeric_column, quantile_edges
 from features.errors import LeadscoreError
 
 _BINS = 20
@@ -29,12 +30,11 @@ class ColumnStrength:
 
 def value_codes(values: pd.Series) -> np.ndarray:
     """Integer code per row: quantile bin for numbers, category for text; missing gets its own code."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+    if is_numeric_column(values):
         numbers = values.astype("float64").to_numpy()
-        finite = numbers[~np.isnan(numbers)]
-        if finite.size == 0:
+        if np.isnan(numbers).all():
             return np.zeros(len(values), dtype=np.int64)
-        edges = np.unique(np.quantile(finite, np.linspace(0, 1, _BINS + 1)[1:-1]))
+        edges = quantile_edges(numbers, _BINS)
         codes = np.searchsorted(edges, numbers, side="right") + 1
         codes[np.isnan(numbers)] = 0
         return codes.astype(np.int64)

@@ -191,7 +191,7 @@ class Scorer:
             self.counters.fallbacks[why] = self.counters.fallbacks.get(why, 0) + 1
             return result
         thresholds = self.config.rule_bands
-        band = "hot" if points >= thresholds["hot"] else "warm" if points >= thresholds["warm"] else "cold"
+        band = str(assign_bands(np.array([points]), thresholds)[0])
         # No calibrated probability exists for a points table: probability stays null, score is the points.
         result.update(probability=None, score=int(round(points)), band=band, source="rules", model_version=None,
                       base_score=None,

@@ -17,7 +17,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from features.encoder import is_numeric_column
+from features.columns import is_numeric_column, quantile_edges
 
 
 def _as_object(frame: pd.DataFrame) -> pd.DataFrame:
@@ -60,9 +60,7 @@ class OdooNaiveBayes(ClassifierMixin, BaseEstimator):
         self.edges_ = {}
         for column in X.columns:
             if is_numeric_column(X[column]):
-                finite = X[column].dropna().astype("float64")
-                qs = np.linspace(0, 1, self.bins + 1)[1:-1]
-                self.edges_[column] = np.unique(np.quantile(finite, qs)) if len(finite) else np.array([])
+                self.edges_[column] = quantile_edges(X[column].astype("float64"), self.bins)
         self.won_, self.lost_ = int(y.sum()), int(len(y) - y.sum())
         self.counts_ = {}
         for column in X.columns:

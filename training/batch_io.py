@@ -10,7 +10,6 @@ failed run leaves nothing half-written.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from features.atomic import temporary_beside
 from features.errors import LeadscoreError
 from features.load import check_header, check_text
 
@@ -99,15 +99,11 @@ def chunk_writer(out: Path):
     suffix = out.suffix.lower()
     if suffix not in {".csv", ".parquet", ".pq"}:
         raise LeadscoreError(f"{out}: unsupported output type '{suffix}'; use .csv or .parquet")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(fd)
-    temp = Path(name)
-    writer = _ChunkWriter(temp, suffix, str(out))
-    try:
-        yield writer
-        writer.close()
-        os.replace(temp, out)
-    finally:
-        writer.close()
-        temp.unlink(missing_ok=True)
+    with temporary_beside(out) as temp:
+        writer = _ChunkWriter(temp, suffix, str(out))
+        try:
+            yield writer
+            writer.close()
+            os.replace(temp, out)
+        finally:
+            writer.close()

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from training.explain import Explanation
+from training.metrics import assign_bands
 from training.texts import LIMITS
 
 TOP_DRIVERS = 12
@@ -119,7 +120,7 @@ def example_tags(probability: np.ndarray, bands: dict, sources: list | None, cou
     tags = []
     for i in _example_rows(probability, count):
         p = float(probability[int(i)])
-        band = "hot" if p >= bands["hot"] else "warm" if p >= bands["warm"] else "cold"
+        band = str(assign_bands(np.array([p]), bands)[0])
         source = None if sources is None or pd.isna(sources[int(i)]) else str(sources[int(i)])
         tags.append({"band": band, "score": int(round(p * 100)), "source": source})
     return tags

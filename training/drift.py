@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.encoder import is_numeric_column
+from features.columns import is_numeric_column, quantile_edges
 
 NUMERIC_BINS = 10
 TOP_VALUES = 20
@@ -27,8 +27,7 @@ def summarize_training(frame: pd.DataFrame, names: dict[str, str]) -> dict:
         name = names.get(column, column)
         if is_numeric_column(values):
             numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-            present = numbers[~np.isnan(numbers)]
-            edges = np.unique(np.quantile(present, np.linspace(0, 1, NUMERIC_BINS + 1)[1:-1])) if len(present) else []
+            edges = quantile_edges(numbers, NUMERIC_BINS)
             entry = {"kind": "numeric", "edges": [float(e) for e in edges]}
         else:
             counts = values.dropna().astype(str).value_counts()

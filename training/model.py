@@ -32,7 +32,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from features.encoder import LeadEncoder, is_numeric_column
+from features.columns import is_numeric_column
+from features.encoder import LeadEncoder
 from training.boost import fit_booster, inner_cv, inner_splits, scaled_defaults
 from training.linear import LinearMember
 from training.tune import tune

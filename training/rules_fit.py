@@ -17,6 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
+from features.columns import is_numeric_column
 from features.errors import LeadscoreError
 from features.names import safe_name
 from training.rules import Range, Rule, RuleTable
@@ -85,7 +86,7 @@ def default_table(frame: pd.DataFrame, y: np.ndarray, names: dict[str, str], cou
     candidates = []
     for column in frame.columns:
         values = frame[column]
-        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        if is_numeric_column(values):
             edges = np.unique(np.nanquantile(values.to_numpy(dtype=float), [0.25, 0.5, 0.75]))
             if len(edges) == 0:
                 continue

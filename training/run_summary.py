@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from features.write import write_texts
+from features.atomic import write_texts
 
 
 def baseline_winner(metrics: dict) -> str | None:
