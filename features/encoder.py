@@ -84,15 +84,21 @@ class LeadEncoder(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "is_numeric_")
         if not isinstance(X, pd.DataFrame):
             raise TypeError("LeadEncoder.transform needs a pandas DataFrame of lead fields")
-        by_index = {}
-        for column in X.columns:  # the first column that names a feature wins
-            i = self.column_index_.get(str(column))
-            if i is not None and i not in by_index:
-                by_index[i] = X[column]
         out = np.full((len(X), self.n_features_in_), np.nan, dtype=np.float64)
-        for i, values in by_index.items():
-            out[:, i] = self._encode_column(i, values)
+        for i, column in self.feature_columns(X.columns).items():
+            out[:, i] = self._encode_column(i, X[column])
         return out
+
+    def feature_columns(self, columns: Iterable) -> dict[int, object]:
+        """{feature index: the column that feeds it}: a column may name a feature by its safe or its
+        original name; when two name the same feature, the first wins (the one home of that rule)."""
+        check_is_fitted(self, "column_index_")
+        found: dict[int, object] = {}
+        for column in columns:
+            i = self.column_index_.get(str(column))
+            if i is not None and i not in found:
+                found[i] = column
+        return found
 
     def _encode_column(self, i: int, values: pd.Series) -> np.ndarray:
         if self.is_numeric_[i]:

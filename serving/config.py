@@ -17,9 +17,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from features.config_file import load_yaml_model
 from features.errors import LeadscoreError
 
 SPECS = Path(__file__).resolve().parents[1] / "data" / "specs"
@@ -73,11 +73,9 @@ class ServiceConfig(BaseModel):
         env = os.environ if environ is None else environ
         values: dict = {}
         config_file = env.get("LEADSCORE_SERVICE_CONFIG")
-        if config_file:
-            path = Path(config_file)
-            if not path.is_file():
-                raise LeadscoreError(f"{path}: service config not found (LEADSCORE_SERVICE_CONFIG)")
-            values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if config_file:  # read and checked like every YAML file of the project; the environment wins
+            values = load_yaml_model(config_file, cls, "service config", "check LEADSCORE_SERVICE_CONFIG",
+                                     empty={}).model_dump(exclude_unset=True)
         for key, name in (("model_uri", "LEADSCORE_MODEL_URI"), ("api_token", "LEADSCORE_API_TOKEN"),
                           ("prediction_db", "LEADSCORE_PREDICTION_DB"), ("rules", "LEADSCORE_RULES"),
                           ("display", "LEADSCORE_DISPLAY"),

@@ -69,11 +69,8 @@ def explain_frame(pipeline, frame: pd.DataFrame) -> Explanation:
     """Explain every row of a DataFrame of lead fields (original or safe names)."""
     encoder, _ = _split(pipeline)
     matrix = encoder.transform(frame)
-    columns = {}
-    for column in frame.columns:
-        i = encoder.column_index_.get(str(column))
-        if i is not None and i not in columns:
-            columns[i] = frame[column].astype(object).where(frame[column].notna(), None).tolist()
+    columns = {i: frame[column].astype(object).where(frame[column].notna(), None).tolist()
+               for i, column in encoder.feature_columns(frame.columns).items()}
     values = [[columns[i][r] if i in columns else None for i in range(encoder.n_features_in_)]
               for r in range(len(frame))]
     return _explain(pipeline, matrix, values)
@@ -84,6 +81,8 @@ def record_values(encoder, records: Sequence[Mapping[str, object]]) -> list[list
     values = []
     for record in records:
         row: list[object] = [None] * encoder.n_features_in_
+        # Not encoder.feature_columns: here the first key with a value wins, so a later key naming
+        # the same feature fills a None left by an earlier one (the reasons show a value when one was sent).
         for key, value in record.items():
             i = encoder.column_index_.get(key)
             if i is not None and row[i] is None:

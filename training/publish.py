@@ -29,7 +29,7 @@ from training.plots import plot_evaluation, plot_shap_summary
 from training.progress import StepReporter
 from training.report import render_report
 from training.tracking import PIP_REQUIREMENTS, TRUSTED_TYPES, experiment_id, git_commit, recording_to
-from training.train import TrainOptions, TrainResult, train
+from training.train import TrainOptions, TrainResult, source_column, train
 
 EXPLAIN_SAMPLE = 2000
 
@@ -53,8 +53,7 @@ def page_data(result, sample: pd.DataFrame, explanation, encoder) -> dict:
     ts = result.training_set
     top = cards.drivers(explanation, encoder.is_numeric_, sample)
     held = result.rows
-    source = next((safe for safe, original in ts.feature_names.items()
-                   if result.metrics.get("source_column") in (safe, original)), None)
+    source = source_column(ts)
     sources = sample[source].tolist() if source in sample else None
     return {
         "drivers": top,

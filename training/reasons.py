@@ -154,10 +154,8 @@ def _join(parts: list[np.ndarray], valid: np.ndarray, separator: str) -> np.ndar
 def frame_columns(encoder, frame: pd.DataFrame) -> list[np.ndarray | None]:
     """Each feature's values as sent, one array per feature (None where the frame lacks the feature)."""
     columns: list[np.ndarray | None] = [None] * encoder.n_features_in_
-    for column in frame.columns:
-        i = encoder.column_index_.get(str(column))
-        if i is not None and columns[i] is None:
-            values = frame[column]
-            columns[i] = values.astype(object).where(values.notna(), None).to_numpy()
+    for i, column in encoder.feature_columns(frame.columns).items():
+        values = frame[column]
+        columns[i] = values.astype(object).where(values.notna(), None).to_numpy()
     return columns
 

@@ -157,6 +157,7 @@ def load_folder(local: Path, uri: str, version: str | None = None) -> LoadedMode
     untrusted = set(skops.io.get_untrusted_types(file=model_file)) - set(TRUSTED_TYPES)
     if untrusted:
         raise LeadscoreError(f"{where}: refusing to load untrusted types {sorted(untrusted)}")
+    # MLflow's own file, written by MLflow's YAML dumper: read as such, not as a leadscore config file.
     mlmodel = yaml.safe_load((local / "MLmodel").read_text(encoding="utf-8")) if (local / "MLmodel").is_file() else {}
     metadata = read_metadata((mlmodel.get("metadata") or {}).get("leadscore"), where)
     pipeline = skops.io.load(model_file, trusted=TRUSTED_TYPES)
