@@ -45,6 +45,8 @@ TRUSTED_TYPES = [
     "sklearn.linear_model._logistic.LogisticRegression",
     "sklearn.pipeline.Pipeline",
 ]
+# The saved model's own environment: leadscore (which brings its pinned dependencies from pyproject.toml)
+# and, by name, the packages its Pipeline is made of; versions come from leadscore's pins, not from here.
 PIP_REQUIREMENTS = ["leadscore", "scikit-learn", "lightgbm", "skops", "pandas", "numpy"]
 
 
