@@ -9,8 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from serving.predlog import write_predictions
-from training.rules import RuleTable, load_rules
-from training.tracking import LoadedModel
+from training import LoadedModel, RuleTable, load_rules
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +36,7 @@ def log_batch(url: str, model: LoadedModel, leads: pd.DataFrame, scored: pd.Data
     columns = [c for c in leads.columns if c in encoder.column_index_]
     inputs = leads[columns].to_json(orient="records", lines=True, date_format="iso").splitlines()
     rules = rule_table(model)
-    rule_scores = rules.score_frame(leads) if rules else [None] * len(leads)
+    rule_scores = rules.points_frame(leads) if rules else [None] * len(leads)
     request_id = uuid.uuid4().hex
     meta = model.metadata
     rows = [{"request_id": request_id, "row_key": f"{request_id}:{i}", "origin": "batch", "lead_id": lead_id,

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from features.errors import LeadscoreError
-from training.tracking import LoadedModel, download_model, load_folder, resolve_version
+from features import LeadscoreError
+from training import LoadedModel, download_model, load_folder, resolve_version
 
 
 def fetch_model(uri: str) -> tuple[LoadedModel, dict]:

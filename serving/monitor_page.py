@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from training.monitor_report import TITLES, latest_report, render_sections
+from training import TITLES, latest_report, render_sections
 
 log = logging.getLogger(__name__)
 

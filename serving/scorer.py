@@ -18,15 +18,21 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from features.errors import LeadscoreError
-from features.glossary import Glossary, load_glossary
+from features import Glossary, LeadscoreError, load_glossary
 from serving.config import ServiceConfig
 from serving.model_check import fetch_model
-from training.explain import explain_matrix, impact_order, reasons_for, record_values
-from training.metadata import ModelMetadata
-from training.metrics import assign_bands
-from training.rules import RuleTable, load_rules
-from training.tracking import LoadedModel, resolve_version
+from training import (
+    LoadedModel,
+    ModelMetadata,
+    RuleTable,
+    assign_bands,
+    explain_matrix,
+    impact_order,
+    load_rules,
+    reasons_for,
+    record_values,
+    resolve_version,
+)
 
 log = logging.getLogger(__name__)
 FAILING_AFTER = 5  # model errors in a row after which /readyz reports the model as failing

@@ -24,7 +24,7 @@ from fastapi import FastAPI
 from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
-from features.errors import LeadscoreError
+from features import LeadscoreError
 from serving.auth import BearerAuth
 from serving.config import ServiceConfig
 from serving.guard import RequestGuard
@@ -64,7 +64,7 @@ def explainer_script() -> FileResponse:
 @extra.get("/favicon.ico")
 def favicon() -> Response:
     """The page carries its icon inline; this answers clients that ask for /favicon.ico anyway."""
-    from training.report import FAVICON_SVG  # imported on use: the report module takes seconds to import
+    from training import FAVICON_SVG  # imported on use: the report module takes seconds to import
 
     return Response(FAVICON_SVG, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
@@ -156,7 +156,7 @@ class LeadScoring:
     def page(self, lang: str) -> HTMLResponse:
         from serving.batch_log import model_name  # imported on use, like the report: they bring pandas
         from serving.monitor_page import monitor_section
-        from training.report import render_report
+        from training import render_report
 
         state = self.scorer.state if self.scorer else None
         if state is None or not state.model.metadata.page:

@@ -107,7 +107,7 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
         self.early_stopping_rounds = early_stopping_rounds
         self.linear_c = linear_c
         self.tune_trials = tune_trials
-        self.tune_minutes = tune_minutes
+        self.tune_minutes = tune_minutes  # for this fit; TrainOptions.tune_minutes is the run's, split over its fits
         self.random_state = random_state
         self.n_jobs = n_jobs
 

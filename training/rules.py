@@ -83,7 +83,7 @@ class RuleTable(Strict):
         reasons.sort(key=lambda r: -r["points"])
         return float(min(total, self.max_score)), reasons
 
-    def score_frame(self, frame: pd.DataFrame) -> np.ndarray:
+    def points_frame(self, frame: pd.DataFrame) -> np.ndarray:
         """Scores 0-100 for every row (vectorised over rules)."""
         total = np.zeros(len(frame))
         columns = {safe_name(c): c for c in frame.columns}

@@ -114,8 +114,8 @@ def suggest(table: RuleTable, frame: pd.DataFrame, y: np.ndarray, seed: int = 0,
     train_rows, test_rows = train_test_split(np.arange(len(y)), test_size=held_out, random_state=seed, stratify=y)
     fitted = fit_points(table, frame.iloc[train_rows], y[train_rows], seed)
     test, y_test = frame.iloc[test_rows], y[test_rows]
-    return fitted, {"current": float(roc_auc_score(y_test, table.score_frame(test))),
-                    "suggested": float(roc_auc_score(y_test, fitted.score_frame(test))), "held_out": len(test_rows)}
+    return fitted, {"current": float(roc_auc_score(y_test, table.points_frame(test))),
+                    "suggested": float(roc_auc_score(y_test, fitted.points_frame(test))), "held_out": len(test_rows)}
 
 
 def learned_rules(frame: pd.DataFrame, y: np.ndarray, names: dict[str, str], seed: int = 0,

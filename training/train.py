@@ -28,7 +28,7 @@ SOURCE_GUESSES = ("lead_source", "source", "channel", "lead_channel", "lead_orig
 @dataclass
 class TrainOptions:
     tune_trials: int = 0  # opt-in: 15 trials bought +0.0006 ROC-AUC for 5x the time (issue 12)
-    tune_minutes: float | None = None
+    tune_minutes: float | None = None  # the whole run's budget, split over its fits (evaluate_all)
     register: bool = False
     promote: bool = False
     model_name: str | None = None
@@ -101,7 +101,7 @@ def candidate_models(ts: TrainingSet, options: TrainOptions, minutes: float | No
     }
     if ts.spec.rules:
         table = load_rules(ts.spec.rules)
-        models["rules"] = lambda X, y, E: table.score_frame(E) / 100.0  # points as a probability: no fitting
+        models["rules"] = lambda X, y, E: table.points_frame(E) / 100.0  # points as a probability: no fitting
     return models
 
 

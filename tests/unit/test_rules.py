@@ -26,7 +26,7 @@ def test_vectorised_scores_match_record_scores():
     frame = pd.DataFrame({"need": ["high", None, "low"], "budget": ["medium", "high", None],
                           "decision_authority": ["yes", "no", "yes"], "purchase_timeline": ["now", None, "later"]})
     expected = [table.score_record(row)[0] for row in frame.to_dict(orient="records")]
-    assert table.score_frame(frame).tolist() == expected == [95.0, 30.0, 40.0]
+    assert table.points_frame(frame).tolist() == expected == [95.0, 30.0, 40.0]
 
 
 def test_ranges_and_cap():
