@@ -67,14 +67,20 @@ def recording_to(uri: str | None = None) -> Iterator[str]:
     """
     uri = uri or tracking_uri()
     saved = {name: os.environ.get(name) for name in _RECORDING_ENV}
+    # MLflow has no public way to ask whether a URI was set explicitly (rather than read from the
+    # environment); its module globals say it, so those are saved and put back as they were.
+    from mlflow.tracking._model_registry import utils as registry_state
+    from mlflow.tracking._tracking_service import utils as tracking_state
+
+    explicit = tracking_state._tracking_uri, registry_state._registry_uri
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     try:
         yield uri
-    finally:  # MLflow mirrors an explicitly set URI in these variables, so they say what was in force
-        mlflow.set_tracking_uri(saved["MLFLOW_TRACKING_URI"])
-        mlflow.set_registry_uri(saved["MLFLOW_REGISTRY_URI"])
+    finally:
+        mlflow.set_tracking_uri(explicit[0])
+        mlflow.set_registry_uri(explicit[1])
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -100,7 +106,10 @@ def download_model(uri: str) -> Path:
     if Path(uri).is_dir():
         return Path(uri)
     store = tracking_uri()
-    return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, tracking_uri=store, registry_uri=store))
+    # MLflow 3 resolves runs:/ID/model (a logged model) partly through the process-wide URI even when
+    # one is passed, so the store is also set for this call only.
+    with recording_to(store):
+        return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, tracking_uri=store, registry_uri=store))
 
 
 def git_commit() -> str | None:

@@ -17,7 +17,7 @@ def settings() -> tuple:
 
 def test_loading_a_local_model_leaves_mlflow_settings_alone(trained, tmp_path, monkeypatch):
     from training.publish import log_pipeline
-    from training.tracking import load_model, recording_to
+    from training.tracking import download_model, load_model, recording_to
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
     monkeypatch.chdir(tmp_path)
@@ -28,9 +28,9 @@ def test_loading_a_local_model_leaves_mlflow_settings_alone(trained, tmp_path, m
         assert os.environ["MLFLOW_REGISTRY_URI"] == f"sqlite:///{tmp_path}/mlflow.db"
         info = log_pipeline(trained, json_safe(model_metadata(trained)).model_dump())
     assert settings() == before
-    folder = mlflow.artifacts.download_artifacts(artifact_uri=info.model_uri, tracking_uri=before[1],
-                                                 dst_path=str(tmp_path / "model"))
-    loaded = load_model(folder)
+    folder = download_model(info.model_uri)
+    assert settings() == before
+    loaded = load_model(str(folder))
     assert loaded.metadata.dataset == trained.training_set.spec.name
     assert settings() == before
 
@@ -41,14 +41,13 @@ def test_a_model_with_broken_metadata_is_one_red_line_and_exit_2(trained, tmp_pa
 
     from serving.cli import app
     from training.publish import log_pipeline
-    from training.tracking import recording_to
+    from training.tracking import download_model, recording_to
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
     monkeypatch.chdir(tmp_path)
-    with recording_to() as uri, mlflow.start_run():
+    with recording_to(), mlflow.start_run():
         info = log_pipeline(trained, json_safe(model_metadata(trained)).model_dump())
-    folder = tmp_path / "model"
-    mlflow.artifacts.download_artifacts(artifact_uri=info.model_uri, tracking_uri=uri, dst_path=str(folder))
+    folder = download_model(info.model_uri)
     mlmodel = yaml.safe_load((folder / "MLmodel").read_text())
     mlmodel["metadata"]["leadscore"]["bands"]["hot"] = "very"
     (folder / "MLmodel").write_text(yaml.safe_dump(mlmodel))
