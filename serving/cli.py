@@ -132,6 +132,9 @@ def build(
     out: Annotated[Path, typer.Option("--out", help="Training set to write (Parquet).")] = Path(
         "data/generated/training.parquet"),
     as_of: Annotated[str | None, typer.Option("--as-of", help="Snapshot date for point-in-time labels.")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="pandas (this machine) or dask (a cluster).")] = "pandas",
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Dask scheduler address (default: a local cluster).")] = None,
 ) -> None:
     """Build a labelled, leak-checked training set from a dataset spec."""
     from features.build import build_training_set, write_training_set
@@ -139,8 +142,14 @@ def build(
     from features.synth import ensure_export
 
     def body():
+        if engine not in ("pandas", "dask"):
+            raise LeadscoreError(f"--engine {engine!r}: use pandas or dask")
         dataset = load_spec(spec)
         ensure_export(dataset)
+        if engine == "dask":
+            from training.dask_build import build_on_dask
+
+            return build_on_dask(dataset, out, as_of, scheduler)
         training_set = build_training_set(dataset, as_of=as_of)
         return training_set, write_training_set(training_set, out)
 
