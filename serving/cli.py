@@ -202,6 +202,9 @@ def train(
     metrics_out: Annotated[Path | None, typer.Option("--metrics-out", help="Write the metrics as JSON here.")] = None,
     summary_json: Annotated[Path | None, typer.Option(
         "--summary-json", help="Write run id, version, promoted or not and why, and metrics as JSON here.")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="pandas (this machine) or dask (a cluster).")] = "pandas",
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Dask scheduler address (default: a local cluster).")] = None,
 ) -> None:
     """Train the model and its baselines, evaluate them honestly, and track the run in MLflow."""
     from rich.progress import Progress
@@ -216,7 +219,13 @@ def train(
                            promote=promote, model_name=model_name, metrics_out=metrics_out)
 
     def body():
+        if engine not in ("pandas", "dask"):
+            raise LeadscoreError(f"--engine {engine!r}: use pandas or dask")
         dataset = load_spec(spec)
+        if engine == "dask":
+            from training.dask_train import train_on_dask
+
+            return train_on_dask(dataset, options, scheduler)
         if dataset.rules is None:
             warn_all(["no rule table in the spec ('rules'): no points-table baseline; the service's rule_score "
                       "comes from points learned from these outcomes"])
