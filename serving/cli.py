@@ -34,7 +34,7 @@ def _setup_logging(verbose: bool) -> None:
                         handlers=[RichHandler(console=console, show_path=False)], force=True)
     for own in ("features", "training", "serving"):
         logging.getLogger(own).setLevel(logging.DEBUG if verbose else logging.NOTSET)
-    for noisy in ("alembic", "mlflow", "urllib3", "optuna", "bentoml", "shap", "numba"):
+    for noisy in ("alembic", "mlflow", "urllib3", "optuna", "bentoml", "shap", "numba", "distributed"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
