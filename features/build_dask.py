@@ -229,13 +229,18 @@ def _stats(frame, features: list[str], y: np.ndarray) -> dict:
             "distinct": {c: int(v) for c, v in distinct.items()}}
 
 
+def check_dask_source(spec: DatasetSpec) -> None:
+    """Before any cluster is reached: the Dask engine reads files, not SQL queries."""
+    if spec.leads.path is None:
+        raise LeadscoreError(f"{spec.leads.describe()}: --engine dask reads files; set 'leads.path' to a CSV or "
+                             "Parquet file, a folder or a glob (or use the pandas engine)")
+
+
 def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksize: str = "64MB") -> DaskTrainingSet:
     """The pandas build's training set, computed on the current Dask client. Raises LeadscoreError."""
     leads_spec = spec.leads
     source = leads_spec.describe()
-    if leads_spec.path is None:
-        raise LeadscoreError(f"{source}: --engine dask reads files; set 'leads.path' to a CSV or Parquet file, a "
-                             "folder or a glob (or build with the pandas engine)")
+    check_dask_source(spec)
     try:
         leads = read_frame(leads_spec.path, leads_spec.encoding, blocksize)
     except (ValueError, OSError) as exc:

@@ -9,6 +9,7 @@ two single-threaded worker processes is started (and stopped) on loopback.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -30,6 +31,8 @@ def dask_client(scheduler: str | None) -> Iterator[object]:
     import dask
     from distributed import Client, LocalCluster
 
+    # distributed sets its loggers to INFO when first imported: keep the command's output to our own lines.
+    logging.getLogger("distributed").setLevel(logging.WARNING)
     # Task-based shuffles (value_counts, nunique): same results, without the P2P extension's log lines.
     with dask.config.set({"dataframe.shuffle.method": "tasks"}):
         yield from _client(scheduler, Client, LocalCluster)

@@ -28,7 +28,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from features.build_dask import DaskTrainingSet, build_training_set_dask
+from features.build_dask import DaskTrainingSet, build_training_set_dask, check_dask_source
 from features.spec import DatasetSpec
 from features.synth import ensure_export
 from training.boost import booster_params
@@ -41,6 +41,7 @@ from training.train import (
     TrainResult,
     candidate_models,
     evaluate_models,
+    final_model_summary,
     fit_model,
     predict_candidates,
     source_column,
@@ -138,9 +139,7 @@ def evaluate_dask(ts: DaskTrainingSet, options: TrainOptions, client) -> TrainRe
         "models": report,
         "bands": band_thresholds(predictions[SERVED]),
         "source_column": ts.feature_names.get(source, source) if source else None,
-        "final_model": {"kind": classifier.kind_, "lightgbm_weight": classifier.weight_,
-                        "params": dict(classifier.params_), "calibration": classifier.calibration_,
-                        "n_estimators": int(classifier.n_estimators_)},
+        "final_model": final_model_summary(classifier),
     }
     # The run's table, charts and page use the gathered held-out rows; the profile keeps the whole table's figures.
     return TrainResult(metrics=metrics, pipeline=pipeline, training_set=local, predictions=predictions,
@@ -153,6 +152,7 @@ def train_on_dask(spec: DatasetSpec, options: TrainOptions, scheduler: str | Non
 
     ensure_export(spec)
     started = time.monotonic()
+    check_dask_source(spec)
     with dask_client(scheduler) as client:
         result = evaluate_dask(build_training_set_dask(spec), options, client)
     result.started = started

@@ -63,3 +63,16 @@ def test_dask_build_refuses_a_duplicate_id_naming_rows(synthetic_spec, synthetic
     text = " ".join(result.output.split())
     assert f"lead id '{leads.iloc[3, 0]}'" in text and "data rows 4 and 2006" in text
     assert not out.exists() and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_unknown_engine_or_sql_source_on_dask_exits_2(synthetic_spec, tmp_path, write_spec):
+    sql = write_spec({**synthetic_spec, "leads": {**{k: v for k, v in synthetic_spec["leads"].items() if k != "path"},
+                                                  "sql": {"url": "sqlite://", "query": "select 1"}}}, "sql.yaml")
+    for command, spec, extra in (("build", write_spec(synthetic_spec), ["--engine", "spark"]),
+                                 ("train", write_spec(synthetic_spec), ["--engine", "spark"]),
+                                 ("build", sql, ["--engine", "dask", "--scheduler", "tcp://127.0.0.1:9"])):
+        out = ["--out", str(tmp_path / "out.parquet")] if command == "build" else []
+        result = CliRunner().invoke(app, [command, "--spec", str(spec), *out, *extra])
+        assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+        assert "--engine" in result.output or "leads.path" in result.output
+    assert not (tmp_path / "out.parquet").exists()
