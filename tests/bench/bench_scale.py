@@ -9,6 +9,7 @@ the pandas engine trained; `train` builds its own training set (as the command d
 includes a build. A step that fails (e.g. out of memory) is recorded with its exit code, not hidden.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -52,7 +53,18 @@ def spec_for(folder: Path) -> Path:
     return path
 
 
+def record(results: dict, leads: int, name: str, run: dict) -> None:
+    """Print the step's row and save at once: a long run stopped half-way keeps what it measured."""
+    results.setdefault(str(leads), {})[name] = run
+    step, engine = name.split()
+    print(f"| {step} | {engine} | {leads:,} | {run['seconds']} | {run['peak_mb']:,} | {run['exit_code']} | "
+          f"{run.get('roc_auc', '')} |", flush=True)
+    save("scale", results)
+
+
 results = {}
+print("| step | engine | leads | wall time (s) | peak memory, all processes (MB) | exit | ROC-AUC |")
+print("|---|---|---:|---:|---:|---:|---:|")
 with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
     tmp = Path(tmp)
     env = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlflow.db'}"}
@@ -61,33 +73,23 @@ with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         subprocess.run([LEADSCORE, "synth", "--leads", str(leads), "--seed", "3", "--out", str(folder)], check=True,
                        cwd=ROOT, stdout=subprocess.DEVNULL)
         spec = spec_for(folder)
-        runs = {}
         for engine in ENGINES:
             flag = ["--engine", engine]
-            runs[f"build {engine}"] = measure_tree([LEADSCORE, "build", "--spec", str(spec), "--out",
-                                                    str(folder / f"training-{engine}.parquet"), *flag], env)
-            runs[f"train {engine}"] = measure_tree([LEADSCORE, "train", "--spec", str(spec), "--register",
-                                                    "--model-name", f"scale-{leads}-{engine}",
-                                                    "--metrics-out", str(folder / f"metrics-{engine}.json"),
-                                                    *flag], env)
+            record(results, leads, f"build {engine}", measure_tree(
+                [LEADSCORE, "build", "--spec", str(spec), "--out", str(folder / f"training-{engine}.parquet"), *flag],
+                env))
+            train = measure_tree([LEADSCORE, "train", "--spec", str(spec), "--register", "--model-name",
+                                  f"scale-{leads}-{engine}", "--metrics-out", str(folder / f"metrics-{engine}.json"),
+                                  *flag], env)
             metrics = folder / f"metrics-{engine}.json"
             if metrics.is_file():
-                import json
-
                 served = json.loads(metrics.read_text())
-                runs[f"train {engine}"]["roc_auc"] = round(served["models"][served["served"]]["roc_auc"], 4)
+                train["roc_auc"] = round(served["models"][served["served"]]["roc_auc"], 4)
+            record(results, leads, f"train {engine}", train)
         model = f"models:/scale-{leads}-pandas/1"
         for engine in ENGINES:
             out = folder / ("scored.parquet" if engine == "pandas" else "scored")
-            runs[f"score {engine}"] = measure_tree([LEADSCORE, "score", "--model", model, "--input",
-                                                    str(folder / "leads.csv"), "--output", str(out),
-                                                    "--engine", engine], env)
-        results[str(leads)] = runs
-        print(f"| step ({leads:,} leads) | engine | wall time (s) | peak memory, all processes (MB) | exit | ROC-AUC |")
-        print("|---|---|---:|---:|---:|---:|")
-        for name, run in runs.items():
-            step, engine = name.split()
-            print(f"| {step} | {engine} | {run['seconds']} | {run['peak_mb']:,} | {run['exit_code']} | "
-                  f"{run.get('roc_auc', '')} |", flush=True)
-        save("scale", results)
+            record(results, leads, f"score {engine}", measure_tree(
+                [LEADSCORE, "score", "--model", model, "--input", str(folder / "leads.csv"), "--output", str(out),
+                 "--engine", engine], env))
 print(f"saved {save('scale', results)}")
