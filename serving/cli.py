@@ -222,13 +222,13 @@ def train(
         if engine not in ("pandas", "dask"):
             raise LeadscoreError(f"--engine {engine!r}: use pandas or dask")
         dataset = load_spec(spec)
+        if dataset.rules is None:
+            warn_all(["no rule table in the spec ('rules'): no points-table baseline; the service's rule_score "
+                      "comes from points learned from these outcomes"])
         if engine == "dask":
             from training.dask_train import train_on_dask
 
             return train_on_dask(dataset, options, scheduler)
-        if dataset.rules is None:
-            warn_all(["no rule table in the spec ('rules'): no points-table baseline; the service's rule_score "
-                      "comes from points learned from these outcomes"])
         with Progress(*columns(), console=console, transient=True) as progress:
             options.reporter = StepReporter(progress)
             return run_training(dataset, options, progress)
