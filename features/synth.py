@@ -249,8 +249,8 @@ def generate(n_leads: int, seed: int = 0, period: Period | None = None,
     return leads, outcomes, pd.DataFrame({"lead_id": ids, "p_convert": np.round(truth, 6)})
 
 
-def write_export(out_dir: str | Path, n_leads: int, seed: int = 0, date_format: str | None = None,
-                 variants=()) -> Path:
+def write_export(out_dir: str | Path, n_leads: int, seed: int = 0, variants=(),
+                 date_format: str | None = None) -> Path:
     """Generate and write leads.csv, outcomes.csv and truth.csv; files appear whole or not at all.
 
     date_format: strftime pattern for created_at and won_at (e.g. "%d-%m-%Y %H:%M", as many CRMs export);

@@ -93,7 +93,7 @@ def champion_before(name: str) -> Champion | None:
         return None
     meta = model.metadata
     return Champion(version=model.version, rows=meta.get("rows"), window=meta.get("data_window"),
-                    metrics=(meta.get("metrics") or {}).get("lightgbm", {}))
+                    metrics=(meta.get("metrics") or {}).get(meta.get("served_model", "lightgbm"), {}))
 
 
 def retrain(spec: DatasetSpec, db_url: str, options: TrainOptions, progress=None) -> RetrainResult:

@@ -99,9 +99,10 @@ SUMMARY = {
 
 # Model names as a manager reads them; an unknown kind (a new learner, a blend) reads as its own name.
 MODEL_NAMES = {
-    "en": {"leadscore": "the model", "lightgbm": "the model (LightGBM)", "logistic_regression": "logistic regression",
-           "naive_bayes_odoo": "naive Bayes (as in Odoo)", "rules": "the points table", "blend": "a blend of models"},
-    "zh": {"leadscore": "本模型", "lightgbm": "本模型（LightGBM）", "logistic_regression": "逻辑回归",
+    "en": {"leadscore": "the model", "lightgbm": "its LightGBM part alone",
+           "logistic_regression": "logistic regression", "naive_bayes_odoo": "naive Bayes (as in Odoo)",
+           "rules": "the points table", "blend": "a blend of models"},
+    "zh": {"leadscore": "本模型", "lightgbm": "仅其 LightGBM 部分", "logistic_regression": "逻辑回归",
            "naive_bayes_odoo": "朴素贝叶斯（Odoo 的做法）", "rules": "积分表", "blend": "多个模型的组合"},
 }
 METRIC_NAMES = {

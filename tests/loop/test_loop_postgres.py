@@ -77,5 +77,6 @@ def test_the_loop_closes_on_postgresql(tmp_path, postgres_url):
     worse = leadscore(tmp_path, env, "retrain", "--spec", "weaker.yaml", "--tune-trials", "0")
     assert worse.returncode == 3, worse.stdout + worse.stderr
     assert "champion kept" in worse.stdout + worse.stderr
-    client = MlflowClient(env["MLFLOW_TRACKING_URI"])
+    # Both URIs explicitly: another test of this process may have set a registry URI process-wide.
+    client = MlflowClient(env["MLFLOW_TRACKING_URI"], registry_uri=env["MLFLOW_TRACKING_URI"])
     assert str(client.get_model_version_by_alias(MODEL, "champion").version) == "2"

@@ -27,10 +27,10 @@ def test_chunked_file_scoring_equals_whole_frame(loaded, synthetic_dir, tmp_path
     monkeypatch.setattr(batch_io, "CHUNK_ROWS", 900)  # several chunks, cut inside a Parquet row group
     monkeypatch.setattr(batch_io.read_chunks, "__defaults__", (frozenset(), 900))
     out = tmp_path / f"scored{suffix}"
-    bands = score_source(loaded, out, path=str(source), lang="zh")
+    bands, where = score_source(loaded, out, path=str(source), lang="zh")
     whole = score_frame(loaded, load_table(str(source), None, "leads"), lang="zh")
     got = pd.read_csv(out, dtype={"lead_id": "string"}) if suffix == ".csv" else pd.read_parquet(out)
-    assert len(got) == len(whole) == len(bands) and not list(tmp_path.glob(".*.tmp"))
+    assert where == str(out) and len(got) == len(whole) == len(bands) and not list(tmp_path.glob(".*.tmp"))
     assert got["lead_id"].astype(str).tolist() == whole["lead_id"].astype(str).tolist()
     pd.testing.assert_series_equal(got["probability"], whole["probability"], atol=1e-9, check_dtype=False)
     assert got["band"].tolist() == whole["band"].tolist()
