@@ -60,29 +60,37 @@ class TrainingSet:
     def features(self) -> list[str]:
         return list(self.feature_names)
 
-    def profile(self) -> dict:
-        """Rows, positive rate and per-column type, missing share and distinct values."""
-        y = self.frame["label"]
-        columns = {}
-        strength = {s.column: s.auc for s in self.strengths}
-        for safe, original in self.feature_names.items():
-            values = self.frame[safe]
-            columns[safe] = {
-                "original": original,
-                "type": "numeric" if is_numeric_column(values) else "categorical",
-                "missing_share": round(float(values.isna().mean()), 4),
-                "distinct": int(values.nunique(dropna=True)),
-                "single_column_auc": round(strength.get(safe, float("nan")), 4),
-            }
+    def frame_stats(self) -> dict:
+        """The figures the profile needs from the rows (the Dask engine computes them on its cluster)."""
         window = None
         if "created_at" in self.frame:
             window = [str(self.frame["created_at"].min()), str(self.frame["created_at"].max())]
+        return {"rows": int(len(self.frame)), "positives": int(self.frame["label"].sum()), "window": window,
+                "missing_share": {c: float(self.frame[c].isna().mean()) for c in self.feature_names},
+                "distinct": {c: int(self.frame[c].nunique(dropna=True)) for c in self.feature_names}}
+
+    def write_frame(self, path: Path) -> None:
+        self.frame.to_parquet(path, index=False)
+
+    def profile(self) -> dict:
+        """Rows, positive rate and per-column type, missing share and distinct values."""
+        stats = self.frame_stats()
+        columns = {}
+        strength = {s.column: s.auc for s in self.strengths}
+        for safe, original in self.feature_names.items():
+            columns[safe] = {
+                "original": original,
+                "type": "numeric" if is_numeric_column(self.frame[safe]) else "categorical",
+                "missing_share": round(stats["missing_share"][safe], 4),
+                "distinct": stats["distinct"][safe],
+                "single_column_auc": round(strength.get(safe, float("nan")), 4),
+            }
         return {
             "name": self.spec.name,
-            "rows": int(len(self.frame)),
-            "positives": int(y.sum()),
-            "positive_rate": round(float(y.mean()), 4),
-            "data_window": window,
+            "rows": stats["rows"],
+            "positives": stats["positives"],
+            "positive_rate": round(stats["positives"] / stats["rows"], 4),
+            "data_window": stats["window"],
             "labels": asdict(self.labels),
             "label_warnings": self.labels.warnings(),
             "leak_warnings": self.leak_warnings,
@@ -91,7 +99,7 @@ class TrainingSet:
         }
 
 
-def _check_ids(ids: pd.Series, source: str, column: str) -> None:
+def check_ids(ids: pd.Series, source: str, column: str) -> None:
     if ids.isna().any():
         row = int(ids.isna().to_numpy().nonzero()[0][0])
         raise LeadscoreError(f"{source}: lead id column {column!r} is empty at data row {row + 1}")
@@ -104,7 +112,7 @@ def _check_ids(ids: pd.Series, source: str, column: str) -> None:
         )
 
 
-def _check_personal_data(frame: pd.DataFrame, source: str) -> None:
+def check_personal_data(frame: pd.DataFrame, source: str) -> None:
     """Refuse undeclared columns that look like emails or phone numbers: they must be declared as pii."""
     for column in frame.columns:
         if is_numeric_column(frame[column]):
@@ -120,10 +128,13 @@ def _check_personal_data(frame: pd.DataFrame, source: str) -> None:
                 )
 
 
-def _feature_frame(leads: pd.DataFrame, spec: DatasetSpec, reserved: set[str]) -> tuple[pd.DataFrame, dict]:
-    """Allowed feature columns under safe names; bool columns become 0/1 numbers."""
+def feature_frame(leads: pd.DataFrame, spec: DatasetSpec, reserved: set[str],
+                  empty: list[str] | None = None) -> tuple[pd.DataFrame, dict]:
+    """Allowed feature columns under safe names; bool columns become 0/1 numbers. `empty`: the columns with
+    no value in the whole table (the Dask engine finds them over all partitions; default: in `leads`)."""
     allowed = [c for c in leads.columns if c not in spec.never_features() and c not in reserved]
-    empty = [c for c in allowed if leads[c].isna().all()]
+    if empty is None:
+        empty = [c for c in allowed if leads[c].isna().all()]
     if empty:  # e.g. the blank column a trailing comma in a CSV header makes: it carries nothing
         log.info("dropping column(s) with no values: %s", ", ".join(empty))
         allowed = [c for c in allowed if c not in empty]
@@ -137,7 +148,7 @@ def _feature_frame(leads: pd.DataFrame, spec: DatasetSpec, reserved: set[str]) -
     return features, {safe: original for original, safe in mapping.items()}
 
 
-def _glossary(spec: DatasetSpec, columns, source: str) -> Glossary:
+def check_glossary(spec: DatasetSpec, columns, source: str) -> Glossary:
     """The spec's display glossary; a name that matches no column is a typo, not a silent no-op."""
     glossary = load_glossary(spec.display)
     known = {safe_name(str(c)) for c in columns}
@@ -158,10 +169,10 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
     for key in ("exclude", "known_after_contact", "pii", "allow_strong"):
         # A misspelt pii or known_after_contact column would silently become a feature.
         require_columns(leads, getattr(spec.features, key), source, f"features.{key}")
-    glossary = _glossary(spec, leads.columns, source)
+    glossary = check_glossary(spec, leads.columns, source)
     leads = blank_placeholders(leads, leads_spec.missing_values)
     ids = leads[leads_spec.id]
-    _check_ids(ids, source, leads_spec.id)
+    check_ids(ids, source, leads_spec.id)
 
     created_at = None
     if leads_spec.created_at:
@@ -176,8 +187,8 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
         labels, known, report = labels_from_column(leads, ids, outcome, source), None, LabelReport()
 
     reserved = set(declared) | ({outcome.column} if outcome.column else set())
-    features, names = _feature_frame(leads, spec, reserved)
-    _check_personal_data(features.rename(columns=names), source)
+    features, names = feature_frame(leads, spec, reserved)
+    check_personal_data(features.rename(columns=names), source)
 
     parts = {"lead_id": ids.astype("string")}
     if created_at is not None:
@@ -209,7 +220,7 @@ def write_training_set(training_set: TrainingSet, out: str | Path) -> tuple[Path
     out = Path(out)
     profile = profile_path(out)
     text = json.dumps(training_set.profile(), indent=2, default=_json_default)
-    replace_all_atomically({out: lambda temp: training_set.frame.to_parquet(temp, index=False),
+    replace_all_atomically({out: lambda temp: training_set.write_frame(Path(temp)),
                             profile: lambda temp: Path(temp).write_text(text, encoding="utf-8")})
     return out, profile
 

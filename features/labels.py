@@ -60,7 +60,7 @@ class LabelReport:
         return found
 
 
-def _as_key(value: object) -> str:
+def as_key(value: object) -> str:
     """Compare label values across types: 1, 1.0, '1' and True all mean the same."""
     if isinstance(value, bool | np.bool_):
         return "1" if value else "0"
@@ -81,10 +81,10 @@ def labels_from_column(leads: pd.DataFrame, ids: pd.Series, outcome: OutcomeSpec
             f"{source}: outcome column {column!r} is empty in {int(missing.sum())} row(s), e.g. data row "
             f"{row + 1} (lead id {shown(ids.iloc[row])}); fill it in or leave those leads out of the export"
         )
-    keys = values.map(_as_key)
-    positive = {_as_key(v) for v in outcome.positive}
+    keys = values.map(as_key)
+    positive = {as_key(v) for v in outcome.positive}
     if outcome.negative is not None:
-        negative = {_as_key(v) for v in outcome.negative}
+        negative = {as_key(v) for v in outcome.negative}
         bad = ~keys.isin(positive | negative)
     else:
         # Without a declared negative set, only a two-valued column is unambiguous.
@@ -105,22 +105,21 @@ def labels_from_column(leads: pd.DataFrame, ids: pd.Series, outcome: OutcomeSpec
     return keys.isin(positive).astype("int8")
 
 
-def labels_from_table(
-    ids: pd.Series,
-    created_at: pd.Series | None,
-    outcome: OutcomeSpec,
-    as_of: pd.Timestamp | None,
-) -> tuple[pd.Series, pd.Series, LabelReport]:
-    """Labels from a won-deals table. Returns (labels, known mask, report)."""
+def read_wins(outcome: OutcomeSpec) -> tuple[pd.Series, pd.Series | None]:
+    """The won-deals table's lead ids (as text) and, when declared, their parsed win dates."""
     source = outcome.describe()
     table = load_table(outcome.path, outcome.sql, "outcomes", outcome.encoding)
     needed = [outcome.id] + ([outcome.won_at] if outcome.won_at else [])
     require_columns(table, needed, source, "outcome.id / outcome.won_at")
     won_ids = table[outcome.id].astype("string")
-    report = LabelReport()
+    won_at = None
+    if outcome.won_at:
+        won_at = parse_dates(table[outcome.won_at], outcome.date_format, source, outcome.won_at,
+                             "outcome.date_format", won_ids)
+    return won_ids, won_at
 
-    lead_ids = ids.astype("string")
-    matched = won_ids.isin(set(lead_ids))
+
+def report_unmatched(report: LabelReport, won_ids: pd.Series, matched: pd.Series, source: str) -> None:
     report.unmatched_outcomes = int((~matched).sum())
     report.unmatched_examples = [str(v) for v in won_ids[~matched].head(5)]
     if report.unmatched_outcomes:
@@ -129,43 +128,68 @@ def labels_from_table(
             source, report.unmatched_outcomes, ", ".join(report.unmatched_examples),
         )
 
-    if outcome.won_at is None or created_at is None:
+
+def snapshot_of(report: LabelReport, outcome: OutcomeSpec, as_of: pd.Timestamp | None, latest_created,
+                latest_won) -> pd.Timestamp:
+    """The snapshot date (--as-of, else the latest date seen) and where it came from, into the report."""
+    snapshot = as_of if as_of is not None else max(latest_created, latest_won)
+    report.snapshot = str(snapshot)
+    if as_of is not None:
+        report.snapshot_from = "--as-of"
+    elif latest_won >= latest_created:
+        report.snapshot_from = f"the latest win date in the outcomes' {outcome.won_at!r} column"
+    else:
+        report.snapshot_from = "the latest lead creation date"
+    return snapshot
+
+
+def first_wins(won_ids: pd.Series, won_at: pd.Series, matched: pd.Series, snapshot) -> pd.Series:
+    """First known win per lead id (wins dated after the snapshot were not known then)."""
+    known = matched & ~(won_at > snapshot)
+    return pd.DataFrame({"lead": won_ids[known], "won_at": won_at[known]}).groupby("lead")["won_at"].min()
+
+
+def label_leads(ids: pd.Series, created_at: pd.Series, wins: pd.Series, snapshot,
+                horizon_days: int | None) -> tuple[pd.Series, pd.Series, dict]:
+    """Labels, known mask and counts for some leads, given every lead's first win: row by row, so the
+    Dask engine runs it on each partition with the (small) table of first wins broadcast."""
+    # reindex, not map: map of an empty datetime Series fails in pandas 3 (no lead won at all)
+    first_win = pd.Series(wins.reindex(ids.astype("string")).to_numpy(), index=ids.index).astype("datetime64[ns]")
+    delay = first_win.to_numpy() - created_at.to_numpy()
+    counts = {"leads": int(len(created_at)), "leads_after_snapshot": int((created_at > snapshot).sum()),
+              "wins_before_creation": int(np.nansum(delay < np.timedelta64(0, "ns"))),
+              "won_leads": int(first_win.notna().sum()), "not_yet_known": 0}
+    if horizon_days is None:
+        return first_win.notna().astype("int8"), pd.Series(True, index=ids.index), counts
+    within = first_win.notna().to_numpy() & (delay <= np.timedelta64(horizon_days, "D"))
+    known = (created_at + pd.Timedelta(days=horizon_days)) <= snapshot
+    counts["not_yet_known"] = int((~known).sum())
+    return pd.Series(within.astype("int8"), index=ids.index), known, counts
+
+
+def labels_from_table(
+    ids: pd.Series,
+    created_at: pd.Series | None,
+    outcome: OutcomeSpec,
+    as_of: pd.Timestamp | None,
+) -> tuple[pd.Series, pd.Series, LabelReport]:
+    """Labels from a won-deals table. Returns (labels, known mask, report)."""
+    source = outcome.describe()
+    won_ids, won_at = read_wins(outcome)
+    report = LabelReport()
+    lead_ids = ids.astype("string")
+    matched = won_ids.isin(set(lead_ids))
+    report_unmatched(report, won_ids, matched, source)
+
+    if won_at is None or created_at is None:
         # No dates to reason with: a lead is won when it appears in the table at all.
         labels = lead_ids.isin(set(won_ids[matched])).astype("int8")
         return labels, pd.Series(True, index=ids.index), report
 
-    won_at = parse_dates(table[outcome.won_at], outcome.date_format, source, outcome.won_at, "outcome.date_format",
-                         won_ids)
-    snapshot = as_of if as_of is not None else max(created_at.max(), won_at.max())
-    report.snapshot = str(snapshot)
-    if as_of is not None:
-        report.snapshot_from = "--as-of"
-    elif won_at.max() >= created_at.max():
-        report.snapshot_from = f"the latest win date in the outcomes' {outcome.won_at!r} column"
-    else:
-        report.snapshot_from = "the latest lead creation date"
-    report.leads = int(len(created_at))
-    report.leads_after_snapshot = int((created_at > snapshot).sum())
-    after = won_at > snapshot
-    report.wins_after_snapshot = int(after.sum())
-    # First known win per lead.
-    wins = (
-        pd.DataFrame({"lead": won_ids[matched & ~after], "won_at": won_at[matched & ~after]})
-        .groupby("lead")["won_at"].min()
-    )
-    # reindex, not map: map of an empty datetime Series fails in pandas 3 (no lead won at all)
-    first_win = pd.Series(wins.reindex(lead_ids).to_numpy(), index=ids.index).astype("datetime64[ns]")
-    delay = first_win.to_numpy() - created_at.to_numpy()
-    before_creation = delay < np.timedelta64(0, "ns")
-    report.wins_before_creation = int(np.nansum(before_creation))
-    report.won_leads = int(first_win.notna().sum())
-    if outcome.horizon_days is None:
-        labels = first_win.notna().astype("int8")
-        return labels, pd.Series(True, index=ids.index), report
-
-    horizon = np.timedelta64(outcome.horizon_days, "D")
-    within = first_win.notna().to_numpy() & (delay <= horizon)
-    known = (created_at + pd.Timedelta(days=outcome.horizon_days)) <= snapshot
-    report.not_yet_known = int((~known).sum())
-    labels = pd.Series(within.astype("int8"), index=ids.index)
+    snapshot = snapshot_of(report, outcome, as_of, created_at.max(), won_at.max())
+    report.wins_after_snapshot = int((won_at > snapshot).sum())
+    labels, known, counts = label_leads(ids, created_at, first_wins(won_ids, won_at, matched, snapshot), snapshot,
+                                        outcome.horizon_days)
+    for key, value in counts.items():
+        setattr(report, key, value)
     return labels, known, report

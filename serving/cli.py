@@ -34,7 +34,7 @@ def _setup_logging(verbose: bool) -> None:
                         handlers=[RichHandler(console=console, show_path=False)], force=True)
     for own in ("features", "training", "serving"):
         logging.getLogger(own).setLevel(logging.DEBUG if verbose else logging.NOTSET)
-    for noisy in ("alembic", "mlflow", "urllib3", "optuna", "bentoml", "shap", "numba"):
+    for noisy in ("alembic", "mlflow", "urllib3", "optuna", "bentoml", "shap", "numba", "distributed"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -132,6 +132,9 @@ def build(
     out: Annotated[Path, typer.Option("--out", help="Training set to write (Parquet).")] = Path(
         "data/generated/training.parquet"),
     as_of: Annotated[str | None, typer.Option("--as-of", help="Snapshot date for point-in-time labels.")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="pandas (this machine) or dask (a cluster).")] = "pandas",
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Dask scheduler address (default: a local cluster).")] = None,
 ) -> None:
     """Build a labelled, leak-checked training set from a dataset spec."""
     from features.build import build_training_set, write_training_set
@@ -139,8 +142,14 @@ def build(
     from features.synth import ensure_export
 
     def body():
+        if engine not in ("pandas", "dask"):
+            raise LeadscoreError(f"--engine {engine!r}: use pandas or dask")
         dataset = load_spec(spec)
         ensure_export(dataset)
+        if engine == "dask":
+            from training.dask_build import build_on_dask
+
+            return build_on_dask(dataset, out, as_of, scheduler)
         training_set = build_training_set(dataset, as_of=as_of)
         return training_set, write_training_set(training_set, out)
 
@@ -193,6 +202,9 @@ def train(
     metrics_out: Annotated[Path | None, typer.Option("--metrics-out", help="Write the metrics as JSON here.")] = None,
     summary_json: Annotated[Path | None, typer.Option(
         "--summary-json", help="Write run id, version, promoted or not and why, and metrics as JSON here.")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="pandas (this machine) or dask (a cluster).")] = "pandas",
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Dask scheduler address (default: a local cluster).")] = None,
 ) -> None:
     """Train the model and its baselines, evaluate them honestly, and track the run in MLflow."""
     from rich.progress import Progress
@@ -207,10 +219,16 @@ def train(
                            promote=promote, model_name=model_name, metrics_out=metrics_out)
 
     def body():
+        if engine not in ("pandas", "dask"):
+            raise LeadscoreError(f"--engine {engine!r}: use pandas or dask")
         dataset = load_spec(spec)
         if dataset.rules is None:
             warn_all(["no rule table in the spec ('rules'): no points-table baseline; the service's rule_score "
                       "comes from points learned from these outcomes"])
+        if engine == "dask":
+            from training.dask_train import train_on_dask
+
+            return train_on_dask(dataset, options, scheduler)
         with Progress(*columns(), console=console, transient=True) as progress:
             options.reporter = StepReporter(progress)
             return train_and_publish(dataset, options, progress)

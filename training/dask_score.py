@@ -9,6 +9,7 @@ two single-threaded worker processes is started (and stopped) on loopback.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from features.dask_read import list_files
 from features.errors import LeadscoreError
 from training.score import score_frame
 from training.tracking import LoadedModel
@@ -26,8 +28,17 @@ from training.tracking import LoadedModel
 @contextmanager
 def dask_client(scheduler: str | None) -> Iterator[object]:
     """A client of the given scheduler, or of a local cluster that lives as long as the block."""
+    import dask
     from distributed import Client, LocalCluster
 
+    # distributed sets its loggers to INFO when first imported: keep the command's output to our own lines.
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+    # Task-based shuffles (value_counts, nunique): same results, without the P2P extension's log lines.
+    with dask.config.set({"dataframe.shuffle.method": "tasks"}):
+        yield from _client(scheduler, Client, LocalCluster)
+
+
+def _client(scheduler, Client, LocalCluster) -> Iterator[object]:
     if scheduler:
         try:
             client = Client(scheduler, timeout="20s")
@@ -41,21 +52,11 @@ def dask_client(scheduler: str | None) -> Iterator[object]:
         yield client
 
 
-def _files(source: str) -> tuple[list[str], str]:
-    path = Path(source)
-    files = sorted(str(p) for p in path.iterdir() if p.is_file()) if path.is_dir() else sorted(
-        str(p) for p in Path().glob(source)) if any(c in source for c in "*?[") else [source] if path.is_file() else []
-    suffixes = {Path(f).suffix.lower() for f in files}
-    if not files or len(suffixes) != 1 or suffixes - {".csv", ".parquet", ".pq"}:
-        raise LeadscoreError(f"{source}: give a .csv or .parquet file, a folder of them or a glob (one type only)")
-    return files, suffixes.pop()
-
-
 def read_leads(source: str, numeric: set[str]):
     """A Dask DataFrame of the leads: numeric model fields as numbers, every other CSV column as text."""
     import dask.dataframe as dd
 
-    files, suffix = _files(source)
+    files, suffix = list_files(source)
     if suffix != ".csv":
         return dd.read_parquet(files)
     header = pd.read_csv(files[0], nrows=0).columns

@@ -86,7 +86,7 @@ def log_params_and_metrics(result, options, run_hash: str) -> None:
     mlflow.log_params({
         "dataset": ts.spec.name, "protocol": metrics["protocol"], "data_hash": run_hash,
         "served": metrics["served"],
-        "rows": len(ts.frame), "features": len(ts.features), "seed": ts.spec.evaluation.seed,
+        "rows": ts.frame_stats()["rows"], "features": len(ts.features), "seed": ts.spec.evaluation.seed,
         "folds": ts.spec.evaluation.folds, "tune_trials": options.tune_trials,
         "tune_minutes": options.tune_minutes, "calibration": classifier.calibration_,
         "n_estimators": classifier.n_estimators_, "served_kind": classifier.kind_,

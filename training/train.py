@@ -124,6 +124,12 @@ def evaluate_models(y: np.ndarray, predictions: dict[str, np.ndarray], sources: 
     return report
 
 
+def final_model_summary(classifier) -> dict:
+    """What was served: kind, blend weight, LightGBM settings, calibration, number of trees."""
+    return {"kind": classifier.kind_, "lightgbm_weight": classifier.weight_, "params": dict(classifier.params_),
+            "calibration": classifier.calibration_, "n_estimators": int(classifier.n_estimators_)}
+
+
 def evaluate_all(ts: TrainingSet, options: TrainOptions, progress=None) -> TrainResult:
     """Held-out predictions and metrics of every model, then the final LightGBM refit on all rows."""
     spec = ts.spec
@@ -153,9 +159,7 @@ def evaluate_all(ts: TrainingSet, options: TrainOptions, progress=None) -> Train
         "models": report,
         "bands": band_thresholds(held[SERVED]),
         "source_column": ts.feature_names.get(source, source) if source else None,
-        "final_model": {"kind": classifier.kind_, "lightgbm_weight": classifier.weight_,
-                        "params": dict(classifier.params_), "calibration": classifier.calibration_,
-                        "n_estimators": int(classifier.n_estimators_)},
+        "final_model": final_model_summary(classifier),
     }
     return TrainResult(metrics=metrics, pipeline=pipeline, training_set=ts, predictions=predictions, rows=rows)
 

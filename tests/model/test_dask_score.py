@@ -1,13 +1,5 @@
 """`--engine dask` scoring on a real two-worker cluster started with Dask's own programs, on loopback."""
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
@@ -17,47 +9,7 @@ from training.metadata import model_metadata
 from training.score import numeric_fields, score_frame
 from training.tracking import LoadedModel
 
-DASK = str(Path(sys.executable).with_name("dask"))
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def scheduler_address(tmp_path_factory):
-    """`dask scheduler` and two `dask worker`s, each in its own process group, all stopped at the end."""
-    address = f"tcp://127.0.0.1:{_free_port()}"
-    common = {"start_new_session": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL,
-              "cwd": tmp_path_factory.mktemp("dask")}
-    processes = [subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
-                                   "--no-dashboard"], **common)]
-    try:
-        for i in range(2):
-            processes.append(subprocess.Popen(
-                [DASK, "worker", address, "--host", "127.0.0.1", "--nworkers", "1", "--nthreads", "1",
-                 "--no-dashboard", "--name", f"w{i}"], **common))
-        from distributed import Client
-
-        with Client(address, timeout="60s") as client:
-            client.wait_for_workers(2, timeout=120)
-        yield address
-    finally:
-        for process in reversed(processes):  # the whole group: a worker's nanny and its worker process
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                continue
-        deadline = time.monotonic() + 30
-        for process in processes:
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,95 @@
+"""Benchmark (issue 15, run with `make bench-scale`): build, train and score (with reasons) of synthetic
+exports of 100,000 and 1,000,000 leads (sizes as arguments: `bench_scale.py 100000 1000000 10000000`),
+with the pandas engine and with `--engine dask` on a local cluster of two single-threaded workers.
+
+Each step is the whole `leadscore` command. Peak memory is the largest sum of the resident memory of the
+command and all its child processes (the Dask scheduler and workers included), sampled every 0.2 s:
+the kernel's own peak (wait4) only sees the largest single process. Both engines score with the model
+the pandas engine trained; `train` builds its own training set (as the command does), so its time
+includes a build. A step that fails (e.g. out of memory) is recorded with its exit code, not hidden.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import yaml
+from measure import LEADSCORE, ROOT, save
+
+SIZES = [int(a) for a in sys.argv[1:]] or [100_000, 1_000_000]
+ENGINES = ("pandas", "dask")
+
+
+def measure_tree(command: list[str], env: dict) -> dict:
+    """Wall seconds, peak summed RSS of the process tree (MB), exit code."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+    root, peak = psutil.Process(process.pid), 0
+    while process.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.2)
+    seconds = time.perf_counter() - start
+    return {"command": " ".join(command), "seconds": round(seconds, 1), "peak_mb": round(peak / 2**20),
+            "exit_code": process.returncode}
+
+
+def spec_for(folder: Path) -> Path:
+    spec = yaml.safe_load((ROOT / "data" / "specs" / "synthetic.yaml").read_text())
+    spec["leads"]["path"] = str(folder / "leads.csv")
+    spec["outcome"]["path"] = str(folder / "outcomes.csv")
+    spec["rules"], spec["display"] = str(ROOT / spec["rules"]), str(ROOT / spec["display"])
+    spec.pop("synthetic")
+    path = folder / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def record(results: dict, leads: int, name: str, run: dict) -> None:
+    """Print the step's row and save at once: a long run stopped half-way keeps what it measured."""
+    results.setdefault(str(leads), {})[name] = run
+    step, engine = name.split()
+    print(f"| {step} | {engine} | {leads:,} | {run['seconds']} | {run['peak_mb']:,} | {run['exit_code']} | "
+          f"{run.get('roc_auc', '')} |", flush=True)
+    save("scale", results)
+
+
+results = {}
+print("| step | engine | leads | wall time (s) | peak memory, all processes (MB) | exit | ROC-AUC |")
+print("|---|---|---:|---:|---:|---:|---:|")
+with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+    tmp = Path(tmp)
+    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlflow.db'}"}
+    for leads in SIZES:
+        folder = tmp / str(leads)
+        subprocess.run([LEADSCORE, "synth", "--leads", str(leads), "--seed", "3", "--out", str(folder)], check=True,
+                       cwd=ROOT, stdout=subprocess.DEVNULL)
+        spec = spec_for(folder)
+        for engine in ENGINES:
+            flag = ["--engine", engine]
+            record(results, leads, f"build {engine}", measure_tree(
+                [LEADSCORE, "build", "--spec", str(spec), "--out", str(folder / f"training-{engine}.parquet"), *flag],
+                env))
+            train = measure_tree([LEADSCORE, "train", "--spec", str(spec), "--register", "--model-name",
+                                  f"scale-{leads}-{engine}", "--metrics-out", str(folder / f"metrics-{engine}.json"),
+                                  *flag], env)
+            metrics = folder / f"metrics-{engine}.json"
+            if metrics.is_file():
+                served = json.loads(metrics.read_text())
+                train["roc_auc"] = round(served["models"][served["served"]]["roc_auc"], 4)
+            record(results, leads, f"train {engine}", train)
+        model = f"models:/scale-{leads}-pandas/1"
+        for engine in ENGINES:
+            out = folder / ("scored.parquet" if engine == "pandas" else "scored")
+            record(results, leads, f"score {engine}", measure_tree(
+                [LEADSCORE, "score", "--model", model, "--input", str(folder / "leads.csv"), "--output", str(out),
+                 "--engine", engine], env))
+print(f"saved {save('scale', results)}")

@@ -1,0 +1,165 @@
+"""`leadscore train --engine dask`: the LightGBM member trained on the cluster with `lightgbm.dask`, the
+rest of the same model fitted on a sample that fits in memory; the result is the usual Pipeline.
+
+What is distributed: the build (features/build_dask.py), encoding every row (the fitted LeadEncoder on
+each partition) and the LightGBM member's fit on ALL training rows (DaskLGBMClassifier: data-parallel,
+each worker holds its partitions; LightGBM's workers talk over TCP on ports they pick themselves, so a
+cluster's workers must reach each other on any port).
+What is not: on a uniform sample of at most SAMPLE_ROWS training rows the usual pandas fit runs in
+full (training/model.py): the encoder's category codes, the logistic member, the blend weight, the
+calibration and the number of trees. `lightgbm.dask` cannot stop early on Dask collections, so the
+tree count is the sample's early-stopped count (x1.1, as the pandas engine's final refit does); with
+more rows the best count is usually higher, so this errs towards fewer trees, never towards overfitting.
+The calibrator was fitted on the sample's out-of-fold log-odds; the held-out metrics (Brier, ECE) show
+how well it fits the booster trained on all rows.
+
+Evaluation keeps the pandas engine's protocol: `evaluation_splits` on the labels and dates gathered
+to the client (9 bytes a row) gives the same held-out rows; a model is fitted on the training rows of
+each split as above, and the held-out rows (the newest 20% with creation dates; every row over the
+folds without) are gathered to score them. The baselines are fitted on the same in-memory sample.
+Serving loads the result like any other model: it never needs Dask.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import pandas as pd
+
+from features.build_dask import DaskTrainingSet, build_training_set_dask, check_dask_source
+from features.spec import DatasetSpec
+from features.synth import ensure_export
+from training.boost import booster_params
+from training.dask_score import dask_client
+from training.evaluate import evaluated_rows, evaluation_splits, protocol_name
+from training.metrics import band_thresholds
+from training.train import (
+    SERVED,
+    TrainOptions,
+    TrainResult,
+    candidate_models,
+    evaluate_models,
+    final_model_summary,
+    fit_model,
+    predict_candidates,
+    source_column,
+)
+
+log = logging.getLogger(__name__)
+SAMPLE_ROWS = 200_000  # rows fitted in memory: encoder, logistic member, blend, calibration, tree count
+
+
+def _rows(part: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    return part[keep]
+
+
+def select_rows(frame, mask: np.ndarray, sizes: list[int]):
+    """The rows of a Dask DataFrame where a whole-table mask is true; each partition gets only its slice."""
+    import dask
+    import dask.dataframe as dd
+
+    offsets = np.cumsum([0] + sizes[:-1])
+    parts = [dask.delayed(_rows)(part, mask[o:o + n]) for part, o, n in zip(frame.to_delayed(), offsets, sizes,
+                                                                              strict=True)]
+    return dd.from_delayed(parts, meta=frame._meta, verify_meta=False)
+
+
+def _encode(part: pd.DataFrame, encoder, names: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(encoder.transform(part), columns=names, index=part.index)
+
+
+def fit_on_dask(ts: DaskTrainingSet, rows, n_rows: int, options: TrainOptions, client) -> tuple[object, pd.DataFrame]:
+    """The model Pipeline for these (Dask) training rows, and the in-memory sample it was shaped on."""
+    from lightgbm import DaskLGBMClassifier
+
+    seed = ts.spec.evaluation.seed
+    share = min(1.0, SAMPLE_ROWS / n_rows)
+    sample = (rows.sample(frac=share, random_state=seed) if share < 1 else rows).compute()
+    pipeline = fit_model(sample[ts.features], sample["label"].to_numpy(), ts, options, None)
+    classifier = pipeline.named_steps["classify"]
+    if classifier.weight_ == 0.0:  # the logistic member alone is served: no booster to grow on all rows
+        return pipeline, sample
+    encoder = pipeline.named_steps["encode"]
+    names = [f"Column_{i}" for i in range(len(ts.features))]  # LightGBM's own names for unnamed columns
+    meta = pd.DataFrame({name: pd.Series(dtype="float64") for name in names})
+    # At least one partition per worker, so every worker takes part (LightGBM trains on the workers holding data).
+    rows = rows.repartition(npartitions=max(rows.npartitions, len(client.scheduler_info()["workers"]))).persist()
+    X = rows[ts.features].map_partitions(_encode, encoder, names, meta=meta)
+    params = booster_params(classifier.params_, seed, options.n_jobs)
+    params.pop("n_jobs")  # each worker uses its own threads
+    started = time.monotonic()
+    booster = DaskLGBMClassifier(client=client, n_estimators=classifier.n_estimators_, **params)
+    booster.fit(X, rows["label"], categorical_feature=list(classifier.categorical_features) or "auto")
+    log.debug("lightgbm.dask: %d trees on %d rows in %.1f s", classifier.n_estimators_, n_rows,
+              time.monotonic() - started)
+    classifier.booster_model_ = booster.to_local()
+    return pipeline, sample
+
+
+def evaluate_dask(ts: DaskTrainingSet, options: TrainOptions, client) -> TrainResult:
+    """The pandas engine's evaluate_all on a Dask training set: same splits, same metrics, same artifact."""
+    spec, frame = ts.spec, ts.frame
+    light_columns = ["label"] + (["created_at"] if "created_at" in frame.columns else [])
+    light = frame[light_columns].compute().reset_index(drop=True)
+    sizes = [int(n) for n in frame.map_partitions(len).compute()]
+    splits = evaluation_splits(light, spec.evaluation.folds, spec.evaluation.seed)
+    held_parts, predictions = [], {}
+    for train_rows, eval_rows in splits:
+        train_mask, eval_mask = np.zeros(len(light), bool), np.zeros(len(light), bool)
+        train_mask[train_rows], eval_mask[eval_rows] = True, True
+        pipeline, sample = fit_on_dask(ts, select_rows(frame, train_mask, sizes), len(train_rows), options, client)
+        held = select_rows(frame, eval_mask, sizes).compute().set_axis(eval_rows)
+        found = predict_candidates(pipeline, held[ts.features])
+        local = DaskTrainingSet(frame=sample, feature_names=ts.feature_names, labels=ts.labels, strengths=ts.strengths,
+                                spec=spec, glossary=ts.glossary, leak_warnings=ts.leak_warnings, stats=ts.stats)
+        for name, fit_predict in candidate_models(local, options, None, None).items():
+            if name != SERVED:  # the baselines, on the same in-memory sample of the training rows
+                found[name] = fit_predict(sample[ts.features], sample["label"].to_numpy(), held[ts.features])
+        for name, values in found.items():
+            predictions.setdefault(name, np.full(len(light), np.nan))[eval_rows] = values
+        held_parts.append(held)
+    rows = evaluated_rows(splits)
+    held = pd.concat(held_parts).sort_index()
+    local = DaskTrainingSet(frame=held.reset_index(drop=True), feature_names=ts.feature_names, labels=ts.labels,
+                            strengths=ts.strengths, spec=spec, glossary=ts.glossary, leak_warnings=ts.leak_warnings,
+                            stats=ts.stats)
+    predictions = {name: p[rows] for name, p in predictions.items()}  # aligned with the gathered rows
+    source = source_column(local)
+    report = evaluate_models(held["label"].to_numpy(), predictions, held[source] if source else None)
+
+    pipeline, _ = fit_on_dask(ts, frame, len(light), options, client)
+    classifier = pipeline.named_steps["classify"]
+    metrics = {
+        "protocol": protocol_name(light, spec.evaluation.folds),
+        "rows_evaluated": int(len(rows)),
+        "served": SERVED,
+        "engine": "dask",
+        "models": report,
+        "bands": band_thresholds(predictions[SERVED]),
+        "source_column": ts.feature_names.get(source, source) if source else None,
+        "final_model": final_model_summary(classifier),
+    }
+    # The run's table, charts and page use the gathered held-out rows; the profile keeps the whole table's figures.
+    return TrainResult(metrics=metrics, pipeline=pipeline, training_set=local, predictions=predictions,
+                       rows=np.arange(len(held)))
+
+
+def train_on_dask(spec: DatasetSpec, options: TrainOptions, scheduler: str | None = None) -> TrainResult:
+    """Build and evaluate on the cluster, then track the run in MLflow exactly as the pandas engine does."""
+    import json
+
+    ensure_export(spec)
+    started = time.monotonic()
+    check_dask_source(spec)
+    with dask_client(scheduler) as client:
+        result = evaluate_dask(build_training_set_dask(spec), options, client)
+    result.started = started
+    if options.metrics_out:
+        options.metrics_out.parent.mkdir(parents=True, exist_ok=True)
+        options.metrics_out.write_text(json.dumps(result.metrics, indent=2, default=float), encoding="utf-8")
+    from training.publish import publish  # MLflow is imported only when a run is recorded
+
+    publish(result, options)
+    return result
