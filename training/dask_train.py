@@ -148,18 +148,13 @@ def evaluate_dask(ts: DaskTrainingSet, options: TrainOptions, client) -> TrainRe
 
 def train_on_dask(spec: DatasetSpec, options: TrainOptions, scheduler: str | None = None) -> TrainResult:
     """Build and evaluate on the cluster, then track the run in MLflow exactly as the pandas engine does."""
-    import json
-
     ensure_export(spec)
     started = time.monotonic()
     check_dask_source(spec)
     with dask_client(scheduler) as client:
         result = evaluate_dask(build_training_set_dask(spec), options, client)
     result.started = started
-    if options.metrics_out:
-        options.metrics_out.parent.mkdir(parents=True, exist_ok=True)
-        options.metrics_out.write_text(json.dumps(result.metrics, indent=2, default=float), encoding="utf-8")
-    from training.publish import publish  # MLflow is imported only when a run is recorded
+    from training.publish import write_and_publish  # MLflow is imported only when a run is recorded
 
-    publish(result, options)
+    write_and_publish(result, options)
     return result

@@ -41,11 +41,16 @@ def train_and_publish(spec: DatasetSpec, options: TrainOptions, progress=None) -
     started = time.monotonic()
     result = train(spec, options, progress)
     result.started = started
+    write_and_publish(result, options)
+    return result
+
+
+def write_and_publish(result: TrainResult, options: TrainOptions) -> None:
+    """The metrics file when asked, then the MLflow run: the last step of either engine's `train`."""
     if options.metrics_out:
         options.metrics_out.parent.mkdir(parents=True, exist_ok=True)
         options.metrics_out.write_text(json.dumps(result.metrics, indent=2, default=float), encoding="utf-8")
     publish(result, options)
-    return result
 
 
 def page_data(result, sample: pd.DataFrame, explanation, encoder) -> dict:
