@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +27,18 @@ app = typer.Typer(help="Lead-conversion scoring: build training sets, train, sco
 console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 DEFAULT_SPEC = Path("data/specs/synthetic.yaml")
 SpecOption = Annotated[Path, typer.Option("--spec", help="Dataset spec (YAML); see data/specs/.")]
+
+
+class Engine(StrEnum):
+    """Where build, train and score run; typer refuses any other value with exit 2, naming --engine."""
+
+    pandas = "pandas"
+    dask = "dask"
+
+
+EngineOption = Annotated[Engine, typer.Option("--engine", help="pandas (this machine) or dask (a cluster).")]
+SchedulerOption = Annotated[str | None, typer.Option(
+    "--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster).")]
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -132,9 +145,8 @@ def build(
     out: Annotated[Path, typer.Option("--out", help="Training set to write (Parquet).")] = Path(
         "data/generated/training.parquet"),
     as_of: Annotated[str | None, typer.Option("--as-of", help="Snapshot date for point-in-time labels.")] = None,
-    engine: Annotated[str, typer.Option("--engine", help="pandas (this machine) or dask (a cluster).")] = "pandas",
-    scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", help="Dask scheduler address (default: a local cluster).")] = None,
+    engine: EngineOption = Engine.pandas,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Build a labelled, leak-checked training set from a dataset spec."""
     from features.build import build_training_set, write_training_set
@@ -142,11 +154,9 @@ def build(
     from features.synth import ensure_export
 
     def body():
-        if engine not in ("pandas", "dask"):
-            raise LeadscoreError(f"--engine {engine!r}: use pandas or dask")
         dataset = load_spec(spec)
         ensure_export(dataset)
-        if engine == "dask":
+        if engine == Engine.dask:
             from training.dask_build import build_on_dask
 
             return build_on_dask(dataset, out, as_of, scheduler)
@@ -202,9 +212,8 @@ def train(
     metrics_out: Annotated[Path | None, typer.Option("--metrics-out", help="Write the metrics as JSON here.")] = None,
     summary_json: Annotated[Path | None, typer.Option(
         "--summary-json", help="Write run id, version, promoted or not and why, and metrics as JSON here.")] = None,
-    engine: Annotated[str, typer.Option("--engine", help="pandas (this machine) or dask (a cluster).")] = "pandas",
-    scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", help="Dask scheduler address (default: a local cluster).")] = None,
+    engine: EngineOption = Engine.pandas,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Train the model and its baselines, evaluate them honestly, and track the run in MLflow."""
     from rich.progress import Progress
@@ -219,13 +228,11 @@ def train(
                            promote=promote, model_name=model_name, metrics_out=metrics_out)
 
     def body():
-        if engine not in ("pandas", "dask"):
-            raise LeadscoreError(f"--engine {engine!r}: use pandas or dask")
         dataset = load_spec(spec)
         if dataset.rules is None:
             warn_all(["no rule table in the spec ('rules'): no points-table baseline; the service's rule_score "
                       "comes from points learned from these outcomes"])
-        if engine == "dask":
+        if engine == Engine.dask:
             from training.dask_train import train_on_dask
 
             return train_on_dask(dataset, options, scheduler)
@@ -266,9 +273,8 @@ def score(
     output_mode: Annotated[str, typer.Option("--output-mode", help="append or replace the table.")] = "append",
     keep: Annotated[str | None, typer.Option("--keep", help="Input columns to carry through, comma-separated.")
                     ] = None,
-    engine: Annotated[str, typer.Option("--engine", help="pandas (this machine) or dask (a cluster).")] = "pandas",
-    scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster).")] = None,
+    engine: EngineOption = Engine.pandas,
+    scheduler: SchedulerOption = None,
     no_log: Annotated[bool, typer.Option("--no-log", help="Do not write the scores to the prediction log.")] = False,
     log_db: Annotated[str | None, typer.Option("--log-db", help="Prediction log URL (default "
                                                "LEADSCORE_PREDICTION_DB or sqlite:///predictions.db).")] = None,
@@ -281,7 +287,7 @@ def score(
     from serving.cli_loop import database_url
     from training.explain import LANGUAGES
     from training.score import score_source
-    from training.score_output import band_mix
+    from training.score_output import band_mix, is_database_url
     from training.tracking import load_model
 
     def body():
@@ -291,14 +297,14 @@ def score(
             raise LeadscoreError("--sql-url needs --sql-query, e.g. --sql-query 'select * from leads'")
         if lang not in LANGUAGES:
             raise LeadscoreError(f"--lang {lang!r} is not supported; use one of {', '.join(LANGUAGES)}")
-        if engine not in ("pandas", "dask") or (engine == "dask" and input is None):
-            raise LeadscoreError(f"--engine {engine!r}: use pandas, or dask with --input FILES")
+        if engine == Engine.dask and input is None:
+            raise LeadscoreError("--engine dask reads files: give --input FILES (a file, a folder or a glob)")
         loaded = load_model(model)
-        if engine == "dask":
+        if engine == Engine.dask:
             from training.dask_score import score_dask
             from training.score import numeric_fields
 
-            if keep or output_table or "://" in output:
+            if keep or output_table or is_database_url(output):
                 raise LeadscoreError("--engine dask writes a folder of Parquet parts: --keep, --output-table and "
                                      "database URLs in --output are for the pandas engine")
             bands = score_dask(loaded, Path(output), str(input), numeric_fields(loaded), lang=lang,

@@ -26,7 +26,7 @@ CHUNK_ROWS = 50_000
 NULL_MARKERS = sorted(pd._libs.parsers.STR_NA_VALUES | {""})
 
 
-def _csv_batches(path: Path, numeric: set[str], chunk_rows: int) -> Iterator[pa.RecordBatch]:
+def _csv_batches(path: Path, numeric: set[str]) -> Iterator[pa.RecordBatch]:
     from pyarrow import csv
 
     header = csv.open_csv(path, read_options=csv.ReadOptions(block_size=1 << 16)).schema.names
@@ -55,7 +55,7 @@ def read_chunks(path: str | Path, numeric: set[str] = frozenset(),
     if suffix == ".csv":  # the same refusals as the whole-file reader: binary, not UTF-8, duplicated names
         check_text(path, "utf-8", "save the leads to score as UTF-8 (or as Parquet)")
         check_header(path, "utf-8")
-    batches = _csv_batches(path, numeric, chunk_rows) if suffix == ".csv" else _parquet_batches(path, chunk_rows)
+    batches = _csv_batches(path, numeric) if suffix == ".csv" else _parquet_batches(path, chunk_rows)
     rows = 0
     try:
         for batch in batches:

@@ -18,6 +18,7 @@ import pandas as pd
 import yaml
 from mlflow.models import infer_signature
 
+from features.atomic import write_texts
 from features.spec import DatasetSpec
 from features.synth import ensure_export
 from training import cards
@@ -48,8 +49,7 @@ def train_and_publish(spec: DatasetSpec, options: TrainOptions, progress=None) -
 def write_and_publish(result: TrainResult, options: TrainOptions) -> None:
     """The metrics file when asked, then the MLflow run: the last step of either engine's `train`."""
     if options.metrics_out:
-        options.metrics_out.parent.mkdir(parents=True, exist_ok=True)
-        options.metrics_out.write_text(json.dumps(result.metrics, indent=2, default=float), encoding="utf-8")
+        write_texts({options.metrics_out: json.dumps(result.metrics, indent=2, default=float)})
     publish(result, options)
 
 

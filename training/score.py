@@ -73,7 +73,7 @@ def score_source(model: LoadedModel, out: str | Path, path: str | None = None, s
     if not to_table and table:
         raise LeadscoreError("--output-table needs --output as an SQLAlchemy URL, e.g. sqlite:///scores.db")
     chunks = read_chunks(path, numeric_fields(model)) if path is not None else iter([load_table(None, sql, "leads")])
-    counts, first = pd.Series(dtype=int), 1
+    bands, first = [], 1
     sink = table_writer(str(out), table, mode) if to_table else chunk_writer(Path(out))
     with sink as writer:
         for chunk in chunks:
@@ -81,7 +81,6 @@ def score_source(model: LoadedModel, out: str | Path, path: str | None = None, s
             if on_scored is not None:  # the prediction log reads the id as lead_id, whatever the spec calls it
                 on_scored(chunk, scored.rename(columns={scored.columns[0]: "lead_id"}))
             writer.write(keep_columns(scored, chunk, keep) if keep else scored)
-            counts = counts.add(scored["band"].value_counts(), fill_value=0)
+            bands.append(scored["band"])
             first += len(chunk)
-    bands = pd.DataFrame({"band": counts.index.repeat(counts.astype(int).to_numpy())})
-    return bands, writer.where
+    return pd.DataFrame({"band": pd.concat(bands, ignore_index=True)}), writer.where
