@@ -287,7 +287,7 @@ def score(
     from serving.cli_loop import database_url
     from training.explain import LANGUAGES
     from training.score import score_source
-    from training.score_output import band_mix, is_database_url
+    from training.score_output import band_mix
     from training.tracking import load_model
 
     def body():
@@ -304,15 +304,11 @@ def score(
             from training.dask_score import score_dask
             from training.score import numeric_fields
 
-            if keep or output_table or is_database_url(output):
-                raise LeadscoreError("--engine dask writes a folder of Parquet parts: --keep, --output-table and "
-                                     "database URLs in --output are for the pandas engine")
-            bands = score_dask(loaded, Path(output), str(input), numeric_fields(loaded), lang=lang,
-                               scheduler=scheduler)
-            if not no_log:
-                warn_all(["--engine dask does not write these scores to the prediction log, so monitoring will not "
-                          "see them; score with the pandas engine where the loop must follow the leads"])
-            return loaded, bands, output
+            if keep:
+                raise LeadscoreError("--keep is for the pandas engine; --engine dask writes the scores only")
+            logged = None if no_log else partial(log_batch, database_url(log_db), loaded)
+            return loaded, *score_dask(loaded, output, str(input), numeric_fields(loaded), lang=lang,
+                                       scheduler=scheduler, table=output_table, mode=output_mode, on_scored=logged)
         sql = SqlSource(url=sql_url, query=sql_query) if sql_url else None
         columns = [c.strip() for c in keep.split(",") if c.strip()] if keep else None
         logged = None if no_log else partial(log_batch, database_url(log_db), loaded)

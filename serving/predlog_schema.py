@@ -33,13 +33,16 @@ predictions = sa.Table(
     sa.Column("inputs", sa.Text),
 )
 COLUMNS = tuple(c.name for c in predictions.columns if c.name != "id")
+BATCH_WAIT_SECONDS = 120.0  # Dask workers log their partitions side by side: SQLite lets one write at a time
 
 
-def create_engine(url: str) -> sa.Engine:
+def create_engine(url: str, wait_seconds: float = 5.0) -> sa.Engine:
     """SQLite gets a fresh connection per write (once a second at most): a file made read-only,
-    replaced or deleted meanwhile is seen as it is now, not through a stale open handle."""
+    replaced or deleted meanwhile is seen as it is now, not through a stale open handle. `wait_seconds`:
+    how long SQLite waits for another writer's lock (batch jobs wait longer than the service)."""
     is_sqlite = sa.make_url(url).get_backend_name() == "sqlite"
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool) if is_sqlite else sa.create_engine(url)
+    engine = (sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args={"timeout": wait_seconds})
+              if is_sqlite else sa.create_engine(url))
     if is_sqlite:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -104,7 +107,7 @@ def write_predictions(url: str, rows: list[dict]) -> int:
              "row_key": row.get("row_key") or f"{row.get('request_id')}:{i}",
              "inputs": json.dumps(row["inputs"], ensure_ascii=False, default=str)
              if isinstance(row.get("inputs"), dict) else row.get("inputs")} for i, row in enumerate(rows)]
-    engine = create_engine(url)
+    engine = create_engine(url, wait_seconds=BATCH_WAIT_SECONDS)
     try:
         metadata.create_all(engine)
         with engine.begin() as connection:
