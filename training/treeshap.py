@@ -247,7 +247,9 @@ def _leaf_shapley(follows: np.ndarray, zero: np.ndarray) -> np.ndarray:
     return shares
 
 
-_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # booster -> TreeTables, or None
+# booster -> its TreeTables (None: not usable). A cache, not configuration: an entry lives as long as its
+# model object and changes no number, only how fast the same numbers come.
+_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def tables_for(booster: lgb.Booster) -> TreeTables | None:
