@@ -27,6 +27,15 @@ DEFAULT_RULES = SPECS / "rules" / "default.yaml"
 DEFAULT_DISPLAY = SPECS / "display" / "synthetic.yaml"
 
 
+DEFAULT_PREDICTION_DB = "sqlite:///predictions.db"
+
+
+def database_url(db: str | None) -> str:
+    """The prediction log of batch scoring and the loop commands: --db, else LEADSCORE_PREDICTION_DB, else
+    the default the service uses too."""
+    return db or os.environ.get("LEADSCORE_PREDICTION_DB") or DEFAULT_PREDICTION_DB
+
+
 class Action(BaseModel):
     model_config = ConfigDict(extra="forbid")
     channel: str
@@ -48,7 +57,7 @@ class ServiceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     model_uri: str = "models:/leadscore-synthetic@champion"
     api_token: str | None = Field(default=None, repr=False)
-    prediction_db: str = "sqlite:///predictions.db"
+    prediction_db: str = DEFAULT_PREDICTION_DB
     rules: str = str(DEFAULT_RULES)
     display: str | None = str(DEFAULT_DISPLAY)
     bands: dict[str, float] | None = None  # {"hot": p, "warm": p}; None: the thresholds learned in training
