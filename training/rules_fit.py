@@ -17,7 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from features.columns import is_numeric_column
+from features.columns import is_numeric_column, quantile_edges
 from features.errors import LeadscoreError
 from features.messages import Line, Say, say_nothing
 from features.names import safe_name
@@ -88,7 +88,7 @@ def default_table(frame: pd.DataFrame, y: np.ndarray, names: dict[str, str], cou
     for column in frame.columns:
         values = frame[column]
         if is_numeric_column(values):
-            edges = np.unique(np.nanquantile(values.to_numpy(dtype=float), [0.25, 0.5, 0.75]))
+            edges = quantile_edges(values.to_numpy(dtype=float), 4)
             if len(edges) == 0:
                 continue
             bounds = [None, *[float(e) for e in edges], None]
