@@ -31,7 +31,7 @@ def build_from_spec(spec: Path, out: Path, as_of: str | None = None, engine: str
         training_set = build_training_set(dataset, as_of=as_of)
         parquet, profile = write_training_set(training_set, out)
     say(Line(profile_table(training_set.profile())))
-    report = training_set.labels
+    report = training_set.label_report
     if report.summary():
         say(Line(report.summary(), highlight=False))
     warn_all(say, training_set.warnings())

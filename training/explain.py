@@ -38,7 +38,7 @@ class Explanation:
     points: np.ndarray           # score points per feature, shape (n, f)
     base_score: float            # score of the average lead
     values: list[list[object]]   # the lead's own value per feature, as sent
-    features: list[str]          # display (original) names
+    display_names: list[str]     # each feature's display (original) name
     matrix: np.ndarray           # the encoded rows the model saw, shape (n, f)
 
     @property
@@ -62,7 +62,7 @@ def _explain(pipeline, matrix: np.ndarray, values: list[list[object]]) -> Explan
     scale = np.divide(delta, total, out=np.zeros_like(delta), where=np.abs(total) > 1e-12)
     return Explanation(probability=probability, raw=raw, contributions=per_feature, base_value=base,
                        points=per_feature * scale[:, None], base_score=base_score, values=values,
-                       features=list(encoder.display_names_), matrix=matrix)
+                       display_names=list(encoder.display_names_), matrix=matrix)
 
 
 def explain_frame(pipeline, frame: pd.DataFrame) -> Explanation:
@@ -131,7 +131,7 @@ def reasons_for(explanation: Explanation, row: int, top: int = 3, lang: str = "e
         side = "positive" if rounded > 0 else "negative"
         if len(out[side]) >= top:
             continue
-        value, feature = explanation.values[row][i], explanation.features[i]
+        value, feature = explanation.values[row][i], explanation.display_names[i]
         label = glossary.field(feature, lang)
         text = TEMPLATES[lang]["up" if rounded > 0 else "down"].format(
             feature=label, value=_format_value(value, lang, set(missing_values), glossary),
@@ -156,7 +156,7 @@ def _jsonable(value: object) -> object:
 
 def mean_abs_points(explanation: Explanation) -> pd.DataFrame:
     """Global drivers: mean |impact| in score points and the direction of the correlation with value."""
-    frame = pd.DataFrame({"feature": explanation.features,
+    frame = pd.DataFrame({"feature": explanation.display_names,
                           "mean_abs_points": np.abs(explanation.points).mean(axis=0),
                           "mean_abs_log_odds": np.abs(explanation.contributions).mean(axis=0)})
     return frame.sort_values("mean_abs_points", ascending=False).reset_index(drop=True)
