@@ -23,6 +23,8 @@ from features.leakage import column_strengths
 from features.names import safe_name
 from features.spec import FeaturesSpec
 
+# Column names and values to recognise in any CRM export, English or Chinese: data for the guesses, not
+# sentences to show (those live in training/texts.py).
 _ID = re.compile(r"(^|[\W_])(id|key|uuid|guid)$|^id[\W_]|编号|号码$", re.IGNORECASE)
 _OUTCOME = re.compile(r"convert|won|win|outcome|label|closed|result|status|成交|转化|结果", re.IGNORECASE)
 _CREATED = re.compile(r"creat|open|added|start|submitted|创建|日期", re.IGNORECASE)

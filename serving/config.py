@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from features.config_file import load_yaml_model
 from features.errors import LeadscoreError
+from training.texts import ACTIONS
 
 SPECS = Path(__file__).resolve().parents[1] / "data" / "specs"
 DEFAULT_RULES = SPECS / "rules" / "default.yaml"
@@ -45,11 +46,9 @@ class Action(BaseModel):
 
 
 DEFAULT_ACTIONS = {
-    "hot": Action(channel="call", within_hours=1, en="A senior rep calls within 1 hour for one-to-one follow-up",
-                  zh="资深销售在 1 小时内电话联系，一对一跟进"),
-    "warm": Action(channel="call", within_hours=24, en="A rep calls within 24 hours",
-                   zh="销售在 24 小时内电话联系"),
-    "cold": Action(channel="email", en="Add to automated nurture emails", zh="加入自动培育邮件序列"),
+    "hot": Action(channel="call", within_hours=1, **ACTIONS["hot"]),
+    "warm": Action(channel="call", within_hours=24, **ACTIONS["warm"]),
+    "cold": Action(channel="email", **ACTIONS["cold"]),
 }
 
 

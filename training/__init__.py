@@ -21,7 +21,7 @@ _HOMES = {
     "score_frame": "training.score", "score_source": "training.score",
     "plot_evaluation": "training.plots", "render_report": "training.report", "FAVICON_SVG": "training.report",
     "run_monitoring": "training.monitor_run", "latest_report": "training.monitor_report",
-    "render_sections": "training.monitor_report", "TITLES": "training.monitor_report",
+    "render_sections": "training.monitor_report", "MONITOR_TITLES": "training.texts",
 }
 __all__ = sorted(_HOMES)
 

@@ -15,16 +15,9 @@ import numpy as np
 import pandas as pd
 
 from features.glossary import EMPTY, Glossary
+from training.texts import REASONS
 
-TEMPLATES = {
-    "en": {"up": "{feature} {value} raises the score by {points} points",
-           "down": "{feature} {value} lowers the score by {points} points",
-           "value": "is {value}", "number": "= {value}"},
-    "zh": {"up": "{feature}{value}，评分提高 {points} 分",
-           "down": "{feature}{value}，评分降低 {points} 分",
-           "value": "为“{value}”", "number": "为 {value}"},
-}
-LANGUAGES = tuple(TEMPLATES)
+LANGUAGES = tuple(REASONS)
 
 
 @dataclass
@@ -103,7 +96,7 @@ def explain_records(pipeline, records: Sequence[Mapping[str, object]]) -> Explan
 
 
 def _format_value(value: object, lang: str, missing: set[str], glossary: Glossary) -> str:
-    t = TEMPLATES[lang]
+    t = REASONS[lang]
     if value is None or (isinstance(value, float) and np.isnan(value)) or str(value) in missing | {""}:
         return glossary.missing(lang)  # the glossary's one word for it, as on the page
     if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
@@ -120,7 +113,7 @@ def reasons_for(explanation: Explanation, row: int, top: int = 3, lang: str = "e
 
     `order` (features by |impact|, largest first) may be passed from `impact_order` for a whole batch.
     """
-    lang = lang if lang in TEMPLATES else "en"
+    lang = lang if lang in REASONS else "en"
     points = explanation.points[row]
     order = np.argsort(-np.abs(points), kind="stable") if order is None else order
     out: dict[str, list[dict]] = {"positive": [], "negative": []}
@@ -133,7 +126,7 @@ def reasons_for(explanation: Explanation, row: int, top: int = 3, lang: str = "e
             continue
         value, feature = explanation.values[row][i], explanation.display_names[i]
         label = glossary.field(feature, lang)
-        text = TEMPLATES[lang]["up" if rounded > 0 else "down"].format(
+        text = REASONS[lang]["up" if rounded > 0 else "down"].format(
             feature=label, value=_format_value(value, lang, set(missing_values), glossary),
             points=f"{abs(rounded):g}")
         out[side].append({"feature": feature, "label": label, "value": _jsonable(value),
