@@ -7,7 +7,7 @@ import hmac
 import json
 from urllib.parse import parse_qs
 
-from serving.config import ServiceConfig
+from serving.config import ServiceConfig, running_config
 
 PROTECTED = ("/predict", "/reload", "/model", "/drivers", "/metrics")
 
@@ -15,9 +15,8 @@ PROTECTED = ("/predict", "/reload", "/model", "/drivers", "/metrics")
 class BearerAuth:
     """Plain ASGI middleware (no body buffering, so it costs nothing on the hot path).
 
-    The token is the `api_token` of the service's own ServiceConfig (`LeadScoring.config`), taken once
-    on the first HTTP request: BentoML builds its middleware before it creates the service instance,
-    and every request comes after that. `config` is for an app without the service (tests).
+    The token is the `api_token` of the service's own ServiceConfig, taken once on the first HTTP
+    request (serving/config.py `running_config`); `config` is for an app without the service.
     """
 
     def __init__(self, app, config: ServiceConfig | None = None):
@@ -29,11 +28,7 @@ class BearerAuth:
     def expected(self) -> bytes | None:
         """b"Bearer <token>", or None when no token is configured (then nothing is protected)."""
         if not self._resolved:  # no await inside: concurrent first requests cannot interleave here
-            config = self.config
-            if config is None:
-                import bentoml
-
-                config = bentoml.get_current_service().config
+            config = self.config or running_config()
             self._expected = f"Bearer {config.api_token}".encode() if config.api_token else None
             self._resolved = True
         return self._expected

@@ -94,3 +94,12 @@ class ServiceConfig(BaseModel):
             return cls.model_validate(values)
         except ValidationError as exc:
             raise LeadscoreError(f"invalid service config: {exc}") from None
+
+
+def running_config() -> ServiceConfig:
+    """The ServiceConfig of the service running in this worker (`LeadScoring.config`). The middleware
+    asks for it on its first request: BentoML builds middleware before it creates the service
+    instance, and every request comes after that."""
+    import bentoml
+
+    return bentoml.get_current_service().config
