@@ -10,7 +10,7 @@ import logging
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,8 +18,10 @@ from rich.logging import RichHandler
 from rich.markup import escape
 
 from features.errors import LeadscoreError
-from features.messages import Line
 from serving.cli_loop import register as register_loop_commands
+
+if TYPE_CHECKING:  # features.messages imports numpy: `leadscore --help` stays without it
+    from features.messages import Line
 
 app = typer.Typer(help="Lead-conversion scoring: build training sets, train, score and serve.",
                   no_args_is_help=True, pretty_exceptions_enable=False)

@@ -44,3 +44,14 @@ def test_the_cli_prints_lines_as_stages_say_them(monkeypatch):
     cli.say(Line("[green]promoted to champion[/]: no champion yet"))
     warn_all(cli.say, ["column 'a[1]' is odd"])  # a warning's text is shown as it is, brackets included
     assert out.getvalue().splitlines() == ["promoted to champion: no champion yet", "warning: column 'a[1]' is odd"]
+
+
+def test_the_command_line_module_imports_no_heavy_library():
+    """`leadscore --help` imports serving.cli alone: each command imports its stage when it runs."""
+    import subprocess
+    import sys
+
+    code = ("import sys, serving.cli; "
+            "print(sorted(m for m in ('numpy', 'pandas', 'sklearn', 'mlflow', 'bentoml') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
