@@ -1,6 +1,6 @@
 """`leadscore score` as one call: check the options, load the model, score the leads on this machine or
-on a Dask cluster, write them to the prediction log, and say what was written and how the band mix
-compares with training. The CLI only turns its options into `ScoreOptions` and prints the lines."""
+on a Dask cluster, write them to the prediction log (either engine), and say what was written and how
+the band mix compares with training. The CLI only turns its options into `ScoreOptions` and prints the lines."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from features.load import source_from_options
 from features.messages import Line, Say, say_nothing, warn_all
 from training.explain import LANGUAGES
 from training.metrics import BANDS
-from training.score_output import band_mix, is_database_url
+from training.score_output import band_mix
 
 
 @dataclass
@@ -47,10 +47,11 @@ def score_leads(options: ScoreOptions, say: Say = say_nothing) -> pd.DataFrame:
     if options.engine == "dask" and path is None:
         raise LeadscoreError("--engine dask reads files: give --input FILES (a file, a folder or a glob)")
     loaded = load_model(options.model)
+    logged = None if options.no_log else _prediction_log(loaded, options.log_db)
     if options.engine == "dask":
-        bands, where = _score_on_dask(loaded, options, say), options.output
+        bands, where = _score_on_dask(loaded, options, logged)
     else:
-        bands, where = _score_here(loaded, options, path, sql)
+        bands, where = _score_here(loaded, options, path, sql, logged)
     counts = bands["band"].value_counts()
     say(Line(f"scored {len(bands):,} leads into {where}: " + ", ".join(
         f"{band} {int(counts.get(band, 0)):,}" for band in BANDS), highlight=False))
@@ -60,27 +61,28 @@ def score_leads(options: ScoreOptions, say: Say = say_nothing) -> pd.DataFrame:
     return bands
 
 
-def _score_on_dask(loaded, options: ScoreOptions, say: Say) -> pd.DataFrame:
+def _prediction_log(loaded, log_db: str | None):
+    """Writes each scored chunk to the prediction log, as the API does (origin 'batch')."""
+    from serving.batch_log import log_batch
+    from serving.config import database_url
+
+    return partial(log_batch, database_url(log_db), loaded)
+
+
+def _score_on_dask(loaded, options: ScoreOptions, logged) -> tuple[pd.DataFrame, str]:
     from training.dask_score import score_dask
     from training.score import numeric_fields
 
-    if options.keep or options.output_table or is_database_url(options.output):
-        raise LeadscoreError("--engine dask writes a folder of Parquet parts: --keep, --output-table and "
-                             "database URLs in --output are for the pandas engine")
-    bands = score_dask(loaded, Path(options.output), str(options.input), numeric_fields(loaded),
-                       lang=options.lang, scheduler=options.scheduler)
-    if not options.no_log:
-        warn_all(say, ["--engine dask does not write these scores to the prediction log, so monitoring will not "
-                       "see them; score with the pandas engine where the loop must follow the leads"])
-    return bands
+    if options.keep:
+        raise LeadscoreError("--keep is for the pandas engine; --engine dask writes the scores only")
+    return score_dask(loaded, options.output, str(options.input), numeric_fields(loaded), lang=options.lang,
+                      scheduler=options.scheduler, table=options.output_table, mode=options.output_mode,
+                      on_scored=logged)
 
 
-def _score_here(loaded, options: ScoreOptions, path: str | None, sql) -> tuple[pd.DataFrame, str]:
-    from serving.batch_log import log_batch
-    from serving.config import database_url
+def _score_here(loaded, options: ScoreOptions, path: str | None, sql, logged) -> tuple[pd.DataFrame, str]:
     from training.score import score_source
 
     keep = [c.strip() for c in options.keep.split(",") if c.strip()] if options.keep else None
-    logged = None if options.no_log else partial(log_batch, database_url(options.log_db), loaded)
     return score_source(loaded, options.output, path=path, sql=sql, lang=options.lang, keep=keep,
                         table=options.output_table, mode=options.output_mode, on_scored=logged)
