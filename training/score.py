@@ -40,7 +40,7 @@ def score_frame(model: LoadedModel, leads: pd.DataFrame, lang: str = "en", top: 
     for start in range(0, len(leads), CHUNK_ROWS):
         chunk = leads.iloc[start:start + CHUNK_ROWS]
         explanation = explain_matrix(model.pipeline, encoder.transform(chunk), [])
-        reasons = build_reasons(explanation.points, explanation.features, frame_columns(encoder, chunk), top=top,
+        reasons = build_reasons(explanation.points, explanation.display_names, frame_columns(encoder, chunk), top=top,
                                 lang=lang, missing_values=meta.missing_values, glossary=model.glossary)
         parts.append(pd.DataFrame({
             id_field or "lead_id": ids.iloc[start:start + CHUNK_ROWS].to_numpy(),  # the spec's own id name
