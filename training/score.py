@@ -78,9 +78,10 @@ def score_source(model: LoadedModel, out: str | Path, path: str | None = None, s
     with sink as writer:
         for chunk in chunks:
             scored = score_frame(model, chunk, lang=lang, first_id=first)
+            written = keep_columns(scored, chunk, keep) if keep else scored  # a bad --keep fails before the log
             if on_scored is not None:  # the prediction log reads the id as lead_id, whatever the spec calls it
                 on_scored(chunk, scored.rename(columns={scored.columns[0]: "lead_id"}))
-            writer.write(keep_columns(scored, chunk, keep) if keep else scored)
+            writer.write(written)
             bands.append(scored["band"])
             first += len(chunk)
     return pd.DataFrame({"band": pd.concat(bands, ignore_index=True)}), writer.where
