@@ -101,3 +101,22 @@ def test_cli_reports_counts_and_missing_columns_exit_2(tmp_path, db):
     broken = write(tmp_path, [{"lead_id": "L1", "result": "won"}], "broken.csv")
     done = runner.invoke(app, ["outcomes", "import", "--input", str(broken), "--db", db])
     assert done.exit_code == 2 and "'outcome'" in done.output and "Traceback" not in done.output
+
+
+def test_batch_log_rows_are_stored_as_sqlalchemy_stores_them(tmp_path):
+    """The batch writer's fast SQLite path converts values with the column types' own processors: a
+    time it writes reads back as SQLAlchemy's, in the same text form as a row SQLAlchemy inserted."""
+    from datetime import UTC, datetime
+
+    from serving.predlog_schema import predictions
+
+    url = f"sqlite:///{tmp_path}/log.db"
+    when = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    assert write_predictions(url, [{"request_id": "fast", "lead_id": "L1", "logged_at": when, "inputs": "{}"}]) == 1
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(predictions.insert(), [{"row_key": "core:0", "logged_at": when, "origin": "api"}])
+        stored = connection.exec_driver_sql("select logged_at from predictions order by id").scalars().all()
+        read = connection.execute(sa.select(predictions.c.logged_at).order_by(predictions.c.id)).scalars().all()
+    assert stored[0] == stored[1]
+    assert read[0] == read[1] and read[0].replace(tzinfo=UTC) == when
