@@ -12,6 +12,8 @@ _HOMES = {
     "LeadEncoder": "features.encoder", "LeadscoreError": "features.errors",
     "Glossary": "features.glossary", "load_glossary": "features.glossary",
     "init_spec": "features.init_write", "import_outcomes": "features.outcomes",
+    "init_from_options": "features.init_write", "import_from_options": "features.outcomes",
+    "write_synthetic": "features.synth_later", "Line": "features.messages",
     "ensure_export": "features.synth", "write_export": "features.synth",
 }
 __all__ = sorted(_HOMES)

@@ -40,7 +40,7 @@ class TrainingSet:
 
     frame: pd.DataFrame  # lead_id, [created_at], label, then features under safe names
     feature_names: dict[str, str]  # safe name -> original column name
-    labels: LabelReport
+    label_report: LabelReport  # how the labels were drawn: snapshot, leads left out, unmatched outcomes
     strengths: list[ColumnStrength]
     spec: DatasetSpec
     glossary: Glossary = field(default_factory=lambda: EMPTY)  # display names of fields and values
@@ -48,7 +48,7 @@ class TrainingSet:
 
     def warnings(self) -> list[str]:
         """What a user must look at before trusting this set: label order problems, strong columns let through."""
-        found = list(self.labels.warnings())
+        found = list(self.label_report.warnings())
         for item in self.leak_warnings:
             if item["declared_honest"]:
                 continue
@@ -91,8 +91,8 @@ class TrainingSet:
             "positives": stats["positives"],
             "positive_rate": round(stats["positives"] / stats["rows"], 4),
             "data_window": stats["window"],
-            "labels": asdict(self.labels),
-            "label_warnings": self.labels.warnings(),
+            "labels": asdict(self.label_report),
+            "label_warnings": self.label_report.warnings(),
             "leak_warnings": self.leak_warnings,
             "never_features": sorted(self.spec.never_features()),
             "columns": columns,
@@ -207,7 +207,7 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
         strengths = column_strengths(frame[list(names)], y, spec.evaluation.folds, spec.evaluation.seed)
         check_leaks(strengths, spec.features.leak_threshold, set(spec.features.allow_strong), names)
     warnings = leak_warnings(strengths, spec.features.leak_warn, names, set(spec.features.allow_strong))
-    return TrainingSet(frame=frame, feature_names=names, labels=report, strengths=strengths, spec=spec,
+    return TrainingSet(frame=frame, feature_names=names, label_report=report, strengths=strengths, spec=spec,
                        glossary=glossary, leak_warnings=warnings)
 
 

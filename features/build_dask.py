@@ -291,6 +291,6 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
                            key=lambda s: s.auc, reverse=True)
         check_leaks(strengths, spec.features.leak_threshold, set(spec.features.allow_strong), names)
     warnings = leak_warnings(strengths, spec.features.leak_warn, names, set(spec.features.allow_strong))
-    return DaskTrainingSet(frame=frame, feature_names=names, labels=report, strengths=strengths, spec=spec,
+    return DaskTrainingSet(frame=frame, feature_names=names, label_report=report, strengths=strengths, spec=spec,
                            glossary=glossary, leak_warnings=warnings, stats=_stats(frame, list(names), y))
 

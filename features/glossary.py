@@ -30,7 +30,9 @@ from features.names import safe_name
 from features.natural_order import natural_rank
 
 LANGUAGES = ("en", "zh")
-MISSING = {"en": "not given", "zh": "未填写"}  # the word for a missing value unless the glossary names one
+# The word for a missing value unless the glossary names one. The one bilingual word outside
+# training/texts.py: features sits below training and never imports it.
+MISSING = {"en": "not given", "zh": "未填写"}
 
 
 class LanguageNames(Strict):

@@ -23,6 +23,8 @@ from features.leakage import column_strengths
 from features.names import safe_name
 from features.spec import FeaturesSpec
 
+# Column names and values to recognise in any CRM export, English or Chinese: data for the guesses, not
+# sentences to show (those live in training/texts.py).
 _ID = re.compile(r"(^|[\W_])(id|key|uuid|guid)$|^id[\W_]|编号|号码$", re.IGNORECASE)
 _OUTCOME = re.compile(r"convert|won|win|outcome|label|closed|result|status|成交|转化|结果", re.IGNORECASE)
 _CREATED = re.compile(r"creat|open|added|start|submitted|创建|日期", re.IGNORECASE)
@@ -74,6 +76,8 @@ def _pick_id(frame: pd.DataFrame) -> tuple[str | None, list[str]]:
 def _looks_like_pii(column: str, values: pd.Series) -> bool:
     if _PII_NAME.search(safe_name(column)) and values.nunique(dropna=True) > 2:  # 'Do Not Email' (yes/no) is a flag
         return True
+    # Booleans count as numbers here on purpose (not features.columns.is_numeric_column): True/False
+    # cannot be a name, an email or a phone, so neither can be personal data.
     if pd.api.types.is_numeric_dtype(values):
         return False
     sample = _text(values).head(500)
@@ -144,6 +148,7 @@ def draft_spec(leads: pd.DataFrame, name: str, source: dict, outcomes: pd.DataFr
             draft.date_format = reading.fmt
         elif reading != ISO and reading.fmt is None:
             draft.date_note = "dates in a form init cannot read: set date_format to their strftime pattern"
+    # Booleans count as numbers here on purpose: a True/False column cannot hold a placeholder string.
     text_columns = [c for c in sample.columns if not pd.api.types.is_numeric_dtype(sample[c])]
     draft.missing_values = [p for p in PLACEHOLDERS if any((sample[c] == p).any() for c in text_columns)]
 

@@ -10,7 +10,8 @@ from features.atomic import write_texts
 from features.config_file import read_yaml
 from features.errors import LeadscoreError
 from features.init_spec import Draft, draft_spec, quoted, quoted_list
-from features.load import load_table
+from features.load import load_table, source_from_options
+from features.messages import Line, Say, say_nothing, warn_all
 from features.names import safe_name
 from features.spec import DatasetSpec, FeaturesSpec, SqlSource
 
@@ -98,4 +99,18 @@ def init_spec(out: Path, path: str | None = None, sql: SqlSource | None = None, 
                and not pd.isna(c)]
     DatasetSpec.model_validate(read_yaml(text))  # what init writes must read back as a valid spec
     write_texts({out: text, display: render_glossary(columns)})
+    return draft
+
+
+def init_from_options(out: Path, source: Path | None = None, sql_url: str | None = None,
+                      sql_query: str | None = None, outcomes: Path | None = None, encoding: str | None = None,
+                      force: bool = False, say: Say = say_nothing) -> Draft:
+    """`leadscore init`: the spec and glossary stub for a file or an SQL query, then what to check in them."""
+    path, sql = source_from_options(source, sql_url, sql_query, flag="--from")
+    draft = init_spec(out, path=path, sql=sql, outcomes=str(outcomes) if outcomes else None, encoding=encoding,
+                      force=force)
+    say(Line(f"wrote {out} and {out.with_name(out.stem + '.display.yaml')}: check the lines marked CHECK or "
+             f"FILL IN, then `leadscore build --spec {out}`", highlight=False))
+    warn_all(say, [f"column {c!r} alone separates the outcome at ROC-AUC {auc:.3f}: listed under known_after_contact"
+                   for c, auc in draft.after_contact])
     return draft

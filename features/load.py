@@ -132,8 +132,26 @@ def blank_placeholders(frame: pd.DataFrame, missing_values: list[str]) -> pd.Dat
     """Turn placeholder strings such as 'Select' into missing values in every text column."""
     if not missing_values:
         return frame
+    # Booleans count as numbers here on purpose (not features.columns.is_numeric_column, where they are
+    # categories): a True/False column cannot hold a placeholder string, so only text columns are searched.
     text_columns = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     out = frame.copy()
     for column in text_columns:
         out[column] = out[column].mask(out[column].isin(missing_values))
     return out
+
+
+def source_from_options(path: Path | str | None, sql_url: str | None, sql_query: str | None,
+                        flag: str = "--input", explain_query: bool = False) -> tuple[str | None, SqlSource | None]:
+    """(path, None) or (None, SqlSource) from a command's `FLAG FILE` / `--sql-url` / `--sql-query` options.
+
+    `explain_query`: a missing --sql-query gets its own message (`leadscore score`); init and outcomes
+    import repeat the first message for it, as they always have.
+    """
+    either = f"give either {flag} FILE or --sql-url URL with --sql-query QUERY"
+    if (path is None) == (sql_url is None):
+        raise LeadscoreError(either)
+    if sql_url is not None and not sql_query:
+        raise LeadscoreError("--sql-url needs --sql-query, e.g. --sql-query 'select * from leads'"
+                             if explain_query else either)
+    return (str(path) if path is not None else None), (SqlSource(url=sql_url, query=sql_query) if sql_url else None)

@@ -1,9 +1,11 @@
-"""Pieces of user-facing messages: values as the file has them, and the nearest match for a typo."""
+"""Pieces of user-facing messages: values as the file has them, the nearest match for a typo, and the
+Line a command hands to the CLI to print."""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,3 +30,25 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
 def column_list(columns: Iterable[str]) -> str:
     """Every column, for messages: the user should not have to open the file to see them."""
     return ", ".join(repr(str(c)) for c in columns)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One thing a command tells its user. Stages hand Lines to the `say` they are given and the CLI
+    prints each as it comes (a warning shows before a long step), so no stage imports the CLI's console."""
+
+    text: object  # a str (rich markup allowed) or a rich renderable such as a Table
+    warning: bool = False  # printed as "warning: <text>" in yellow, the text shown as it is
+    highlight: bool = True  # rich's colouring of numbers and paths on a terminal
+
+
+Say = Callable[[Line], None]
+
+
+def say_nothing(line: Line) -> None:
+    """The `say` of callers without a console (tests, notebooks): the lines are dropped."""
+
+
+def warn_all(say: Say, texts: Iterable[str]) -> None:
+    for text in texts:
+        say(Line(text, warning=True))

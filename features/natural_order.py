@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+# Names to recognise in the data, not sentences to show: they stay beside the parser (training/texts.py
+# holds what users read).
 MONTHS = [("january", "jan", "一月"), ("february", "feb", "二月"), ("march", "mar", "三月"),
           ("april", "apr", "四月"), ("may", "may", "五月"), ("june", "jun", "六月"), ("july", "jul", "七月"),
           ("august", "aug", "八月"), ("september", "sep", "sept", "九月"), ("october", "oct", "十月"),

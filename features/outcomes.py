@@ -20,7 +20,8 @@ import sqlalchemy as sa
 
 from features.atomic import replace_atomically
 from features.errors import LeadscoreError
-from features.load import load_table, require_columns, safe_url
+from features.load import load_table, require_columns, safe_url, source_from_options
+from features.messages import Line, Say, say_nothing
 from features.spec import SqlSource
 from serving.predlog import predictions
 
@@ -170,4 +171,21 @@ def import_outcomes(db_url: str, path: str | None = None, sql: SqlSource | None 
     if len(reasons):
         default = Path(f"{path}.rejects.csv") if path else Path("outcomes.rejects.csv")
         report.rejects_file = write_rejects(frame, reasons, rejects or default)
+    return report
+
+
+def import_from_options(db: str | None, input: Path | None = None, sql_url: str | None = None,
+                        sql_query: str | None = None, rejects: Path | None = None, won: str = "won",
+                        lost: str = "lost", say: Say = say_nothing) -> ImportReport:
+    """`leadscore outcomes import`: `won` and `lost` comma-separated; then what was new, updated, rejected."""
+    from serving.config import database_url
+
+    path, sql = source_from_options(input, sql_url, sql_query)
+    report = import_outcomes(database_url(db), path, sql, rejects, tuple(won.split(",")), tuple(lost.split(",")))
+    say(Line(f"{report.rows:,} rows: {report.inserted:,} new, {report.updated:,} updated, "
+             f"{report.unchanged:,} unchanged, {sum(report.rejected.values()):,} rejected"))
+    for reason, count in report.rejected.items():
+        say(Line(f"  [yellow]rejected {count:,}[/]: {reason} (e.g. {', '.join(report.examples[reason])})"))
+    if report.rejects_file:
+        say(Line(f"rejected rows with their reason: {report.rejects_file}"))
     return report

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.synth import CHANNELS, EXPORT_AT, Period, generate, write_frames
+from features.messages import Line, Say, say_nothing
+from features.synth import CHANNELS, EXPORT_AT, Period, generate, write_export, write_frames
 
 NEW_CAMPAIGN = "partner summit 2026"
 HORIZON_DAYS = 90
@@ -55,3 +56,13 @@ def later_frames(n_leads: int, seed: int = 0) -> dict[str, pd.DataFrame]:
 
 def write_later_export(out_dir: str | Path, n_leads: int, seed: int = 0) -> Path:
     return write_frames(out_dir, later_frames(n_leads, seed))
+
+
+def write_synthetic(out: Path, leads: int, seed: int = 0, date_format: str | None = None,
+                    variants: tuple[str, ...] = (), later: bool = False, say: Say = say_nothing) -> Path:
+    """`leadscore synth`: the first export (with its variants and date format), or with `later` the
+    later one of the feedback loop."""
+    folder = write_later_export(out, leads, seed) if later else write_export(
+        out, leads, seed, date_format=date_format, variants=variants)
+    say(Line(f"wrote {leads:,} synthetic leads to {folder}/ (leads.csv, outcomes.csv, truth.csv)"))
+    return folder

@@ -7,28 +7,41 @@ import hmac
 import json
 from urllib.parse import parse_qs
 
+from serving.config import ServiceConfig, running_config
+
 PROTECTED = ("/predict", "/reload", "/model", "/drivers", "/metrics")
 
 
 class BearerAuth:
-    """Plain ASGI middleware (no body buffering, so it costs nothing on the hot path)."""
+    """Plain ASGI middleware (no body buffering, so it costs nothing on the hot path).
 
-    def __init__(self, app, token: str | None = None):
-        from serving.config import ServiceConfig
+    The token is the `api_token` of the service's own ServiceConfig, taken once on the first HTTP
+    request (serving/config.py `running_config`); `config` is for an app without the service.
+    """
 
+    def __init__(self, app, config: ServiceConfig | None = None):
         self.app = app
-        token = token if token is not None else ServiceConfig.from_env().api_token  # read when the app is built
-        self.expected = f"Bearer {token}".encode() if token else None
+        self.config = config
+        self._expected: bytes | None = None
+        self._resolved = False
+
+    def expected(self) -> bytes | None:
+        """b"Bearer <token>", or None when no token is configured (then nothing is protected)."""
+        if not self._resolved:  # no await inside: concurrent first requests cannot interleave here
+            config = self.config or running_config()
+            self._expected = f"Bearer {config.api_token}".encode() if config.api_token else None
+            self._resolved = True
+        return self._expected
 
     async def __call__(self, scope, receive, send):
-        if self.expected is None or scope["type"] != "http" or not scope["path"].startswith(PROTECTED):
+        if scope["type"] != "http" or not scope["path"].startswith(PROTECTED) or self.expected() is None:
             return await self.app(scope, receive, send)
         given = dict(scope["headers"]).get(b"authorization", b"")
         if scope["path"].startswith("/drivers") and not given:
             # A browser cannot send a header when opening a page: /drivers?token=... is accepted there.
             query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
             given = f"Bearer {query.get('token', [''])[0]}".encode()
-        if hmac.compare_digest(given, self.expected):
+        if hmac.compare_digest(given, self.expected()):
             return await self.app(scope, receive, send)
         body = json.dumps({"error": "unauthorized",
                            "detail": [{"loc": ["header", "Authorization"],

@@ -30,14 +30,16 @@ def rule_table(model: LoadedModel) -> RuleTable | None:
     return load_rules(path) if path and Path(path).is_file() else None
 
 
-def log_batch(url: str, model: LoadedModel, leads: pd.DataFrame, scored: pd.DataFrame) -> int:
-    """Write one row per scored lead; only the model's input fields are kept from the leads."""
+def log_batch(url: str, model: LoadedModel, leads: pd.DataFrame, scored: pd.DataFrame,
+              request_id: str | None = None) -> int:
+    """Write one row per scored lead; only the model's input fields are kept from the leads. Rows are keyed
+    "<request_id>:<row>": logging the same request again (a retried Dask partition) adds nothing."""
     encoder = model.pipeline.named_steps["encode"]
     columns = [c for c in leads.columns if c in encoder.column_index_]
     inputs = leads[columns].to_json(orient="records", lines=True, date_format="iso").splitlines()
     rules = rule_table(model)
     rule_scores = rules.points_frame(leads) if rules else [None] * len(leads)
-    request_id = uuid.uuid4().hex
+    request_id = request_id or uuid.uuid4().hex
     meta = model.metadata
     rows = [{"request_id": request_id, "row_key": f"{request_id}:{i}", "origin": "batch", "lead_id": lead_id,
              "model_name": model_name(model.uri), "model_version": model.version, "dataset": meta.dataset,

@@ -21,10 +21,20 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from features.config_file import load_yaml_model
 from features.errors import LeadscoreError
+from training.texts import ACTIONS
 
 SPECS = Path(__file__).resolve().parents[1] / "data" / "specs"
 DEFAULT_RULES = SPECS / "rules" / "default.yaml"
 DEFAULT_DISPLAY = SPECS / "display" / "synthetic.yaml"
+
+
+DEFAULT_PREDICTION_DB = "sqlite:///predictions.db"
+
+
+def database_url(db: str | None) -> str:
+    """The prediction log of batch scoring and the loop commands: --db, else LEADSCORE_PREDICTION_DB, else
+    the default the service uses too."""
+    return db or os.environ.get("LEADSCORE_PREDICTION_DB") or DEFAULT_PREDICTION_DB
 
 
 class Action(BaseModel):
@@ -36,11 +46,9 @@ class Action(BaseModel):
 
 
 DEFAULT_ACTIONS = {
-    "hot": Action(channel="call", within_hours=1, en="A senior rep calls within 1 hour for one-to-one follow-up",
-                  zh="资深销售在 1 小时内电话联系，一对一跟进"),
-    "warm": Action(channel="call", within_hours=24, en="A rep calls within 24 hours",
-                   zh="销售在 24 小时内电话联系"),
-    "cold": Action(channel="email", en="Add to automated nurture emails", zh="加入自动培育邮件序列"),
+    "hot": Action(channel="call", within_hours=1, **ACTIONS["hot"]),
+    "warm": Action(channel="call", within_hours=24, **ACTIONS["warm"]),
+    "cold": Action(channel="email", **ACTIONS["cold"]),
 }
 
 
@@ -48,7 +56,7 @@ class ServiceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     model_uri: str = "models:/leadscore-synthetic@champion"
     api_token: str | None = Field(default=None, repr=False)
-    prediction_db: str = "sqlite:///predictions.db"
+    prediction_db: str = DEFAULT_PREDICTION_DB
     rules: str = str(DEFAULT_RULES)
     display: str | None = str(DEFAULT_DISPLAY)
     bands: dict[str, float] | None = None  # {"hot": p, "warm": p}; None: the thresholds learned in training
@@ -86,3 +94,12 @@ class ServiceConfig(BaseModel):
             return cls.model_validate(values)
         except ValidationError as exc:
             raise LeadscoreError(f"invalid service config: {exc}") from None
+
+
+def running_config() -> ServiceConfig:
+    """The ServiceConfig of the service running in this worker (`LeadScoring.config`). The middleware
+    asks for it on its first request: BentoML builds middleware before it creates the service
+    instance, and every request comes after that."""
+    import bentoml
+
+    return bentoml.get_current_service().config

@@ -31,19 +31,25 @@ class BadInput(Exception):
 
 
 class RequestGuard:
-    """Plain ASGI middleware in front of the BentoML app."""
+    """Plain ASGI middleware in front of the BentoML app. Its limits come from the service's own
+    ServiceConfig, taken on the first HTTP request (serving/config.py `running_config`), unless given."""
 
     def __init__(self, app, max_body_bytes: int | None = None, max_string_chars: int | None = None):
-        from serving.config import ServiceConfig
-
-        config = ServiceConfig.from_env()
         self.app = app
-        self.max_body = max_body_bytes or config.max_body_bytes
-        self.max_chars = max_string_chars or config.max_string_chars
+        self.max_body, self.max_chars = max_body_bytes, max_string_chars
+
+    def _take_limits(self) -> None:
+        if self.max_body is None or self.max_chars is None:  # no await inside: requests cannot interleave
+            from serving.config import running_config
+
+            config = running_config()
+            self.max_body = self.max_body or config.max_body_bytes
+            self.max_chars = self.max_chars or config.max_string_chars
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        self._take_limits()
         headers = dict(scope["headers"])
         given = headers.get(b"x-request-id", b"")
         request_id = given.decode() if REQUEST_ID.match(given) else uuid.uuid4().hex

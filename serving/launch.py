@@ -1,5 +1,5 @@
 """Start `leadscore serve` in its own process and wait until it is ready: used by `make run`'s last
-step, the real-server tests and the serving benchmark."""
+step, the real-server tests and the serving benchmark; and `serve_over_http`, the command itself."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from features.messages import Line, Say, say_nothing
 
 
 def free_port() -> int:
@@ -53,3 +55,25 @@ def running_service(env: dict | None = None, cwd: Path | None = None, log: Path 
         server.wait(timeout=30)
         if log:
             output.close()
+
+
+# Bounded registry calls in the service (MLflow's defaults retry for minutes); the model loads in the
+# background anyway, these only bound how long one attempt takes. Set values win.
+SERVE_MLFLOW_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                    "MLFLOW_HTTP_REQUEST_TIMEOUT": "10", "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0.5"}
+
+
+def serve_over_http(port: int = 3000, host: str = "127.0.0.1", model: str | None = None,
+                    say: Say = say_nothing) -> None:
+    """`leadscore serve`: this process becomes the BentoML server (one process tree, so SIGTERM to it
+    stops the workers); never returns."""
+    env = dict(os.environ)
+    if model:
+        env["LEADSCORE_MODEL_URI"] = model
+    for name, value in SERVE_MLFLOW_ENV.items():
+        env.setdefault(name, value)
+    bentoml = str(Path(sys.executable).with_name("bentoml"))
+    command = [bentoml, "serve", "serving.service:LeadScoring", "--host", host, "--port", str(port)]
+    say(Line(f"serving on http://{host}:{port} (model {env.get('LEADSCORE_MODEL_URI', 'default')})"))
+    sys.stdout.flush()
+    os.execve(bentoml, command, env)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from training import TITLES, latest_report, render_sections
+from training import MONITOR_TITLES, latest_report, render_sections
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +20,6 @@ def monitor_section(db_url: str, model_name: str | None, lang: str) -> str:
         return ""
     if result is None:
         return ""
-    t = TITLES.get(lang, TITLES["en"])
+    t = MONITOR_TITLES.get(lang, MONITOR_TITLES["en"])
     return f'<section id="held-up"><h2>{t["title"]}</h2>{render_sections(result, lang)}</section>'
 

@@ -114,6 +114,9 @@ class Scorer:
         probability = results[0].get("probability")
         if results[0].get("source") != "model" or probability is None or not 0.0 <= probability <= 1.0:
             raise LeadscoreError(f"model version {state.version} failed its canary lead")
+        classifier = state.model.pipeline.named_steps["classify"]
+        if hasattr(classifier, "warm_up"):  # models from before LeadClassifier have no tables to build
+            classifier.warm_up()
 
     @property
     def ready(self) -> bool:

@@ -20,8 +20,12 @@ _HOMES = {
     "RuleTable": "training.rules", "load_rules": "training.rules",
     "score_frame": "training.score", "score_source": "training.score",
     "plot_evaluation": "training.plots", "render_report": "training.report", "FAVICON_SVG": "training.report",
+    "drivers": "training.cards",
+    "ScoreOptions": "training.score_run", "score_leads": "training.score_run", "train_from_spec": "training.train_run",
+    "build_from_spec": "training.build_run", "monitor_and_report": "training.monitor_run",
+    "retrain_from_spec": "training.retrain", "suggest_from_spec": "training.rules_fit",
     "run_monitoring": "training.monitor_run", "latest_report": "training.monitor_report",
-    "render_sections": "training.monitor_report", "TITLES": "training.monitor_report",
+    "render_sections": "training.monitor_report", "MONITOR_TITLES": "training.texts",
 }
 __all__ = sorted(_HOMES)
 

@@ -33,7 +33,7 @@ def drivers(explanation: Explanation, numeric: list[bool], frame: pd.DataFrame |
     for categories the values whose mean impact is most positive and most negative (among values held
     by at least 1% of the sample, so a rare value does not name a field)."""
     out = []
-    for i, feature in enumerate(explanation.features):
+    for i, feature in enumerate(explanation.display_names):
         points = explanation.points[:, i]
         values = explanation.matrix[:, i]
         known = ~np.isnan(values)
@@ -57,7 +57,7 @@ def dependence(explanation: Explanation, frame: pd.DataFrame, encoder, top: list
     """How the impact (score points) changes with the value, for the top features."""
     views = {}
     for feature in top[:DEPENDENCE_FEATURES]:
-        i = explanation.features.index(feature)
+        i = explanation.display_names.index(feature)
         column = frame.iloc[:, i]
         points = pd.Series(explanation.points[:, i], index=frame.index)
         if encoder.is_numeric_[i]:

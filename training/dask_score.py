@@ -3,8 +3,10 @@
 Nothing is re-implemented: each partition goes through `training.score.score_frame` (the model's own
 Pipeline, the batch reason builder), so a lead gets the same probability and reasons on either engine.
 Input: a Parquet or CSV file, a folder of them or a glob; output: a folder of Parquet parts, written
-beside the target and renamed into place at the end. Without a scheduler address a local cluster of
-two single-threaded worker processes is started (and stopped) on loopback.
+beside the target and renamed into place at the end, or a database table filled from those parts in one
+transaction. Each worker writes its partitions' answers to the prediction log, under keys made from the
+run and the partition number, so a partition that Dask runs twice is logged once. Without a scheduler
+address a local cluster of two single-threaded worker processes is started (and stopped) on loopback.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +25,7 @@ import pandas as pd
 from features.dask_read import list_files
 from features.errors import LeadscoreError
 from training.score import score_frame
+from training.score_output import MODES, is_database_url, table_writer
 from training.tracking import LoadedModel
 
 
@@ -64,34 +68,63 @@ def read_leads(source: str, numeric: set[str]):
 
 
 def _score_part(part: pd.DataFrame, model: LoadedModel, lang: str, offsets: list[int], dtypes: dict,
-                partition_info: dict | None = None) -> pd.DataFrame:
-    first = offsets[partition_info["number"]] if partition_info else 1
+                on_scored=None, run: str = "", partition_info: dict | None = None) -> pd.DataFrame:
+    number = partition_info["number"] if partition_info else 0
+    first = offsets[number] if partition_info else 1
     if part.empty:
         return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in dtypes.items()})
-    return score_frame(model, part, lang=lang, first_id=first).astype(dtypes)
+    scored = score_frame(model, part, lang=lang, first_id=first).astype(dtypes)
+    if on_scored is not None:  # on the worker; a retried partition logs under the same keys (a no-op)
+        on_scored(part, scored.rename(columns={scored.columns[0]: "lead_id"}), request_id=f"{run}-{number}")
+    return scored
 
 
-def score_dask(model: LoadedModel, out: Path, source: str, numeric: set[str], lang: str = "en",
-               scheduler: str | None = None) -> pd.DataFrame:
-    """Score every partition on the cluster, write a folder of Parquet parts; returns the bands."""
-    out = Path(out)
-    if out.suffix.lower() == ".csv":
+def score_dask(model: LoadedModel, out: str | Path, source: str, numeric: set[str], lang: str = "en",
+               scheduler: str | None = None, table: str | None = None, mode: str = "append",
+               on_scored=None) -> tuple[pd.DataFrame, str]:
+    """Score every partition on the cluster; returns the bands and where they went.
+
+    Output: a folder of Parquet parts renamed into place, or, when `out` is an SQLAlchemy URL, `table`
+    filled from those parts in one transaction (all rows or none). `on_scored(leads, scored,
+    request_id=...)` runs on the workers for each partition (the prediction log; it must be picklable)."""
+    to_table = is_database_url(str(out))
+    if not to_table and table:
+        raise LeadscoreError("--output-table needs --output as an SQLAlchemy URL, e.g. sqlite:///scores.db")
+    if to_table and (not table or mode not in MODES):  # asked before the cluster works, not after
+        raise LeadscoreError("an SQLAlchemy URL in --output needs --output-table NAME and --output-mode "
+                             "append or replace")
+    if not to_table and Path(out).suffix.lower() == ".csv":
         raise LeadscoreError(f"{out}: --engine dask writes a folder of Parquet parts; give a folder name")
-    with dask_client(scheduler):
-        leads = read_leads(source, numeric)
-        # Leads without an id column are numbered by row across the whole input, as on one machine.
-        sizes = leads.map_partitions(len).compute().tolist()
-        offsets = [int(v) for v in np.cumsum([1] + sizes[:-1])]
-        meta = score_frame(model, leads.head(1), lang=lang).iloc[:0]
-        scored = leads.map_partitions(_score_part, model, lang, offsets, meta.dtypes.to_dict(), meta=meta)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        temp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
-        try:
+    staging = Path(tempfile.mkdtemp(prefix="leadscore-dask-")) if to_table else Path(out).parent
+    staging.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(dir=staging, prefix=f".{Path(str(out)).name[:40]}.", suffix=".tmp"))
+    try:
+        with dask_client(scheduler):
+            leads = read_leads(source, numeric)
+            # Leads without an id column are numbered by row across the whole input, as on one machine.
+            sizes = leads.map_partitions(len).compute().tolist()
+            offsets = [int(v) for v in np.cumsum([1] + sizes[:-1])]
+            meta = score_frame(model, leads.head(1), lang=lang).iloc[:0]
+            scored = leads.map_partitions(_score_part, model, lang, offsets, meta.dtypes.to_dict(), on_scored,
+                                          uuid.uuid4().hex[:24], meta=meta)
             scored.to_parquet(str(temp), write_index=False)
-            bands = pd.read_parquet(temp, columns=["band"])
-            if out.exists():
+        bands, where = pd.read_parquet(temp, columns=["band"]), str(out)
+        if to_table:
+            where = _parts_into_table(temp, str(out), table, mode)
+        else:
+            if Path(out).exists():
                 shutil.rmtree(out)
             temp.rename(out)
-        finally:
-            shutil.rmtree(temp, ignore_errors=True)
-    return bands
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+        if to_table:
+            shutil.rmtree(staging, ignore_errors=True)
+    return bands, where
+
+
+def _parts_into_table(folder: Path, url: str, table: str | None, mode: str) -> str:
+    """The scored parts, one file at a time (memory stays one part), into the table in one transaction."""
+    with table_writer(url, table, mode) as writer:
+        for part in sorted(folder.glob("*.parquet")):
+            writer.write(pd.read_parquet(part))
+    return writer.where

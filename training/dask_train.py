@@ -112,8 +112,9 @@ def evaluate_dask(ts: DaskTrainingSet, options: TrainOptions, client) -> TrainRe
         pipeline, sample = fit_on_dask(ts, select_rows(frame, train_mask, sizes), len(train_rows), options, client)
         held = select_rows(frame, eval_mask, sizes).compute().set_axis(eval_rows)
         found = predict_candidates(pipeline, held[ts.features])
-        local = DaskTrainingSet(frame=sample, feature_names=ts.feature_names, labels=ts.labels, strengths=ts.strengths,
-                                spec=spec, glossary=ts.glossary, leak_warnings=ts.leak_warnings, stats=ts.stats)
+        local = DaskTrainingSet(frame=sample, feature_names=ts.feature_names, label_report=ts.label_report,
+                                strengths=ts.strengths, spec=spec, glossary=ts.glossary, leak_warnings=ts.leak_warnings,
+                                stats=ts.stats)
         for name, fit_predict in candidate_models(local, options, None, None).items():
             if name != SERVED:  # the baselines, on the same in-memory sample of the training rows
                 found[name] = fit_predict(sample[ts.features], sample["label"].to_numpy(), held[ts.features])
@@ -122,9 +123,9 @@ def evaluate_dask(ts: DaskTrainingSet, options: TrainOptions, client) -> TrainRe
         held_parts.append(held)
     rows = evaluated_rows(splits)
     held = pd.concat(held_parts).sort_index()
-    local = DaskTrainingSet(frame=held.reset_index(drop=True), feature_names=ts.feature_names, labels=ts.labels,
-                            strengths=ts.strengths, spec=spec, glossary=ts.glossary, leak_warnings=ts.leak_warnings,
-                            stats=ts.stats)
+    local = DaskTrainingSet(frame=held.reset_index(drop=True), feature_names=ts.feature_names,
+                            label_report=ts.label_report, strengths=ts.strengths, spec=spec, glossary=ts.glossary,
+                            leak_warnings=ts.leak_warnings, stats=ts.stats)
     predictions = {name: p[rows] for name, p in predictions.items()}  # aligned with the gathered rows
     source = source_column(local)
     report = evaluate_models(held["label"].to_numpy(), predictions, held[source] if source else None)

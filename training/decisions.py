@@ -21,7 +21,7 @@ def log_decisions(ts, options, seconds: float) -> None:
     mlflow.set_tags({
         "settings": "tuned" if tuned else "default",
         "leak_warnings": json.dumps(ts.leak_warnings, ensure_ascii=False)[:5000],
-        "label_warnings": json.dumps(ts.labels.warnings(), ensure_ascii=False)[:5000],
+        "label_warnings": json.dumps(ts.label_report.warnings(), ensure_ascii=False)[:5000],
     })
 
 

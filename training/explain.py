@@ -15,16 +15,9 @@ import numpy as np
 import pandas as pd
 
 from features.glossary import EMPTY, Glossary
+from training.texts import REASONS
 
-TEMPLATES = {
-    "en": {"up": "{feature} {value} raises the score by {points} points",
-           "down": "{feature} {value} lowers the score by {points} points",
-           "value": "is {value}", "number": "= {value}"},
-    "zh": {"up": "{feature}{value}，评分提高 {points} 分",
-           "down": "{feature}{value}，评分降低 {points} 分",
-           "value": "为“{value}”", "number": "为 {value}"},
-}
-LANGUAGES = tuple(TEMPLATES)
+LANGUAGES = tuple(REASONS)
 
 
 @dataclass
@@ -38,7 +31,7 @@ class Explanation:
     points: np.ndarray           # score points per feature, shape (n, f)
     base_score: float            # score of the average lead
     values: list[list[object]]   # the lead's own value per feature, as sent
-    features: list[str]          # display (original) names
+    display_names: list[str]     # each feature's display (original) name
     matrix: np.ndarray           # the encoded rows the model saw, shape (n, f)
 
     @property
@@ -62,7 +55,7 @@ def _explain(pipeline, matrix: np.ndarray, values: list[list[object]]) -> Explan
     scale = np.divide(delta, total, out=np.zeros_like(delta), where=np.abs(total) > 1e-12)
     return Explanation(probability=probability, raw=raw, contributions=per_feature, base_value=base,
                        points=per_feature * scale[:, None], base_score=base_score, values=values,
-                       features=list(encoder.display_names_), matrix=matrix)
+                       display_names=list(encoder.display_names_), matrix=matrix)
 
 
 def explain_frame(pipeline, frame: pd.DataFrame) -> Explanation:
@@ -103,7 +96,7 @@ def explain_records(pipeline, records: Sequence[Mapping[str, object]]) -> Explan
 
 
 def _format_value(value: object, lang: str, missing: set[str], glossary: Glossary) -> str:
-    t = TEMPLATES[lang]
+    t = REASONS[lang]
     if value is None or (isinstance(value, float) and np.isnan(value)) or str(value) in missing | {""}:
         return glossary.missing(lang)  # the glossary's one word for it, as on the page
     if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
@@ -120,7 +113,7 @@ def reasons_for(explanation: Explanation, row: int, top: int = 3, lang: str = "e
 
     `order` (features by |impact|, largest first) may be passed from `impact_order` for a whole batch.
     """
-    lang = lang if lang in TEMPLATES else "en"
+    lang = lang if lang in REASONS else "en"
     points = explanation.points[row]
     order = np.argsort(-np.abs(points), kind="stable") if order is None else order
     out: dict[str, list[dict]] = {"positive": [], "negative": []}
@@ -131,9 +124,9 @@ def reasons_for(explanation: Explanation, row: int, top: int = 3, lang: str = "e
         side = "positive" if rounded > 0 else "negative"
         if len(out[side]) >= top:
             continue
-        value, feature = explanation.values[row][i], explanation.features[i]
+        value, feature = explanation.values[row][i], explanation.display_names[i]
         label = glossary.field(feature, lang)
-        text = TEMPLATES[lang]["up" if rounded > 0 else "down"].format(
+        text = REASONS[lang]["up" if rounded > 0 else "down"].format(
             feature=label, value=_format_value(value, lang, set(missing_values), glossary),
             points=f"{abs(rounded):g}")
         out[side].append({"feature": feature, "label": label, "value": _jsonable(value),
@@ -156,7 +149,7 @@ def _jsonable(value: object) -> object:
 
 def mean_abs_points(explanation: Explanation) -> pd.DataFrame:
     """Global drivers: mean |impact| in score points and the direction of the correlation with value."""
-    frame = pd.DataFrame({"feature": explanation.features,
+    frame = pd.DataFrame({"feature": explanation.display_names,
                           "mean_abs_points": np.abs(explanation.points).mean(axis=0),
                           "mean_abs_log_odds": np.abs(explanation.contributions).mean(axis=0)})
     return frame.sort_values("mean_abs_points", ascending=False).reset_index(drop=True)

@@ -31,16 +31,16 @@ class LinearMember:
         self.seed = seed
 
     def _levels(self, X: np.ndarray) -> np.ndarray:
-        """Per cell, its level within its feature: category code or number bin; the last level is 'missing'."""
+        """Per cell, its level within its feature: category code or number bin; the last level is 'missing'.
+        Whole-matrix operations where they can be: the service calls this for one lead at a time."""
+        nan = np.isnan(X)
         out = np.empty(X.shape, dtype=np.int64)
-        for j in range(X.shape[1]):
-            column, last = X[:, j], self.levels_[j] - 1
-            if self.is_category_[j]:  # codes seen 0..m; anything beyond shares level m+1
-                level = np.minimum(np.nan_to_num(column), last - 1)
-            else:
-                level = np.searchsorted(self.edges_[j], column, side="right")
-            out[:, j] = np.where(np.isnan(column), last, level)
-        return out
+        category = self.is_category_
+        if category.any():  # codes seen 0..m; anything beyond shares level m+1
+            out[:, category] = np.minimum(np.where(nan[:, category], 0.0, X[:, category]), self.levels_[category] - 2)
+        for j in np.flatnonzero(~category):
+            out[:, j] = np.searchsorted(self.edges_[j], X[:, j], side="right")
+        return np.where(nan, self.levels_ - 1, out)
 
     def _scaled(self, X: np.ndarray) -> np.ndarray:
         return np.where(self.is_category_ | np.isnan(X), 0.0, (X - self.center_) / self.scale_)

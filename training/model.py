@@ -38,12 +38,14 @@ from features.columns import is_numeric_column
 from features.encoder import LeadEncoder
 from training.boost import fit_booster, inner_cv, inner_splits, scaled_defaults
 from training.linear import LinearMember
+from training.treeshap import tables_for, tree_contributions
 from training.tune import tune
 
 CALIBRATIONS = ("none", "sigmoid", "isotonic")
 BLEND_WEIGHTS = np.round(np.linspace(1.0, 0.0, 11), 1)  # LightGBM's weight; 1.0 first so it wins ties
 LINEAR_C = (0.05, 0.5)  # the logistic member's L2 choices, tried on the inner folds
 SMALL_BATCH = 256
+TABLE_BATCH = 500  # from here on, TreeSHAP from precomputed tables (training/treeshap.py) pays off
 MANY_ROWS = 50_000
 
 
@@ -216,7 +218,16 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
     def _booster(self, X: np.ndarray, **kind) -> np.ndarray:
         # One thread for small batches: for a single lead, thread start-up costs more than the trees.
         threads = 1 if len(X) < SMALL_BATCH else self.n_jobs
-        return self.booster_model_.booster_.predict(X, num_threads=threads, **kind)
+        booster = self.booster_model_.booster_
+        if kind.get("pred_contrib") and len(X) >= TABLE_BATCH:
+            return tree_contributions(booster, X, threads)
+        return booster.predict(X, num_threads=threads, **kind)
+
+    def warm_up(self) -> None:
+        """Build the TreeSHAP tables now (a service does it at model load), not in the first big batch."""
+        check_is_fitted(self, "weight_")
+        if self.weight_ > 0:
+            tables_for(self.booster_model_.booster_)
 
     def member_log_odds(self, X: np.ndarray) -> dict[str, np.ndarray]:
         """Each member's own log-odds (for the run's table of candidates)."""
@@ -225,11 +236,12 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
         return {"lightgbm": self._booster(X, raw_score=True), "logistic": self.linear_.decision(X)}
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:
-        """The served log-odds (before calibration): the weighted sum of the members' own log-odds, which
-        is what the contributions add up to (within 1e-6). Computed from the trees' raw scores, not by
-        summing TreeSHAP contributions: on 200,000 evaluated leads that was most of a 1,000,000-lead run."""
+        """The served log-odds (before calibration)."""
         check_is_fitted(self, "weight_")
-        X, w = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64), self.weight_
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
+        # The members' own scores, not the sum of the contributions: the same numbers (LightGBM's
+        # contributions add up to its raw score) without paying for TreeSHAP when no reason is needed.
+        w = self.weight_
         if w == 1.0:
             return self._booster(X, raw_score=True)
         if w == 0.0:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from training.monitor import MonitorResult
+from training.texts import MONITOR_TITLES
 
 metadata = sa.MetaData()
 monitor_reports = sa.Table(
@@ -21,18 +22,6 @@ monitor_reports = sa.Table(
     sa.Column("breaches", sa.Integer, nullable=False),
     sa.Column("report", sa.Text, nullable=False),  # JSON of MonitorResult: figures only, no lead data
 )
-TITLES = {
-    "en": {"title": "How the scores held up", "calibration": "Realised conversion per band against prediction",
-           "auc": "ROC-AUC on matured leads", "drift": "Drift against the training data",
-           "speed": "Speed to lead", "sources": "Source quality", "breaches": "Thresholds breached",
-           "none": "No threshold breached.", "lost": "Hot leads answered after {h:g} h converted {slow:.1%} against "
-           "{fast:.1%} when answered sooner: about {lost:.0f} conversions lost.",
-           "failures": "Prediction-log write failures"},
-    "zh": {"title": "评分的实际表现", "calibration": "各等级的实际转化率与预测对比", "auc": "已有结果线索的 ROC-AUC",
-           "drift": "与训练数据相比的漂移", "speed": "跟进速度", "sources": "线索来源质量", "breaches": "超出阈值",
-           "none": "没有超出任何阈值。", "lost": "{h:g} 小时后才跟进的热线索转化率为 {slow:.1%}，更早跟进的为 "
-           "{fast:.1%}：约损失 {lost:.0f} 个转化。", "failures": "预测日志写入失败次数"},
-}
 
 
 def _cell(value) -> str:
@@ -51,7 +40,7 @@ def _table(rows: list[dict]) -> str:
 
 def render_sections(result: MonitorResult, lang: str) -> str:
     """The report's body: also the managers' page section."""
-    t, s = TITLES[lang], result.sections
+    t, s = MONITOR_TITLES[lang], result.sections
     drift = s["drift"]
     speed = s["speed_to_lead"]
     parts = [f"<h3>{t['breaches']}</h3>",
@@ -75,10 +64,10 @@ def render_sections(result: MonitorResult, lang: str) -> str:
 
 
 def render_html(result: MonitorResult, lang: str = "en") -> str:
-    return (f"<!doctype html><html lang='{lang}'><meta charset='utf-8'><title>{TITLES[lang]['title']}</title>"
+    return (f"<!doctype html><html lang='{lang}'><meta charset='utf-8'><title>{MONITOR_TITLES[lang]['title']}</title>"
             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:.5em 0}"
             "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}</style>"
-            f"<h1>{TITLES[lang]['title']}: {html.escape(result.model_name or '')}</h1>"
+            f"<h1>{MONITOR_TITLES[lang]['title']}: {html.escape(result.model_name or '')}</h1>"
             f"<p>{result.rows:,} / {result.matured:,}</p>{render_sections(result, lang)}</html>")
 
 

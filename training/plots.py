@@ -74,7 +74,7 @@ def plot_shap_summary(explanation, out_dir: Path, max_display: int = 15) -> Path
     import shap
 
     values = shap.Explanation(values=explanation.contributions, base_values=explanation.base_value,
-                              data=explanation.matrix, feature_names=explanation.features)
+                              data=explanation.matrix, feature_names=explanation.display_names)
     fig, ax = _axes((7, 5))
     # Given an axes (and no plot_size), SHAP draws on it and leaves pyplot's current figure alone.
     shap.plots.beeswarm(values, max_display=max_display, show=False, ax=ax, plot_size=None)

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from features.glossary import EMPTY, Glossary
-from training.explain import TEMPLATES, _format_value, _jsonable
+from training.explain import _format_value, _jsonable
+from training.texts import REASONS
 
 
 def round_points(points: np.ndarray) -> np.ndarray:
@@ -83,7 +84,7 @@ def build_reasons(points: np.ndarray, features: Sequence[str], columns: Sequence
 
     `columns[j]` holds feature j's value per row as sent (None when the lead did not send it).
     """
-    lang = lang if lang in TEMPLATES else "en"
+    lang = lang if lang in REASONS else "en"
     n = len(points)
     rounded = round_points(points)
     point_codes, point_text, point_json = _points_tables(rounded)
@@ -96,7 +97,7 @@ def build_reasons(points: np.ndarray, features: Sequence[str], columns: Sequence
     missing = set(missing_values)
     out = {}
     for side, (order, valid) in pick_sides(points, rounded, top).items():
-        template = TEMPLATES[lang]["up" if side == "positive" else "down"]
+        template = REASONS[lang]["up" if side == "positive" else "down"]
         texts, fragments = [], []
         for k in range(order.shape[1]):
             feature = order[:, k]

@@ -21,7 +21,7 @@ from training import charts
 from training.display import Names, values_by_field
 from training.metadata import ModelMetadata
 from training.summary import summary_sentences
-from training.texts import LIMITS, METRIC_NAMES, format_date, model_name
+from training.texts import LANGUAGE_NAMES, LIMITS, METRIC_NAMES, format_date, model_name
 
 # Applied only while a page is drawn: importing this module changes no global matplotlib state.
 # svg.fonttype "none" keeps labels as text, so the browser draws Chinese with its own fonts.
@@ -110,8 +110,8 @@ def _render(meta: ModelMetadata, lang: str, interactive: bool, version: str | No
     dependence = "".join(_figure("", names.field(name), charts.dependence_chart(name, view, names), "chart dependence")
                          for name, view in page.get("dependence", {}).items())
     explainer = _explainer(page, names, meta.source_column) if interactive else ""
-    switch = ('<nav><a id="lang-en" href="?lang=en">English</a> · <a id="lang-zh" href="?lang=zh">中文</a></nav>'
-              if interactive else "")
+    switch = ('<nav>' + " · ".join(f'<a id="lang-{code}" href="?lang={code}">{name}</a>'
+                                  for code, name in LANGUAGE_NAMES.items()) + '</nav>' if interactive else "")
     return f"""<!doctype html>
 <html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{t['title']}</title>

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from features.errors import LeadscoreError
 from features.load import load_table, safe_url
+from features.messages import Line, Say, say_nothing
 from features.spec import DatasetSpec
 from features.synth import ensure_export
 from training.publish import train_and_publish
@@ -104,3 +105,38 @@ def retrain(spec: DatasetSpec, db_url: str, options: TrainOptions, progress=None
     with tempfile.TemporaryDirectory(prefix="leadscore-retrain-") as folder:
         result = train_and_publish(with_imported_outcomes(spec, wins, Path(folder)), options, progress)
     return RetrainResult(before=before, result=result, imported_wins=len(wins))
+
+
+def retrain_from_spec(spec: Path, db: str | None, tune_trials: int = 15, model_name: str | None = None,
+                      service: str | None = None, say: Say = say_nothing) -> int:
+    """`leadscore retrain`: retrain, say what changed, reload `service` when promoted; the exit code
+    (0 promoted, 3 champion kept)."""
+    from features.spec import load_spec
+    from serving.config import database_url
+    from training.service_client import reload_service
+
+    options = TrainOptions(tune_trials=tune_trials, model_name=model_name)
+    outcome = retrain(load_spec(spec), database_url(db), options)
+    for line in retrain_lines(outcome):
+        say(line)
+    if outcome.result.promoted and service:
+        answer = reload_service(service)
+        say(Line(f"service {service} reloaded: now version {answer.get('version')}"))
+    return outcome.exit_code
+
+
+def retrain_lines(outcome: RetrainResult) -> list[Line]:
+    """Wins imported, the data window and rows before and after, the metrics before and after, the decision."""
+    result, before = outcome.result, outcome.before
+    new = result.metrics["models"][result.metrics["served"]]
+    profile = result.training_set.profile()
+    lines = [Line(f"imported wins used: {outcome.imported_wins:,}"),
+             Line(f"window: {before.window if before else '-'} -> {profile['data_window']}"),
+             Line(f"rows: {f'{before.rows:,}' if before and before.rows else '-'} -> {profile['rows']:,}")]
+    if before:
+        lines.append(Line(f"ROC-AUC {before.metrics.get('roc_auc', float('nan')):.4f} -> {new['roc_auc']:.4f}, "
+                          f"Brier {before.metrics.get('brier', float('nan')):.4f} -> {new['brier']:.4f}"))
+    colour = "green" if result.promoted else "yellow"
+    lines.append(Line(f"[{colour}]{'promoted' if result.promoted else 'champion kept'}[/] (version {result.version}): "
+                      f"{result.gate_message}"))
+    return lines

@@ -17,8 +17,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from features.columns import is_numeric_column
+from features.columns import is_numeric_column, quantile_edges
 from features.errors import LeadscoreError
+from features.messages import Line, Say, say_nothing
 from features.names import safe_name
 from training.rules import Range, Rule, RuleTable
 
@@ -87,7 +88,7 @@ def default_table(frame: pd.DataFrame, y: np.ndarray, names: dict[str, str], cou
     for column in frame.columns:
         values = frame[column]
         if is_numeric_column(values):
-            edges = np.unique(np.nanquantile(values.to_numpy(dtype=float), [0.25, 0.5, 0.75]))
+            edges = quantile_edges(values.to_numpy(dtype=float), 4)
             if len(edges) == 0:
                 continue
             bounds = [None, *[float(e) for e in edges], None]
@@ -154,3 +155,30 @@ def write_table(table: RuleTable, out) -> None:
 
     text = yaml.safe_dump(table.model_dump(), sort_keys=False, allow_unicode=True)
     replace_atomically(out, lambda temp: Path(temp).write_text(text, encoding="utf-8"))
+
+
+def suggest_from_spec(spec: Path, rules: Path | None = None, write: Path | None = None,
+                      say: Say = say_nothing) -> RuleTable:
+    """`leadscore rules suggest`: the fitted points beside the current ones, saved to `write` when given."""
+    suggested, current, auc = suggest_for_spec(spec, rules)
+    say(Line(points_table(current, suggested, auc)))
+    if write:
+        write_table(suggested, write)
+        say(Line(f"wrote {write}; serve it with LEADSCORE_RULES={write}"))
+    return suggested
+
+
+def points_table(current: RuleTable, suggested: RuleTable, auc: dict):
+    from rich.table import Table
+
+    table = Table(title=f"points: current vs fitted to outcomes (held-out ROC-AUC on {auc['held_out']:,} leads: "
+                        f"current {auc['current']:.3f}, suggested {auc['suggested']:.3f})")
+    for heading in ("field", "value", "current", "suggested"):
+        table.add_column(heading, justify="right" if heading in ("current", "suggested") else "left")
+    for old, new in zip(current.rules, suggested.rules, strict=True):
+        if old.points:
+            for key in old.points:
+                table.add_row(old.field, key, f"{old.points[key]:g}", f"{new.points[key]:g}")
+        for a, b in zip(old.ranges, new.ranges, strict=True):
+            table.add_row(old.field, f"[{a.min}, {a.max})", f"{a.points:g}", f"{b.points:g}")
+    return table

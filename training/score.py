@@ -40,7 +40,7 @@ def score_frame(model: LoadedModel, leads: pd.DataFrame, lang: str = "en", top: 
     for start in range(0, len(leads), CHUNK_ROWS):
         chunk = leads.iloc[start:start + CHUNK_ROWS]
         explanation = explain_matrix(model.pipeline, encoder.transform(chunk), [])
-        reasons = build_reasons(explanation.points, explanation.features, frame_columns(encoder, chunk), top=top,
+        reasons = build_reasons(explanation.points, explanation.display_names, frame_columns(encoder, chunk), top=top,
                                 lang=lang, missing_values=meta.missing_values, glossary=model.glossary)
         parts.append(pd.DataFrame({
             id_field or "lead_id": ids.iloc[start:start + CHUNK_ROWS].to_numpy(),  # the spec's own id name
@@ -78,9 +78,10 @@ def score_source(model: LoadedModel, out: str | Path, path: str | None = None, s
     with sink as writer:
         for chunk in chunks:
             scored = score_frame(model, chunk, lang=lang, first_id=first)
+            written = keep_columns(scored, chunk, keep) if keep else scored  # a bad --keep fails before the log
             if on_scored is not None:  # the prediction log reads the id as lead_id, whatever the spec calls it
                 on_scored(chunk, scored.rename(columns={scored.columns[0]: "lead_id"}))
-            writer.write(keep_columns(scored, chunk, keep) if keep else scored)
+            writer.write(written)
             bands.append(scored["band"])
             first += len(chunk)
     return pd.DataFrame({"band": pd.concat(bands, ignore_index=True)}), writer.where

@@ -1,4 +1,5 @@
-"""Every sentence of the managers' page and the run report, in English and Chinese, in one place.
+"""Every user-facing sentence in English and Chinese, in one place: the managers' page and the run
+report, the reasons for a lead, the monitoring report, the next step per band, the language names.
 
 Chinese strings follow Chinese typography: full-width colon, comma, brackets and the enumeration
 comma (、) inside Chinese text; a browser test scans the Chinese page for half-width ones.
@@ -127,6 +128,41 @@ LIMITS = {
            "原因是从历史数据中学到的关联，而非因果：它说明模型为何这样打分，而不是怎样能改变结果。"],
 }
 
+
+# Reasons for one lead: "{feature} {value} raises the score by {points} points" (training/explain.py).
+REASONS = {
+    "en": {"up": "{feature} {value} raises the score by {points} points",
+           "down": "{feature} {value} lowers the score by {points} points",
+           "value": "is {value}", "number": "= {value}"},
+    "zh": {"up": "{feature}{value}，评分提高 {points} 分",
+           "down": "{feature}{value}，评分降低 {points} 分",
+           "value": "为“{value}”", "number": "为 {value}"},
+}
+
+# The monitoring report (training/monitor_report.py) and its section on the managers' page.
+MONITOR_TITLES = {
+    "en": {"title": "How the scores held up", "calibration": "Realised conversion per band against prediction",
+           "auc": "ROC-AUC on matured leads", "drift": "Drift against the training data",
+           "speed": "Speed to lead", "sources": "Source quality", "breaches": "Thresholds breached",
+           "none": "No threshold breached.", "lost": "Hot leads answered after {h:g} h converted {slow:.1%} against "
+           "{fast:.1%} when answered sooner: about {lost:.0f} conversions lost.",
+           "failures": "Prediction-log write failures"},
+    "zh": {"title": "评分的实际表现", "calibration": "各等级的实际转化率与预测对比", "auc": "已有结果线索的 ROC-AUC",
+           "drift": "与训练数据相比的漂移", "speed": "跟进速度", "sources": "线索来源质量", "breaches": "超出阈值",
+           "none": "没有超出任何阈值。", "lost": "{h:g} 小时后才跟进的热线索转化率为 {slow:.1%}，更早跟进的为 "
+           "{fast:.1%}：约损失 {lost:.0f} 个转化。", "failures": "预测日志写入失败次数"},
+}
+
+# The next step the service suggests for each band (serving/config.py; a service config may replace them).
+ACTIONS = {
+    "hot": {"en": "A senior rep calls within 1 hour for one-to-one follow-up",
+            "zh": "资深销售在 1 小时内电话联系，一对一跟进"},
+    "warm": {"en": "A rep calls within 24 hours", "zh": "销售在 24 小时内电话联系"},
+    "cold": {"en": "Add to automated nurture emails", "zh": "加入自动培育邮件序列"},
+}
+
+# Each language named in itself, for the page's language switch.
+LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
 
 MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
              "November", "December")

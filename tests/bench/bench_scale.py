@@ -19,7 +19,8 @@ from pathlib import Path
 
 import psutil
 import yaml
-from measure import LEADSCORE, ROOT, save
+from measure import LEADSCORE, RESULTS, ROOT, save
+from scale_chart import draw
 
 SIZES = [int(a) for a in sys.argv[1:]] or [100_000, 1_000_000]
 ENGINES = ("pandas", "dask")
@@ -93,3 +94,4 @@ with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
                 [LEADSCORE, "score", "--model", model, "--input", str(folder / "leads.csv"), "--output", str(out),
                  "--engine", engine], env))
 print(f"saved {save('scale', results)}")
+print(f"chart {draw(json.loads((RESULTS / 'scale.json').read_text()))}")

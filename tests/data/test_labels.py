@@ -38,10 +38,10 @@ def test_point_in_time_labels(tmp_path):
     labels = dict(zip(ts.frame["lead_id"], ts.frame["label"], strict=True))
     # d (created 03-01) and e (03-20, after snapshot) have open horizons on 03-15
     assert labels == {"a": 1, "b": 0, "c": 0, "f": 0}
-    assert ts.labels.not_yet_known == 2
-    assert ts.labels.unmatched_outcomes == 1 and ts.labels.unmatched_examples == ["zz"]
-    assert ts.labels.wins_after_snapshot == 2  # e (04-10) and f (04-20) were not known on 03-15
-    assert ts.labels.snapshot.startswith("2026-03-15")
+    assert ts.label_report.not_yet_known == 2
+    assert ts.label_report.unmatched_outcomes == 1 and ts.label_report.unmatched_examples == ["zz"]
+    assert ts.label_report.wins_after_snapshot == 2  # e (04-10) and f (04-20) were not known on 03-15
+    assert ts.label_report.snapshot.startswith("2026-03-15")
 
 
 def test_snapshot_defaults_to_latest_date_in_data(tmp_path):
@@ -50,7 +50,7 @@ def test_snapshot_defaults_to_latest_date_in_data(tmp_path):
     # snapshot 2026-04-20 (the latest win): every horizon has closed; d and e were won in time,
     # f was won on day 105, after its 30-day horizon
     assert labels == {"a": 1, "b": 0, "c": 0, "d": 1, "e": 1, "f": 0}
-    assert ts.labels.not_yet_known == 0
+    assert ts.label_report.not_yet_known == 0
 
 
 def test_outcome_column_values_must_be_declared(tmp_path):

@@ -31,3 +31,24 @@ def test_notebook_runs(path, monkeypatch):
     outputs = [o for cell in book.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert outputs  # each notebook shows something
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebooks_use_only_the_public_names(path):
+    """Notebooks import the packages' `__all__` names, never a module inside them (issue 11)."""
+    import ast
+    import importlib
+
+    book = nbformat.read(path, as_version=4)
+    for cell in book.cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                package = node.module.split(".")[0]
+                if package in ("features", "training", "serving"):
+                    assert node.module == package, f"{path.name} imports from {node.module}"
+                    public = importlib.import_module(package).__all__
+                    assert all(alias.name in public for alias in node.names), f"{path.name}: {ast.unparse(node)}"
+            elif isinstance(node, ast.Import):
+                assert not [a.name for a in node.names if a.name.split(".")[0] in ("features", "training", "serving")]

@@ -42,7 +42,7 @@ def test_dask_build_equals_pandas_build(synthetic_spec, synthetic_dir, scheduler
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
     expected_profile = json.loads((tmp_path / "pandas.profile.json").read_text())
     assert json.loads(profile.read_text()) == expected_profile
-    assert dask_set.labels == pandas_set.labels and dask_set.labels.not_yet_known > 0
+    assert dask_set.label_report == pandas_set.label_report and dask_set.label_report.not_yet_known > 0
     assert [(s.column, s.auc) for s in dask_set.strengths] == [(s.column, s.auc) for s in pandas_set.strengths]
 
 

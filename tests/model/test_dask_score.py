@@ -1,5 +1,7 @@
 """`--engine dask` scoring on a real two-worker cluster started with Dask's own programs, on loopback."""
 
+import functools
+
 import pandas as pd
 import pytest
 
@@ -24,7 +26,9 @@ def test_dask_scoring_equals_pandas_scoring(loaded, synthetic_dir, scheduler_add
     for i, start in enumerate(range(0, len(leads), 1100)):  # four files: several partitions on two workers
         leads.iloc[start:start + 1100].to_parquet(parts / f"part-{i}.parquet")
     out = tmp_path / "scored"
-    bands = score_dask(loaded, out, str(parts), numeric_fields(loaded), lang="zh", scheduler=scheduler_address)
+    bands, where = score_dask(loaded, out, str(parts), numeric_fields(loaded), lang="zh",
+                              scheduler=scheduler_address)
+    assert where == str(out)
     got = pd.read_parquet(out).reset_index(drop=True)
     whole = score_frame(loaded, leads, lang="zh")
     assert len(got) == len(whole) == len(bands) and got.columns.tolist() == whole.columns.tolist()
@@ -33,6 +37,37 @@ def test_dask_scoring_equals_pandas_scoring(loaded, synthetic_dir, scheduler_add
     for column in ("score", "band", "top_positive", "top_negative", "reasons"):
         assert got[column].tolist() == whole[column].tolist(), column
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_dask_scoring_into_a_table_and_the_prediction_log(loaded, synthetic_dir, scheduler_address, tmp_path):
+    """Scores land in a database table in one transaction, and every lead once in the prediction log,
+    written by the workers; logging a partition again (as when Dask retries it) adds nothing."""
+    import sqlalchemy as sa
+
+    from serving.batch_log import log_batch
+
+    leads = load_table(str(synthetic_dir / "leads.csv"), None, "leads").iloc[:2000]
+    parts = tmp_path / "leads"
+    parts.mkdir()
+    for i, start in enumerate(range(0, len(leads), 700)):
+        leads.iloc[start:start + 700].to_parquet(parts / f"part-{i}.parquet")
+    log_url, out_url = f"sqlite:///{tmp_path / 'log.db'}", f"sqlite:///{tmp_path / 'scores.db'}"
+    logged = functools.partial(log_batch, log_url, loaded)
+    bands, where = score_dask(loaded, out_url, str(parts), numeric_fields(loaded), scheduler=scheduler_address,
+                              table="scores", mode="replace", on_scored=logged)
+    assert where.endswith("table 'scores'") and len(bands) == len(leads)
+    table = pd.read_sql_table("scores", sa.create_engine(out_url))
+    whole = score_frame(loaded, leads)
+    assert sorted(table["lead_id"].astype(str)) == sorted(whole["lead_id"].astype(str))
+    merged = table.astype({"lead_id": str}).merge(whole.astype({"lead_id": str}), on="lead_id")
+    assert (merged["probability_x"] - merged["probability_y"]).abs().max() <= 1e-9
+    assert (merged["reasons_x"] == merged["reasons_y"]).all()
+    log = pd.read_sql_table("predictions", sa.create_engine(log_url))
+    assert len(log) == len(leads) and log["row_key"].is_unique and set(log["origin"]) == {"batch"}
+    assert sorted(log["lead_id"].astype(str)) == sorted(whole["lead_id"].astype(str))
+    request = log["request_id"].iloc[0]
+    again = whole[whole["lead_id"].astype(str).isin(log.loc[log["request_id"] == request, "lead_id"])]
+    assert log_batch(log_url, loaded, leads.iloc[:len(again)], again, request_id=request) == 0
 
 
 def test_unknown_engine_or_dask_without_files_exits_2(tmp_path):

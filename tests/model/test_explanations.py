@@ -47,11 +47,11 @@ def test_driver_and_dependence_data(explained, trained):
     sample, explanation = explained
     encoder = trained.pipeline.named_steps["encode"]
     top = cards.drivers(explanation, encoder.is_numeric_, sample)
-    means = dict(zip(explanation.features, np.abs(explanation.points).mean(axis=0), strict=True))
+    means = dict(zip(explanation.display_names, np.abs(explanation.points).mean(axis=0), strict=True))
     assert [d["mean_abs_points"] for d in top] == sorted((d["mean_abs_points"] for d in top), reverse=True)
     for d in top:
         assert d["mean_abs_points"] == pytest.approx(means[d["feature"]], abs=1e-3)
-        if not encoder.is_numeric_[explanation.features.index(d["feature"])]:
+        if not encoder.is_numeric_[explanation.display_names.index(d["feature"])]:
             assert d["direction"] == 0  # categories have no order
     assert next(d for d in top if d["feature"] == "time_on_site_sec")["direction"] == 1  # planted: more time, more
     for d in top:  # the diverging bar: average raise and lowering add up to the mean |impact|
@@ -61,7 +61,7 @@ def test_driver_and_dependence_data(explained, trained):
     assert budget["raises"][0] == "high" and "low" in budget["lowers"] and "high" not in budget["lowers"]
 
     views = cards.dependence(explanation, sample, encoder, ["budget"])
-    i = explanation.features.index("budget")
+    i = explanation.display_names.index("budget")
     expected = pd.Series(explanation.points[:, i]).groupby(sample["budget"].fillna("(not given)").to_numpy()).mean()
     for value, mean in zip(views["budget"]["x"], views["budget"]["points"], strict=True):
         assert mean == pytest.approx(expected[value], abs=1e-3)

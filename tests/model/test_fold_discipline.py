@@ -26,7 +26,7 @@ def tagged_set(x_education_spec):
     frame = ts.frame.sample(n=2500, random_state=0).reset_index(drop=True)
     frame["row_tag"] = np.arange(len(frame), dtype=float) + 0.5
     names = {**ts.feature_names, "row_tag": "row_tag"}
-    return TrainingSet(frame=frame, feature_names=names, labels=ts.labels, strengths=[], spec=ts.spec)
+    return TrainingSet(frame=frame, feature_names=names, label_report=ts.label_report, strengths=[], spec=ts.spec)
 
 
 def test_no_evaluation_row_reaches_tuning_or_calibration(tagged_set, fast_options, monkeypatch):

@@ -76,8 +76,13 @@ def test_score_keeps_id_name_and_columns_and_writes_a_table(own):
         assert len(table) == rows
     assert list(table.columns[:3]) == ["Lead ID", "channel", "country"]
     assert table["Lead ID"].tolist() == leads["Lead ID"].tolist()
-    result, text = run(*args[:-2], "--keep", "chanel")
+    log = tmp / "keep-typo-log.db"
+    result, text = run(*args[:-2], "--keep", "chanel", "--log-db", f"sqlite:///{log}")
     assert result.exit_code == 2 and "did you mean 'channel'?" in text
+    if log.exists():  # nothing was written, so nothing may be in the prediction log either
+        with sa.create_engine(f"sqlite:///{log}").connect() as connection:
+            assert not sa.inspect(connection).has_table("predictions") or connection.execute(
+                sa.text("select count(*) from predictions")).scalar() == 0
     result, text = run("score", "--model", "models:/leadscore-own@champion", "--input", tmp / "leads.csv",
                        "--output", tmp / "s.csv", "--output-table", "scores")
     assert result.exit_code == 2 and "--output-table needs --output as an SQLAlchemy URL" in text

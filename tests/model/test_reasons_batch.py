@@ -30,7 +30,7 @@ def test_batch_reasons_equal_per_lead_reasons(trained, lang):
     glossary = load_glossary(ROOT_DISPLAY)
     missing = list(encoder.missing_values)
     expected = _per_row(explanation, lang, missing, glossary)
-    got = build_reasons(explanation.points, explanation.features, frame_columns(encoder, sample), lang=lang,
+    got = build_reasons(explanation.points, explanation.display_names, frame_columns(encoder, sample), lang=lang,
                         missing_values=missing, glossary=glossary)
     assert got["top_positive"].tolist() == expected[0]
     assert got["top_negative"].tolist() == expected[1]
@@ -47,7 +47,7 @@ def test_odd_values_and_exact_halves_match(trained):
                                   dtype=object), size=n) for _ in features]
     rows = [[values[j][i] for j in range(len(features))] for i in range(n)]
     explanation = Explanation(probability=np.zeros(n), raw=np.zeros(n), contributions=points, base_value=0.0,
-                              points=points, base_score=0.0, values=rows, features=features, matrix=points)
+                              points=points, base_score=0.0, values=rows, display_names=features, matrix=points)
     for lang in ("en", "zh"):
         expected = _per_row(explanation, lang, ["Select"], load_glossary(ROOT_DISPLAY), top=2)
         got = build_reasons(points, features, values, top=2, lang=lang, missing_values=["Select"],
