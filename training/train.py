@@ -97,15 +97,16 @@ def predict_candidates(pipeline, E: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def candidate_models(ts: TrainingSet, options: TrainOptions, minutes: float | None,
-                     progress: _Progress | None, learned: list) -> dict[str, Callable]:
+                     progress: _Progress | None, learned: list | None = None) -> dict[str, Callable]:
     """name -> fit_predict(X_train, y_train, X_eval) for the model and every baseline (a dict of
-    name -> predictions when one fit yields several candidates). Each evaluation fit of the model
-    appends its choices (`LeadClassifier.learned_`) to `learned`."""
+    name -> predictions when one fit yields several candidates). With `learned`, each evaluation fit of
+    the model appends its choices (`LeadClassifier.learned_`) to it."""
     seed = ts.spec.evaluation.seed
 
     def fit_served(X, y, E):
         pipeline = fit_model(X, y, ts, options, minutes, progress)
-        learned.append(pipeline.named_steps["classify"].learned_)
+        if learned is not None:
+            learned.append(pipeline.named_steps["classify"].learned_)
         return predict_candidates(pipeline, E)
 
     models = {
