@@ -58,7 +58,7 @@ bench-build: install ## synth 1,000,000 leads, then build the training set: wall
 bench-init: install ## leadscore init on 1,000,000 synthetic leads (ISO and day-first dates): wall time and memory
 	$(BIN)/python tests/bench/bench_init.py
 
-bench-train: install ## X Education quality and 1,000,000-lead training time and memory
+bench-train: install ## X Education quality; 1,000,000- and 50,000-lead training time (wall and CPU) and memory
 	$(BIN)/python tests/bench/bench_train.py
 
 bench-tuning: install ## how the tuner's objective was chosen: no tuning vs 2, 3, 4 tuning folds (~10 min)

@@ -7,7 +7,9 @@ blend weight (0 = logistic only, 1 = LightGBM only, steps of 0.1) is the one wit
 out-of-fold log loss, so on data with one strong linear signal the logistic model may be what is
 served, and on data with interactions LightGBM; the calibrator (none, sigmoid or isotonic, whichever
 has the lowest cross-validated Brier score) is fitted on the blended out-of-fold log-odds; both members
-are then refit on all rows. No evaluation row is ever used to stop, tune, blend or calibrate.
+are then refit on all rows. No evaluation row is ever used to stop, tune, blend or calibrate. Given
+`learned` (an earlier fit's `learned_`, from part of the same rows), a fit skips the inner folds and
+reuses those choices: the final fit of a large table after its evaluation fit (training/train.py).
 
 Reasons stay exact: the served log-odds is w x booster + (1 - w) x linear, so its contributions are
 w x TreeSHAP + (1 - w) x the linear terms, and they add up with the base value to the log-odds (1e-6).
@@ -99,7 +101,8 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, categorical_features: Sequence[int] = (), params: Mapping | None = None,
                  calibration: str = "auto", blend: str | float = "auto", inner_folds: int = 3,
                  max_estimators: int = 3000, early_stopping_rounds: int = 50, linear_c: str | float = "auto",
-                 tune_trials: int = 0, tune_minutes: float | None = None, random_state: int = 0, n_jobs: int = 2):
+                 tune_trials: int = 0, tune_minutes: float | None = None, random_state: int = 0, n_jobs: int = 2,
+                 learned: Mapping | None = None):
         self.categorical_features = categorical_features
         self.params = params
         self.calibration = calibration
@@ -112,6 +115,7 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
         self.tune_minutes = tune_minutes  # for this fit; TrainOptions.tune_minutes is the run's, split over its fits
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.learned = learned
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -130,6 +134,42 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
             found = "only one class" if len(self.classes_) == 1 else f"{len(self.classes_)} classes"
             raise ValueError(f"LeadClassifier needs exactly two classes (converted or not); y has {found}")
         cats, seed = list(self.categorical_features), self.random_state
+        if self.learned:
+            self._reuse_choices(self.learned)
+        else:
+            self._learn_choices(X, y, cats, progress)
+        # Small tables: one thread for the booster, the linear member beside it. LightGBM's threads have
+        # too little work per tree there, and on a busy machine they mostly wait for each other (measured
+        # on X Education with other jobs running: 12.5 s with two threads, 3 s with one). Large tables:
+        # the linear member first, then the booster on all threads: beside a third busy thread those
+        # threads wait for each other too (800,000 leads, shared machine: side by side 29.0 and 13.4 s,
+        # one after the other 14.3 and 15.3 s).
+        if len(y) < MANY_ROWS:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                booster = pool.submit(fit_booster, X, y, self.params_, cats, seed, 1, self.n_estimators_)
+                self.linear_ = LinearMember(self.linear_c_, seed).fit(X, y, cats)
+                self.booster_model_ = booster.result()
+        else:
+            self.linear_ = LinearMember(self.linear_c_, seed).fit(X, y, cats)
+            self.booster_model_ = fit_booster(X, y, self.params_, cats, seed, self.n_jobs, self.n_estimators_)
+        return self
+
+    @property
+    def learned_(self) -> dict:
+        """The choices this fit made on its inner folds: what a later fit on more rows may reuse."""
+        check_is_fitted(self, "weight_")
+        return {"params": dict(self.params_), "linear_c": self.linear_c_, "weight": self.weight_,
+                "calibration": self.calibration_, "calibrator": self.calibrator_, "n_estimators": self.n_estimators_}
+
+    def _reuse_choices(self, learned: Mapping) -> None:
+        self.params_, self.linear_c_, self.weight_ = dict(learned["params"]), learned["linear_c"], learned["weight"]
+        self.calibration_, self.calibrator_ = learned["calibration"], learned["calibrator"]
+        self.n_estimators_, self.blend_log_loss_, self.calibration_brier_ = learned["n_estimators"], {}, {}
+
+    def _learn_choices(self, X, y, cats, progress) -> None:
+        """Tuning (if asked), the tree count, the logistic penalty, the blend weight and the calibrator,
+        all from inner folds of the training rows."""
+        seed = self.random_state
         params = {**scaled_defaults(len(y)), **(self.params or {})}
         if self.tune_trials > 0 or self.tune_minutes:  # opt-in: defaults win on most lead tables
             params.update(tune(X, y, cats, self.tune_trials, self.tune_minutes, seed, self.n_jobs, progress))
@@ -152,15 +192,6 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
         self.calibrator_ = _fit_calibrator(self.calibration_, blended, y_held)
         # The final fit sees more rows than each inner fit; ~10% more trees is the usual rule of thumb.
         self.n_estimators_ = max(1, int(round(np.mean(best) * 1.1)))
-        # Small tables: one thread for the booster, the linear member beside it. LightGBM's threads have
-        # too little work per tree there, and on a busy machine they mostly wait for each other (measured
-        # on X Education with other jobs running: 12.5 s with two threads, 3 s with one).
-        threads = 1 if len(y) < MANY_ROWS else self.n_jobs
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            booster = pool.submit(fit_booster, X, y, params, cats, seed, threads, self.n_estimators_)
-            self.linear_ = LinearMember(self.linear_c_, seed).fit(X, y, cats)
-            self.booster_model_ = booster.result()
-        return self
 
     def _inner_linear(self, X, y, cats, splits) -> tuple[float, np.ndarray]:
         """The linear member's regularisation (lowest out-of-fold log loss on the inner folds) and its

@@ -15,7 +15,9 @@ RESULTS = ROOT / "artifacts" / "bench"
 
 
 def measure(command: list[str], env: dict | None = None, cwd: Path = ROOT, ok: tuple[int, ...] = (0,)) -> dict:
-    """Run a command; return its wall seconds, peak resident memory (MB) and exit code (`ok`: accepted codes)."""
+    """Run a command; return its wall seconds, CPU seconds (user + system, the command and its children:
+    on a shared machine the wall time depends on the others' load, the CPU time much less), peak resident
+    memory (MB) and exit code (`ok`: accepted codes)."""
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})})
     _, status, usage = os.wait4(process.pid, 0)
@@ -23,7 +25,8 @@ def measure(command: list[str], env: dict | None = None, cwd: Path = ROOT, ok: t
     code = os.waitstatus_to_exitcode(status)
     if code not in ok:
         raise SystemExit(f"{' '.join(command)} failed with exit code {code}")
-    return {"command": " ".join(command), "seconds": round(seconds, 1), "peak_mb": round(usage.ru_maxrss / 1024),
+    return {"command": " ".join(command), "seconds": round(seconds, 1),
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1), "peak_mb": round(usage.ru_maxrss / 1024),
             "exit_code": code}
 
 

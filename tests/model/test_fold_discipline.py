@@ -83,3 +83,33 @@ def test_same_data_and_seed_give_the_same_predictions(tagged_set, fast_options):
     assert first.metrics["models"] == second.metrics["models"]
     X = small.frame[small.features]
     np.testing.assert_array_equal(first.pipeline.predict_proba(X), second.pipeline.predict_proba(X))
+
+
+def test_a_large_tables_final_fit_reuses_the_last_evaluation_fits_choices(tagged_set, monkeypatch):
+    """From REUSE_ROWS rows the final fit takes the last evaluation fit's choices instead of running
+    its own inner folds (lowered here so a small table takes that path); evaluation fits are unchanged."""
+    monkeypatch.setattr(train_module, "REUSE_ROWS", 100)
+    inner_fits, real_inner_cv = [], model_module.inner_cv
+
+    def spy_inner_cv(X, *args, **kwargs):
+        inner_fits.append(len(X))
+        return real_inner_cv(X, *args, **kwargs)
+
+    evaluated, real_predict = [], train_module.predict_candidates
+
+    def spy_predict(pipeline, E):
+        evaluated.append(pipeline.named_steps["classify"].learned_)
+        return real_predict(pipeline, E)
+
+    monkeypatch.setattr(model_module, "inner_cv", spy_inner_cv)
+    monkeypatch.setattr(train_module, "predict_candidates", spy_predict)
+    small = copy.copy(tagged_set)
+    small.frame = tagged_set.frame.head(1500)
+    result = train_module.evaluate_all(small, train_module.TrainOptions())
+    splits = evaluation_splits(small.frame, 5, 0)
+    assert inner_fits == [len(train) for train, _ in splits]  # none for the final fit
+    final, last = result.pipeline.named_steps["classify"], evaluated[-1]
+    assert (final.weight_, final.linear_c_, final.calibration_, final.n_estimators_, final.params_) == (
+        last["weight"], last["linear_c"], last["calibration"], last["n_estimators"], last["params"])
+    assert final.calibrator_ is last["calibrator"]
+    assert len(final.booster_model_.booster_.dump_model()["tree_info"]) == last["n_estimators"]

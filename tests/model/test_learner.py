@@ -109,3 +109,26 @@ def test_same_data_and_seed_give_the_same_model(small_set):
         b.weight_, b.linear_c_, b.calibration_, b.n_estimators_)
     np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
     np.testing.assert_array_equal(a.linear_.coef_levels_, b.linear_.coef_levels_)
+
+
+def test_a_fit_given_an_earlier_fits_choices_reuses_them_without_inner_folds(small_set, monkeypatch):
+    """The final fit of a large table reuses its evaluation fit's choices (training/train.py): given
+    `learned_` of a fit on the same rows, a fit makes the same model without running inner folds."""
+    import training.model as model_module
+
+    ts, X, y = small_set
+    first = make_pipeline(X, ts.feature_names).fit(X, y)
+    learned = first.named_steps["classify"].learned_
+
+    def no_inner_folds(*args, **kwargs):
+        raise AssertionError("a fit with learned choices ran its inner folds")
+
+    monkeypatch.setattr(model_module, "inner_cv", no_inner_folds)
+    monkeypatch.setattr(model_module, "choose_weight", no_inner_folds)
+    second = make_pipeline(X, ts.feature_names, learned=learned).fit(X, y)
+    a, b = first.named_steps["classify"], second.named_steps["classify"]
+    assert (b.weight_, b.linear_c_, b.calibration_, b.n_estimators_, b.params_) == (
+        a.weight_, a.linear_c_, a.calibration_, a.n_estimators_, a.params_)
+    np.testing.assert_array_equal(second.predict_proba(X), first.predict_proba(X))
+    loaded = skops.io.loads(skops.io.dumps(second), trusted=TRUSTED_TYPES)  # still loads with the trusted list
+    np.testing.assert_array_equal(loaded.predict_proba(X), second.predict_proba(X))
