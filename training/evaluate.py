@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
+from training.texts import PROTOCOLS
+
 TIME_HOLDOUT_SHARE = 0.20
 
 
@@ -29,14 +31,10 @@ def evaluation_splits(frame: pd.DataFrame, folds: int, seed: int) -> list[tuple[
 
 
 def protocol_name(frame: pd.DataFrame, folds: int, lang: str = "en") -> str:
+    texts = PROTOCOLS[lang]
     if "created_at" in frame:
-        share = TIME_HOLDOUT_SHARE
-        if lang == "zh":
-            return f"按时间划分：用最早的 {1 - share:.0%} 训练，在最新的 {share:.0%} 上评估"
-        return f"time-ordered: train on the oldest {1 - share:.0%}, evaluate on the newest {share:.0%}"
-    if lang == "zh":
-        return f"分层 {folds} 折交叉验证，折外预测"
-    return f"stratified {folds}-fold cross-validation, out-of-fold predictions"
+        return texts["time"].format(train=1 - TIME_HOLDOUT_SHARE, held=TIME_HOLDOUT_SHARE)
+    return texts["folds"].format(folds=folds)
 
 
 def held_out_predictions(

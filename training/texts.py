@@ -161,6 +161,14 @@ ACTIONS = {
     "cold": {"en": "Add to automated nurture emails", "zh": "加入自动培育邮件序列"},
 }
 
+# How the run's held-out rows were chosen (training/evaluate.py protocol_name).
+PROTOCOLS = {
+    "en": {"time": "time-ordered: train on the oldest {train:.0%}, evaluate on the newest {held:.0%}",
+           "folds": "stratified {folds}-fold cross-validation, out-of-fold predictions"},
+    "zh": {"time": "按时间划分：用最早的 {train:.0%} 训练，在最新的 {held:.0%} 上评估",
+           "folds": "分层 {folds} 折交叉验证，折外预测"},
+}
+
 # Each language named in itself, for the page's language switch.
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
 
