@@ -26,73 +26,23 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
-from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from features.columns import is_numeric_column
 from features.encoder import LeadEncoder
+from training.blend import apply_calibrator, choose_calibration, choose_weight, fit_calibrator
 from training.boost import fit_booster, inner_cv, inner_splits, scaled_defaults
 from training.linear import LinearMember
 from training.treeshap import tables_for, tree_contributions
 from training.tune import tune
 
-CALIBRATIONS = ("none", "sigmoid", "isotonic")
-BLEND_WEIGHTS = np.round(np.linspace(1.0, 0.0, 11), 1)  # LightGBM's weight; 1.0 first so it wins ties
 LINEAR_C = (0.05, 0.5)  # the logistic member's L2 choices, tried on the inner folds
 SMALL_BATCH = 256
 TABLE_BATCH = 500  # from here on, TreeSHAP from precomputed tables (training/treeshap.py) pays off
 MANY_ROWS = 50_000
-
-
-def _fit_calibrator(method: str, raw: np.ndarray, y: np.ndarray):
-    if method == "sigmoid":
-        return LogisticRegression(C=1e6).fit(raw.reshape(-1, 1), y)
-    if method == "isotonic":
-        return IsotonicRegression(out_of_bounds="clip", y_min=1e-6, y_max=1 - 1e-6).fit(raw, y)
-    return None
-
-
-def apply_calibrator(calibrator, raw: np.ndarray) -> np.ndarray:
-    """Probability from log-odds; with no calibrator, the logistic function itself. Always monotone."""
-    if calibrator is None:
-        return 1.0 / (1.0 + np.exp(-raw))
-    if isinstance(calibrator, IsotonicRegression):
-        return calibrator.predict(raw)
-    return calibrator.predict_proba(raw.reshape(-1, 1))[:, 1]
-
-
-def choose_calibration(raw: np.ndarray, y: np.ndarray, seed: int, folds: int = 5) -> tuple[str, dict]:
-    """Cross-validated Brier score of each calibration on out-of-fold raw scores; lowest wins.
-
-    'none' wins ties: a calibrator is kept only when it improves the Brier score.
-    """
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    scores = {}
-    for method in CALIBRATIONS:
-        error = 0.0
-        for fit_rows, held in splitter.split(raw.reshape(-1, 1), y):
-            calibrator = _fit_calibrator(method, raw[fit_rows], y[fit_rows])
-            error += float(np.sum((apply_calibrator(calibrator, raw[held]) - y[held]) ** 2))
-        scores[method] = error / len(y)
-    best = min(CALIBRATIONS, key=lambda m: (scores[m] - (1e-12 if m == "none" else 0.0)))
-    return best, scores
-
-
-def choose_weight(boosted: np.ndarray, linear: np.ndarray, y: np.ndarray) -> tuple[float, dict]:
-    """LightGBM's blend weight with the lowest out-of-fold log loss (each blend Platt-scaled, so a
-    member's scale does not decide); the higher weight wins ties."""
-    losses = {}
-    for w in BLEND_WEIGHTS:
-        z = (w * boosted + (1 - w) * linear).reshape(-1, 1)
-        platt = LogisticRegression(C=1e6).fit(z, y)
-        losses[float(w)] = log_loss(y, platt.predict_proba(z)[:, 1])
-    best = min(losses, key=lambda w: (round(losses[w], 6), -w))
-    return best, losses
 
 
 class LeadClassifier(ClassifierMixin, BaseEstimator):
@@ -189,7 +139,7 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
             self.calibration_, self.calibration_brier_ = choose_calibration(blended, y_held, seed)
         else:
             self.calibration_, self.calibration_brier_ = self.calibration, {}
-        self.calibrator_ = _fit_calibrator(self.calibration_, blended, y_held)
+        self.calibrator_ = fit_calibrator(self.calibration_, blended, y_held)
         # The final fit sees more rows than each inner fit; ~10% more trees is the usual rule of thumb.
         self.n_estimators_ = max(1, int(round(np.mean(best) * 1.1)))
 
