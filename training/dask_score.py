@@ -25,7 +25,7 @@ import pandas as pd
 from features.dask_read import list_files
 from features.errors import LeadscoreError
 from training.score import score_frame
-from training.score_output import MODES, is_database_url, table_writer
+from training.score_output import output_is_table, table_writer
 from training.tracking import LoadedModel
 
 
@@ -87,17 +87,13 @@ def score_dask(model: LoadedModel, out: str | Path, source: str, numeric: set[st
     Output: a folder of Parquet parts renamed into place, or, when `out` is an SQLAlchemy URL, `table`
     filled from those parts in one transaction (all rows or none). `on_scored(leads, scored,
     request_id=...)` runs on the workers for each partition (the prediction log; it must be picklable)."""
-    to_table = is_database_url(str(out))
-    if not to_table and table:
-        raise LeadscoreError("--output-table needs --output as an SQLAlchemy URL, e.g. sqlite:///scores.db")
-    if to_table and (not table or mode not in MODES):  # asked before the cluster works, not after
-        raise LeadscoreError("an SQLAlchemy URL in --output needs --output-table NAME and --output-mode "
-                             "append or replace")
+    to_table = output_is_table(out, table, mode)  # asked before the cluster works, not after
     if not to_table and Path(out).suffix.lower() == ".csv":
         raise LeadscoreError(f"{out}: --engine dask writes a folder of Parquet parts; give a folder name")
-    staging = Path(tempfile.mkdtemp(prefix="leadscore-dask-")) if to_table else Path(out).parent
-    staging.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(dir=staging, prefix=f".{Path(str(out)).name[:40]}.", suffix=".tmp"))
+    folder = None if to_table else Path(out).parent  # parts for a table go to the system's temporary folder
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(dir=folder, prefix=f".{Path(str(out)).name[:40]}.", suffix=".tmp"))
     try:
         with dask_client(scheduler):
             leads = read_leads(source, numeric)
@@ -117,8 +113,6 @@ def score_dask(model: LoadedModel, out: str | Path, source: str, numeric: set[st
             temp.rename(out)
     finally:
         shutil.rmtree(temp, ignore_errors=True)
-        if to_table:
-            shutil.rmtree(staging, ignore_errors=True)
     return bands, where
 
 

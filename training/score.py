@@ -12,14 +12,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.errors import LeadscoreError
 from features.load import load_table
 from features.spec import SqlSource
 from training.batch_io import chunk_writer, read_chunks
 from training.explain import explain_matrix
 from training.metrics import assign_bands
 from training.reasons import build_reasons, frame_columns
-from training.score_output import is_database_url, keep_columns, table_writer
+from training.score_output import keep_columns, output_is_table, table_writer
 from training.tracking import LoadedModel
 
 CHUNK_ROWS = 50_000
@@ -69,9 +68,7 @@ def score_source(model: LoadedModel, out: str | Path, path: str | None = None, s
     is written (the prediction log: a failed log leaves no output that claims to be logged; chunks
     logged before the failure stay logged).
     """
-    to_table = is_database_url(str(out))
-    if not to_table and table:
-        raise LeadscoreError("--output-table needs --output as an SQLAlchemy URL, e.g. sqlite:///scores.db")
+    to_table = output_is_table(out, table, mode)
     chunks = read_chunks(path, numeric_fields(model)) if path is not None else iter([load_table(None, sql, "leads")])
     bands, first = [], 1
     sink = table_writer(str(out), table, mode) if to_table else chunk_writer(Path(out))

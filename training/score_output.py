@@ -7,6 +7,7 @@ appended to or replaced in one transaction, so a failure leaves the table as it 
 from __future__ import annotations
 
 from contextlib import contextmanager
+from pathlib import Path
 
 import pandas as pd
 
@@ -22,6 +23,19 @@ DRIFT_FACTOR = 2.0  # a hot share this many times training's (or below 1/this) m
 
 def is_database_url(output: str) -> bool:
     return "://" in output
+
+
+def output_is_table(out: str | Path, table: str | None, mode: str) -> bool:
+    """Whether `out` names a database (else a file or folder); the table options checked before any work."""
+    if not is_database_url(str(out)):
+        if table:
+            raise LeadscoreError("--output-table needs --output as an SQLAlchemy URL, e.g. sqlite:///scores.db")
+        return False
+    if not table:
+        raise LeadscoreError("an SQLAlchemy URL in --output needs --output-table NAME")
+    if mode not in MODES:
+        raise LeadscoreError(f"--output-mode {mode!r}: use append or replace")
+    return True
 
 
 def keep_columns(scored: pd.DataFrame, leads: pd.DataFrame, keep: list[str]) -> pd.DataFrame:
@@ -51,10 +65,7 @@ def table_writer(url: str, table: str | None, mode: str):
     """Append to or replace `table` in one transaction: all chunks or none. `.where` masks the password."""
     import sqlalchemy as sa
 
-    if not table:
-        raise LeadscoreError("an SQLAlchemy URL in --output needs --output-table NAME")
-    if mode not in MODES:
-        raise LeadscoreError(f"--output-mode {mode!r}: use append or replace")
+    output_is_table(url, table, mode)
     where = f"{safe_url(url)} table {table!r}"
     try:
         engine = sa.create_engine(url)
