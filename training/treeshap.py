@@ -172,13 +172,9 @@ def _pattern_tree(splits: list[_Split], leaves: list) -> _PatternTree:
     bits = ((patterns[:, None] >> np.arange(len(splits))) & 1).astype(bool)  # (patterns, splits)
     table = np.zeros((len(features), len(patterns)))
     for value, _, path in leaves:
-        path_features = sorted({splits[i].feature for i, _, _ in path})
-        zero = np.ones(len(path_features))
-        follows = np.ones((len(patterns), len(path_features)), dtype=bool)
-        for i, went_left, ratio in path:
-            j = path_features.index(splits[i].feature)
-            zero[j] *= ratio
-            follows[:, j] &= bits[:, i] == went_left
+        path_features, zero, conditions = _path_features(splits, path)
+        follows = np.column_stack([np.logical_and.reduce([bits[:, i] == went_left for i, went_left in feature])
+                                   for feature in conditions])  # (patterns, path features)
         shares = _leaf_shapley(follows.astype(float), zero) * value
         for j, feature in enumerate(path_features):
             table[column[feature]] += shares[:, j]
@@ -186,18 +182,25 @@ def _pattern_tree(splits: list[_Split], leaves: list) -> _PatternTree:
 
 
 def _leaf(splits: list[_Split], value: float, path: list) -> _Leaf:
-    features = sorted({splits[i].feature for i, _, _ in path})
+    features, zero, conditions = _path_features(splits, path)
     if len(features) > MAX_PATH_FEATURES:
         raise _TooDeep
+    patterns = np.arange(2 ** len(features))
+    follows = ((patterns[:, None] >> np.arange(len(features))) & 1).astype(float)
+    return _Leaf(conditions, features, (_leaf_shapley(follows, zero) * value).T.copy())
+
+
+def _path_features(splits: list[_Split], path: list) -> tuple[list[int], np.ndarray, list[list[tuple[int, bool]]]]:
+    """A leaf's distinct path features, each one's cover share along the path (TreeSHAP's zero fraction),
+    and the (split, went left) conditions a lead must meet at that feature's splits to follow the path."""
+    features = sorted({splits[i].feature for i, _, _ in path})
     zero = np.ones(len(features))
     conditions: list[list[tuple[int, bool]]] = [[] for _ in features]
     for i, went_left, ratio in path:
         j = features.index(splits[i].feature)
         zero[j] *= ratio
         conditions[j].append((i, went_left))
-    patterns = np.arange(2 ** len(features))
-    follows = ((patterns[:, None] >> np.arange(len(features))) & 1).astype(float)
-    return _Leaf(conditions, features, (_leaf_shapley(follows, zero) * value).T.copy())
+    return features, zero, conditions
 
 
 class _TooDeep(Exception):
