@@ -176,8 +176,8 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
     def warm_up(self) -> None:
         """Build the TreeSHAP tables now (a service does it at model load), not in the first big batch."""
         check_is_fitted(self, "weight_")
-        if self.weight_ > 0:
-            tables_for(self.booster_model_.booster_)
+        if self.weight_ > 0 and (tables := tables_for(self.booster_model_.booster_)) is not None:
+            tables.contributions(np.zeros((1, self.n_features_in_)))  # loads (or compiles) the kernel too
 
     def member_log_odds(self, X: np.ndarray) -> dict[str, np.ndarray]:
         """Each member's own log-odds (for the run's table of candidates)."""

@@ -58,10 +58,18 @@ def test_paths_testing_too_many_features_use_lightgbm(monkeypatch):
 def test_a_table_that_disagrees_is_never_used(caplog):
     booster = _booster(leaves=8)
     tables = treeshap.tables_for(booster)
-    tables.trees[0].table[:] += 0.5  # as if LightGBM decided some split another way
+    tables.arrays[-1][:] += 0.5  # every table value off, as if LightGBM decided some split another way
     X = _data(600, 4)
     with caplog.at_level(logging.WARNING, logger="training.treeshap"):
         got = treeshap.tree_contributions(booster, X, 1)
     np.testing.assert_array_equal(got, booster.predict(X, pred_contrib=True))
     assert "disagrees" in caplog.text
     assert treeshap.tables_for(booster) is None  # not tried again for this model
+
+
+def test_a_model_of_single_leaves_gives_its_base_value():
+    X = _data(300, 5)
+    y = (np.arange(300) % 2).astype(int)
+    booster = lgb.LGBMClassifier(n_estimators=3, min_child_samples=1000, verbose=-1).fit(X, y).booster_
+    tables = treeshap.TreeTables(booster)
+    np.testing.assert_allclose(tables.contributions(X), booster.predict(X, pred_contrib=True), rtol=0, atol=1e-12)
