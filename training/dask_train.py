@@ -15,8 +15,11 @@ how well it fits the booster trained on all rows.
 
 Evaluation keeps the pandas engine's protocol: `evaluation_splits` on the labels and dates gathered
 to the client (9 bytes a row) gives the same held-out rows; a model is fitted on the training rows of
-each split as above, and the held-out rows (the newest 20% with creation dates; every row over the
-folds without) are gathered to score them. The baselines are fitted on the same in-memory sample.
+each split as above and the held-out rows (the newest 20% with creation dates; every row over the
+folds without) are scored on the workers: the client gathers each candidate's probabilities, the labels
+and the lead sources, never the rows, so every metric covers every held-out row. The baselines are fitted
+on the same in-memory sample. Only the run's charts, explanations and page read rows: a uniform sample of
+at most SHOWN_ROWS held-out rows (all of them on smaller tables, as with the pandas engine).
 Serving loads the result like any other model: it never needs Dask.
 """
 
@@ -39,7 +42,7 @@ from training.train import (
     SERVED,
     TrainOptions,
     TrainResult,
-    candidate_models,
+    baseline_fits,
     evaluate_models,
     final_model_summary,
     fit_model,
@@ -49,6 +52,7 @@ from training.train import (
 
 log = logging.getLogger(__name__)
 SAMPLE_ROWS = 200_000  # rows fitted in memory: encoder, logistic member, blend, calibration, tree count
+SHOWN_ROWS = 200_000  # held-out rows gathered for the run's charts, explanations and page
 
 
 def _rows(part: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
@@ -98,37 +102,71 @@ def fit_on_dask(ts: DaskTrainingSet, rows, n_rows: int, options: TrainOptions, c
     return pipeline, sample
 
 
+def _held_predictions(part: pd.DataFrame, keep: np.ndarray, pipeline, baselines: dict, features: list[str],
+                      source: str | None) -> pd.DataFrame:
+    """On a worker: every candidate's probabilities for the partition's held-out rows, with their labels
+    (and lead sources), so the client gathers a few numbers a row, not the rows."""
+    held = part[keep]
+    found = predict_candidates(pipeline, held[features])
+    found.update({name: predict(held[features]) for name, predict in baselines.items()})
+    found["label"] = held["label"].to_numpy()
+    if source:
+        found[_SOURCE] = held[source].to_numpy()
+    return pd.DataFrame(found)
+
+
+_SOURCE = "__source__"
+
+
+def held_predictions(frame, mask: np.ndarray, sizes: list[int], pipeline, baselines: dict, features: list[str],
+                     source: str | None) -> pd.DataFrame:
+    """`_held_predictions` over every partition of a Dask DataFrame, gathered in row order."""
+    import dask
+
+    offsets = np.cumsum([0] + sizes[:-1])
+    shared = dask.delayed(pipeline, pure=True), dask.delayed(baselines, pure=True)  # sent once, not per task
+    parts = [dask.delayed(_held_predictions)(part, mask[o:o + n], *shared, features, source)
+             for part, o, n in zip(frame.to_delayed(), offsets, sizes, strict=True)]
+    return pd.concat(dask.compute(*parts), ignore_index=True)
+
+
 def evaluate_dask(ts: DaskTrainingSet, options: TrainOptions, client) -> TrainResult:
-    """The pandas engine's evaluate_all on a Dask training set: same splits, same metrics, same artifact."""
+    """The pandas engine's evaluate_all on a Dask training set: same splits, same metrics, same artifact.
+    The held-out rows are predicted on the workers; the client gathers their predictions and labels, and
+    at most SAMPLE_ROWS of the rows themselves for the run's charts, explanations and page."""
     spec, frame = ts.spec, ts.frame
     light_columns = ["label"] + (["created_at"] if "created_at" in frame.columns else [])
     light = frame[light_columns].compute().reset_index(drop=True)
     sizes = [int(n) for n in frame.map_partitions(len).compute()]
     splits = evaluation_splits(light, spec.evaluation.folds, spec.evaluation.seed)
-    held_parts, predictions = [], {}
+    local = DaskTrainingSet(frame=frame._meta, feature_names=ts.feature_names, label_report=ts.label_report,
+                            strengths=ts.strengths, spec=spec, glossary=ts.glossary, leak_warnings=ts.leak_warnings,
+                            stats=ts.stats)
+    source = source_column(local)
+    predictions, sources, source_dtype = {}, np.full(len(light), None, dtype=object), None
     for train_rows, eval_rows in splits:
         train_mask, eval_mask = np.zeros(len(light), bool), np.zeros(len(light), bool)
         train_mask[train_rows], eval_mask[eval_rows] = True, True
         pipeline, sample = fit_on_dask(ts, select_rows(frame, train_mask, sizes), len(train_rows), options, client)
-        held = select_rows(frame, eval_mask, sizes).compute().set_axis(eval_rows)
-        found = predict_candidates(pipeline, held[ts.features])
-        local = DaskTrainingSet(frame=sample, feature_names=ts.feature_names, label_report=ts.label_report,
-                                strengths=ts.strengths, spec=spec, glossary=ts.glossary, leak_warnings=ts.leak_warnings,
-                                stats=ts.stats)
-        for name, fit_predict in candidate_models(local, options, None, None).items():
-            if name != SERVED:  # the baselines, on the same in-memory sample of the training rows
-                found[name] = fit_predict(sample[ts.features], sample["label"].to_numpy(), held[ts.features])
-        for name, values in found.items():
-            predictions.setdefault(name, np.full(len(light), np.nan))[eval_rows] = values
-        held_parts.append(held)
+        baselines = {name: fit(sample[ts.features], sample["label"].to_numpy())  # on the same in-memory sample
+                     for name, fit in baseline_fits(local).items()}
+        found = held_predictions(frame, eval_mask, sizes, pipeline, baselines, ts.features, source)
+        positions = np.flatnonzero(eval_mask)  # the gathered rows come in row order
+        for name in found.columns.drop(["label", _SOURCE], errors="ignore"):
+            predictions.setdefault(name, np.full(len(light), np.nan))[positions] = found[name].to_numpy()
+        if source:
+            sources[positions], source_dtype = found[_SOURCE].to_numpy(), found[_SOURCE].dtype
     rows = evaluated_rows(splits)
-    held = pd.concat(held_parts).sort_index()
-    local = DaskTrainingSet(frame=held.reset_index(drop=True), feature_names=ts.feature_names,
-                            label_report=ts.label_report, strengths=ts.strengths, spec=spec, glossary=ts.glossary,
-                            leak_warnings=ts.leak_warnings, stats=ts.stats)
-    predictions = {name: p[rows] for name, p in predictions.items()}  # aligned with the gathered rows
-    source = source_column(local)
-    report = evaluate_models(held["label"].to_numpy(), predictions, held[source] if source else None)
+    y = light["label"].to_numpy()
+    report = evaluate_models(y[rows], {name: p[rows] for name, p in predictions.items()},
+                             pd.Series(sources[rows]).astype(source_dtype) if source else None)
+    # The rows themselves: a uniform sample of the held-out rows (all of them when there are few).
+    shown = np.sort(np.random.default_rng(spec.evaluation.seed).choice(rows, min(SHOWN_ROWS, len(rows)),
+                                                                        replace=False))
+    shown_mask = np.zeros(len(light), bool)
+    shown_mask[shown] = True
+    held = select_rows(frame, shown_mask, sizes).compute().reset_index(drop=True)
+    local.frame = held
 
     pipeline, _ = fit_on_dask(ts, frame, len(light), options, client)
     classifier = pipeline.named_steps["classify"]
@@ -138,13 +176,13 @@ def evaluate_dask(ts: DaskTrainingSet, options: TrainOptions, client) -> TrainRe
         "served": SERVED,
         "engine": "dask",
         "models": report,
-        "bands": band_thresholds(predictions[SERVED]),
+        "bands": band_thresholds(predictions[SERVED][rows]),
         "source_column": ts.feature_names.get(source, source) if source else None,
         "final_model": final_model_summary(classifier),
     }
-    # The run's table, charts and page use the gathered held-out rows; the profile keeps the whole table's figures.
-    return TrainResult(metrics=metrics, pipeline=pipeline, training_set=local, predictions=predictions,
-                       rows=np.arange(len(held)))
+    # The run's table, charts and page use the shown rows; the metrics and the profile use every row.
+    return TrainResult(metrics=metrics, pipeline=pipeline, training_set=local,
+                       predictions={name: p[shown] for name, p in predictions.items()}, rows=np.arange(len(held)))
 
 
 def train_on_dask(spec: DatasetSpec, options: TrainOptions, scheduler: str | None = None) -> TrainResult:

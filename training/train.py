@@ -101,7 +101,6 @@ def candidate_models(ts: TrainingSet, options: TrainOptions, minutes: float | No
     """name -> fit_predict(X_train, y_train, X_eval) for the model and every baseline (a dict of
     name -> predictions when one fit yields several candidates). With `learned`, each evaluation fit of
     the model appends its choices (`LeadClassifier.learned_`) to it."""
-    seed = ts.spec.evaluation.seed
 
     def fit_served(X, y, E):
         pipeline = fit_model(X, y, ts, options, minutes, progress)
@@ -109,15 +108,26 @@ def candidate_models(ts: TrainingSet, options: TrainOptions, minutes: float | No
             learned.append(pipeline.named_steps["classify"].learned_)
         return predict_candidates(pipeline, E)
 
-    models = {
-        SERVED: fit_served,
-        "logistic_regression": lambda X, y, E: make_logistic(X, seed).fit(X, y).predict_proba(E)[:, 1],
-        "naive_bayes_odoo": lambda X, y, E: OdooNaiveBayes().fit(X, y).predict_proba(E)[:, 1],
+    return {SERVED: fit_served,
+            **{name: (lambda X, y, E, fit=fit: fit(X, y)(E)) for name, fit in baseline_fits(ts).items()}}
+
+
+def baseline_fits(ts: TrainingSet) -> dict[str, Callable]:
+    """name -> fit(X_train, y_train) giving predict(X) (probabilities) for every baseline. Fitting apart
+    from predicting lets the Dask engine fit once and predict on the workers."""
+    seed = ts.spec.evaluation.seed
+    fits = {
+        "logistic_regression": lambda X, y: _positive_probability(make_logistic(X, seed).fit(X, y)),
+        "naive_bayes_odoo": lambda X, y: _positive_probability(OdooNaiveBayes().fit(X, y)),
     }
     if ts.spec.rules:
         table = load_rules(ts.spec.rules)
-        models["rules"] = lambda X, y, E: table.points_frame(E) / 100.0  # points as a probability: no fitting
-    return models
+        fits["rules"] = lambda X, y: lambda E: table.points_frame(E) / 100.0  # points as a probability: no fitting
+    return fits
+
+
+def _positive_probability(model) -> Callable[[pd.DataFrame], np.ndarray]:
+    return lambda E: model.predict_proba(E)[:, 1]
 
 
 def source_column(ts: TrainingSet) -> str | None:

@@ -1,6 +1,8 @@
 """`leadscore train --engine dask` on a real two-worker cluster: as good as the pandas engine, and the
 artifact is the usual Pipeline, loaded and scored through the normal path (no Dask in serving)."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -37,3 +39,31 @@ def test_dask_training_matches_pandas_and_loads_as_usual(synthetic_spec, synthet
         columns=synthetic_training_set.feature_names))[:, 1]
     assert len(scored) == 200 and scored["reasons"].str.len().min() > 0
     assert abs(scored["probability"].to_numpy() - direct).max() <= 5e-7  # score_frame rounds to 6 decimals
+
+
+def test_dask_folds_score_held_rows_on_the_workers(x_education_spec, scheduler_address, tmp_path, monkeypatch):
+    """Without creation dates (K-fold): every row is evaluated from predictions made on the workers; the
+    client gathers only a sample of the rows themselves (for the charts and page)."""
+    from features.build import build_training_set
+    from training import dask_train
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(dask_train, "SHOWN_ROWS", 1500)
+    root = Path(__file__).resolve().parents[2]
+    spec = DatasetSpec.model_validate({**x_education_spec, "display": str(root / x_education_spec["display"]),
+                                       "evaluation": {"folds": 3, "seed": 0}})
+    pandas_result = evaluate_all(build_training_set(spec), TrainOptions())
+    result = train_on_dask(spec, TrainOptions(), scheduler=scheduler_address)
+
+    assert result.metrics["protocol"] == pandas_result.metrics["protocol"]
+    assert result.metrics["rows_evaluated"] == pandas_result.metrics["rows_evaluated"] == 9240
+    ours, theirs = result.metrics["models"], pandas_result.metrics["models"]
+    assert set(ours) == set(theirs)
+    print({name: (round(ours[name]["roc_auc"], 4), round(theirs[name]["roc_auc"], 4)) for name in ours})
+    assert abs(ours[SERVED]["roc_auc"] - theirs[SERVED]["roc_auc"]) <= 0.01
+    for name in ("logistic_regression", "naive_bayes_odoo"):  # the same fit on the same rows (< SAMPLE_ROWS)
+        assert abs(ours[name]["roc_auc"] - theirs[name]["roc_auc"]) <= 1e-9, name
+    assert ours[SERVED]["by_source"].keys() == theirs[SERVED]["by_source"].keys()
+    assert len(result.training_set.frame) == 1500
+    assert all(len(p) == 1500 for p in result.predictions.values())
