@@ -84,13 +84,16 @@ class RuleTable(Strict):
         return float(min(total, self.max_score)), reasons
 
     def points_frame(self, frame: pd.DataFrame) -> np.ndarray:
-        """Scores 0-100 for every row (vectorised over rules)."""
+        """Scores 0-100 for every row; each rule looks up each distinct value once (a million leads have
+        a handful of distinct values in most fields)."""
         total = np.zeros(len(frame))
         columns = {safe_name(c): c for c in frame.columns}
         for rule in self.rules:
             column = rule.field if rule.field in frame.columns else columns.get(safe_name(rule.field))
             if column is not None:
-                total += frame[column].map(rule.points_for).to_numpy(dtype=float)
+                codes, distinct = pd.factorize(frame[column])  # missing values get code -1: no points
+                points = np.array([rule.points_for(value) for value in distinct] + [0.0])
+                total += points[codes]
         return np.minimum(total, self.max_score)
 
 

@@ -29,6 +29,17 @@ def test_vectorised_scores_match_record_scores():
     assert table.points_frame(frame).tolist() == expected == [95.0, 30.0, 40.0]
 
 
+def test_vectorised_ranges_match_record_scores_with_missing_and_mixed_case():
+    table = RuleTable.model_validate({"max_score": 100, "rules": [
+        {"field": "visits", "ranges": [{"min": 0, "max": 5, "points": 10}, {"min": 5, "points": 80}]},
+        {"field": "Budget", "points": {"high": 15, "low": 5}},
+    ]})
+    frame = pd.DataFrame({"visits": pd.array([3, None, 5, -1, 12, 3], dtype="Float64"),
+                          "budget": pd.array(["HIGH ", "low", None, "high", "n/a", "High"], dtype="string")})
+    expected = [table.score_record(row)[0] for row in frame.astype(object).to_dict(orient="records")]
+    assert table.points_frame(frame).tolist() == expected == [25.0, 5.0, 80.0, 15.0, 80.0, 25.0]
+
+
 def test_ranges_and_cap():
     table = RuleTable.model_validate({"max_score": 100, "rules": [
         {"field": "visits", "ranges": [{"min": 0, "max": 5, "points": 10}, {"min": 5, "points": 80}]},
