@@ -73,10 +73,22 @@ def _score_part(part: pd.DataFrame, model: LoadedModel, lang: str, offsets: list
     first = offsets[number] if partition_info else 1
     if part.empty:
         return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in dtypes.items()})
+    # Explain with the worker's own threads: the local cluster's two single-threaded workers would
+    # otherwise each start the model's two TreeSHAP threads, four busy threads on two cores.
+    model.pipeline.named_steps["classify"].n_jobs = _worker_threads()
     scored = score_frame(model, part, lang=lang, first_id=first).astype(dtypes)
     if on_scored is not None:  # on the worker; a retried partition logs under the same keys (a no-op)
         on_scored(part, scored.rename(columns={scored.columns[0]: "lead_id"}), request_id=f"{run}-{number}")
     return scored
+
+
+def _worker_threads() -> int:
+    from distributed import get_worker
+
+    try:
+        return get_worker().state.nthreads
+    except ValueError:  # not on a worker (Dask's synchronous scheduler, say)
+        return 1
 
 
 def score_dask(model: LoadedModel, out: str | Path, source: str, numeric: set[str], lang: str = "en",
@@ -97,9 +109,13 @@ def score_dask(model: LoadedModel, out: str | Path, source: str, numeric: set[st
     try:
         with dask_client(scheduler):
             leads = read_leads(source, numeric)
-            # Leads without an id column are numbered by row across the whole input, as on one machine.
-            sizes = leads.map_partitions(len).compute().tolist()
-            offsets = [int(v) for v in np.cumsum([1] + sizes[:-1])]
+            # Leads without an id column are numbered by row across the whole input, as on one machine:
+            # that needs each partition's length, one extra pass over the input, so only then.
+            if model.metadata.id_field in leads.columns:
+                offsets = [1] * leads.npartitions
+            else:
+                sizes = leads.map_partitions(len).compute().tolist()
+                offsets = [int(v) for v in np.cumsum([1] + sizes[:-1])]
             meta = score_frame(model, leads.head(1), lang=lang).iloc[:0]
             scored = leads.map_partitions(_score_part, model, lang, offsets, meta.dtypes.to_dict(), on_scored,
                                           uuid.uuid4().hex[:24], meta=meta)

@@ -81,3 +81,19 @@ def test_unknown_engine_or_dask_without_files_exits_2(tmp_path):
                                           str(tmp_path / "out"), *extra])
         assert result.exit_code == 2 and "--engine" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_dask_scoring_numbers_leads_without_ids_by_row(loaded, synthetic_dir, scheduler_address, tmp_path):
+    """Without the id column, leads are numbered by their row in the whole input, as the pandas engine does."""
+    leads = load_table(str(synthetic_dir / "leads.csv"), None, "leads").drop(columns=["lead_id"]).iloc[:2500]
+    parts = tmp_path / "leads"
+    parts.mkdir()
+    for i, start in enumerate(range(0, len(leads), 1000)):
+        leads.iloc[start:start + 1000].to_parquet(parts / f"part-{i}.parquet")
+    out = tmp_path / "scored"
+    score_dask(loaded, out, str(parts), numeric_fields(loaded), scheduler=scheduler_address)
+    got = pd.read_parquet(out).reset_index(drop=True)
+    whole = score_frame(loaded, leads)
+    assert got["lead_id"].astype(str).tolist() == [str(i) for i in range(1, 2501)]
+    assert got["lead_id"].astype(str).tolist() == whole["lead_id"].astype(str).tolist()
+    assert (got["probability"] - whole["probability"]).abs().max() <= 1e-9
