@@ -1,14 +1,19 @@
 """Benchmark (issue 15, run with `make bench-scale`): build, train and score (with reasons) of synthetic
 exports of 100,000 and 1,000,000 leads (sizes as arguments: `bench_scale.py 100000 1000000 10000000`),
-with the pandas engine and with `--engine dask` on a local cluster of two single-threaded workers.
+with the pandas engine and with `--engine dask` on a local cluster of two single-threaded workers
+(`--engines dask` runs one engine; `--skip "score pandas"` leaves steps out, to fit a long run in a session).
 
 Each step is the whole `leadscore` command. Peak memory is the largest sum of the resident memory of the
 command and all its child processes (the Dask scheduler and workers included), sampled every 0.2 s:
 the kernel's own peak (wait4) only sees the largest single process. Both engines score with the model
-the pandas engine trained; `train` builds its own training set (as the command does), so its time
-includes a build. A step that fails (e.g. out of memory) is recorded with its exit code, not hidden.
+the pandas engine trained (the Dask engine's when pandas did not train); `train` builds its own training
+set (as the command does), so its time includes a build. A step that fails (e.g. out of memory) is recorded
+with its exit code, not hidden; a step whose processes pass --memory-limit-mb (default 20,000, the issue's
+20 GB) is stopped there and recorded as such (exit code -9), so a pandas run that would not fit never takes
+the machine down.
 """
 
+import argparse
 import json
 import os
 import subprocess
@@ -22,25 +27,38 @@ import yaml
 from measure import LEADSCORE, RESULTS, ROOT, save
 from scale_chart import draw
 
-SIZES = [int(a) for a in sys.argv[1:]] or [100_000, 1_000_000]
-ENGINES = ("pandas", "dask")
+parser = argparse.ArgumentParser()
+parser.add_argument("sizes", nargs="*", type=int, default=[100_000, 1_000_000])
+parser.add_argument("--engines", default="pandas,dask")
+parser.add_argument("--skip", action="append", default=[], help='a step to leave out, e.g. "score pandas"')
+parser.add_argument("--memory-limit-mb", type=int, default=20_000)
+ARGS = parser.parse_args()
+ENGINES = ARGS.engines.split(",")
 
 
 def measure_tree(command: list[str], env: dict) -> dict:
-    """Wall seconds, peak summed RSS of the process tree (MB), exit code."""
+    """Wall seconds, peak summed RSS of the process tree (MB), exit code; the tree is killed when its
+    memory passes the limit."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
-    root, peak = psutil.Process(process.pid), 0
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                               start_new_session=True)
+    root, peak, stopped = psutil.Process(process.pid), 0, False
     while process.poll() is None:
         try:
             tree = [root, *root.children(recursive=True)]
             peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
         except psutil.Error:
             pass
+        if peak > ARGS.memory_limit_mb * 2**20 and not stopped:
+            os.killpg(process.pid, 9)  # the command and every process it started
+            stopped = True
         time.sleep(0.2)
     seconds = time.perf_counter() - start
-    return {"command": " ".join(command), "seconds": round(seconds, 1), "peak_mb": round(peak / 2**20),
-            "exit_code": process.returncode}
+    run = {"command": " ".join(command), "seconds": round(seconds, 1), "peak_mb": round(peak / 2**20),
+           "exit_code": process.returncode}
+    if stopped:
+        run["stopped"] = f"passed the {ARGS.memory_limit_mb:,} MB limit"
+    return run
 
 
 def spec_for(folder: Path) -> Path:
@@ -69,16 +87,20 @@ print("|---|---|---:|---:|---:|---:|---:|")
 with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
     tmp = Path(tmp)
     env = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlflow.db'}"}
-    for leads in SIZES:
+    for leads in ARGS.sizes:
         folder = tmp / str(leads)
         subprocess.run([LEADSCORE, "synth", "--leads", str(leads), "--seed", "3", "--out", str(folder)], check=True,
                        cwd=ROOT, stdout=subprocess.DEVNULL)
         spec = spec_for(folder)
+        trained = []
         for engine in ENGINES:
             flag = ["--engine", engine]
-            record(results, leads, f"build {engine}", measure_tree(
-                [LEADSCORE, "build", "--spec", str(spec), "--out", str(folder / f"training-{engine}.parquet"), *flag],
-                env))
+            if f"build {engine}" not in ARGS.skip:
+                record(results, leads, f"build {engine}", measure_tree(
+                    [LEADSCORE, "build", "--spec", str(spec), "--out", str(folder / f"training-{engine}.parquet"),
+                     *flag], env))
+            if f"train {engine}" in ARGS.skip:
+                continue
             train = measure_tree([LEADSCORE, "train", "--spec", str(spec), "--register", "--model-name",
                                   f"scale-{leads}-{engine}", "--metrics-out", str(folder / f"metrics-{engine}.json"),
                                   *flag], env)
@@ -87,11 +109,17 @@ with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
                 served = json.loads(metrics.read_text())
                 train["roc_auc"] = round(served["models"][served["served"]]["roc_auc"], 4)
             record(results, leads, f"train {engine}", train)
-        model = f"models:/scale-{leads}-pandas/1"
+            if train["exit_code"] == 0:
+                trained.append(engine)
+        if not trained:
+            continue
+        model = f"models:/scale-{leads}-{trained[0]}/1"  # the pandas engine's model when it trained
         for engine in ENGINES:
+            if f"score {engine}" in ARGS.skip:
+                continue
             out = folder / ("scored.parquet" if engine == "pandas" else "scored")
-            record(results, leads, f"score {engine}", measure_tree(
-                [LEADSCORE, "score", "--model", model, "--input", str(folder / "leads.csv"), "--output", str(out),
-                 "--engine", engine], env))
+            run = measure_tree([LEADSCORE, "score", "--model", model, "--input", str(folder / "leads.csv"),
+                                "--output", str(out), "--engine", engine], env)
+            record(results, leads, f"score {engine}", {**run, "model": trained[0]})
 print(f"saved {save('scale', results)}")
 print(f"chart {draw(json.loads((RESULTS / 'scale.json').read_text()))}")
