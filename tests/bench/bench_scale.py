@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -86,7 +85,9 @@ print("| step | engine | leads | wall time (s) | peak memory, all processes (MB)
 print("|---|---|---:|---:|---:|---:|---:|")
 with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
     tmp = Path(tmp)
-    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlflow.db'}"}
+    # The run's own tracking store and prediction log: a fresh, empty log for every run, never the repository's.
+    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlflow.db'}",
+           "LEADSCORE_PREDICTION_DB": f"sqlite:///{tmp / 'predictions.db'}"}
     for leads in ARGS.sizes:
         folder = tmp / str(leads)
         subprocess.run([LEADSCORE, "synth", "--leads", str(leads), "--seed", "3", "--out", str(folder)], check=True,

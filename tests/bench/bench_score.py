@@ -41,7 +41,9 @@ def raw_contrib_seconds(model_uri: str, leads: pd.DataFrame) -> float:
 
 with tempfile.TemporaryDirectory(prefix="bench-score-") as tmp:
     tmp = Path(tmp)
-    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlflow.db'}"}
+    # The run's own tracking store and prediction log: a fresh, empty log for every run, never the repository's.
+    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlflow.db'}",
+           "LEADSCORE_PREDICTION_DB": f"sqlite:///{tmp / 'predictions.db'}"}
     os.environ.update(env)
     spec = yaml.safe_load((ROOT / "data" / "specs" / "synthetic.yaml").read_text())
     default_leads = str(spec["synthetic"]["leads"])
