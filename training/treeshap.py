@@ -175,9 +175,9 @@ def _accumulate(columns, out, feature, threshold, rule, default_left, category_s
     for tree in range(len(tree_split_start)):
         for k in range(tree_split_count[tree]):
             s = tree_split_start[tree] + k
-            values_k, goes_left = columns[feature[s]], left[k]
+            feature_values, goes_left = columns[feature[s]], left[k]
             for i in range(leads):
-                goes_left[i] = _goes_left(values_k[i], threshold[s], rule[s], default_left[s],
+                goes_left[i] = _goes_left(feature_values[i], threshold[s], rule[s], default_left[s],
                                           category_start[s], category_count[s], categories)
         for table in range(tree_table_start[tree], tree_table_start[tree] + tree_table_count[tree]):
             code[:] = 0
