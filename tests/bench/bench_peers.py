@@ -106,8 +106,9 @@ def table(results: dict, peers: list[str]) -> str:
     lines = ["| data set | protocol | " + " | ".join(names[p] for p in ["leadscore", *peers]) + " |",
              "|---|---|" + "---:|" * (len(peers) + 1)]
     for name, row in results.items():
-        cells = [(f"{r['roc_auc']:.4f} / {r['brier']:.4f} / {r['seconds']:.0f} s" if r else "failed")
-                 for r in (row.get(p) for p in ["leadscore", *peers])]
+        cells = [("not run" if p not in row else "failed" if row[p] is None else
+                  f"{row[p]['roc_auc']:.4f} / {row[p]['brier']:.4f} / {row[p]['seconds']:.0f} s")
+                 for p in ["leadscore", *peers]]
         lines.append(f"| {name} ({row['rows']:,} leads, {row['positive_rate']:.1%}) | {row['protocol']} | "
                      + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -132,9 +133,11 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
         for name in args.datasets:
             results[name] = compare(name, peers, Path(tmp))
-    text = table(results, peers) + f"\n\nMeasured {time.strftime('%Y-%m-%d %H:%M')} UTC by `make bench-peers` " \
+    saved = save("peers", results)  # merged with earlier runs' data sets: a run of some sets keeps the others
+    text = table(json.loads(saved.read_text()), peers) + \
+        f"\n\nLast run {time.strftime('%Y-%m-%d %H:%M')} UTC by `make bench-peers` " \
         f"(`{' '.join(['tests/bench/bench_peers.py', *args.datasets, '--peers', args.peers])} " \
-        f"--autogluon-limit {LIMITS['autogluon']:g}`), while other jobs shared the 2 cores."
+        f"--autogluon-limit {LIMITS['autogluon']:g}`); each row's date is in {saved.relative_to(ROOT)}."
     print(text)
     write_readme(text)
-    print(f"saved {save('peers', results)}")
+    print(f"saved {saved}")
