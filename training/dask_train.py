@@ -89,7 +89,9 @@ def fit_on_dask(ts: DaskTrainingSet, rows, n_rows: int, options: TrainOptions, c
     names = [f"Column_{i}" for i in range(len(ts.features))]  # LightGBM's own names for unnamed columns
     meta = pd.DataFrame({name: pd.Series(dtype="float64") for name in names})
     # At least one partition per worker, so every worker takes part (LightGBM trains on the workers holding data).
-    rows = rows.repartition(npartitions=max(rows.npartitions, len(client.scheduler_info()["workers"]))).persist()
+    # Not persisted: the rows are a selection of the persisted training set, cheap to take again, and a
+    # persisted copy of them would double the workers' memory (10,000,000 leads: past 20 GB).
+    rows = rows.repartition(npartitions=max(rows.npartitions, len(client.scheduler_info()["workers"])))
     X = rows[ts.features].map_partitions(_encode, encoder, names, meta=meta)
     params = booster_params(classifier.params_, seed, options.n_jobs)
     params.pop("n_jobs")  # each worker uses its own threads
@@ -126,14 +128,15 @@ def held_predictions(frame, mask: np.ndarray, sizes: list[int], pipeline, baseli
     offsets = np.cumsum([0] + sizes[:-1])
     shared = dask.delayed(pipeline, pure=True), dask.delayed(baselines, pure=True)  # sent once, not per task
     parts = [dask.delayed(_held_predictions)(part, mask[o:o + n], *shared, features, source)
-             for part, o, n in zip(frame.to_delayed(), offsets, sizes, strict=True)]
+             for part, o, n in zip(frame.to_delayed(), offsets, sizes, strict=True)
+             if mask[o:o + n].any()]  # a partition with no held-out row (older leads, time split): no task
     return pd.concat(dask.compute(*parts), ignore_index=True)
 
 
 def evaluate_dask(ts: DaskTrainingSet, options: TrainOptions, client) -> TrainResult:
     """The pandas engine's evaluate_all on a Dask training set: same splits, same metrics, same artifact.
     The held-out rows are predicted on the workers; the client gathers their predictions and labels, and
-    at most SAMPLE_ROWS of the rows themselves for the run's charts, explanations and page."""
+    at most SHOWN_ROWS of the rows themselves for the run's charts, explanations and page."""
     spec, frame = ts.spec, ts.frame
     light_columns = ["label"] + (["created_at"] if "created_at" in frame.columns else [])
     light = frame[light_columns].compute().reset_index(drop=True)

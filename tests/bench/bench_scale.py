@@ -72,8 +72,12 @@ def spec_for(folder: Path) -> Path:
 
 
 def record(results: dict, leads: int, name: str, run: dict) -> None:
-    """Print the step's row and save at once: a long run stopped half-way keeps what it measured."""
-    results.setdefault(str(leads), {})[name] = run
+    """Print the step's row and save at once: a long run stopped half-way keeps what it measured. Steps of
+    this size measured by an earlier run and not repeated now are kept, each with its own date."""
+    if str(leads) not in results:
+        saved = json.loads((RESULTS / "scale.json").read_text()) if (RESULTS / "scale.json").is_file() else {}
+        results[str(leads)] = {k: v for k, v in saved.get(str(leads), {}).items() if k != "measured_at"}
+    results[str(leads)][name] = {**run, "measured_at": time.strftime("%Y-%m-%d %H:%M:%S")}
     step, engine = name.split()
     print(f"| {step} | {engine} | {leads:,} | {run['seconds']} | {run['peak_mb']:,} | {run['exit_code']} | "
           f"{run.get('roc_auc', '')} |", flush=True)
