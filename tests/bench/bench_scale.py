@@ -31,6 +31,7 @@ parser.add_argument("sizes", nargs="*", type=int, default=[100_000, 1_000_000])
 parser.add_argument("--engines", default="pandas,dask")
 parser.add_argument("--skip", action="append", default=[], help='a step to leave out, e.g. "score pandas"')
 parser.add_argument("--memory-limit-mb", type=int, default=20_000)
+parser.add_argument("--score-model", help="score with this model folder instead of the one trained here")
 ARGS = parser.parse_args()
 ENGINES = ARGS.engines.split(",")
 
@@ -116,15 +117,16 @@ with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
             record(results, leads, f"train {engine}", train)
             if train["exit_code"] == 0:
                 trained.append(engine)
-        if not trained:
+        if not trained and not ARGS.score_model:
             continue
-        model = f"models:/scale-{leads}-{trained[0]}/1"  # the pandas engine's model when it trained
+        # the pandas engine's model when it trained
+        model = ARGS.score_model or f"models:/scale-{leads}-{trained[0]}/1"
         for engine in ENGINES:
             if f"score {engine}" in ARGS.skip:
                 continue
             out = folder / ("scored.parquet" if engine == "pandas" else "scored")
             run = measure_tree([LEADSCORE, "score", "--model", model, "--input", str(folder / "leads.csv"),
                                 "--output", str(out), "--engine", engine], env)
-            record(results, leads, f"score {engine}", {**run, "model": trained[0]})
+            record(results, leads, f"score {engine}", {**run, "model": ARGS.score_model or trained[0]})
 print(f"saved {save('scale', results)}")
 print(f"chart {draw(json.loads((RESULTS / 'scale.json').read_text()))}")
