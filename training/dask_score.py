@@ -75,20 +75,22 @@ def _score_part(part: pd.DataFrame, model: LoadedModel, lang: str, offsets: list
         return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in dtypes.items()})
     # Explain with the worker's own threads: the local cluster's two single-threaded workers would
     # otherwise each start the model's two TreeSHAP threads, four busy threads on two cores.
-    model.pipeline.named_steps["classify"].n_jobs = _worker_threads()
+    if (threads := _worker_threads()) is not None:
+        model.pipeline.named_steps["classify"].n_jobs = threads
     scored = score_frame(model, part, lang=lang, first_id=first).astype(dtypes)
     if on_scored is not None:  # on the worker; a retried partition logs under the same keys (a no-op)
         on_scored(part, scored.rename(columns={scored.columns[0]: "lead_id"}), request_id=f"{run}-{number}")
     return scored
 
 
-def _worker_threads() -> int:
+def _worker_threads() -> int | None:
+    """The Dask worker's thread count; None off a worker (the caller's model is then left as it is)."""
     from distributed import get_worker
 
     try:
         return get_worker().state.nthreads
     except ValueError:  # not on a worker (Dask's synchronous scheduler, say)
-        return 1
+        return None
 
 
 def score_dask(model: LoadedModel, out: str | Path, source: str, numeric: set[str], lang: str = "en",

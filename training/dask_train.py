@@ -59,14 +59,18 @@ def _rows(part: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     return part[keep]
 
 
+def masked_parts(frame, mask: np.ndarray, sizes: list[int]) -> list[tuple[object, np.ndarray]]:
+    """Each partition of a Dask DataFrame (delayed) with its slice of a whole-table row mask."""
+    offsets = np.cumsum([0] + sizes[:-1])
+    return [(part, mask[o:o + n]) for part, o, n in zip(frame.to_delayed(), offsets, sizes, strict=True)]
+
+
 def select_rows(frame, mask: np.ndarray, sizes: list[int]):
     """The rows of a Dask DataFrame where a whole-table mask is true; each partition gets only its slice."""
     import dask
     import dask.dataframe as dd
 
-    offsets = np.cumsum([0] + sizes[:-1])
-    parts = [dask.delayed(_rows)(part, mask[o:o + n]) for part, o, n in zip(frame.to_delayed(), offsets, sizes,
-                                                                              strict=True)]
+    parts = [dask.delayed(_rows)(part, keep) for part, keep in masked_parts(frame, mask, sizes)]
     return dd.from_delayed(parts, meta=frame._meta, verify_meta=False)
 
 
@@ -111,26 +115,26 @@ def _held_predictions(part: pd.DataFrame, keep: np.ndarray, pipeline, baselines:
     held = part[keep]
     found = predict_candidates(pipeline, held[features])
     found.update({name: predict(held[features]) for name, predict in baselines.items()})
-    found["label"] = held["label"].to_numpy()
+    found[_LABEL] = held["label"].to_numpy()
     if source:
         found[_SOURCE] = held[source].to_numpy()
     return pd.DataFrame(found)
 
 
-_SOURCE = "__source__"
+_LABEL, _SOURCE = "__label__", "__source__"  # beside the candidates' columns, named apart from any candidate
 
 
 def held_predictions(frame, mask: np.ndarray, sizes: list[int], pipeline, baselines: dict, features: list[str],
                      source: str | None) -> pd.DataFrame:
-    """`_held_predictions` over every partition of a Dask DataFrame, gathered in row order."""
+    """`_held_predictions` over every partition of a Dask DataFrame, gathered in row order and indexed
+    by row position in the whole table."""
     import dask
 
-    offsets = np.cumsum([0] + sizes[:-1])
     shared = dask.delayed(pipeline, pure=True), dask.delayed(baselines, pure=True)  # sent once, not per task
-    parts = [dask.delayed(_held_predictions)(part, mask[o:o + n], *shared, features, source)
-             for part, o, n in zip(frame.to_delayed(), offsets, sizes, strict=True)
-             if mask[o:o + n].any()]  # a partition with no held-out row (older leads, time split): no task
-    return pd.concat(dask.compute(*parts), ignore_index=True)
+    parts = [dask.delayed(_held_predictions)(part, keep, *shared, features, source)
+             for part, keep in masked_parts(frame, mask, sizes)
+             if keep.any()]  # a partition with no held-out row (older leads, time split): no task
+    return pd.concat(dask.compute(*parts)).set_axis(np.flatnonzero(mask))
 
 
 def evaluate_dask(ts: DaskTrainingSet, options: TrainOptions, client) -> TrainResult:
@@ -146,23 +150,19 @@ def evaluate_dask(ts: DaskTrainingSet, options: TrainOptions, client) -> TrainRe
                             strengths=ts.strengths, spec=spec, glossary=ts.glossary, leak_warnings=ts.leak_warnings,
                             stats=ts.stats)
     source = source_column(local)
-    predictions, sources, source_dtype = {}, np.full(len(light), None, dtype=object), None
+    gathered = []
     for train_rows, eval_rows in splits:
         train_mask, eval_mask = np.zeros(len(light), bool), np.zeros(len(light), bool)
         train_mask[train_rows], eval_mask[eval_rows] = True, True
         pipeline, sample = fit_on_dask(ts, select_rows(frame, train_mask, sizes), len(train_rows), options, client)
         baselines = {name: fit(sample[ts.features], sample["label"].to_numpy())  # on the same in-memory sample
                      for name, fit in baseline_fits(local).items()}
-        found = held_predictions(frame, eval_mask, sizes, pipeline, baselines, ts.features, source)
-        positions = np.flatnonzero(eval_mask)  # the gathered rows come in row order
-        for name in found.columns.drop(["label", _SOURCE], errors="ignore"):
-            predictions.setdefault(name, np.full(len(light), np.nan))[positions] = found[name].to_numpy()
-        if source:
-            sources[positions], source_dtype = found[_SOURCE].to_numpy(), found[_SOURCE].dtype
+        gathered.append(held_predictions(frame, eval_mask, sizes, pipeline, baselines, ts.features, source))
+    found = pd.concat(gathered).sort_index()  # one row per evaluated row, by position in the table
     rows = evaluated_rows(splits)
-    y = light["label"].to_numpy()
-    report = evaluate_models(y[rows], {name: p[rows] for name, p in predictions.items()},
-                             pd.Series(sources[rows]).astype(source_dtype) if source else None)
+    predictions = {name: found[name].to_numpy() for name in found.columns.drop([_LABEL, _SOURCE], errors="ignore")}
+    report = evaluate_models(found[_LABEL].to_numpy(), predictions,
+                             found[_SOURCE].reset_index(drop=True) if source else None)
     # The rows themselves: a uniform sample of the held-out rows (all of them when there are few).
     shown = np.sort(np.random.default_rng(spec.evaluation.seed).choice(rows, min(SHOWN_ROWS, len(rows)),
                                                                         replace=False))
@@ -179,13 +179,14 @@ def evaluate_dask(ts: DaskTrainingSet, options: TrainOptions, client) -> TrainRe
         "served": SERVED,
         "engine": "dask",
         "models": report,
-        "bands": band_thresholds(predictions[SERVED][rows]),
+        "bands": band_thresholds(predictions[SERVED]),
         "source_column": ts.feature_names.get(source, source) if source else None,
         "final_model": final_model_summary(classifier),
     }
     # The run's table, charts and page use the shown rows; the metrics and the profile use every row.
     return TrainResult(metrics=metrics, pipeline=pipeline, training_set=local,
-                       predictions={name: p[shown] for name, p in predictions.items()}, rows=np.arange(len(held)))
+                       predictions={name: found.loc[shown, name].to_numpy() for name in predictions},
+                       rows=np.arange(len(held)))
 
 
 def train_on_dask(spec: DatasetSpec, options: TrainOptions, scheduler: str | None = None) -> TrainResult:
