@@ -23,7 +23,7 @@ from features.errors import LeadscoreError
 from features.load import load_table, require_columns, safe_url, source_from_options
 from features.messages import Line, Say, say_nothing
 from features.spec import SqlSource
-from serving.predlog import predictions
+from serving.predlog_schema import create_tables, predictions
 
 metadata = sa.MetaData()  # its own: importing this module changes no other module's tables
 outcomes = sa.Table(
@@ -141,8 +141,8 @@ def import_outcomes(db_url: str, path: str | None = None, sql: SqlSource | None 
     except Exception as exc:
         raise LeadscoreError(f"{safe_url(db_url)}: cannot open the database: {exc}") from None
     try:
-        predictions.metadata.create_all(engine)
-        metadata.create_all(engine)
+        create_tables(engine)
+        create_tables(engine, metadata)
         with engine.begin() as connection:  # one transaction: all or nothing
             ids = frame["lead_id"].dropna().astype(str).str.strip().unique().tolist()
             clean, reasons = check_rows(frame, _known_ids(connection, ids), won_set, lost_set)

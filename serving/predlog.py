@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from serving.predlog_schema import COLUMNS, create_engine, insert_rows, metadata, predictions, write_predictions
+from serving.predlog_schema import COLUMNS, create_engine, create_tables, insert_rows, predictions, write_predictions
 
 __all__ = ["PredictionLog", "predictions", "write_predictions"]
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ class PredictionLog:
             if self._engine is not None:
                 self._engine.dispose()
             self._engine = create_engine(self.url)
-            metadata.create_all(self._engine)
+            create_tables(self._engine)
             return True
         except Exception as exc:
             from features.load import safe_url  # pandas comes with it: imported only when needed

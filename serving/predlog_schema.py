@@ -48,6 +48,19 @@ def create_engine(url: str, wait_seconds: float = 5.0) -> sa.Engine:
     return engine
 
 
+def create_tables(engine: sa.Engine, tables: sa.MetaData = metadata) -> None:
+    """Create the tables that are missing. Dask workers log their partitions side by side: two may both
+    see a table missing and both create it, and the slower one fails ("already exists"). Then the table
+    is there, so one more look that finds everything present is success; any other failure is raised."""
+    try:
+        tables.create_all(engine)
+    except sa.exc.DatabaseError:
+        present = set(sa.inspect(engine).get_table_names())
+        if not set(tables.tables) <= present:
+            raise
+        tables.create_all(engine)  # the tables exist now; this adds only missing indexes, if any
+
+
 def insert_rows(connection: sa.Connection, rows: Sequence[dict]) -> int:
     """Insert rows whose row_key is new; returns how many were new. Rows already present are skipped."""
     if not rows:
@@ -109,7 +122,7 @@ def write_predictions(url: str, rows: list[dict]) -> int:
              if isinstance(row.get("inputs"), dict) else row.get("inputs")} for i, row in enumerate(rows)]
     engine = create_engine(url, wait_seconds=BATCH_WAIT_SECONDS)
     try:
-        metadata.create_all(engine)
+        create_tables(engine)
         with engine.begin() as connection:
             return insert_rows(connection, rows)
     finally:

@@ -134,6 +134,32 @@ def test_write_predictions_is_idempotent_and_creates_the_table(tmp_path):
     engine.dispose()
 
 
+def test_a_table_created_meanwhile_by_another_writer_is_not_an_error(tmp_path):
+    """Dask workers log side by side: between one's check and its CREATE TABLE, another creates the table
+    (CI met this race once). The write goes ahead into the table that is now there."""
+    from serving.predlog_schema import predictions
+
+    url = f"sqlite:///{tmp_path}/race.db"
+
+    raced = []
+
+    def other_writer_first(*_args, **_kwargs):
+        if not raced:  # the other worker: its own check, create and insert, all before ours
+            raced.append(True)
+            assert write_predictions(url, rows(3, "other")) == 3
+
+    sa.event.listen(predictions, "before_create", other_writer_first)
+    try:
+        assert write_predictions(url, rows(4, "batch")) == 4
+    finally:
+        sa.event.remove(predictions, "before_create", other_writer_first)
+    assert raced
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("select count(*) from predictions")).scalar() == 7
+    engine.dispose()
+
+
 def test_a_full_spool_drops_rows_and_counts_them(tmp_path):
     log = PredictionLog(f"sqlite:///{tmp_path}/none/p.db", spool=tmp_path / "p.spool", max_spool_bytes=1 << 16,
                         batch_seconds=0.1)
