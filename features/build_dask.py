@@ -18,7 +18,9 @@ Row numbers in error messages count from the start of the whole input, as on one
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +47,7 @@ from features.load import blank_placeholders, require_columns
 from features.messages import shown
 from features.spec import DatasetSpec
 
+log = logging.getLogger(__name__)
 DATE_SAMPLE = 100_000
 _ROW = re.compile(r"data row (\d+)")
 
@@ -241,6 +244,7 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
     leads_spec = spec.leads
     source = leads_spec.describe()
     check_dask_source(spec)
+    started = time.monotonic()
     try:
         leads = read_frame(leads_spec.path, leads_spec.encoding, blocksize)
     except (ValueError, OSError) as exc:
@@ -251,9 +255,14 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
     for key in ("exclude", "known_after_contact", "pii", "allow_strong"):
         require_columns(leads._meta, getattr(spec.features, key), source, f"features.{key}")
     glossary = check_glossary(spec, leads.columns, source)
+    reserved = set(declared) | ({spec.outcome.column} if spec.outcome.column else set())
+    # Columns that never become features (personal data, excluded, known after contact) are not even
+    # parsed: Dask pushes the selection into the reader, so they never take memory on the workers.
+    leads = leads[[c for c in leads.columns if c in reserved or c not in spec.never_features()]]
     leads = leads.map_partitions(blank_placeholders, list(leads_spec.missing_values), meta=leads._meta).persist()
 
     facts = _per_part(_facts, leads, leads_spec.id)
+    log.debug("dask build: leads read and kept on the workers, %.1f s", time.monotonic() - started)
     offsets = [int(v) for v in np.cumsum([0] + [f["rows"] for f in facts[:-1]])]
     if sum(f["rows"] for f in facts) == 0:
         raise LeadscoreError(f"{source}: the leads table has no rows; point the spec at the full export")
@@ -269,7 +278,6 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
         leads = leads.map_partitions(_parse_part, leads_spec.created_at, fmt, source, leads_spec.id, offsets,
                                      meta=meta).persist()
 
-    reserved = set(declared) | ({spec.outcome.column} if spec.outcome.column else set())
     filled = {c: sum(f["filled"].get(c, 0) for f in facts) for c in leads.columns}
     plan = _Plan(spec=spec, source=source, reserved=reserved, empty=[c for c, n in filled.items() if n == 0],
                  offsets=offsets, outcome=_outcome_for_parts(leads, spec, source))
@@ -281,6 +289,7 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
     meta = _training_part(first.iloc[:0], plan)
     frame = leads.map_partitions(_training_part, plan, meta=meta).persist()
     y = frame["label"].compute().to_numpy()
+    log.debug("dask build: %d training rows kept on the workers, %.1f s", len(y), time.monotonic() - started)
     if len(y) == 0:
         raise LeadscoreError(f"{source}: no lead has a known outcome yet (snapshot {report.snapshot})")
     check_enough(y, spec.evaluation.folds, source)
@@ -290,6 +299,7 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
         strengths = sorted((ColumnStrength(c, single_column_auc(frame[c].compute(), y, folds)) for c in names),
                            key=lambda s: s.auc, reverse=True)
         check_leaks(strengths, spec.features.leak_threshold, set(spec.features.allow_strong), names)
+    log.debug("dask build: leak guard done, %.1f s", time.monotonic() - started)
     warnings = leak_warnings(strengths, spec.features.leak_warn, names, set(spec.features.allow_strong))
     return DaskTrainingSet(frame=frame, feature_names=names, label_report=report, strengths=strengths, spec=spec,
                            glossary=glossary, leak_warnings=warnings, stats=_stats(frame, list(names), y))

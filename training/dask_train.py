@@ -35,7 +35,7 @@ from features.build_dask import DaskTrainingSet, build_training_set_dask, check_
 from features.spec import DatasetSpec
 from features.synth import ensure_export
 from training.boost import booster_params
-from training.dask_score import dask_client
+from training.dask_score import dask_client, release_memory
 from training.evaluate import evaluated_rows, evaluation_splits, protocol_name
 from training.metrics import band_thresholds
 from training.train import (
@@ -75,7 +75,9 @@ def select_rows(frame, mask: np.ndarray, sizes: list[int]):
 
 
 def _encode(part: pd.DataFrame, encoder, names: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(encoder.transform(part), columns=names, index=part.index)
+    # float32: half the memory of the matrix lightgbm.dask gathers on each worker. LightGBM bins the
+    # values anyway; category codes and counts are exact in float32.
+    return pd.DataFrame(encoder.transform(part).astype(np.float32), columns=names, index=part.index)
 
 
 def fit_on_dask(ts: DaskTrainingSet, rows, n_rows: int, options: TrainOptions, client) -> tuple[object, pd.DataFrame]:
@@ -91,7 +93,7 @@ def fit_on_dask(ts: DaskTrainingSet, rows, n_rows: int, options: TrainOptions, c
         return pipeline, sample
     encoder = pipeline.named_steps["encode"]
     names = [f"Column_{i}" for i in range(len(ts.features))]  # LightGBM's own names for unnamed columns
-    meta = pd.DataFrame({name: pd.Series(dtype="float64") for name in names})
+    meta = pd.DataFrame({name: pd.Series(dtype="float32") for name in names})
     # At least one partition per worker, so every worker takes part (LightGBM trains on the workers holding data).
     # Not persisted: the rows are a selection of the persisted training set, cheap to take again, and a
     # persisted copy of them would double the workers' memory (10,000,000 leads: past 20 GB).
@@ -158,6 +160,7 @@ def evaluate_dask(ts: DaskTrainingSet, options: TrainOptions, client) -> TrainRe
         baselines = {name: fit(sample[ts.features], sample["label"].to_numpy())  # on the same in-memory sample
                      for name, fit in baseline_fits(local).items()}
         gathered.append(held_predictions(frame, eval_mask, sizes, pipeline, baselines, ts.features, source))
+        log.debug("dask evaluation: %d held-out rows scored", len(eval_rows))
     found = pd.concat(gathered).sort_index()  # one row per evaluated row, by position in the table
     rows = evaluated_rows(splits)
     predictions = {name: found[name].to_numpy() for name in found.columns.drop([_LABEL, _SOURCE], errors="ignore")}
@@ -195,7 +198,9 @@ def train_on_dask(spec: DatasetSpec, options: TrainOptions, scheduler: str | Non
     started = time.monotonic()
     check_dask_source(spec)
     with dask_client(scheduler) as client:
-        result = evaluate_dask(build_training_set_dask(spec), options, client)
+        ts = build_training_set_dask(spec)  # the leads as read are released here; training rows stay
+        log.debug("dask workers after the build: %s MB", client.run(release_memory))
+        result = evaluate_dask(ts, options, client)
     result.started = started
     from training.publish import write_and_publish  # MLflow is imported only when a run is recorded
 
