@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import lightgbm as lgb
 import numpy as np
@@ -59,13 +60,16 @@ def inner_splits(y: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray,
     return list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
 
 
+class InnerFolds(NamedTuple):
+    log_odds: np.ndarray  # out-of-fold raw log-odds; rows never held out (one holdout) stay NaN
+    best_iterations: list[int]  # per fold, where early stopping stopped
+    boosters: list[lgb.Booster]  # per fold, the booster itself (training/bagging.py may serve their mean)
+
+
 def inner_cv(X: np.ndarray, y: np.ndarray, params: Mapping, categorical: Sequence[int], folds: int, seed: int,
              n_jobs: int, max_estimators: int = 3000, early_stopping_rounds: int = 50,
-             splits: list | None = None) -> tuple[np.ndarray, list]:
-    """Out-of-fold raw log-odds and best iteration per fold, with early stopping on each held part.
-
-    Rows never held out (large tables use one holdout) stay NaN.
-    """
+             splits: list | None = None) -> InnerFolds:
+    """Out-of-fold raw log-odds, best iteration and booster per fold, with early stopping on each held part."""
     splits = inner_splits(y, folds, seed) if splits is None else splits
     # On small tables one thread per fold, folds side by side, is ~1.7x faster than folds one after
     # another with all threads each (LightGBM's threads have too little work per tree there).
@@ -76,11 +80,12 @@ def inner_cv(X: np.ndarray, y: np.ndarray, params: Mapping, categorical: Sequenc
         fit_rows, held = split
         model = fit_booster(X[fit_rows], y[fit_rows], params, categorical, seed, threads, max_estimators,
                             (X[held], y[held]), early_stopping_rounds)
-        return max(1, model.best_iteration_ or max_estimators), model.predict(X[held], raw_score=True)
+        best = max(1, model.best_iteration_ or max_estimators)
+        return best, model.predict(X[held], raw_score=True), model.booster_
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         fitted = list(pool.map(fit_fold, splits))
     raw_oof = np.full(len(y), np.nan)
-    for (_, held), (_, raw) in zip(splits, fitted, strict=True):
+    for (_, held), (_, raw, _) in zip(splits, fitted, strict=True):
         raw_oof[held] = raw
-    return raw_oof, [best for best, _ in fitted]
+    return InnerFolds(raw_oof, [best for best, _, _ in fitted], [booster for _, _, booster in fitted])

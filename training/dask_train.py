@@ -106,7 +106,8 @@ def fit_on_dask(ts: DaskTrainingSet, rows, n_rows: int, options: TrainOptions, c
     booster.fit(X, rows["label"], categorical_feature=list(classifier.categorical_features) or "auto")
     log.debug("lightgbm.dask: %d trees on %d rows in %.1f s", classifier.n_estimators_, n_rows,
               time.monotonic() - started)
-    classifier.booster_model_ = booster.to_local()
+    # The booster of all rows replaces the sample's (a mean of folds or a refit).
+    classifier.booster_, classifier.bagged_folds_ = booster.to_local().booster_, 0
     return pipeline, sample
 
 

@@ -6,9 +6,11 @@ inner K-fold gives each member's out-of-fold log-odds and the booster's best ite
 blend weight (0 = logistic only, 1 = LightGBM only, steps of 0.1) is the one with the lowest
 out-of-fold log loss, so on data with one strong linear signal the logistic model may be what is
 served, and on data with interactions LightGBM; the calibrator (none, sigmoid or isotonic, whichever
-has the lowest cross-validated Brier score) is fitted on the blended out-of-fold log-odds; both members
-are then refit on all rows. No evaluation row is ever used to stop, tune, blend or calibrate. Given
-`learned` (an earlier fit's `learned_`, from part of the same rows), a fit skips the inner folds and
+has the lowest cross-validated Brier score) is fitted on the blended out-of-fold log-odds; the logistic
+member is then refit on all rows, and the booster served is the mean of the inner folds' boosters
+(training/bagging.py; cross-fitting) or, where there is one inner holdout (large tables) or
+`bag_folds=False`, one booster refit on all rows. No evaluation row is ever used to stop, tune, blend
+or calibrate. Given `learned` (an earlier fit's `learned_`, from part of the same rows), a fit skips the inner folds and
 reuses those choices: the final fit of a large table after its evaluation fit (training/train.py).
 
 Reasons stay exact: the served log-odds is w x booster + (1 - w) x linear, so its contributions are
@@ -23,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -33,15 +36,17 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from features.columns import is_numeric_column
 from features.encoder import LeadEncoder
+from training.bagging import mean_booster
 from training.blend import apply_calibrator, choose_calibration, choose_weight, fit_calibrator
 from training.boost import fit_booster, inner_cv, inner_splits, scaled_defaults
 from training.linear import LinearMember
-from training.treeshap import tables_for, tree_contributions
+from training.treeshap import FEW_ROWS, tables_for, tree_contributions
 from training.tune import tune
 
 LINEAR_C = (0.05, 0.5)  # the logistic member's L2 choices, tried on the inner folds
 SMALL_BATCH = 256
-TABLE_BATCH = 500  # from here on, TreeSHAP from precomputed tables (training/treeshap.py) pays off
+TABLE_BATCH = 500  # from here on, TreeSHAP from precomputed tables (training/treeshap.py) pays off, and
+# up to FEW_ROWS leads too (the service's one-lead requests), checked lead by lead there
 MANY_ROWS = 50_000
 
 
@@ -52,7 +57,7 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
                  calibration: str = "auto", blend: str | float = "auto", inner_folds: int = 3,
                  max_estimators: int = 3000, early_stopping_rounds: int = 50, linear_c: str | float = "auto",
                  tune_trials: int = 0, tune_minutes: float | None = None, random_state: int = 0, n_jobs: int = 2,
-                 learned: Mapping | None = None):
+                 learned: Mapping | None = None, bag_folds: bool = True):
         self.categorical_features = categorical_features
         self.params = params
         self.calibration = calibration
@@ -66,6 +71,7 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.learned = learned
+        self.bag_folds = bag_folds
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -86,22 +92,28 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
         cats, seed = list(self.categorical_features), self.random_state
         if self.learned:
             self._reuse_choices(self.learned)
+            fold_boosters = []
         else:
-            self._learn_choices(X, y, cats, progress)
+            fold_boosters = self._learn_choices(X, y, cats, progress)
+        self.bagged_folds_ = len(fold_boosters) if self.bag_folds and len(fold_boosters) > 1 else 0
+        if self.bagged_folds_:
+            # Serve the inner folds' boosters, averaged (training/bagging.py): no refit on all rows.
+            self.linear_ = LinearMember(self.linear_c_, seed).fit(X, y, cats)
+            self.booster_ = mean_booster(fold_boosters)
         # Small tables: one thread for the booster, the linear member beside it. LightGBM's threads have
         # too little work per tree there, and on a busy machine they mostly wait for each other (measured
         # on X Education with other jobs running: 12.5 s with two threads, 3 s with one). Large tables:
         # the linear member first, then the booster on all threads: beside a third busy thread those
         # threads wait for each other too (800,000 leads, shared machine: side by side 29.0 and 13.4 s,
         # one after the other 14.3 and 15.3 s).
-        if len(y) < MANY_ROWS:
+        elif len(y) < MANY_ROWS:
             with ThreadPoolExecutor(max_workers=2) as pool:
                 booster = pool.submit(fit_booster, X, y, self.params_, cats, seed, 1, self.n_estimators_)
                 self.linear_ = LinearMember(self.linear_c_, seed).fit(X, y, cats)
-                self.booster_model_ = booster.result()
+                self.booster_ = booster.result().booster_
         else:
             self.linear_ = LinearMember(self.linear_c_, seed).fit(X, y, cats)
-            self.booster_model_ = fit_booster(X, y, self.params_, cats, seed, self.n_jobs, self.n_estimators_)
+            self.booster_ = fit_booster(X, y, self.params_, cats, seed, self.n_jobs, self.n_estimators_).booster_
         return self
 
     @property
@@ -116,17 +128,17 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
         self.calibration_, self.calibrator_ = learned["calibration"], learned["calibrator"]
         self.n_estimators_, self.blend_log_loss_, self.calibration_brier_ = learned["n_estimators"], {}, {}
 
-    def _learn_choices(self, X, y, cats, progress) -> None:
+    def _learn_choices(self, X, y, cats, progress) -> list:
         """Tuning (if asked), the tree count, the logistic penalty, the blend weight and the calibrator,
-        all from inner folds of the training rows."""
+        all from inner folds of the training rows. Returns the inner folds' boosters."""
         seed = self.random_state
         params = {**scaled_defaults(len(y)), **(self.params or {})}
         if self.tune_trials > 0 or self.tune_minutes:  # opt-in: defaults win on most lead tables
             params.update(tune(X, y, cats, self.tune_trials, self.tune_minutes, seed, self.n_jobs, progress))
         self.params_ = params
         splits = inner_splits(y, self.inner_folds, seed)
-        boosted, best = inner_cv(X, y, params, cats, self.inner_folds, seed, self.n_jobs, self.max_estimators,
-                                 self.early_stopping_rounds, splits=splits)
+        boosted, best, fold_boosters = inner_cv(X, y, params, cats, self.inner_folds, seed, self.n_jobs,
+                                                self.max_estimators, self.early_stopping_rounds, splits=splits)
         self.linear_c_, linear = self._inner_linear(X, y, cats, splits)
         held = ~np.isnan(boosted)
         boosted, linear, y_held = boosted[held], linear[held], y[held]
@@ -142,6 +154,7 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
         self.calibrator_ = fit_calibrator(self.calibration_, blended, y_held)
         # The final fit sees more rows than each inner fit; ~10% more trees is the usual rule of thumb.
         self.n_estimators_ = max(1, int(round(np.mean(best) * 1.1)))
+        return fold_boosters
 
     def _inner_linear(self, X, y, cats, splits) -> tuple[float, np.ndarray]:
         """The linear member's regularisation (lowest out-of-fold log loss on the inner folds) and its
@@ -165,18 +178,23 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "weight_")
         return {1.0: "lightgbm", 0.0: "logistic"}.get(self.weight_, "blend")
 
+    @property
+    def trees_(self) -> lgb.Booster:
+        """The LightGBM member (models saved before bagging kept the LGBMClassifier of their refit)."""
+        return self.booster_ if hasattr(self, "booster_") else self.booster_model_.booster_
+
     def _booster(self, X: np.ndarray, **kind) -> np.ndarray:
         # One thread for small batches: for a single lead, thread start-up costs more than the trees.
         threads = 1 if len(X) < SMALL_BATCH else self.n_jobs
-        booster = self.booster_model_.booster_
-        if kind.get("pred_contrib") and len(X) >= TABLE_BATCH:
+        booster = self.trees_
+        if kind.get("pred_contrib") and (len(X) <= FEW_ROWS or len(X) >= TABLE_BATCH):
             return tree_contributions(booster, X, threads)
         return booster.predict(X, num_threads=threads, **kind)
 
     def warm_up(self) -> None:
         """Build the TreeSHAP tables now (a service does it at model load), not in the first big batch."""
         check_is_fitted(self, "weight_")
-        if self.weight_ > 0 and (tables := tables_for(self.booster_model_.booster_)) is not None:
+        if self.weight_ > 0 and (tables := tables_for(self.trees_)) is not None:
             tables.contributions(np.zeros((1, self.n_features_in_)))  # loads (or compiles) the kernel too
 
     def member_log_odds(self, X: np.ndarray) -> dict[str, np.ndarray]:
@@ -227,7 +245,7 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
 
     @property
     def feature_importances_(self) -> np.ndarray:
-        return self.booster_model_.booster_.feature_importance(importance_type="gain")
+        return self.trees_.feature_importance(importance_type="gain")
 
 
 def make_pipeline(frame: pd.DataFrame, original_names: Mapping[str, str], missing_values: Sequence[str] = (),

@@ -150,13 +150,16 @@ def evaluate_models(y: np.ndarray, predictions: dict[str, np.ndarray], sources: 
 
 
 def final_model_summary(classifier) -> dict:
-    """What was served: kind, blend weight, LightGBM settings, calibration, number of trees."""
+    """What was served: kind, blend weight, LightGBM settings, calibration, number of trees (a refit's
+    count, and the served booster's, which holds every inner fold's trees when it is their mean)."""
     return {"kind": classifier.kind_, "lightgbm_weight": classifier.weight_, "params": dict(classifier.params_),
-            "calibration": classifier.calibration_, "n_estimators": int(classifier.n_estimators_)}
+            "calibration": classifier.calibration_, "n_estimators": int(classifier.n_estimators_),
+            "bagged_folds": int(getattr(classifier, "bagged_folds_", 0)),
+            "trees": int(classifier.trees_.num_trees())}
 
 
 def evaluate_all(ts: TrainingSet, options: TrainOptions, progress=None) -> TrainResult:
-    """Held-out predictions and metrics of every model, then the final LightGBM refit on all rows."""
+    """Held-out predictions and metrics of every model, then the final model on all rows."""
     spec = ts.spec
     X, y = ts.frame[ts.features], ts.frame["label"].to_numpy()
     splits = evaluation_splits(ts.frame, spec.evaluation.folds, spec.evaluation.seed)

@@ -22,7 +22,9 @@ reads both kinds: a table's index is a set of bits, each bit a list of (split, w
 A leaf testing more than MAX_PATH_FEATURES distinct features sends the model to LightGBM's own
 `pred_contrib`. So does any model where a probe of the batch's first rows disagrees with LightGBM by
 more than 1e-9 (a LightGBM version that decides a missing value another way, say), with a warning:
-the fast path can never change a number.
+the fast path can never change a number. Batches of at most FEW_ROWS leads (one-lead requests) are
+checked lead by lead instead: each lead's contributions must add up to LightGBM's own raw score, which
+costs a fraction of pred_contrib and catches any lead the tables route differently.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 MAX_SPLITS = 10  # up to 2^10 = 1,024 patterns per tree: one table per tree; deeper trees get one per leaf
 MAX_PATH_FEATURES = 14  # a leaf whose path tests more distinct features sends the model to pred_contrib
 PROBE_ROWS = 64
+FEW_ROWS = 16  # up to here a batch is checked lead by lead against LightGBM's raw score, not by a probe
 CHUNK_ROWS = 8192  # rows per pass: each array stays in the CPU cache while every tree reads it
 TOLERANCE = 1e-9
 ZERO = 1e-35  # LightGBM's kZeroThreshold: |x| <= this counts as zero for missing_type 'Zero'
@@ -315,11 +318,24 @@ def tables_for(booster: lgb.Booster) -> TreeTables | None:
 def tree_contributions(booster: lgb.Booster, X: np.ndarray, num_threads: int) -> np.ndarray:
     """Exactly `booster.predict(X, pred_contrib=True)`, from the tables when the model allows it."""
     tables = tables_for(booster)
-    if tables is not None:
+    if tables is not None and len(X) <= FEW_ROWS:
+        # A few leads (the service's one-lead requests): LightGBM's own raw score, far cheaper than its
+        # pred_contrib, checks each lead's route. A lead the tables sent down another branch of any tree
+        # would end in another leaf, so its contributions would not add up to LightGBM's score. (What a
+        # table gives along a route is the model's alone: the large batches' probe and the tests check it.)
+        out = tables.contributions(X)
+        if np.max(np.abs(out.sum(axis=1) - booster.predict(X, raw_score=True, num_threads=1))) <= TOLERANCE:
+            return out
+        _distrust(booster)
+    elif tables is not None:
         probe = X[:PROBE_ROWS]
         expected = booster.predict(probe, pred_contrib=True, num_threads=1)
         if np.max(np.abs(tables.contributions(probe) - expected)) <= TOLERANCE:
             return tables.contributions(X, num_threads)
-        log.warning("fast TreeSHAP disagrees with LightGBM's pred_contrib on this model; using pred_contrib")
-        _TABLES[booster] = None
+        _distrust(booster)
     return booster.predict(X, pred_contrib=True, num_threads=num_threads)
+
+
+def _distrust(booster: lgb.Booster) -> None:
+    log.warning("fast TreeSHAP disagrees with LightGBM on this model; using pred_contrib")
+    _TABLES[booster] = None

@@ -55,7 +55,7 @@ def tune(X: np.ndarray, y: np.ndarray, categorical: Sequence[int], trials: int, 
         X, _, y, _ = train_test_split(X, y, train_size=TUNE_SAMPLE_ROWS, stratify=y, random_state=seed)
 
     def objective(trial: optuna.Trial) -> float:
-        raw_oof, _ = inner_cv(X, y, suggest(trial), categorical, folds, seed, n_jobs)
+        raw_oof = inner_cv(X, y, suggest(trial), categorical, folds, seed, n_jobs).log_odds
         return log_loss(y, 1.0 / (1.0 + np.exp(-raw_oof)))
 
     # Optuna's own handler prints a line per trial; quiet it while tuning only, then put back the

@@ -29,7 +29,7 @@ def raw_contrib_seconds(model_uri: str, leads: pd.DataFrame) -> float:
     """Best of three: LightGBM's pred_contrib alone on the rows the model sees (encoding not counted)."""
     pipeline = load_model(model_uri).pipeline
     matrix = pipeline.named_steps["encode"].transform(leads)
-    booster = pipeline.named_steps["classify"].booster_model_.booster_  # the LightGBM member
+    booster = pipeline.named_steps["classify"].trees_  # the LightGBM member
     print(f"model: {booster.num_trees()} trees, {matrix.shape[1]} features")
     times = []
     for _ in range(3):

@@ -112,4 +112,4 @@ def test_a_large_tables_final_fit_reuses_the_last_evaluation_fits_choices(tagged
     assert (final.weight_, final.linear_c_, final.calibration_, final.n_estimators_, final.params_) == (
         last["weight"], last["linear_c"], last["calibration"], last["n_estimators"], last["params"])
     assert final.calibrator_ is last["calibrator"]
-    assert len(final.booster_model_.booster_.dump_model()["tree_info"]) == last["n_estimators"]
+    assert len(final.trees_.dump_model()["tree_info"]) == last["n_estimators"]

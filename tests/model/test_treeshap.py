@@ -55,16 +55,33 @@ def test_paths_testing_too_many_features_use_lightgbm(monkeypatch):
     np.testing.assert_array_equal(treeshap.tree_contributions(booster, X, 1), booster.predict(X, pred_contrib=True))
 
 
-def test_a_table_that_disagrees_is_never_used(caplog):
+@pytest.mark.parametrize("rows", [600, 1, treeshap.FEW_ROWS])  # a probed batch; leads checked one by one
+def test_a_table_that_disagrees_is_never_used(caplog, rows):
     booster = _booster(leaves=8)
     tables = treeshap.tables_for(booster)
     tables.arrays[-1][:] += 0.5  # every table value off, as if LightGBM decided some split another way
-    X = _data(600, 4)
+    X = _data(rows, 4)
     with caplog.at_level(logging.WARNING, logger="training.treeshap"):
         got = treeshap.tree_contributions(booster, X, 1)
     np.testing.assert_array_equal(got, booster.predict(X, pred_contrib=True))
     assert "disagrees" in caplog.text
     assert treeshap.tables_for(booster) is None  # not tried again for this model
+
+
+def test_a_few_leads_routed_otherwise_than_by_lightgbm_get_pred_contrib(caplog):
+    """One-lead requests skip the probe: each lead's sum is checked against LightGBM's raw score, so a
+    table that sends leads down other branches (thresholds moved) is caught and dropped."""
+    booster = _booster(leaves=8)
+    X = _data(5, 6)
+    one = treeshap.tree_contributions(booster, X[:1], 1)  # the fast path for one lead, exact
+    np.testing.assert_allclose(one, booster.predict(X[:1], pred_contrib=True), rtol=0, atol=1e-9)
+    tables = treeshap.tables_for(booster)
+    tables.arrays[1][:] += 0.7  # every numeric threshold moved: other leaves, other sums
+    with caplog.at_level(logging.WARNING, logger="training.treeshap"):
+        got = treeshap.tree_contributions(booster, X, 1)
+    np.testing.assert_array_equal(got, booster.predict(X, pred_contrib=True))
+    assert "disagrees" in caplog.text
+    assert treeshap.tables_for(booster) is None
 
 
 def test_a_model_of_single_leaves_gives_its_base_value():

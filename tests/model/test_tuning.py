@@ -20,7 +20,7 @@ def table():
 
 
 def cv_log_loss(X, y, cats, params):
-    raw, _ = inner_cv(X, y, params, cats, TUNE_FOLDS, seed=0, n_jobs=2)
+    raw = inner_cv(X, y, params, cats, TUNE_FOLDS, seed=0, n_jobs=2).log_odds
     return log_loss(y, 1 / (1 + np.exp(-raw)))
 
 
