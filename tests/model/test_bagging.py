@@ -1,6 +1,6 @@
-"""The served booster of a small table is the mean of its inner folds' boosters (training/bagging.py):
-its raw score and its TreeSHAP contributions equal the members' mean, it loads through the trusted list,
-and a fit that cannot bag (one holdout, or bagging off) still refits one booster on all rows."""
+"""With `bag_folds`, the served booster is the mean of the inner folds' boosters (training/bagging.py):
+its raw score and its TreeSHAP contributions equal the members' mean and it loads through the trusted
+list; by default one booster is refit on all rows."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def test_the_mean_booster_scores_and_explains_as_the_mean_of_its_members(table):
     np.testing.assert_allclose(tree_contributions(merged, X, 1), contributions, atol=1e-9)  # the fast path too
 
 
-def test_a_small_tables_classifier_serves_its_inner_folds_mean(table, monkeypatch):
+def test_a_bagged_classifier_serves_its_inner_folds_mean(table, monkeypatch):
     X, y = table
     seen = []
     real_inner_cv = model_module.inner_cv
@@ -64,7 +64,7 @@ def test_a_small_tables_classifier_serves_its_inner_folds_mean(table, monkeypatc
         return seen[-1]
 
     monkeypatch.setattr(model_module, "inner_cv", spy)
-    classifier = LeadClassifier(categorical_features=[2], inner_folds=3).fit(X, y)
+    classifier = LeadClassifier(categorical_features=[2], inner_folds=3, bag_folds=True).fit(X, y)
     (folds,) = seen
     assert len(folds.boosters) == 3
     assert classifier.trees_.num_trees() == sum(folds.best_iterations)  # no refit: the folds' own trees
@@ -79,7 +79,8 @@ def test_a_small_tables_classifier_serves_its_inner_folds_mean(table, monkeypatc
     assert 0.0 <= w <= 1.0
 
 
-def test_without_bagging_one_booster_is_refit_on_all_rows(table):
+def test_by_default_one_booster_is_refit_on_all_rows(table):
     X, y = table
-    classifier = LeadClassifier(categorical_features=[2], bag_folds=False).fit(X, y)
+    classifier = LeadClassifier(categorical_features=[2]).fit(X, y)
+    assert classifier.bagged_folds_ == 0
     assert classifier.trees_.num_trees() == classifier.n_estimators_

@@ -113,13 +113,11 @@ def test_same_data_and_seed_give_the_same_model(small_set):
 
 def test_a_fit_given_an_earlier_fits_choices_reuses_them_without_inner_folds(small_set, monkeypatch):
     """The final fit of a large table reuses its evaluation fit's choices (training/train.py): given
-    `learned_` of a fit on the same rows, a fit makes the same model without running inner folds.
-    (Large tables learn on one inner holdout, so they refit rather than serve their folds' mean: the
-    first fit here refits too.)"""
+    `learned_` of a fit on the same rows, a fit makes the same model without running inner folds."""
     import training.model as model_module
 
     ts, X, y = small_set
-    first = make_pipeline(X, ts.feature_names, bag_folds=False).fit(X, y)
+    first = make_pipeline(X, ts.feature_names).fit(X, y)
     learned = first.named_steps["classify"].learned_
 
     def no_inner_folds(*args, **kwargs):
