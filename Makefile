@@ -6,7 +6,7 @@ SPEC ?= data/specs/synthetic.yaml
 XED_SPEC := data/specs/x_education.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser postgresql run serve loop test lint bench bench-build bench-init bench-train bench-tuning bench-serve bench-page bench-monitor bench-reliability soak bench-peers bench-bagging bench-score bench-scale clean
+.PHONY: help install browser postgresql run serve loop test lint bench bench-build bench-init bench-train bench-tuning bench-serve bench-page bench-monitor bench-reliability soak bench-peers bench-gaps bench-bagging bench-score bench-scale clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -87,6 +87,9 @@ $(PEERS_VENV)/.installed:
 
 bench-peers: install $(PEERS_VENV)/.installed ## the project vs default CatBoost, FLAML and AutoGluon on the same rows (~1 h)
 	$(BIN)/python tests/bench/bench_peers.py $(PEERS_ARGS)
+
+bench-gaps: install $(PEERS_VENV)/.installed ## each bench-peers set: the gap to default CatBoost against a paired bootstrap of the held-out rows
+	$(BIN)/python tests/bench/bench_gaps.py $(GAPS_ARGS)
 
 bench-bagging: install ## the served booster as the mean of the inner folds' boosters vs one refit, same rows (~4 min)
 	$(BIN)/python tests/bench/bench_bagging.py $(BAGGING_ARGS)

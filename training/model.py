@@ -3,22 +3,22 @@
 LeadClassifier blends two members in log-odds space: early-stopped LightGBM (training/boost.py) and a
 logistic regression (training/linear.py). Everything it learns comes from its own training rows: an
 inner K-fold gives each member's out-of-fold log-odds and the booster's best iteration per fold; the
-blend weight (0 = logistic only, 1 = LightGBM only, steps of 0.1) is the one with the lowest
-out-of-fold log loss, so on data with one strong linear signal the logistic model may be what is
-served, and on data with interactions LightGBM; the calibrator (none, sigmoid or isotonic, whichever
-has the lowest cross-validated Brier score) is fitted on the blended out-of-fold log-odds; the logistic
-member and the booster are then refit on all rows. (`bag_folds=True` serves the mean of the inner
-folds' boosters instead of the refit booster: training/bagging.py. Measured on 42 lead tables it bought
-nothing, +0.0001 ROC-AUC on average, for 2.7 times the trees to explain, so it is off by default; see
-`make bench-bagging`.) No evaluation row is ever used to stop, tune, blend or calibrate. Given
-`learned` (an earlier fit's `learned_`, from part of the same rows), a fit skips the inner folds and
-reuses those choices: the final fit of a large table after its evaluation fit (training/train.py).
+blend weight (0 = logistic only, 1 = LightGBM only, steps of 0.1) is the one with the lowest out-of-fold
+log loss, so on data with one strong linear signal the logistic model may be what is served, and on data
+with interactions LightGBM; the calibrator (none, sigmoid or isotonic, whichever has the lowest
+cross-validated Brier score) is fitted on the blended out-of-fold log-odds; the logistic member and the
+booster are then refit on all rows. (`bag_folds=True` serves the mean of the inner folds' boosters
+instead of the refit booster: training/bagging.py. Measured on 43 lead tables it bought nothing, +0.0004
+ROC-AUC on average with a standard error of 0.0004, for 2.7 times the trees to explain, so it is off by
+default; see `make bench-bagging`.) No evaluation row is ever used to stop, tune, blend or calibrate.
+Given `learned` (an earlier fit's `learned_`, from part of the same rows), a fit skips the inner folds
+and reuses those choices: the final fit of a large table after its evaluation fit (training/train.py).
 
-Reasons stay exact: the served log-odds is w x booster + (1 - w) x linear, so its contributions are
-w x TreeSHAP + (1 - w) x the linear terms, and they add up with the base value to the log-odds (1e-6).
-Calibration is a monotone map applied on top of that log-odds (probability = calibrator(log-odds)):
-it never reorders leads, and explain.py shares the probability change out over the features in
-proportion to their log-odds contributions, so score points add up too.
+Reasons stay exact: the served log-odds is w x booster + (1 - w) x linear, so its contributions are w x
+TreeSHAP + (1 - w) x the linear terms, and they add up with the base value to the log-odds (1e-6).
+Calibration is a monotone map applied on top of that log-odds (probability = calibrator(log-odds)): it
+never reorders leads, and explain.py shares the probability change out over the features in proportion
+to their log-odds contributions, so score points add up too.
 """
 
 from __future__ import annotations
