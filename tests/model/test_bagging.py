@@ -70,13 +70,11 @@ def test_a_bagged_classifier_serves_its_inner_folds_mean(table, monkeypatch):
     assert classifier.trees_.num_trees() == sum(folds.best_iterations)  # no refit: the folds' own trees
     members = np.mean([b.predict(X, raw_score=True) for b in folds.boosters], axis=0)
     np.testing.assert_allclose(classifier.member_log_odds(X)["lightgbm"], members, atol=1e-9)
-    w = classifier.weight_
     contributions = classifier.contributions(X)
     np.testing.assert_allclose(contributions.sum(axis=1), classifier.decision_function(X), atol=1e-6)
     loaded = skops.io.loads(skops.io.dumps(classifier), trusted=TRUSTED_TYPES)
     np.testing.assert_array_equal(loaded.predict_proba(X), classifier.predict_proba(X))
     np.testing.assert_allclose(loaded.contributions(X[:5]), contributions[:5], atol=1e-9)
-    assert 0.0 <= w <= 1.0
 
 
 def test_by_default_one_booster_is_refit_on_all_rows(table):
