@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -71,6 +72,9 @@ def test_bad_input_gets_a_4xx_with_the_field_and_personal_data_is_never_logged(s
     logs = [server.folder / n for n in ("stdout.txt", "stderr.txt")] + list(server.folder.rglob("*.log"))
     text = "".join(p.read_text(errors="replace") for p in logs if p.is_file())
     assert "POST /predict 200" in text and "POST /predict 415" in text and "fields=leads.0.notes" in text
+    # The server's own random ids (request, trace and span: 16 or 32 hex digits) may hold '7731' by chance
+    # (a CI run failed on span 8191a9b27177313c); they carry no request value, so they are set aside.
+    text = re.sub(r"\b[0-9a-f]{16,}\b", "<id>", text)
     for value in (*PII.values(), "pii.mark", "7731", "PIIMARK"):
         assert value not in text, value
 
