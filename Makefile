@@ -6,7 +6,7 @@ SPEC ?= data/specs/synthetic.yaml
 XED_SPEC := data/specs/x_education.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser postgresql run serve loop test lint bench bench-build bench-init bench-train bench-tuning bench-serve bench-page bench-monitor bench-reliability soak bench-peers bench-gaps bench-bagging bench-score bench-scale clean
+.PHONY: help install browser postgresql run serve loop test lint bench bench-build bench-init bench-train bench-tuning bench-serve bench-page bench-monitor bench-reliability soak bench-peers bench-gaps bench-bagging bench-members bench-score bench-scale clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -93,6 +93,10 @@ bench-gaps: install $(PEERS_VENV)/.installed ## each bench-peers set: the gap to
 
 bench-bagging: install ## the served booster as the mean of the inner folds' boosters vs one refit, same rows (~4 min)
 	$(BIN)/python tests/bench/bench_bagging.py $(BAGGING_ARGS)
+
+bench-members: install ## CatBoost as a member, its SHAP cost, inner folds in time order: what did not close the gaps (~8 min)
+	$(BIN)/python -m pip install --quiet -e '.[dev,candidates]'
+	$(BIN)/python tests/bench/bench_members.py $(MEMBERS_ARGS)
 
 bench-scale: install ## build, train, score of 100,000 and 1,000,000 synthetic leads, pandas vs Dask: time, memory
 	$(BIN)/python tests/bench/bench_scale.py $(SCALE_SIZES)

@@ -19,12 +19,10 @@ from pathlib import Path
 
 import numpy as np
 from bench_peers import DATASETS, training_set_and_splits
-from datasets import load_spec, synthetic_spec
+from datasets import small_exports
 from measure import save
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from features.build import build_training_set
-from features.synth import write_export
 from training.evaluate import evaluation_splits
 from training.model import make_pipeline
 
@@ -40,14 +38,9 @@ def compare(name: str, folder: Path) -> dict:
 
 def sweep(folder: Path) -> dict:
     results = {}
-    for leads in SWEEP_SIZES:
-        for variants in SWEEP_VARIANTS:
-            for seed in SWEEP_SEEDS:
-                name = f"{leads}-{'-'.join(variants) or 'default'}-{seed}"
-                write_export(folder / name, leads, seed, variants)
-                ts = build_training_set(load_spec(synthetic_spec(folder / name)))
-                splits = evaluation_splits(ts.frame, 5, 0)
-                results[name] = {"leads": leads, **compare_on(ts, splits, "newest 20%", name)}
+    for name, leads, ts in small_exports(folder, SWEEP_SIZES, SWEEP_VARIANTS, SWEEP_SEEDS):
+        splits = evaluation_splits(ts.frame, 5, 0)
+        results[name] = {"leads": leads, **compare_on(ts, splits, "newest 20%", name)}
     return results
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from itertools import product
 from pathlib import Path
 
 import yaml
 from measure import ROOT
 
+from features.build import TrainingSet, build_training_set
 from features.spec import DatasetSpec
 from features.synth import write_export
 
@@ -49,3 +52,11 @@ def x_education_spec() -> DatasetSpec:
 
 def load_spec(path: Path) -> DatasetSpec:
     return DatasetSpec.model_validate(yaml.safe_load(path.read_text()))
+
+
+def small_exports(folder: Path, sizes, variant_sets, seeds) -> Iterator[tuple[str, int, TrainingSet]]:
+    """Every (size, variants, seed) synthetic export, written into folder and built: (name, leads, set)."""
+    for leads, variants, seed in product(sizes, variant_sets, seeds):
+        name = f"{leads}-{'-'.join(variants) or 'default'}-{seed}"
+        write_export(folder / name, leads, seed, variants)
+        yield name, leads, build_training_set(load_spec(synthetic_spec(folder / name)))
