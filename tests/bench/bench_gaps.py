@@ -43,9 +43,9 @@ def gap(name: str, peer: str, folder: Path) -> dict:
     rows = np.concatenate([test for _, test in splits])
     y, ours, theirs = y[rows], ours[rows], theirs[rows]
     diffs = paired_bootstrap(y, ours, theirs)
-    result = {"protocol": protocol, "held_out": len(y), "leadscore": round(roc_auc_score(y, ours), 4),
-              peer: round(roc_auc_score(y, theirs), 4),
-              "difference": round(roc_auc_score(y, ours) - roc_auc_score(y, theirs), 4),
+    our_auc, their_auc = roc_auc_score(y, ours), roc_auc_score(y, theirs)
+    result = {"protocol": protocol, "held_out": len(y), "leadscore": round(our_auc, 4), peer: round(their_auc, 4),
+              "difference": round(our_auc - their_auc, 4),
               "bootstrap_sd": round(float(diffs.std()), 4),
               "interval_95": [round(float(np.percentile(diffs, q)), 4) for q in (2.5, 97.5)],
               "share_at_least_as_good": round(float((diffs >= 0).mean()), 3)}

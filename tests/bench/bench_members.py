@@ -40,6 +40,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 
 import training.model
 from training.evaluate import evaluation_splits
+from training.model import make_pipeline
 from training.train import TrainOptions, fit_model
 
 CATBOOST_VARIANTS = {"ctr": {}, "ctr1": {"max_ctr_complexity": 1}, "onehot": {"one_hot_max_size": 255},
@@ -103,8 +104,10 @@ def shap_cost(folder: Path) -> dict:
     ts, splits, _ = training_set_and_splits("x_education_80_20", folder)
     X, y = ts.frame[ts.features], ts.frame["label"].to_numpy()
     train, test = splits[0]
-    pipeline = fit_model(X.iloc[train], y[train], ts, TrainOptions(), None)
-    encoder, categorical = pipeline.named_steps["encode"], list(pipeline.named_steps["classify"].categorical_features)
+    # Only the project's matrix is needed here, so only its encoder is fitted (the same one fit_model builds).
+    encoder = make_pipeline(X, ts.feature_names, ts.spec.leads.missing_values).named_steps["encode"]
+    encoder.fit(X.iloc[train])
+    categorical = encoder.categorical_indices_
     model, as_input = fit_catboost("ctr", encoder.transform(X.iloc[train]), y[train], categorical)
     B = as_input(encoder.transform(X.iloc[test]))
     result = {}
