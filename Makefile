@@ -6,7 +6,7 @@ SPEC ?= data/specs/synthetic.yaml
 XED_SPEC := data/specs/x_education.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser postgresql run serve loop test lint bench bench-build bench-init bench-train bench-tuning bench-serve bench-page bench-monitor bench-reliability soak bench-peers bench-gaps bench-bagging bench-members bench-score bench-scale clean
+.PHONY: help install browser postgresql run serve loop test test-fast lint bench bench-build bench-init bench-train bench-tuning bench-serve bench-page bench-monitor bench-reliability soak bench-peers bench-gaps bench-bagging bench-members bench-score bench-scale clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -25,7 +25,7 @@ install: $(VENV)/.installed ## create .venv and install the project with dev too
 run: install ## main job on the synthetic export: training set, train, register, promote, then score a lead over HTTP
 	$(BIN)/leadscore build --spec $(SPEC) --out data/generated/synthetic/training.parquet
 	$(BIN)/leadscore train --spec $(SPEC) --register --promote
-	$(BIN)/python -m serving.smoke
+	$(BIN)/python -m serving.demo.smoke
 
 serve: install ## run the prediction service on port 3000 (the champion of the synthetic model by default)
 	$(BIN)/leadscore serve --port 3000
@@ -42,10 +42,13 @@ postgresql: ## install Debian's PostgreSQL server when missing
 
 loop: install ## the feedback loop end to end: train, serve, score period 2, import outcomes, monitor, retrain, reload
 	rm -rf data/generated/loop
-	$(BIN)/python -m serving.loop --work data/generated/loop
+	$(BIN)/python -m serving.demo.loop --work data/generated/loop
 
 test: install browser postgresql ## run the whole test suite (slow tests included)
 	$(BIN)/python -m pytest -q
+
+test-fast: install ## the unit tests only, for the edit-test loop (under two minutes)
+	$(BIN)/python -m pytest -q tests/unit
 
 lint: install ## ruff over the code
 	$(BIN)/ruff check features training serving tests

@@ -11,10 +11,10 @@ _HOMES = {
     "TrainingSet": "features.build", "build_training_set": "features.build", "write_training_set": "features.build",
     "LeadEncoder": "features.encoder", "LeadscoreError": "features.errors",
     "Glossary": "features.glossary", "load_glossary": "features.glossary",
-    "init_spec": "features.init_write", "import_outcomes": "features.outcomes",
-    "init_from_options": "features.init_write", "import_from_options": "features.outcomes",
-    "write_synthetic": "features.synth_later", "Line": "features.messages",
-    "ensure_export": "features.synth", "write_export": "features.synth",
+    "init_spec": "features.init.write", "import_outcomes": "training.loop.outcomes",
+    "init_from_options": "features.init.write", "import_from_options": "training.loop.outcomes",
+    "write_synthetic": "features.synth.later", "Line": "features.messages",
+    "ensure_export": "features.synth.export", "write_export": "features.synth.export",
 }
 __all__ = sorted(_HOMES)
 

@@ -31,7 +31,7 @@ from features.natural_order import natural_rank
 
 LANGUAGES = ("en", "zh")
 # The word for a missing value unless the glossary names one. The one bilingual word outside
-# training/texts.py: features sits below training and never imports it.
+# training/report/texts.py: features sits below training and never imports it.
 MISSING = {"en": "not given", "zh": "未填写"}
 
 

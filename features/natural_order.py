@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-# Names to recognise in the data, not sentences to show: they stay beside the parser (training/texts.py
+# Names to recognise in the data, not sentences to show: they stay beside the parser (training/report/texts.py
 # holds what users read).
 MONTHS = [("january", "jan", "一月"), ("february", "feb", "二月"), ("march", "mar", "三月"),
           ("april", "apr", "四月"), ("may", "may", "五月"), ("june", "jun", "六月"), ("july", "jul", "七月"),

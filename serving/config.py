@@ -21,20 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from features.config_file import load_yaml_model
 from features.errors import LeadscoreError
-from training.texts import ACTIONS
+from training.loop.store import DEFAULT_PREDICTION_DB
+from training.report.texts import ACTIONS
 
 SPECS = Path(__file__).resolve().parents[1] / "data" / "specs"
 DEFAULT_RULES = SPECS / "rules" / "default.yaml"
 DEFAULT_DISPLAY = SPECS / "display" / "synthetic.yaml"
-
-
-DEFAULT_PREDICTION_DB = "sqlite:///predictions.db"
-
-
-def database_url(db: str | None) -> str:
-    """The prediction log of batch scoring and the loop commands: --db, else LEADSCORE_PREDICTION_DB, else
-    the default the service uses too."""
-    return db or os.environ.get("LEADSCORE_PREDICTION_DB") or DEFAULT_PREDICTION_DB
 
 
 class Action(BaseModel):

@@ -14,7 +14,7 @@ from training import LoadedModel, download_model, load_folder, resolve_version
 
 
 def fetch_model(uri: str) -> tuple[LoadedModel, dict]:
-    """The model behind `uri`, its metadata validated (training/metadata.py), and its canary lead.
+    """The model behind `uri`, its metadata validated (training/registry/contract.py), and its canary lead.
     Raises LeadscoreError."""
     try:
         version = resolve_version(uri)

@@ -1,7 +1,7 @@
 """The managers' page section "How the scores held up": the latest `leadscore monitor` figures,
 read from the database where monitor stores them (table monitor_reports). Read at each page view,
 so a new monitoring run shows without reloading the model; nothing when monitoring never ran. The
-page (training/report.py) places it under its summary."""
+page (training/report/page.py) places it under its summary."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from serving.predlog_schema import COLUMNS, create_engine, create_tables, insert_rows, predictions, write_predictions
+from training.loop.store import COLUMNS, create_engine, create_tables, insert_rows, predictions, write_predictions
 
 __all__ = ["PredictionLog", "predictions", "write_predictions"]
 log = logging.getLogger(__name__)

@@ -253,7 +253,7 @@ class Scorer:
 
     def log_rows(self, leads: Sequence[Mapping[str, object]], ids: list, results: list[dict], request_id: str,
                  origin: str) -> list[dict]:
-        """Prediction log rows (serving/predlog_schema.py) of one request. The served model's name,
+        """Prediction log rows (training/loop/store.py) of one request. The served model's name,
         version and dataset are kept even when the rules answered a lead (source says which)."""
         state = self.state
         name = self.config.model_uri.removeprefix("models:/").split("@")[0].split("/")[0][:128] if state else None

@@ -154,9 +154,9 @@ class LeadScoring:
         return {"reloaded": loaded, **self.describe()}
 
     def page(self, lang: str) -> HTMLResponse:
-        from serving.batch_log import model_name  # imported on use, like the report: they bring pandas
         from serving.monitor_page import monitor_section
         from training import render_report
+        from training.loop.batch_log import model_name  # imported on use, like the report: they bring pandas
 
         state = self.scorer.state if self.scorer else None
         if state is None or not state.model.metadata.page:

@@ -28,7 +28,7 @@ def x_education_spec(x_education_csv) -> dict:
 
 @pytest.fixture(scope="session")
 def synthetic_dir(tmp_path_factory) -> Path:
-    from features.synth import write_export
+    from features.synth.export import write_export
 
     return write_export(tmp_path_factory.mktemp("synthetic"), n_leads=4000, seed=7)
 
@@ -61,8 +61,8 @@ def write_spec(tmp_path):
 def registry(tmp_path_factory, synthetic_spec):
     """A registry with leadscore-synthetic version 1 as champion. Returns (tracking URI, train result)."""
     from features.spec import DatasetSpec
-    from training.publish import train_and_publish
-    from training.train import TrainOptions
+    from training.fit.train import TrainOptions
+    from training.registry.publish import train_and_publish
 
     folder = tmp_path_factory.mktemp("registry")
     uri = f"sqlite:///{folder}/mlflow.db"

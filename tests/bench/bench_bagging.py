@@ -23,8 +23,8 @@ from datasets import small_exports
 from measure import save
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from training.evaluate import evaluation_splits
-from training.model import make_pipeline
+from training.evaluate.splits import evaluation_splits
+from training.model.classifier import make_pipeline
 
 VARIANTS = {"refit": {"bag_folds": False}, "mean of folds": {"bag_folds": True}}
 SWEEP_SIZES, SWEEP_SEEDS = (1_000, 3_000, 10_000), (11, 12, 13)

@@ -38,10 +38,10 @@ from measure import save
 from peers_run import as_text, text_columns
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-import training.model
-from training.evaluate import evaluation_splits
-from training.model import make_pipeline
-from training.train import TrainOptions, fit_model
+import training.model.classifier
+from training.evaluate.splits import evaluation_splits
+from training.fit.train import TrainOptions, fit_model
+from training.model.classifier import make_pipeline
 
 CATBOOST_VARIANTS = {"ctr": {}, "ctr1": {"max_ctr_complexity": 1}, "onehot": {"one_hot_max_size": 255},
                      "numeric": None}
@@ -161,10 +161,10 @@ def forward(name: str, folder: Path) -> dict:
     ts, splits, protocol = training_set_and_splits(name, folder)
     X, y, created = ts.frame[ts.features], ts.frame["label"].to_numpy(), ts.frame["created_at"].to_numpy()
     result = {"protocol": protocol}
-    random_splits = training.model.inner_splits
+    random_splits = training.model.classifier.inner_splits
     for scheme, splitter in (("random", random_splits), ("forward", forward_splits)):
         # The measured alternative swaps the model's inner split function for this run only.
-        training.model.inner_splits = splitter
+        training.model.classifier.inner_splits = splitter
         try:
             p, held = [], []
             for train, test in splits:
@@ -172,7 +172,7 @@ def forward(name: str, folder: Path) -> dict:
                 p.append(fit_model(X.iloc[train], y[train], ts, TrainOptions(), None).predict_proba(X.iloc[test])[:, 1])
                 held.append(y[test])
         finally:
-            training.model.inner_splits = random_splits
+            training.model.classifier.inner_splits = random_splits
         p, held = np.concatenate(p), np.concatenate(held)
         result[scheme] = {"roc_auc": round(roc_auc_score(held, p), 4), "brier": round(brier_score_loss(held, p), 4)}
     print(name, result, flush=True)

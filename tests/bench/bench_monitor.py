@@ -14,9 +14,9 @@ import pandas as pd
 import yaml
 from measure import LEADSCORE, ROOT, measure, save
 
-from features.synth import generate
-from features.synth_later import HORIZON_DAYS, LATER
-from training.metrics import assign_bands
+from features.synth.export import generate
+from features.synth.later import HORIZON_DAYS, LATER
+from training.evaluate.metrics import assign_bands
 
 LEADS = int(os.environ.get("BENCH_LEADS", 1_000_000))  # fewer for a quick look
 
@@ -32,8 +32,8 @@ with tempfile.TemporaryDirectory(prefix="bench-monitor-") as tmp:
     (tmp / "spec.yaml").write_text(yaml.safe_dump(spec))
     measure([LEADSCORE, "train", "--spec", str(tmp / "spec.yaml"), "--promote", "--tune-trials", "0"], env, tmp)
 
-    from serving.batch_log import log_batch
-    from training.tracking import load_model
+    from training.loop.batch_log import log_batch
+    from training.registry.tracking import load_model
 
     model = load_model("models:/leadscore-synthetic@champion")
     leads, won, _ = generate(LEADS, 1, LATER)

@@ -26,12 +26,12 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from features.build import build_training_set
-from training.evaluate import evaluation_splits
-from training.metadata import ModelMetadata
-from training.metrics import band_thresholds
-from training.score import score_frame
-from training.tracking import LoadedModel
-from training.train import TrainOptions, fit_model
+from training.evaluate.metrics import band_thresholds
+from training.evaluate.splits import evaluation_splits
+from training.fit.train import TrainOptions, fit_model
+from training.registry.contract import ModelMetadata
+from training.registry.tracking import LoadedModel
+from training.scoring.score import score_frame
 
 PEER_PYTHON = ROOT / ".venv-peers" / "bin" / "python"
 LIMITS = {"catboost": 600, "flaml": 120, "autogluon": 300}  # seconds each peer may train per split

@@ -18,7 +18,7 @@ import yaml
 from measure import LEADSCORE, ROOT, measure, save
 
 from features.load import load_table
-from training.tracking import load_model
+from training.registry.tracking import load_model
 
 LEADS = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 TUNE = sys.argv[2:3]  # tuning trials for the model (default: the training default)

@@ -24,8 +24,8 @@ from sklearn.metrics import roc_auc_score
 
 from features.build import build_training_set
 from features.spec import DatasetSpec
-from features.synth import write_export
-from training.train import TrainOptions, evaluate_all
+from features.synth.export import write_export
+from training.fit.train import TrainOptions, evaluate_all
 
 parts = set(sys.argv[1:]) or {"x_education", "synthetic_50k", "train_1m", "train_50k"}
 results = {}

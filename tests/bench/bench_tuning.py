@@ -19,9 +19,9 @@ from sklearn.model_selection import StratifiedKFold
 from features.build import build_training_set
 from features.encoder import LeadEncoder
 from features.spec import DatasetSpec
-from features.synth import write_export
-from training.model import LeadClassifier
-from training.tune import tune
+from features.synth.export import write_export
+from training.model.classifier import LeadClassifier
+from training.model.tune import tune
 
 TRIALS = 15
 

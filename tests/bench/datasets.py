@@ -11,7 +11,7 @@ from measure import ROOT
 
 from features.build import TrainingSet, build_training_set
 from features.spec import DatasetSpec
-from features.synth import write_export
+from features.synth.export import write_export
 
 # name -> (leads, variants). Sizes: 20,000 unless the variant is about size.
 SYNTHETIC = {

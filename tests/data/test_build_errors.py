@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from serving.cli import app
+from serving.cli.main import app
 
 runner = CliRunner()
 

@@ -9,8 +9,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from features.synth import write_export
-from serving.cli import app
+from features.synth.export import write_export
+from serving.cli.main import app
 
 runner = CliRunner()
 DAY_FIRST = "%d-%m-%Y %H:%M"

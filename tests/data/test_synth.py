@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from features.synth import generate
+from features.synth.export import generate
 
 
 def test_same_seed_same_export():

@@ -12,7 +12,7 @@ import yaml
 from mlflow.tracking import MlflowClient
 from postgres_server import running_postgres
 
-from serving.loop import MODEL, leadscore, run_loop
+from serving.demo.loop import MODEL, leadscore, run_loop
 
 LEADS = 1500
 

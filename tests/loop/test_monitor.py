@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.synth_later import later_frames
-from training.drift import psi, summarize_training
-from training.metadata import ModelMetadata
-from training.monitor import Thresholds, monitor
+from features.synth.later import later_frames
+from training.evaluate.drift import psi, summarize_training
+from training.monitor.compute import Thresholds, monitor
+from training.registry.contract import ModelMetadata
 
 LIMITS = Thresholds(min_leads=50)
 
@@ -99,7 +99,7 @@ def test_slow_follow_up_of_hot_leads_costs_conversions_in_the_synthetic_data():
 
 def test_the_managers_page_section_shows_the_latest_stored_report(tmp_path):
     from serving.monitor_page import monitor_section
-    from training.monitor_report import store
+    from training.monitor.report import store
 
     db = f"sqlite:///{tmp_path}/log.db"
     assert monitor_section(db, "m", "en") == ""  # monitoring never ran: no section

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from features.errors import LeadscoreError
-from features.outcomes import import_outcomes
-from serving.cli import app
+from serving.cli.main import app
 from serving.predlog import write_predictions
+from training.loop.outcomes import import_outcomes
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def test_batch_log_rows_are_stored_as_sqlalchemy_stores_them(tmp_path):
     time it writes reads back as SQLAlchemy's, in the same text form as a row SQLAlchemy inserted."""
     from datetime import UTC, datetime
 
-    from serving.predlog_schema import predictions
+    from training.loop.store import predictions
 
     url = f"sqlite:///{tmp_path}/log.db"
     when = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 from typer.testing import CliRunner
 
-from serving.cli import app
-from training.rules import Range, Rule, RuleTable, load_rules
-from training.rules_fit import fit_points, learned_rules, suggest
+from serving.cli.main import app
+from training.rules.fit import fit_points, learned_rules, suggest
+from training.rules.table import Range, Rule, RuleTable, load_rules
 
 # Planted log-odds per option; each rule's lowest option is 0, the best options sum to 5.0.
 PLANTED = {"need": {"high": 2.0, "medium": 1.0, "low": 0.0}, "timeline": {"now": 1.5, "later": 0.0},

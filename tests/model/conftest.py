@@ -12,7 +12,7 @@ import pytest
 
 from features.build import build_training_set
 from features.spec import DatasetSpec
-from training.train import TrainOptions
+from training.fit.train import TrainOptions
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +28,7 @@ def fast_options():
 @pytest.fixture(scope="session")
 def trained(synthetic_training_set):
     """LightGBM and baselines evaluated on the small synthetic set, plus the final model."""
-    from training.train import evaluate_all
+    from training.fit.train import evaluate_all
 
     return evaluate_all(synthetic_training_set, TrainOptions(tune_trials=3))
 

@@ -1,4 +1,4 @@
-"""With `bag_folds`, the served booster is the mean of the inner folds' boosters (training/bagging.py):
+"""With `bag_folds`, the served booster is the mean of the inner folds' boosters (training/model/bagging.py):
 its raw score and its TreeSHAP contributions equal the members' mean and it loads through the trusted
 list; by default one booster is refit on all rows."""
 
@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import skops.io
 
-import training.model as model_module
-from training.bagging import mean_booster
-from training.model import LeadClassifier
-from training.tracking import TRUSTED_TYPES
-from training.treeshap import tree_contributions
+import training.model.classifier as model_module
+from training.explain.treeshap import tree_contributions
+from training.model.bagging import mean_booster
+from training.model.classifier import LeadClassifier
+from training.registry.tracking import TRUSTED_TYPES
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ import pytest
 
 from features.errors import LeadscoreError
 from features.load import load_table
-from training import batch_io
-from training.metadata import model_metadata
-from training.score import score_frame, score_source
-from training.tracking import LoadedModel
+from training.registry.contract import model_metadata
+from training.registry.tracking import LoadedModel
+from training.scoring import batch_io
+from training.scoring.score import score_frame, score_source
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import pytest
 from typer.testing import CliRunner
 
 from features.build import build_training_set, write_training_set
+from features.dask.run import build_on_dask
 from features.spec import DatasetSpec
-from serving.cli import app
-from training.dask_build import build_on_dask
+from serving.cli.main import app
 
 pytestmark = pytest.mark.slow
 

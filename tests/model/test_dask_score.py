@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from features.load import load_table
-from training.dask_score import score_dask
-from training.metadata import model_metadata
-from training.score import numeric_fields, score_frame
-from training.tracking import LoadedModel
+from training.registry.contract import model_metadata
+from training.registry.tracking import LoadedModel
+from training.scoring.dask import score_dask
+from training.scoring.score import numeric_fields, score_frame
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +44,7 @@ def test_dask_scoring_into_a_table_and_the_prediction_log(loaded, synthetic_dir,
     written by the workers; logging a partition again (as when Dask retries it) adds nothing."""
     import sqlalchemy as sa
 
-    from serving.batch_log import log_batch
+    from training.loop.batch_log import log_batch
 
     leads = load_table(str(synthetic_dir / "leads.csv"), None, "leads").iloc[:2000]
     parts = tmp_path / "leads"
@@ -73,7 +73,7 @@ def test_dask_scoring_into_a_table_and_the_prediction_log(loaded, synthetic_dir,
 def test_unknown_engine_or_dask_without_files_exits_2(tmp_path):
     from typer.testing import CliRunner
 
-    from serving.cli import app
+    from serving.cli.main import app
 
     for extra in (["--engine", "spark", "--input", "x.csv"], ["--engine", "dask", "--sql-url", "sqlite://",
                                                                "--sql-query", "select 1"]):

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from features.spec import DatasetSpec
-from training.dask_train import train_on_dask
-from training.score import score_frame
-from training.tracking import load_model
-from training.train import SERVED, TrainOptions, evaluate_all
+from training.fit.dask import train_on_dask
+from training.fit.train import SERVED, TrainOptions, evaluate_all
+from training.registry.tracking import load_model
+from training.scoring.score import score_frame
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +45,7 @@ def test_dask_folds_score_held_rows_on_the_workers(x_education_spec, scheduler_a
     """Without creation dates (K-fold): every row is evaluated from predictions made on the workers; the
     client gathers only a sample of the rows themselves (for the charts and page)."""
     from features.build import build_training_set
-    from training import dask_train
+    from training.fit import dask as dask_train
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
     monkeypatch.chdir(tmp_path)
@@ -72,9 +72,9 @@ def test_dask_folds_score_held_rows_on_the_workers(x_education_spec, scheduler_a
 def test_dask_time_split_over_many_partitions(synthetic_spec, synthetic_training_set, scheduler_address):
     """The newest 20% live in the last partitions: partitions without a held-out row are skipped, and
     every held-out row is evaluated once, as with the pandas engine."""
-    from features.build_dask import build_training_set_dask
-    from training.dask_score import dask_client
-    from training.dask_train import evaluate_dask
+    from features.dask.build import build_training_set_dask
+    from features.dask.cluster import dask_client
+    from training.fit.dask import evaluate_dask
 
     spec = DatasetSpec.model_validate(synthetic_spec)
     with dask_client(scheduler_address) as client:

@@ -4,7 +4,7 @@ listed and explained, as skrub does."""
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from training.model import LeadClassifier
+from training.model.classifier import LeadClassifier
 
 EXPECTED_FAILURES = {
     # predict thresholds the *calibrated* probability at 0.5, while decision_function is the log-odds

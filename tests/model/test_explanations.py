@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training import cards
-from training.explain import explain_frame, explain_records, reasons_for
-from training.metadata import ModelMetadata
-from training.report import render_report
+from training.explain.contributions import explain_frame, explain_records, reasons_for
+from training.registry.contract import ModelMetadata
+from training.report import cards
+from training.report.page import render_report
 
 
 @pytest.fixture(scope="module")
@@ -89,11 +89,11 @@ def test_report_is_self_contained_in_both_languages(trained, explained):
 
 
 def test_plots_leave_pyplot_and_the_backend_alone(trained, explained, tmp_path):
-    """training/plots.py used pyplot's global figures and switched the backend at import (issue 11)."""
+    """training/report/plots.py used pyplot's global figures and switched the backend at import (issue 11)."""
     import matplotlib
     import matplotlib.pyplot as plt
 
-    from training.plots import plot_evaluation, plot_shap_summary
+    from training.report.plots import plot_evaluation, plot_shap_summary
 
     plt.close("all")
     backend = matplotlib.get_backend()

@@ -10,11 +10,11 @@ import copy
 import numpy as np
 import pytest
 
-import training.model as model_module
-import training.train as train_module
+import training.fit.train as train_module
+import training.model.classifier as model_module
 from features.build import TrainingSet
-from training.evaluate import evaluation_splits
-from training.model import LeadClassifier
+from training.evaluate.splits import evaluation_splits
+from training.model.classifier import LeadClassifier
 
 
 @pytest.fixture

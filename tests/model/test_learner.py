@@ -19,12 +19,12 @@ from sklearn.metrics import roc_auc_score
 
 from features.build import build_training_set
 from features.spec import DatasetSpec
-from features.synth import write_export
-from training.baselines import make_logistic
-from training.evaluate import evaluation_splits
-from training.explain import explain_frame
-from training.model import make_pipeline
-from training.tracking import TRUSTED_TYPES
+from features.synth.export import write_export
+from training.evaluate.splits import evaluation_splits
+from training.explain.contributions import explain_frame
+from training.model.baselines import make_logistic
+from training.model.classifier import make_pipeline
+from training.registry.tracking import TRUSTED_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,9 +112,9 @@ def test_same_data_and_seed_give_the_same_model(small_set):
 
 
 def test_a_fit_given_an_earlier_fits_choices_reuses_them_without_inner_folds(small_set, monkeypatch):
-    """The final fit of a large table reuses its evaluation fit's choices (training/train.py): given
+    """The final fit of a large table reuses its evaluation fit's choices (training/fit/train.py): given
     `learned_` of a fit on the same rows, a fit makes the same model without running inner folds."""
-    import training.model as model_module
+    import training.model.classifier as model_module
 
     ts, X, y = small_set
     first = make_pipeline(X, ts.feature_names).fit(X, y)

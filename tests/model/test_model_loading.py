@@ -5,7 +5,7 @@ import os
 
 import mlflow
 
-from training.metadata import json_safe, model_metadata
+from training.registry.contract import json_safe, model_metadata
 
 
 def settings() -> tuple:
@@ -16,8 +16,8 @@ def settings() -> tuple:
 
 
 def test_loading_a_local_model_leaves_mlflow_settings_alone(trained, tmp_path, monkeypatch):
-    from training.publish import log_pipeline
-    from training.tracking import download_model, load_model, recording_to
+    from training.registry.publish import log_pipeline
+    from training.registry.tracking import download_model, load_model, recording_to
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
     monkeypatch.chdir(tmp_path)
@@ -39,9 +39,9 @@ def test_a_model_with_broken_metadata_is_one_red_line_and_exit_2(trained, tmp_pa
     import yaml
     from typer.testing import CliRunner
 
-    from serving.cli import app
-    from training.publish import log_pipeline
-    from training.tracking import download_model, recording_to
+    from serving.cli.main import app
+    from training.registry.publish import log_pipeline
+    from training.registry.tracking import download_model, recording_to
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
     monkeypatch.chdir(tmp_path)

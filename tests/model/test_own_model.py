@@ -10,11 +10,11 @@ import sqlalchemy as sa
 from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
-from serving.cli import app
+from serving.cli.main import app
 from serving.config import ServiceConfig
 from serving.scorer import NO_RULES, Scorer
-from training.metadata import ModelMetadata
-from training.score_output import band_mix
+from training.registry.contract import ModelMetadata
+from training.scoring.output import band_mix
 
 runner = CliRunner()
 

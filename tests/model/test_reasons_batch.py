@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from features.glossary import load_glossary
-from training.explain import Explanation, explain_frame, reasons_for
-from training.reasons import build_reasons, frame_columns, round_points
+from training.explain.contributions import Explanation, explain_frame, reasons_for
+from training.explain.reasons import build_reasons, frame_columns, round_points
 
 ROOT_DISPLAY = "data/specs/display/synthetic.yaml"
 

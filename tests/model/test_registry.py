@@ -11,11 +11,11 @@ from typer.testing import CliRunner
 
 from features.errors import LeadscoreError
 from features.spec import DatasetSpec
-from serving.cli import app
-from training.gate import decide_promotion
-from training.publish import train_and_publish
-from training.tracking import load_model
-from training.train import TrainOptions
+from serving.cli.main import app
+from training.fit.train import TrainOptions
+from training.registry.gate import decide_promotion
+from training.registry.publish import train_and_publish
+from training.registry.tracking import load_model
 
 
 def test_gate_promotes_only_a_model_that_is_not_worse():

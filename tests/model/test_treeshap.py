@@ -1,4 +1,4 @@
-"""The table TreeSHAP (training/treeshap.py) gives LightGBM's own pred_contrib numbers, whatever the
+"""The table TreeSHAP (training/explain/treeshap.py) gives LightGBM's own pred_contrib numbers, whatever the
 splits: numeric with each missing-value rule, categorical (unseen, negative and missing codes), and
 falls back to pred_contrib where tables cannot or must not be used."""
 
@@ -8,7 +8,7 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from training import treeshap
+from training.explain import treeshap
 
 
 def _data(rows: int, seed: int) -> np.ndarray:
@@ -61,7 +61,7 @@ def test_a_table_that_disagrees_is_never_used(caplog, rows):
     tables = treeshap.tables_for(booster)
     tables.arrays[-1][:] += 0.5  # every table value off, as if LightGBM decided some split another way
     X = _data(rows, 4)
-    with caplog.at_level(logging.WARNING, logger="training.treeshap"):
+    with caplog.at_level(logging.WARNING, logger="training.explain.treeshap"):
         got = treeshap.tree_contributions(booster, X, 1)
     np.testing.assert_array_equal(got, booster.predict(X, pred_contrib=True))
     assert "disagrees" in caplog.text
@@ -77,7 +77,7 @@ def test_a_few_leads_routed_otherwise_than_by_lightgbm_get_pred_contrib(caplog):
     np.testing.assert_allclose(one, booster.predict(X[:1], pred_contrib=True), rtol=0, atol=1e-9)
     tables = treeshap.tables_for(booster)
     tables.arrays[1][:] += 0.7  # every numeric threshold moved: other leaves, other sums
-    with caplog.at_level(logging.WARNING, logger="training.treeshap"):
+    with caplog.at_level(logging.WARNING, logger="training.explain.treeshap"):
         got = treeshap.tree_contributions(booster, X, 1)
     np.testing.assert_array_equal(got, booster.predict(X, pred_contrib=True))
     assert "disagrees" in caplog.text

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import log_loss
 
-from training.boost import DEFAULT_PARAMS, inner_cv
-from training.tune import SEARCHED, TUNE_FOLDS, tune
+from training.model.boost import DEFAULT_PARAMS, inner_cv
+from training.model.tune import SEARCHED, TUNE_FOLDS, tune
 
 
 @pytest.fixture(scope="module")

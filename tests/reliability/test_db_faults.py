@@ -137,7 +137,7 @@ def test_write_predictions_is_idempotent_and_creates_the_table(tmp_path):
 def test_a_table_created_meanwhile_by_another_writer_is_not_an_error(tmp_path):
     """Dask workers log side by side: between one's check and its CREATE TABLE, another creates the table
     (CI met this race once). The write goes ahead into the table that is now there."""
-    from serving.predlog_schema import predictions
+    from training.loop.store import predictions
 
     url = f"sqlite:///{tmp_path}/race.db"
 

@@ -194,7 +194,7 @@ def test_no_model_starts_on_rules_then_recovers(service_env, app_factory, regist
 
 
 def test_broken_model_falls_back_per_lead(client, sample_leads, monkeypatch):
-    from training.model import LeadClassifier
+    from training.model.classifier import LeadClassifier
 
     def broken(self, X):
         raise RuntimeError("corrupt booster")

@@ -21,4 +21,8 @@ def test_bentoml_build(tmp_path):
     assert bentos, "no Bento with the service source was written"
     source = bentos[0].parents[1]
     assert (source / "data" / "specs" / "rules" / "default.yaml").is_file()
+    ours = {f.relative_to(ROOT) for package in ("features", "training", "serving")
+            for f in (ROOT / package).rglob("*") if f.suffix in {".py", ".js"} and "__pycache__" not in f.parts}
+    missing = sorted(str(f) for f in ours if not (source / f).is_file())
+    assert not missing, f"modules missing from the Bento: {missing}"
     assert not (source / "tests").exists()

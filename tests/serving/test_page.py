@@ -192,9 +192,9 @@ def other_team_model(tmp_path_factory):
     import pandas as pd
 
     from features.spec import DatasetSpec
-    from training.publish import train_and_publish
-    from training.tracking import load_model
-    from training.train import TrainOptions
+    from training.fit.train import TrainOptions
+    from training.registry.publish import train_and_publish
+    from training.registry.tracking import load_model
 
     folder = tmp_path_factory.mktemp("other_team")
     rng = np.random.default_rng(3)
@@ -240,7 +240,7 @@ def tick_labels_top_down(driver, figure) -> list[str]:
 def test_another_teams_page(browser, other_team_model, tmp_path):
     from selenium.webdriver.common.by import By
 
-    from training.report import render_report
+    from training.report.page import render_report
 
     ARTIFACTS.mkdir(exist_ok=True)
     months_zh = ["一月", "二月", "三月", "四月", "五月", "六月", "七月", "八月", "九月", "十月", "十一月", "十二月"]

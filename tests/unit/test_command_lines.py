@@ -37,7 +37,7 @@ def test_the_message_names_the_commands_own_flag():
 
 
 def test_the_cli_prints_lines_as_stages_say_them(monkeypatch):
-    from serving import cli
+    from serving.cli import main as cli
 
     out = io.StringIO()
     monkeypatch.setattr(cli, "console", Console(file=out, width=200))
@@ -47,11 +47,11 @@ def test_the_cli_prints_lines_as_stages_say_them(monkeypatch):
 
 
 def test_the_command_line_module_imports_no_heavy_library():
-    """`leadscore --help` imports serving.cli alone: each command imports its stage when it runs."""
+    """`leadscore --help` imports serving.cli.main alone: each command imports its stage when it runs."""
     import subprocess
     import sys
 
-    code = ("import sys, serving.cli; "
+    code = ("import sys, serving.cli.main; "
             "print(sorted(m for m in ('numpy', 'pandas', 'sklearn', 'mlflow', 'bentoml') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

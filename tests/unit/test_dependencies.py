@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from training.tracking import PIP_REQUIREMENTS
+from training.registry.tracking import PIP_REQUIREMENTS
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_IN_THE_BENTO = {"bentoml", "dask"}

@@ -6,7 +6,7 @@ import pytest
 
 from features.errors import LeadscoreError
 from features.glossary import load_glossary
-from training.rules import load_rules
+from training.rules.table import load_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 SYNTHETIC = ROOT / "data" / "specs" / "display" / "synthetic.yaml"
@@ -62,7 +62,7 @@ def test_rule_reasons_read_in_chinese_with_the_glossary():
 
 def test_synthetic_glossary_names_every_generated_value_in_chinese():
     """Every category the synthetic generator writes has a Chinese name (so reasons are fully Chinese)."""
-    from features import synth
+    from features.synth import export as synth
 
     glossary = load_glossary(SYNTHETIC)
     values = (set(synth.CHANNELS) | set(synth.INDUSTRIES) | set(synth.SENIORITY) | set(synth.PLACES)

@@ -1,10 +1,10 @@
-"""The model's metadata contract (training/metadata.py): old models without a version still load
+"""The model's metadata contract (training/registry/contract.py): old models without a version still load
 through the migration rule, and a broken one is refused with a message naming the field."""
 
 import pytest
 
 from features.errors import LeadscoreError
-from training.metadata import METADATA_VERSION, ModelMetadata, read_metadata
+from training.registry.contract import METADATA_VERSION, ModelMetadata, read_metadata
 
 REQUIRED = {"dataset": "crm", "bands": {"hot": 0.6, "warm": 0.3}, "features": {"visits": "Visits"}}
 METRICS = {"lightgbm": {"roc_auc": 0.8}, "leadscore": {"roc_auc": 0.82}}

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.metrics import (
+from training.evaluate.metrics import (
     assign_bands,
     auc_by_source,
     band_thresholds,

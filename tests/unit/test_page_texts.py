@@ -4,10 +4,10 @@ order of values, the one missing-value word, and hash-like ids."""
 import pytest
 
 from features.glossary import Glossary
-from training.display import Names, looks_like_ids
-from training.metadata import ModelMetadata
-from training.summary import summary_sentences
-from training.texts import PAGE, SUMMARY, format_date, model_name
+from training.registry.contract import ModelMetadata
+from training.report.display import Names, looks_like_ids
+from training.report.summary import summary_sentences
+from training.report.texts import PAGE, SUMMARY, format_date, model_name
 
 META = ModelMetadata(dataset="test", bands={"hot": 0.5, "warm": 0.2}, features={"a": "a"},
                      metrics={"lightgbm": {"roc_auc": 0.80, "lift_top10": 3.04},

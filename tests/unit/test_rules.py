@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from features.errors import LeadscoreError
-from training.rules import RuleTable, load_rules
+from training.rules.table import RuleTable, load_rules
 
 DEFAULT = Path(__file__).resolve().parents[2] / "data" / "specs" / "rules" / "default.yaml"
 

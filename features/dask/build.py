@@ -1,0 +1,306 @@
+"""`leadscore build --engine dask`: the pandas build, run on every partition of a Dask DataFrame.
+
+Nothing is implemented twice: each partition goes through the same functions as features/build.py
+(placeholders, dates, point-in-time labels, feature columns). What needs the whole table is computed
+once, then handed to every partition:
+- the won-deals table is small: it is read on the client, reduced to each lead's first win and sent to
+  every partition (broadcast); which outcomes match no lead is an OR over the partitions;
+- the snapshot date, empty columns, distinct outcome values, row counts: per-partition aggregates;
+- duplicate ids: Dask's value_counts over all partitions;
+- the date format: detected on a sample of at most 100,000 values (the pandas engine's own detector
+  samples as many); a later value the format does not read stops the build naming its row;
+- personal-data check: on the first partition (the pandas engine looks at the first 500 values);
+- leak guard: exact, the same function on one column at a time gathered to the client with the labels
+  (a number is 8 bytes a row), so its figures equal the pandas engine's;
+- profile: missing shares, distinct counts and the date window are Dask aggregates (exact).
+Row numbers in error messages count from the start of the whole input, as on one machine.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from features.build import TrainingSet, check_glossary, check_personal_data, feature_frame
+from features.checks import check_enough, check_not_future
+from features.dask.read import read_frame
+from features.dates import detect_format, parse_dates
+from features.errors import LeadscoreError
+from features.labels import (
+    LabelReport,
+    as_key,
+    first_wins,
+    label_leads,
+    labels_from_column,
+    read_wins,
+    report_unmatched,
+    snapshot_of,
+)
+from features.leakage import ColumnStrength, assign_folds, check_leaks, leak_warnings, single_column_auc
+from features.load import blank_placeholders, require_columns
+from features.messages import shown
+from features.spec import DatasetSpec
+
+log = logging.getLogger(__name__)
+DATE_SAMPLE = 100_000
+_ROW = re.compile(r"data row (\d+)")
+
+
+@dataclass
+class DaskTrainingSet(TrainingSet):
+    """A TrainingSet whose frame is a (persisted) Dask DataFrame; the profile's figures come from the cluster."""
+
+    stats: dict = field(default_factory=dict)
+
+    def frame_stats(self) -> dict:
+        return self.stats
+
+    def write_frame(self, path: Path) -> None:
+        """One Parquet file, written a partition at a time: the client holds one partition, not the table."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        writer = None
+        try:
+            for part in self.frame.to_delayed():
+                table = pa.Table.from_pandas(part.compute(), preserve_index=False)
+                writer = writer or pq.ParquetWriter(path, table.schema)
+                writer.write_table(table.cast(writer.schema))
+        finally:
+            if writer:
+                writer.close()
+
+
+def _global_rows(call, offset: int):
+    """Run `call`; a 'data row N' in its error counts within a partition: make it count in the whole input."""
+    try:
+        return call()
+    except LeadscoreError as exc:
+        raise LeadscoreError(_ROW.sub(lambda m: f"data row {int(m.group(1)) + offset}", str(exc))) from None
+
+
+def _per_part(function, frame, *args) -> list:
+    """function(partition, number, *args) on every partition; the small results come back in order."""
+    import dask
+
+    return list(dask.compute(*[dask.delayed(function)(part, i, *args) for i, part in enumerate(frame.to_delayed())]))
+
+
+def _facts(part: pd.DataFrame, number: int, id_column: str) -> dict:
+    return {"rows": len(part), "null_id": int(part[id_column].isna().to_numpy().argmax())
+            if part[id_column].isna().any() else None, "filled": part.notna().sum().to_dict()}
+
+
+def _parse_part(part: pd.DataFrame, column: str, fmt: str | None, source: str, id_column: str,
+                offsets: list[int], partition_info: dict | None = None) -> pd.DataFrame:
+    offset = offsets[partition_info["number"]] if partition_info else 0
+    ids = part[id_column]
+    parsed = _global_rows(lambda: parse_dates(part[column], fmt, source, column, "leads.date_format", ids), offset)
+    _global_rows(lambda: check_not_future(parsed, ids, source, column), offset)
+    return part.assign(**{column: parsed})
+
+
+def _date_format(leads, column: str, rows: int, source: str, id_column: str) -> str | None:
+    """The declared format, or the one a sample of the values proves; an unprovable order is a question."""
+    if pd.api.types.is_datetime64_any_dtype(leads[column].dtype):
+        return None
+    sample = leads[[id_column, column]]
+    if rows > DATE_SAMPLE:
+        sample = sample.sample(frac=DATE_SAMPLE / rows, random_state=0)
+    sample = sample.compute()
+    text = sample[column].astype("string").str.strip()
+    reading = detect_format(text)
+    if reading.fmt is None:  # the pandas engine's own message: the example and both readings, the key to set
+        parse_dates(sample[column], None, source, column, "leads.date_format", sample[id_column])
+    return reading.fmt
+
+
+def _matched(part: pd.DataFrame, number: int, id_column: str, won_ids: pd.Series) -> np.ndarray:
+    return won_ids.isin(set(part[id_column].astype("string"))).to_numpy()
+
+
+def _label_counts(part: pd.DataFrame, number: int, id_column: str, created: str, wins, snapshot, horizon) -> dict:
+    return label_leads(part[id_column], part[created], wins, snapshot, horizon)[2]
+
+
+def _outcome_keys(part: pd.DataFrame, number: int, column: str) -> set:
+    return set(part[column].dropna().map(as_key).unique())
+
+
+@dataclass
+class _Plan:
+    """What every partition needs to turn its leads into training rows."""
+
+    spec: DatasetSpec
+    source: str
+    reserved: set[str]
+    empty: list[str]
+    offsets: list[int]
+    outcome: object  # the outcome spec, with the negative values made explicit for the column case
+    wins: pd.Series | None = None
+    won: set | None = None
+    snapshot: object = None
+
+
+def _training_part(part: pd.DataFrame, plan: _Plan, partition_info: dict | None = None) -> pd.DataFrame:
+    """One partition of the training set: the pandas build's steps on its rows."""
+    offset = plan.offsets[partition_info["number"]] if partition_info else 0
+    leads_spec = plan.spec.leads
+    ids = part[leads_spec.id]
+    created = part[leads_spec.created_at] if leads_spec.created_at else None
+    known = None
+    if plan.outcome.is_table and plan.wins is not None:
+        labels, known, _ = label_leads(ids, created, plan.wins, plan.snapshot, plan.outcome.horizon_days)
+    elif plan.outcome.is_table:  # no dates: won when it appears in the table at all
+        labels = ids.astype("string").isin(plan.won).astype("int8")
+    else:
+        labels = _global_rows(lambda: labels_from_column(part, ids, plan.outcome, plan.source), offset)
+    features, _ = feature_frame(part, plan.spec, plan.reserved, plan.empty)
+    parts = {"lead_id": ids.astype("string")}
+    if created is not None:
+        parts["created_at"] = created
+    parts["label"] = labels
+    frame = pd.concat([pd.DataFrame(parts, index=part.index), features], axis=1)
+    return frame[known.to_numpy()] if known is not None else frame
+
+
+def _check_unique(leads, id_column: str, source: str, offsets: list[int]) -> None:
+    counts = leads[id_column].value_counts()
+    duplicated = counts[counts > 1].compute()
+    if len(duplicated):
+        value = duplicated.index[0]
+        rows = [r for i, found in enumerate(_per_part(
+            lambda p, n: (np.flatnonzero((p[id_column] == value).to_numpy()) + offsets[n] + 1).tolist(), leads))
+            for r in found][:2]
+        raise LeadscoreError(
+            f"{source}: lead id {shown(value)} in column {id_column!r} appears more than once "
+            f"(data rows {rows[0]} and {rows[1]}); each lead must appear once")
+
+
+def _outcome_for_parts(leads, spec: DatasetSpec, source: str):
+    """Without declared negatives the pandas engine accepts exactly one other value: find it over all rows."""
+    outcome = spec.outcome
+    if outcome.is_table or outcome.negative is not None:
+        return outcome
+    require_columns(leads._meta, [outcome.column], source, "outcome.column")
+    keys = set().union(*_per_part(_outcome_keys, leads, outcome.column))
+    others = sorted(keys - {as_key(v) for v in outcome.positive})
+    if len(others) > 1:
+        raise LeadscoreError(f"{source}: outcome column {outcome.column!r} holds more than one value besides "
+                             f"'outcome.positive' ({', '.join(map(shown, others[:10]))}); list the ones that mean "
+                             "lost under 'outcome.negative'")
+    return outcome.model_copy(update={"negative": others})
+
+
+def _labels_plan(plan: _Plan, leads, as_of) -> LabelReport:
+    """Broadcast what labels need (first wins, snapshot) into the plan; the report sums the partitions."""
+    outcome, leads_spec, report = plan.spec.outcome, plan.spec.leads, LabelReport()
+    if not outcome.is_table:
+        return report
+    won_ids, won_at = read_wins(outcome)
+    matched = pd.Series(np.logical_or.reduce(_per_part(_matched, leads, leads_spec.id, won_ids)), index=won_ids.index)
+    report_unmatched(report, won_ids, matched, outcome.describe())
+    if won_at is None or not leads_spec.created_at:
+        plan.won = set(won_ids[matched])
+        return report
+    latest = leads[leads_spec.created_at].max().compute()
+    plan.snapshot = snapshot_of(report, outcome, pd.Timestamp(as_of) if as_of else None, latest, won_at.max())
+    report.wins_after_snapshot = int((won_at > plan.snapshot).sum())
+    plan.wins = first_wins(won_ids, won_at, matched, plan.snapshot)
+    counts = _per_part(_label_counts, leads, leads_spec.id, leads_spec.created_at, plan.wins, plan.snapshot,
+                       outcome.horizon_days)
+    for key in counts[0]:
+        setattr(report, key, sum(c[key] for c in counts))
+    return report
+
+
+def _stats(frame, features: list[str], y: np.ndarray) -> dict:
+    import dask
+
+    window = [frame["created_at"].min(), frame["created_at"].max()] if "created_at" in frame.columns else []
+    missing = {c: frame[c].isna().mean() for c in features}
+    distinct = {c: frame[c].nunique(dropna=True) for c in features}
+    window, missing, distinct = dask.compute(window, missing, distinct)
+    return {"rows": int(len(y)), "positives": int(y.sum()), "window": [str(v) for v in window] or None,
+            "missing_share": {c: float(v) for c, v in missing.items()},
+            "distinct": {c: int(v) for c, v in distinct.items()}}
+
+
+def check_dask_source(spec: DatasetSpec) -> None:
+    """Before any cluster is reached: the Dask engine reads files, not SQL queries."""
+    if spec.leads.path is None:
+        raise LeadscoreError(f"{spec.leads.describe()}: --engine dask reads files; set 'leads.path' to a CSV or "
+                             "Parquet file, a folder or a glob (or use the pandas engine)")
+
+
+def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksize: str = "64MB") -> DaskTrainingSet:
+    """The pandas build's training set, computed on the current Dask client. Raises LeadscoreError."""
+    leads_spec = spec.leads
+    source = leads_spec.describe()
+    check_dask_source(spec)
+    started = time.monotonic()
+    try:
+        leads = read_frame(leads_spec.path, leads_spec.encoding, blocksize)
+    except (ValueError, OSError) as exc:
+        raise LeadscoreError(f"{leads_spec.path}: cannot be read: {str(exc).splitlines()[0]}") from None
+    leads.columns = [str(c) for c in leads.columns]
+    declared = [leads_spec.id] + ([leads_spec.created_at] if leads_spec.created_at else [])
+    require_columns(leads._meta, declared, source, "leads.id / leads.created_at")
+    for key in ("exclude", "known_after_contact", "pii", "allow_strong"):
+        require_columns(leads._meta, getattr(spec.features, key), source, f"features.{key}")
+    glossary = check_glossary(spec, leads.columns, source)
+    reserved = set(declared) | ({spec.outcome.column} if spec.outcome.column else set())
+    # Columns that never become features (personal data, excluded, known after contact) are not even
+    # parsed: Dask pushes the selection into the reader, so they never take memory on the workers.
+    leads = leads[[c for c in leads.columns if c in reserved or c not in spec.never_features()]]
+    leads = leads.map_partitions(blank_placeholders, list(leads_spec.missing_values), meta=leads._meta).persist()
+
+    facts = _per_part(_facts, leads, leads_spec.id)
+    log.debug("dask build: leads read and kept on the workers, %.1f s", time.monotonic() - started)
+    offsets = [int(v) for v in np.cumsum([0] + [f["rows"] for f in facts[:-1]])]
+    if sum(f["rows"] for f in facts) == 0:
+        raise LeadscoreError(f"{source}: the leads table has no rows; point the spec at the full export")
+    for fact, offset in zip(facts, offsets, strict=True):
+        if fact["null_id"] is not None:
+            raise LeadscoreError(f"{source}: lead id column {leads_spec.id!r} is empty at data row "
+                                 f"{offset + fact['null_id'] + 1}")
+    _check_unique(leads, leads_spec.id, source, offsets)
+    if leads_spec.created_at:
+        fmt = leads_spec.date_format or _date_format(leads, leads_spec.created_at, offsets[-1] + facts[-1]["rows"],
+                                                     source, leads_spec.id)
+        meta = leads._meta.assign(**{leads_spec.created_at: pd.Series(dtype="datetime64[ns]")})
+        leads = leads.map_partitions(_parse_part, leads_spec.created_at, fmt, source, leads_spec.id, offsets,
+                                     meta=meta).persist()
+
+    filled = {c: sum(f["filled"].get(c, 0) for f in facts) for c in leads.columns}
+    plan = _Plan(spec=spec, source=source, reserved=reserved, empty=[c for c, n in filled.items() if n == 0],
+                 offsets=offsets, outcome=_outcome_for_parts(leads, spec, source))
+    report = _labels_plan(plan, leads, as_of)
+    first = leads.get_partition(0).compute()
+    features, names = feature_frame(first, spec, reserved, plan.empty)
+    check_personal_data(features.rename(columns=names), source)
+
+    meta = _training_part(first.iloc[:0], plan)
+    frame = leads.map_partitions(_training_part, plan, meta=meta).persist()
+    y = frame["label"].compute().to_numpy()
+    log.debug("dask build: %d training rows kept on the workers, %.1f s", len(y), time.monotonic() - started)
+    if len(y) == 0:
+        raise LeadscoreError(f"{source}: no lead has a known outcome yet (snapshot {report.snapshot})")
+    check_enough(y, spec.evaluation.folds, source)
+    strengths = []
+    if names:
+        folds = assign_folds(y, spec.evaluation.folds, spec.evaluation.seed)
+        strengths = sorted((ColumnStrength(c, single_column_auc(frame[c].compute(), y, folds)) for c in names),
+                           key=lambda s: s.auc, reverse=True)
+        check_leaks(strengths, spec.features.leak_threshold, set(spec.features.allow_strong), names)
+    log.debug("dask build: leak guard done, %.1f s", time.monotonic() - started)
+    warnings = leak_warnings(strengths, spec.features.leak_warn, names, set(spec.features.allow_strong))
+    return DaskTrainingSet(frame=frame, feature_names=names, label_report=report, strengths=strengths, spec=spec,
+                           glossary=glossary, leak_warnings=warnings, stats=_stats(frame, list(names), y))
+

@@ -1,0 +1,217 @@
+"""`leadscore init`: a commented dataset spec to start from, written from what an export's values show.
+
+It proposes, never decides silently: the id column, the outcome and its values (quoted, so yes/no stay
+text), date columns with their format (an order the values cannot prove is left as a question), personal
+data under `pii`, and columns strong enough alone to be filled in after contact, each with its figure.
+Columns that alone reach the stop threshold go under `known_after_contact` so the first build runs;
+the comment says to move them to `allow_strong` if they are known before contact.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from features.build import EMAIL, PHONE
+from features.dates import ISO, detect_format
+from features.errors import LeadscoreError
+from features.leakage import column_strengths
+from features.names import safe_name
+from features.spec import FeaturesSpec
+
+# Column names and values to recognise in any CRM export, English or Chinese: data for the guesses, not
+# sentences to show (those live in training/report/texts.py).
+_ID = re.compile(r"(^|[\W_])(id|key|uuid|guid)$|^id[\W_]|编号|号码$", re.IGNORECASE)
+_OUTCOME = re.compile(r"convert|won|win|outcome|label|closed|result|status|成交|转化|结果", re.IGNORECASE)
+_CREATED = re.compile(r"creat|open|added|start|submitted|创建|日期", re.IGNORECASE)
+_PII_NAME = re.compile(r"(^|_)(e_?mail|email_address|phone|phone_number|mobile|telephone|tel|surname|first_name|"
+                       r"last_name|full_name|contact_name|name|address|street)$|姓名|电话|手机|邮箱|地址")
+PLACEHOLDERS = ("Select", "N/A", "n/a", "NA", "-", "--", "?", "(blank)", "null", "NULL", "None", "none")
+_WIN = ("1", "yes", "true", "won", "win", "converted", "closed won", "y", "是", "成交")
+_LOSS = ("0", "no", "false", "lost", "lose", "not converted", "closed lost", "n", "否", "未成交")
+SAMPLE_ROWS = 100_000  # column strengths and patterns are read from a sample: init must stay fast on big exports
+
+
+@dataclass
+class Draft:
+    """What init found, before it is written as YAML text."""
+
+    name: str
+    source: dict
+    id: str | None
+    created_at: str | None = None
+    date_note: str | None = None
+    date_format: str | None = None
+    outcome: list[str] = field(default_factory=list)  # YAML lines of the outcome block
+    missing_values: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    pii: list[str] = field(default_factory=list)
+    after_contact: list[tuple[str, float]] = field(default_factory=list)
+    strong: list[tuple[str, float]] = field(default_factory=list)
+    dates: list[str] = field(default_factory=list)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    return values.dropna().astype("string").str.strip()
+
+
+def _is_unique(values: pd.Series) -> bool:
+    # head first: most columns repeat a value early, so the full check runs only for id-like columns
+    return values.head(10_000).is_unique and values.notna().all() and values.is_unique
+
+
+def _pick_id(frame: pd.DataFrame) -> tuple[str | None, list[str]]:
+    """The id column (unique, id-like name first) and other unique columns (second identifiers to exclude)."""
+    unique = [c for c in frame.columns if frame[c].dtype.kind not in "fM" and _is_unique(frame[c])
+              and c not in _date_columns(frame[[c]].head(2000))]
+    named = [c for c in unique if _ID.search(c)]
+    chosen = (named or unique or [None])[0]
+    return chosen, [c for c in unique if c != chosen and not _looks_like_pii(c, frame[c])]
+
+
+def _looks_like_pii(column: str, values: pd.Series) -> bool:
+    if _PII_NAME.search(safe_name(column)) and values.nunique(dropna=True) > 2:  # 'Do Not Email' (yes/no) is a flag
+        return True
+    # Booleans count as numbers here on purpose (not features.columns.is_numeric_column): True/False
+    # cannot be a name, an email or a phone, so neither can be personal data.
+    if pd.api.types.is_numeric_dtype(values):
+        return False
+    sample = _text(values).head(500)
+    return len(sample) >= 5 and any(sample.str.fullmatch(p).mean() > 0.5 for p in (EMAIL, PHONE))
+
+
+def _date_columns(frame: pd.DataFrame) -> dict[str, object]:
+    """Columns whose values are dates, with their reading (datetime dtype, ISO, a proven order, or a question)."""
+    found = {}
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            found[column] = ISO
+            continue
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        text = _text(values).head(2000)
+        if text.empty or not text.str.contains(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}", regex=True).all():
+            continue
+        found[column] = detect_format(_text(values))
+    return found
+
+
+def _label_values(values: pd.Series) -> tuple[list[str], list[str], str | None]:
+    """(positive, negative, note) for a two-valued outcome column; the values as text, as the file has them."""
+    distinct = [str(v) for v in pd.unique(values.dropna())]
+    norm = {v: v.strip().lower().removesuffix(".0") for v in distinct}
+    wins = [v for v in distinct if norm[v] in _WIN]
+    losses = [v for v in distinct if norm[v] in _LOSS]
+    if len(distinct) == 2 and len(wins) == 1 and len(losses) == 1:
+        return wins, losses, None
+    return distinct[:1], distinct[1:], "CHECK: which values mean a won deal? Move them under positive"
+
+
+def _outcome_column(frame: pd.DataFrame, skip: set[str]) -> str | None:
+    candidates = [c for c in frame.columns if c not in skip and frame[c].nunique(dropna=True) == 2]
+    named = [c for c in candidates if _OUTCOME.search(c)]
+    return named[0] if named else None
+
+
+def quoted(value: object) -> str:
+    """A YAML scalar quoted as JSON: 'yes', '01', 'Lead Number' stay text."""
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def quoted_list(values) -> str:
+    return "[" + ", ".join(quoted(v) for v in values) + "]"
+
+
+def draft_spec(leads: pd.DataFrame, name: str, source: dict, outcomes: pd.DataFrame | None = None,
+               outcomes_source: dict | None = None) -> Draft:
+    """Read an export's columns and values and propose a spec."""
+    sample = leads.sample(SAMPLE_ROWS, random_state=0) if len(leads) > SAMPLE_ROWS else leads
+    id_column, second_ids = _pick_id(leads)
+    draft = Draft(name=name, source=source, id=id_column, exclude=second_ids)
+    draft.pii = [c for c in leads.columns if c != id_column and _looks_like_pii(c, sample[c])]
+    dates = _date_columns(sample.drop(columns=[c for c in [id_column, *draft.pii] if c]))
+    draft.dates = list(dates)
+    created = [c for c in dates if _CREATED.search(c)] or list(dates)
+    if created:
+        draft.created_at = created[0]
+        reading = dates[created[0]]
+        if reading != ISO and reading.ambiguous:
+            day, month = reading.ambiguous
+            draft.date_note = (f"{reading.example!r} reads day first ({day}) or month first ({month}): "
+                               f"set date_format to one of them")
+        elif reading != ISO and reading.fmt not in (None, ISO):
+            draft.date_format = reading.fmt
+        elif reading != ISO and reading.fmt is None:
+            draft.date_note = "dates in a form init cannot read: set date_format to their strftime pattern"
+    # Booleans count as numbers here on purpose: a True/False column cannot hold a placeholder string.
+    text_columns = [c for c in sample.columns if not pd.api.types.is_numeric_dtype(sample[c])]
+    draft.missing_values = [p for p in PLACEHOLDERS if any((sample[c] == p).any() for c in text_columns)]
+
+    known = {c for c in [id_column, *second_ids, *draft.pii, *dates] if c}
+    if outcomes is None:
+        column = _outcome_column(sample, known)
+        if column is None:
+            draft.outcome = ['  column: "FILL IN"  # the column that says whether the lead was won',
+                             '  positive: ["FILL IN"]  # its value(s) meaning won, quoted']
+            return draft
+        positive, negative, note = _label_values(leads[column])
+        draft.outcome = [f"  column: {quoted(column)}",
+                         f"  positive: {quoted_list(positive)}" + (f"  # {note}" if note else ""),
+                         f"  negative: {quoted_list(negative)}"]
+        y = _label_keys(sample[column], positive)
+        known.add(column)
+    else:
+        key, won_at = _outcome_keys(leads[id_column], outcomes)
+        draft.outcome = [f"  {k}: {quoted(v)}" for k, v in outcomes_source.items()] + [
+            f"  id: {quoted(key)}  # the column of the outcomes that holds the lead id",
+            f"  won_at: {quoted(won_at)}" if won_at else "  won_at: null  # FILL IN: the column with the date won",
+            "  horizon_days: null  # FILL IN: a lead is won when won within this many days of creation (e.g. 90)"]
+        reading = detect_format(_text(outcomes[won_at])) if won_at else None
+        if reading is not None and reading.fmt not in (None, ISO):
+            draft.outcome.append(f"  date_format: {quoted(reading.fmt)}")
+        elif reading is not None and reading.ambiguous:
+            draft.outcome.append(f"  date_format: null  # {reading.example!r} reads {reading.ambiguous[0]} "
+                                 f"or {reading.ambiguous[1]}: set one")
+        won = set(_as_objects(outcomes[key].dropna()))
+        y = np.fromiter((v in won for v in _as_objects(sample[id_column])), dtype=np.int8, count=len(sample))
+    _strong_columns(draft, sample.drop(columns=list(known)), y)
+    return draft
+
+
+def _as_objects(values: pd.Series) -> np.ndarray:
+    """Values as Python strings in one conversion (iterating arrow strings one by one is slow)."""
+    return values.astype("string").to_numpy(dtype=object, na_value="")
+
+
+def _label_keys(values: pd.Series, positive: list[str]) -> np.ndarray:
+    return values.astype("string").isin(positive).astype("int8").to_numpy()
+
+
+def _outcome_keys(lead_ids: pd.Series, outcomes: pd.DataFrame) -> tuple[str, str | None]:
+    """The outcomes' column holding lead ids (largest overlap) and its first date column."""
+    ids = set(_as_objects(lead_ids))
+    # Python set lookups on a sample: pandas' isin on arrow strings against a million ids is slow.
+    overlap = {c: float(np.mean([v in ids for v in _as_objects(outcomes[c].dropna().head(5000))] or [0]))
+               for c in outcomes.columns}
+    key = max(overlap, key=overlap.get)
+    if overlap[key] == 0:
+        raise LeadscoreError("outcomes: no column holds the leads' ids; check --outcomes and the leads' id column")
+    dates = [c for c in _date_columns(outcomes) if c != key]
+    return key, (dates[0] if dates else None)
+
+
+def _strong_columns(draft: Draft, features: pd.DataFrame, y: np.ndarray) -> None:
+    """Columns that alone separate the outcome: over the stop threshold they are listed as after contact."""
+    if y.min() == y.max() or not len(features.columns):
+        return
+    defaults = FeaturesSpec()
+    for strength in column_strengths(features, y, 5, 0):
+        if strength.auc >= defaults.leak_threshold:
+            draft.after_contact.append((strength.column, strength.auc))
+        elif strength.auc >= defaults.leak_warn:
+            draft.strong.append((strength.column, strength.auc))

@@ -1,0 +1,116 @@
+"""Turn an init draft (features/init/draft.py) into a commented spec and a display-glossary stub, and write them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from features.atomic import write_texts
+from features.config_file import read_yaml
+from features.errors import LeadscoreError
+from features.init.draft import Draft, draft_spec, quoted, quoted_list
+from features.load import load_table, source_from_options
+from features.messages import Line, Say, say_nothing, warn_all
+from features.names import safe_name
+from features.spec import DatasetSpec, FeaturesSpec, SqlSource
+
+
+def _listing(key: str, columns: list[str]) -> str:
+    return f"  {key}: {quoted_list(columns)}"
+
+
+def render_spec(draft: Draft, display: str) -> str:
+    defaults = FeaturesSpec()
+    lines = ["# Written by `leadscore init`: check every line marked CHECK or FILL IN, then run",
+             "#   leadscore build --spec THIS_FILE   and   leadscore train --spec THIS_FILE",
+             f"name: {draft.name}", "leads:"]
+    lines += [f"  {k}: {quoted(v)}" for k, v in draft.source.items()]
+    lines.append(f"  id: {quoted(draft.id)}" if draft.id else "  id: null  # FILL IN: no column is unique per row")
+    if draft.created_at:
+        lines.append(f"  created_at: {quoted(draft.created_at)}  # date columns found: "
+                     + ", ".join(repr(c) for c in draft.dates))
+    else:
+        lines.append("  created_at: null  # no date column found; with one, labels can be point-in-time")
+    if draft.date_format:
+        lines.append(f"  date_format: {quoted(draft.date_format)}  # proven by the values (some day above 12)")
+    elif draft.date_note:
+        lines.append(f"  date_format: null  # CHECK: {draft.date_note}")
+    lines.append(f"  missing_values: {quoted_list(draft.missing_values)}  # placeholders meaning 'not given'")
+    lines += ["outcome:", *draft.outcome, "features:",
+              _listing("exclude", draft.exclude) + "  # identifiers besides the id: never features",
+              "  known_after_contact:  # filled in by sales after contact: never features"]
+    for column, auc in draft.after_contact:
+        lines.append(f"    - {quoted(column)}  # CHECK: alone separates the outcome at ROC-AUC {auc:.3f}; if known "
+                     "before contact, move it to allow_strong")
+    if not draft.after_contact:
+        lines[-1] = "  known_after_contact: []  # filled in by sales after contact: never features"
+    for column, auc in draft.strong:
+        lines.append(f"    # - {quoted(column)}  # CHECK: ROC-AUC {auc:.3f} alone: filled in after contact? then "
+                     "list it here")
+    lines += [_listing("pii", draft.pii) + "  # personal data: never features, never logged",
+              "  allow_strong: []  # strong columns the team declares honest (known before contact)",
+              f"  leak_warn: {defaults.leak_warn}  # single-column ROC-AUC that prints a warning",
+              f"  leak_threshold: {defaults.leak_threshold}  # single-column ROC-AUC that stops the build",
+              "rules: null  # a points table (see data/specs/rules/default.yaml); none: rule_score is null",
+              f"display: {quoted(display)}  # English and Chinese names for people",
+              "evaluation: {folds: 5, seed: 0}", ""]
+    return "\n".join(lines)
+
+
+def _english(column: str) -> str:
+    words = safe_name(column).replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else column
+
+
+def render_glossary(columns: list[str]) -> str:
+    lines = ["# Display names for people (written by `leadscore init`). English names come from the column",
+             "# names; fill in the Chinese names and uncomment them. Anything not listed shows as the CRM has it.",
+             "en:", "  fields:"]
+    lines += [f"    {quoted(c)}: {quoted(_english(c))}" for c in columns]
+    lines += ["zh:", "  fields: {}", *[f"    # {quoted(c)}: \"\"  # FILL IN" for c in columns], ""]
+    return "\n".join(lines)
+
+
+def init_spec(out: Path, path: str | None = None, sql: SqlSource | None = None, outcomes: str | None = None,
+              encoding: str | None = None, force: bool = False) -> Draft:
+    """Draft and write SPEC and its glossary stub; never overwrites without `force`."""
+    display = out.with_name(out.stem + ".display.yaml")
+    for target in (out, display):
+        if target.exists() and not force:
+            raise LeadscoreError(f"{target}: already exists; pass --force to overwrite it, or choose --out")
+        if target.is_dir():
+            raise LeadscoreError(f"{target}: a folder, not a file; choose another --out")
+    leads = load_table(path, sql, "leads", encoding)
+    source: dict = {"path": path} if path else {}
+    if encoding:
+        source["encoding"] = encoding
+    outcome_table, outcome_source = None, None
+    if outcomes:
+        outcome_table, outcome_source = load_table(outcomes, None, "outcomes", encoding), {"path": outcomes}
+    name = safe_name(Path(path).stem if path else "crm_leads")
+    draft = draft_spec(leads, name, source, outcome_table, outcome_source)
+    if sql is not None:
+        draft.source = {}
+    text = render_spec(draft, str(display))
+    if sql is not None:  # the SQL source as a flow mapping under leads
+        text = text.replace("leads:\n", f"leads:\n  sql: {{url: {quoted(sql.url)}, query: {quoted(sql.query)}}}\n", 1)
+    columns = [c for c in leads.columns if c not in {draft.id, *draft.pii, *draft.exclude}
+               and not pd.isna(c)]
+    DatasetSpec.model_validate(read_yaml(text))  # what init writes must read back as a valid spec
+    write_texts({out: text, display: render_glossary(columns)})
+    return draft
+
+
+def init_from_options(out: Path, source: Path | None = None, sql_url: str | None = None,
+                      sql_query: str | None = None, outcomes: Path | None = None, encoding: str | None = None,
+                      force: bool = False, say: Say = say_nothing) -> Draft:
+    """`leadscore init`: the spec and glossary stub for a file or an SQL query, then what to check in them."""
+    path, sql = source_from_options(source, sql_url, sql_query, flag="--from")
+    draft = init_spec(out, path=path, sql=sql, outcomes=str(outcomes) if outcomes else None, encoding=encoding,
+                      force=force)
+    say(Line(f"wrote {out} and {out.with_name(out.stem + '.display.yaml')}: check the lines marked CHECK or "
+             f"FILL IN, then `leadscore build --spec {out}`", highlight=False))
+    warn_all(say, [f"column {c!r} alone separates the outcome at ROC-AUC {auc:.3f}: listed under known_after_contact"
+                   for c, auc in draft.after_contact])
+    return draft

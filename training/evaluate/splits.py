@@ -1,0 +1,58 @@
+"""Honest evaluation: the same held-out rows for every model, nothing learned from them.
+
+With a creation time: train on the older 80% of leads, evaluate on the newest 20% (how the model
+will be used: trained on the past, scoring the future). Without: stratified k-fold with out-of-fold
+predictions. Every model factory is fitted on training rows only; tuning, early stopping and
+calibration happen inside that fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold
+
+from training.report.texts import PROTOCOLS
+
+TIME_HOLDOUT_SHARE = 0.20
+
+
+def evaluation_splits(frame: pd.DataFrame, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train rows, evaluation rows) pairs of positional indices."""
+    y = frame["label"].to_numpy()
+    if "created_at" in frame:
+        order = np.argsort(frame["created_at"].to_numpy(), kind="stable")
+        cut = int(round(len(order) * (1 - TIME_HOLDOUT_SHARE)))
+        return [(np.sort(order[:cut]), np.sort(order[cut:]))]
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(y)), y))
+
+
+def protocol_name(frame: pd.DataFrame, folds: int, lang: str = "en") -> str:
+    texts = PROTOCOLS[lang]
+    if "created_at" in frame:
+        return texts["time"].format(train=1 - TIME_HOLDOUT_SHARE, held=TIME_HOLDOUT_SHARE)
+    return texts["folds"].format(folds=folds)
+
+
+def held_out_predictions(
+    fit_predict: Callable[[pd.DataFrame, np.ndarray, pd.DataFrame], np.ndarray],
+    X: pd.DataFrame, y: np.ndarray, splits: list[tuple[np.ndarray, np.ndarray]],
+    on_split: Callable[[], None] | None = None, name: str = "model",
+) -> dict[str, np.ndarray]:
+    """name -> predictions for every evaluated row from a model that never saw it (NaN for rows never
+    evaluated). fit_predict returns an array, or a dict of arrays when one fit yields several candidates."""
+    out: dict[str, np.ndarray] = {}
+    for train_rows, eval_rows in splits:
+        predicted = fit_predict(X.iloc[train_rows], y[train_rows], X.iloc[eval_rows])
+        for key, values in (predicted if isinstance(predicted, dict) else {name: predicted}).items():
+            out.setdefault(key, np.full(len(y), np.nan))[eval_rows] = values
+        if on_split:
+            on_split()
+    return out
+
+
+def evaluated_rows(splits: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    return np.sort(np.concatenate([rows for _, rows in splits]))

@@ -1,0 +1,147 @@
+"""The loop's database: the prediction log, and a synchronous idempotent writer for batch jobs.
+
+One row per scored lead. `row_key` is "<request_id>:<index in request>": inserting the same row twice
+(a retry, a replayed spool file) is a no-op, so the log never counts a lead twice. `inputs` holds the
+model's input fields only, never personal data. Works on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+DEFAULT_PREDICTION_DB = "sqlite:///predictions.db"
+
+
+def database_url(db: str | None) -> str:
+    """The loop's database for batch scoring, the loop commands and the service: --db, else
+    LEADSCORE_PREDICTION_DB, else the default."""
+    return db or os.environ.get("LEADSCORE_PREDICTION_DB") or DEFAULT_PREDICTION_DB
+
+
+metadata = sa.MetaData()
+predictions = sa.Table(
+    "predictions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("row_key", sa.String(160), nullable=False, unique=True),
+    sa.Column("logged_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("request_id", sa.String(64), index=True),
+    sa.Column("origin", sa.String(8), nullable=False),  # 'api' | 'batch' | 'page'
+    sa.Column("lead_id", sa.String(128), index=True),
+    sa.Column("model_name", sa.String(128)),  # null when the rules answered without a model
+    sa.Column("model_version", sa.String(64)),
+    sa.Column("dataset", sa.String(128)),  # the spec the model was trained on
+    sa.Column("source", sa.String(16)),  # 'model' | 'rules'
+    sa.Column("probability", sa.Float),
+    sa.Column("score", sa.Integer),
+    sa.Column("band", sa.String(16)),
+    sa.Column("rule_score", sa.Float),
+    sa.Column("inputs", sa.Text),
+)
+COLUMNS = tuple(c.name for c in predictions.columns if c.name != "id")
+BATCH_WAIT_SECONDS = 120.0  # Dask workers log their partitions side by side: SQLite lets one write at a time
+
+
+def create_engine(url: str, wait_seconds: float = 5.0) -> sa.Engine:
+    """SQLite gets a fresh connection per write (once a second at most): a file made read-only,
+    replaced or deleted meanwhile is seen as it is now, not through a stale open handle. `wait_seconds`:
+    how long SQLite waits for another writer's lock (batch jobs wait longer than the service)."""
+    is_sqlite = sa.make_url(url).get_backend_name() == "sqlite"
+    engine = (sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args={"timeout": wait_seconds})
+              if is_sqlite else sa.create_engine(url))
+    if is_sqlite:
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def create_tables(engine: sa.Engine, tables: sa.MetaData = metadata) -> None:
+    """Create the tables that are missing. Dask workers log their partitions side by side: two may both
+    see a table missing and both create it, and the slower one fails ("already exists"). Then the table
+    is there, so one more look that finds everything present is success; any other failure is raised."""
+    try:
+        tables.create_all(engine)
+    except sa.exc.DatabaseError:
+        present = set(sa.inspect(engine).get_table_names())
+        if not set(tables.tables) <= present:
+            raise
+        tables.create_all(engine)  # the tables exist now; this adds only missing indexes, if any
+
+
+def insert_rows(connection: sa.Connection, rows: Sequence[dict]) -> int:
+    """Insert rows whose row_key is new; returns how many were new. Rows already present are skipped."""
+    if not rows:
+        return 0
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        return _insert_sqlite(connection, rows)
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:  # other databases: skip the keys already there, then a plain insert
+        keys = [r["row_key"] for r in rows]
+        present = set(connection.scalars(sa.select(predictions.c.row_key).where(predictions.c.row_key.in_(keys))))
+        fresh = [r for r in rows if r["row_key"] not in present]
+        if fresh:
+            connection.execute(predictions.insert(), fresh)
+        return len(fresh)
+    statement = insert(predictions).on_conflict_do_nothing(index_elements=["row_key"])
+    result = connection.execute(statement, [{c: r.get(c) for c in COLUMNS} for r in rows])
+    return max(result.rowcount, 0)
+
+
+def _insert_sqlite(connection: sa.Connection, rows: Sequence[dict]) -> int:
+    """SQLite: one prepared statement run by the driver's executemany. SQLAlchemy's own multi-row
+    insert spends most of a 100,000-row batch on binding parameters in Python (the whole write measured
+    3.6 s against 1.0 s); values are converted by the column types' own processors, so what is stored is the same."""
+    processors = {c: predictions.c[c].type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+                  for c in COLUMNS}
+    convert = {c: _memoised(f) for c, f in processors.items() if f is not None}
+    names = ", ".join(COLUMNS)
+    statement = (f"INSERT INTO predictions ({names}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+                 "ON CONFLICT (row_key) DO NOTHING")
+    values = [tuple(convert[c](r.get(c)) if c in convert else r.get(c) for c in COLUMNS) for r in rows]
+    before = connection.exec_driver_sql("SELECT total_changes()").scalar()
+    connection.exec_driver_sql(statement, values)
+    return connection.exec_driver_sql("SELECT total_changes()").scalar() - before
+
+
+def _memoised(process):
+    """A value converter that converts each distinct value once (a batch's rows share one time)."""
+    seen: dict = {}
+
+    def convert(value):
+        if value not in seen:
+            seen[value] = process(value)
+        return seen[value]
+    return convert
+
+
+def write_predictions(url: str, rows: list[dict]) -> int:
+    """Write rows in one transaction (tables created when missing); returns how many were new.
+
+    Idempotent: rows whose row_key is already in the table are skipped, so a batch run can be retried.
+    Rows without a time, origin or key get now, 'batch' and "<request_id>:<index>"; inputs given as a
+    dict are stored as JSON."""
+    now = datetime.now(UTC)
+    rows = [{**row, "logged_at": row.get("logged_at") or now, "origin": row.get("origin") or "batch",
+             "row_key": row.get("row_key") or f"{row.get('request_id')}:{i}",
+             "inputs": json.dumps(row["inputs"], ensure_ascii=False, default=str)
+             if isinstance(row.get("inputs"), dict) else row.get("inputs")} for i, row in enumerate(rows)]
+    engine = create_engine(url, wait_seconds=BATCH_WAIT_SECONDS)
+    try:
+        create_tables(engine)
+        with engine.begin() as connection:
+            return insert_rows(connection, rows)
+    finally:
+        engine.dispose()
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    """WAL and normal sync: a commit no longer waits for a full fsync, and readers never block the writer."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

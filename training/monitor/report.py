@@ -1,0 +1,135 @@
+"""The monitoring report: HTML in English and Chinese, logged to MLflow, and kept in the database
+(table `monitor_reports`) where the service reads the latest one for the managers' page."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from training.monitor.compute import MonitorResult
+from training.report.texts import MONITOR_TITLES
+
+metadata = sa.MetaData()
+monitor_reports = sa.Table(
+    "monitor_reports", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("model_name", sa.String(128)),
+    sa.Column("breaches", sa.Integer, nullable=False),
+    sa.Column("report", sa.Text, nullable=False),  # JSON of MonitorResult: figures only, no lead data
+)
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.3f}"
+    return html.escape(str(value))
+
+
+def _table(rows: list[dict]) -> str:
+    if not rows:
+        return "<p>-</p>"
+    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in rows[0])
+    body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row.values()) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def render_sections(result: MonitorResult, lang: str) -> str:
+    """The report's body: also the managers' page section."""
+    t, s = MONITOR_TITLES[lang], result.sections
+    drift = s["drift"]
+    speed = s["speed_to_lead"]
+    parts = [f"<h3>{t['breaches']}</h3>",
+             "<ul>" + "".join(f"<li>{html.escape(b)}</li>" for b in result.breaches) + "</ul>"
+             if result.breaches else f"<p>{t['none']}</p>",
+             f"<h3>{t['calibration']}</h3>", _table(s["calibration"]),
+             f"<h3>{t['auc']}</h3>", _table([s["auc"]]),
+             f"<h3>{t['drift']}</h3>",
+             _table([{"feature": k, "psi": v} for k, v in sorted(drift["psi"].items(), key=lambda kv: -kv[1])]),
+             _table([{"band": b, **v} for b, v in drift["band_mix"].items()]),
+             _table([{"rules_share": drift["rules_share"]}]),
+             f"<h3>{t['speed']}</h3>", _table(speed.get("table", []))]
+    if "lost_conversions" in speed:
+        lost = t["lost"].format(h=speed["fast_hours"], slow=speed["slow_rate"], fast=speed["fast_rate"],
+                                lost=speed["lost_conversions"])
+        parts.append(f"<p>{lost}</p>")
+    failures = "-" if s["write_failures"] is None else s["write_failures"]
+    parts += [f"<h3>{t['sources']}</h3>", _table(s["source_quality"]),
+              f"<h3>{t['failures']}</h3>", f"<p>{_cell(failures)}</p>"]
+    return "\n".join(parts)
+
+
+def render_html(result: MonitorResult, lang: str = "en") -> str:
+    return (f"<!doctype html><html lang='{lang}'><meta charset='utf-8'><title>{MONITOR_TITLES[lang]['title']}</title>"
+            "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:.5em 0}"
+            "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}</style>"
+            f"<h1>{MONITOR_TITLES[lang]['title']}: {html.escape(result.model_name or '')}</h1>"
+            f"<p>{result.rows:,} / {result.matured:,}</p>{render_sections(result, lang)}</html>")
+
+
+def to_json(result: MonitorResult) -> str:
+    return json.dumps({"model_name": result.model_name, "rows": result.rows, "matured": result.matured,
+                       "sections": result.sections, "breaches": result.breaches}, default=float, allow_nan=True)
+
+
+def store(db_url: str, result: MonitorResult) -> None:
+    """Keep the figures beside the log, for the service's page."""
+    engine = sa.create_engine(db_url)
+    try:
+        metadata.create_all(engine)
+        with engine.begin() as connection:
+            connection.execute(monitor_reports.insert().values(
+                created_at=datetime.now(UTC), model_name=result.model_name, breaches=len(result.breaches),
+                report=to_json(result)))
+    finally:
+        engine.dispose()
+
+
+def latest_report(db_url: str, model_name: str | None) -> MonitorResult | None:
+    """The newest stored report for a model (None when monitoring never ran)."""
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            if not sa.inspect(connection).has_table("monitor_reports"):
+                return None
+            query = sa.select(monitor_reports.c.report).order_by(monitor_reports.c.id.desc()).limit(1)
+            if model_name:
+                query = query.where(monitor_reports.c.model_name == model_name)
+            text = connection.scalar(query)
+    finally:
+        engine.dispose()
+    if text is None:
+        return None
+    data = json.loads(text)
+    return MonitorResult(model_name=data["model_name"], rows=data["rows"], matured=data["matured"],
+                         sections=data["sections"], breaches=data["breaches"])
+
+
+def log_to_mlflow(result: MonitorResult) -> str:
+    """One MLflow run per monitoring pass: headline metrics and both HTML reports; returns the run id."""
+    import tempfile
+    from pathlib import Path
+
+    import mlflow
+
+    from training.registry.tracking import experiment_id, recording_to
+
+    with recording_to() as uri, mlflow.start_run(
+            experiment_id=experiment_id(f"leadscore-monitor-{result.model_name or 'unknown'}", uri)) as run, \
+            tempfile.TemporaryDirectory(prefix="monitor-") as tmp:
+        auc, drift = result.sections["auc"], result.sections["drift"]
+        values = {"rows": result.rows, "matured": result.matured, "breaches": len(result.breaches),
+                  "roc_auc_model": auc["model"], "roc_auc_rules": auc["rules"], "rules_share": drift["rules_share"],
+                  **{f"psi.{k}": v for k, v in drift["psi"].items()}}
+        mlflow.log_metrics({k.replace(" ", "_"): float(v) for k, v in values.items()
+                            if v is not None and math.isfinite(float(v))})
+        for lang, name in (("en", "monitor.html"), ("zh", "monitor.zh.html")):
+            (Path(tmp) / name).write_text(render_html(result, lang), encoding="utf-8")
+            mlflow.log_artifact(str(Path(tmp) / name))
+        (Path(tmp) / "monitor.json").write_text(to_json(result), encoding="utf-8")
+        mlflow.log_artifact(str(Path(tmp) / "monitor.json"))
+    return run.info.run_id

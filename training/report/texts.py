@@ -1,0 +1,194 @@
+"""Every user-facing sentence in English and Chinese, in one place: the managers' page and the run
+report, the reasons for a lead, the monitoring report, the next step per band, the language names.
+
+Chinese strings follow Chinese typography: full-width colon, comma, brackets and the enumeration
+comma (、) inside Chinese text; a browser test scans the Chinese page for half-width ones.
+Templates use str.format fields; numbers are formatted by the caller.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+PAGE = {
+    "en": {
+        "title": "Lead scoring: what drives the scores", "summary": "In short",
+        "drivers": "What drives scores",
+        "drivers_caption": "How much each field moves scores on average (points out of 100). Green, to the right: "
+                           "the leads it raises; red, to the left: the leads it lowers. Beside the bars: the values "
+                           "that raise or lower the score most.",
+        "higher": "higher values", "lower": "lower values",
+        "dependence": "How the score moves with the value",
+        "dependence_caption": "Average impact in score points for each value (numbers in ten equal-sized groups).",
+        "conversion": "Conversion in the training data", "by_band": "Conversion rate by band (leads held out)",
+        "by_source": "Conversion rate by lead source",
+        "no_source": "No conversion-by-source chart: no lead-source column was found. Set "
+                     "evaluation.source_column in the dataset spec (for example source_column: Lead Source) "
+                     "and train again.",
+        "explainer": "Lead explainer",
+        "explainer_caption": "Pick an example lead or fill in the fields, then score it.",
+        "example_picker": "Example lead", "choose": "choose an example…", "score_it": "Score this lead",
+        "example_name": "a {band} {source} lead (score {score})", "example_name_plain": "a {band} lead (score {score})",
+        "card": "Model card", "version": "Version", "model_kind": "Model", "trained_at": "Trained on",
+        "window": "Data window", "no_window": "no creation date in the export (set leads.created_at in the spec)",
+        "rows": "Leads", "positive_rate": "Conversion rate", "protocol": "Evaluation",
+        "details": "Details for data scientists", "metrics": "Metrics on leads held out, against the baselines",
+        "model": "Model", "reliability": "Reliability: predicted against observed conversion",
+        "excluded": "Never used as features", "after_contact": "Filled in after contact", "pii": "Personal data",
+        "strong": "Strong columns kept as features (single-column ROC-AUC; * declared honest by the team)",
+        "excluded_other": "Identifiers and other", "limits": "Known limits", "points": "score points",
+        "rate": "conversion rate", "predicted": "predicted", "observed": "observed", "score": "Score",
+        "action": "Next step", "reasons": "Reasons", "rule_score": "Rule score",
+        "rule_line": "Rule score: {points} points (the team's points table)",
+        "rule_reason": "{text} adds {points} points",
+        "rule_none": "Rule score: 0 points (no rule of the team's points table applies to this lead)",
+        "base": "average lead", "final": "this lead",
+        "others": "{n} other fields", "others_list": "Other fields, together {points} points: {names}",
+        "hot": "hot", "warm": "warm", "cold": "cold", "none": "none", "id": "{field} (id)",
+        "colon": ": ", "sep": ", ", "range": " – ",
+    },
+    "zh": {
+        "title": "线索评分：哪些因素决定分数", "summary": "一句话总结",
+        "drivers": "影响评分的主要因素",
+        "drivers_caption": "每个字段对评分的平均影响（百分制分数）。绿色向右：它提高评分的线索；"
+                           "红色向左：它降低评分的线索。条形旁边：最能提高或降低评分的取值。",
+        "higher": "数值越高", "lower": "数值越低",
+        "dependence": "评分随取值的变化", "dependence_caption": "每个取值对评分的平均影响（数值型字段按十等分分组）。",
+        "conversion": "训练数据中的转化情况", "by_band": "各评级的转化率（模型未见过的线索）",
+        "by_source": "各线索来源的转化率",
+        "no_source": "没有按来源的转化率图：未找到线索来源字段。请在数据集配置中设置 evaluation.source_column"
+                     "（例如 source_column: Lead Source），然后重新训练。",
+        "explainer": "单条线索解读", "explainer_caption": "选择一条示例线索或填写字段，然后计算评分。",
+        "example_picker": "示例线索", "choose": "选择一条示例线索…", "score_it": "计算评分",
+        "example_name": "来自{source}的{band}线索（评分 {score}）", "example_name_plain": "{band}线索（评分 {score}）",
+        "card": "模型说明", "version": "版本", "model_kind": "模型", "trained_at": "训练日期", "window": "数据时间范围",
+        "no_window": "导出数据中没有创建时间（请在配置中设置 leads.created_at）",
+        "rows": "线索数", "positive_rate": "转化率", "protocol": "评估方式",
+        "details": "技术细节（供数据科学家参考）", "metrics": "在模型未见过的线索上的指标（与基线模型对比）",
+        "model": "模型", "reliability": "校准图：预测转化率与实际转化率",
+        "excluded": "从不作为特征的字段", "after_contact": "销售联系后才填写", "pii": "个人信息",
+        "strong": "保留为特征的强字段（单字段 ROC-AUC；* 为团队确认为联系前已知）",
+        "excluded_other": "标识符及其他", "limits": "已知局限", "points": "分", "rate": "转化率",
+        "predicted": "预测", "observed": "实际", "score": "评分", "action": "下一步行动", "reasons": "原因",
+        "rule_score": "规则评分", "rule_line": "规则评分：{points} 分（团队积分表）",
+        "rule_reason": "{text}，加 {points} 分", "rule_none": "规则评分：0 分（团队积分表中没有适用于该线索的规则）",
+        "base": "平均线索", "final": "该线索",
+        "others": "其他 {n} 个字段", "others_list": "其他字段合计 {points} 分：{names}",
+        "hot": "热", "warm": "温", "cold": "冷", "none": "无", "id": "{field}（编号）",
+        "colon": "：", "sep": "、", "range": " 至 ",
+    },
+}
+
+# The summary at the top: what a sales manager needs, from the held-out numbers only.
+SUMMARY = {
+    "en": {
+        "bands": "Of the leads the model calls hot, {hot} in 100 bought; of the cold ones, {cold} in 100.",
+        "lift": "Following the model's top 10% finds {lift} times as many buyers as calling at random",
+        "lift_other": "; {other} finds {other_lift} times.",
+        "beaten": "On this data {other} ranked the leads better than the model did (ranking quality {theirs} "
+                  "against {ours}): consider using it instead.",
+        "held_out": "Measured on {n} leads the model never saw while it was trained.",
+    },
+    "zh": {
+        "bands": "模型判为热线索的客户中，每 100 个有 {hot} 个成交；冷线索中，每 100 个有 {cold} 个。",
+        "lift": "按模型排序联系前 10% 的线索，找到的成交客户是随机联系的 {lift} 倍",
+        "lift_other": "；{other}是 {other_lift} 倍。",
+        "beaten": "在这份数据上，{other}对线索的排序比本模型更好（排序能力 {theirs} 对 {ours}），可以考虑改用它。",
+        "held_out": "以上数字来自训练时模型从未见过的 {n} 条线索。",
+    },
+}
+
+# Model names as a manager reads them; an unknown kind (a new learner, a blend) reads as its own name.
+MODEL_NAMES = {
+    "en": {"leadscore": "the model", "lightgbm": "its LightGBM part alone",
+           "logistic_regression": "logistic regression", "naive_bayes_odoo": "naive Bayes (as in Odoo)",
+           "rules": "the points table", "blend": "a blend of models"},
+    "zh": {"leadscore": "本模型", "lightgbm": "仅其 LightGBM 部分", "logistic_regression": "逻辑回归",
+           "naive_bayes_odoo": "朴素贝叶斯（Odoo 的做法）", "rules": "积分表", "blend": "多个模型的组合"},
+}
+METRIC_NAMES = {
+    "en": {"roc_auc": "ranking quality (ROC-AUC)", "pr_auc": "precision-recall area (PR-AUC)",
+           "brier": "probability error (Brier)", "log_loss": "log loss", "ece": "calibration error (ECE)",
+           "capture_top10": "buyers in the top 10%"},
+    "zh": {"roc_auc": "排序能力（ROC-AUC）", "pr_auc": "精确率-召回率曲线下面积（PR-AUC）",
+           "brier": "概率误差（Brier）", "log_loss": "对数损失", "ece": "校准误差（ECE）",
+           "capture_top10": "前 10% 线索中的成交占比"},
+}
+LIMITS = {
+    "en": ["Scores reflect the leads and outcomes of the training window; re-train when channels, products or "
+           "prices change.",
+           "Columns filled in after sales contact are excluded, so the score is for new leads before contact.",
+           "Probabilities are calibrated on held-out rows of the training data; check the reliability diagram "
+           "after drift.",
+           "Reasons are associations learned from history, not causes: they say why the model scores a lead, "
+           "not what will change its outcome."],
+    "zh": ["评分反映训练时间范围内的线索与结果；当渠道、产品或价格变化时请重新训练。",
+           "销售联系后才填写的字段已被排除，因此评分适用于联系前的新线索。",
+           "概率在训练数据的留出样本上校准；数据漂移后请查看校准图。",
+           "原因是从历史数据中学到的关联，而非因果：它说明模型为何这样打分，而不是怎样能改变结果。"],
+}
+
+
+# Reasons for one lead: "{feature} {value} raises the score by {points} points" (training/explain/contributions.py).
+REASONS = {
+    "en": {"up": "{feature} {value} raises the score by {points} points",
+           "down": "{feature} {value} lowers the score by {points} points",
+           "value": "is {value}", "number": "= {value}"},
+    "zh": {"up": "{feature}{value}，评分提高 {points} 分",
+           "down": "{feature}{value}，评分降低 {points} 分",
+           "value": "为“{value}”", "number": "为 {value}"},
+}
+
+# The monitoring report (training/monitor/report.py) and its section on the managers' page.
+MONITOR_TITLES = {
+    "en": {"title": "How the scores held up", "calibration": "Realised conversion per band against prediction",
+           "auc": "ROC-AUC on matured leads", "drift": "Drift against the training data",
+           "speed": "Speed to lead", "sources": "Source quality", "breaches": "Thresholds breached",
+           "none": "No threshold breached.", "lost": "Hot leads answered after {h:g} h converted {slow:.1%} against "
+           "{fast:.1%} when answered sooner: about {lost:.0f} conversions lost.",
+           "failures": "Prediction-log write failures"},
+    "zh": {"title": "评分的实际表现", "calibration": "各等级的实际转化率与预测对比", "auc": "已有结果线索的 ROC-AUC",
+           "drift": "与训练数据相比的漂移", "speed": "跟进速度", "sources": "线索来源质量", "breaches": "超出阈值",
+           "none": "没有超出任何阈值。", "lost": "{h:g} 小时后才跟进的热线索转化率为 {slow:.1%}，更早跟进的为 "
+           "{fast:.1%}：约损失 {lost:.0f} 个转化。", "failures": "预测日志写入失败次数"},
+}
+
+# The next step the service suggests for each band (serving/config.py; a service config may replace them).
+ACTIONS = {
+    "hot": {"en": "A senior rep calls within 1 hour for one-to-one follow-up",
+            "zh": "资深销售在 1 小时内电话联系，一对一跟进"},
+    "warm": {"en": "A rep calls within 24 hours", "zh": "销售在 24 小时内电话联系"},
+    "cold": {"en": "Add to automated nurture emails", "zh": "加入自动培育邮件序列"},
+}
+
+# How the run's held-out rows were chosen (training/evaluate/splits.py protocol_name).
+PROTOCOLS = {
+    "en": {"time": "time-ordered: train on the oldest {train:.0%}, evaluate on the newest {held:.0%}",
+           "folds": "stratified {folds}-fold cross-validation, out-of-fold predictions"},
+    "zh": {"time": "按时间划分：用最早的 {train:.0%} 训练，在最新的 {held:.0%} 上评估",
+           "folds": "分层 {folds} 折交叉验证，折外预测"},
+}
+
+# Each language named in itself, for the page's language switch.
+LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
+
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+             "November", "December")
+
+
+def model_name(kind: str, lang: str) -> str:
+    """A model's name for people: known kinds translated, others with spaces for underscores."""
+    names = MODEL_NAMES["zh" if lang == "zh" else "en"]
+    return names.get(kind) or str(kind).replace("_", " ")
+
+
+def format_date(text: object, lang: str) -> str:
+    """An ISO date or timestamp as a date in the reader's language (`24 November 2026`, `2026年11月24日`);
+    anything unreadable as it is."""
+    try:
+        when = datetime.fromisoformat(str(text))
+    except ValueError:
+        return str(text)
+    if lang == "zh":
+        return f"{when.year}年{when.month}月{when.day}日"
+    return f"{when.day} {MONTHS_EN[when.month - 1]} {when.year}"  # not %B: that follows the process locale
