@@ -12,8 +12,8 @@ _HOMES = {
     "LeadEncoder": "features.encoder", "LeadscoreError": "features.errors",
     "Glossary": "features.glossary", "load_glossary": "features.glossary",
     "init_spec": "features.init.write", "import_outcomes": "training.loop.outcomes",
-    "init_from_options": "features.init.write", "import_from_options": "training.loop.outcomes",
-    "write_synthetic": "features.synth.later", "Line": "features.messages",
+    "run_init": "features.init.write", "run_outcomes_import": "training.loop.outcomes",
+    "run_synth": "features.synth.later", "Line": "features.messages",
     "ensure_export": "features.synth.export", "write_export": "features.synth.export",
 }
 __all__ = sorted(_HOMES)

@@ -14,7 +14,7 @@ from features.messages import Line, Say, say_nothing, warn_all
 NUMBER_COLUMNS = ("missing", "distinct", "1-col AUC")
 
 
-def build_from_spec(spec: Path, out: Path, as_of: str | None = None, engine: str = "pandas",
+def run_build(spec: Path, out: Path, as_of: str | None = None, engine: str = "pandas",
                     scheduler: str | None = None, say: Say = say_nothing) -> TrainingSet:
     """Build and write the training set of `spec` (the synthetic export is written when missing)."""
     from features.build import build_training_set, write_training_set

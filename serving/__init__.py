@@ -7,6 +7,6 @@ package (as `leadscore --help` does) stays light and has no side effects.
 from features.exports import lazy_exports
 
 _HOMES = {"app": "serving.cli.main", "ServiceConfig": "serving.config", "Scorer": "serving.scorer",
-          "LeadScoring": "serving.service", "running_service": "serving.launch", "serve_over_http": "serving.launch"}
+          "LeadScoring": "serving.service", "running_service": "serving.launch", "run_serve": "serving.launch"}
 __all__ = sorted(_HOMES)
 __getattr__ = lazy_exports(__name__, _HOMES)

@@ -1,5 +1,5 @@
 """Start `leadscore serve` in its own process and wait until it is ready: used by `make run`'s last
-step, the real-server tests and the serving benchmark; and `serve_over_http`, the command itself."""
+step, the real-server tests and the serving benchmark; and `run_serve`, the command itself."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ SERVE_MLFLOW_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST
                     "MLFLOW_HTTP_REQUEST_TIMEOUT": "10", "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0.5"}
 
 
-def serve_over_http(port: int = 3000, host: str = "127.0.0.1", model: str | None = None,
+def run_serve(port: int = 3000, host: str = "127.0.0.1", model: str | None = None,
                     say: Say = say_nothing) -> None:
     """`leadscore serve`: this process becomes the BentoML server (one process tree, so SIGTERM to it
     stops the workers); never returns."""

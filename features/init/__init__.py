@@ -10,7 +10,7 @@ _HOMES = {
     "Draft": "features.init.draft",
     "draft_spec": "features.init.draft",
     "init_spec": "features.init.write",
-    "init_from_options": "features.init.write",
+    "run_init": "features.init.write",
 }
 __all__ = sorted(_HOMES)
 __getattr__ = lazy_exports(__name__, _HOMES)

@@ -102,7 +102,7 @@ def init_spec(out: Path, path: str | None = None, sql: SqlSource | None = None, 
     return draft
 
 
-def init_from_options(out: Path, source: Path | None = None, sql_url: str | None = None,
+def run_init(out: Path, source: Path | None = None, sql_url: str | None = None,
                       sql_query: str | None = None, outcomes: Path | None = None, encoding: str | None = None,
                       force: bool = False, say: Say = say_nothing) -> Draft:
     """`leadscore init`: the spec and glossary stub for a file or an SQL query, then what to check in them."""

@@ -10,7 +10,7 @@ _HOMES = {
     "ensure_export": "features.synth.export",
     "write_export": "features.synth.export",
     "generate": "features.synth.export",
-    "write_synthetic": "features.synth.later",
+    "run_synth": "features.synth.later",
 }
 __all__ = sorted(_HOMES)
 __getattr__ = lazy_exports(__name__, _HOMES)

@@ -58,7 +58,7 @@ def write_later_export(out_dir: str | Path, n_leads: int, seed: int = 0) -> Path
     return write_frames(out_dir, later_frames(n_leads, seed))
 
 
-def write_synthetic(out: Path, leads: int, seed: int = 0, date_format: str | None = None,
+def run_synth(out: Path, leads: int, seed: int = 0, date_format: str | None = None,
                     variants: tuple[str, ...] = (), later: bool = False, say: Say = say_nothing) -> Path:
     """`leadscore synth`: the first export (with its variants and date format), or with `later` the
     later one of the feedback loop."""

@@ -35,9 +35,9 @@ def register(app: typer.Typer, say, run_guarded) -> None:
         lost: Annotated[str, typer.Option("--lost", help="Outcome values meaning lost, comma-separated.")] = "lost",
     ) -> None:
         """Record outcomes beside the prediction log: idempotent, one transaction, bad rows to a rejects file."""
-        from training.loop.outcomes import import_from_options
+        from training.loop.outcomes import run_outcomes_import
 
-        run_guarded(lambda: import_from_options(db, input, sql_url, sql_query, rejects, won, lost, say))
+        run_guarded(lambda: run_outcomes_import(db, input, sql_url, sql_query, rejects, won, lost, say))
 
     @app.command()
     def monitor(
@@ -51,9 +51,9 @@ def register(app: typer.Typer, say, run_guarded) -> None:
         html: Annotated[Path | None, typer.Option("--html", help="Also write the HTML report here.")] = None,
     ) -> None:
         """How the scores held up: calibration, ROC-AUC, drift, speed to lead, source quality. Exit 1 on a breach."""
-        from training.monitor.run import monitor_and_report
+        from training.monitor.run import run_monitor
 
-        code = run_guarded(lambda: monitor_and_report(db, since, model, thresholds, service, html, say))
+        code = run_guarded(lambda: run_monitor(db, since, model, thresholds, service, html, say))
         if code:
             raise typer.Exit(code=code)
 
@@ -66,9 +66,9 @@ def register(app: typer.Typer, say, run_guarded) -> None:
         model_name: Annotated[str | None, typer.Option("--model-name", help="Registry name.")] = None,
     ) -> None:
         """Train on the latest leads plus imported outcomes; promote through the gate. Exit 0 promoted, 3 kept."""
-        from training.loop.retrain import retrain_from_spec
+        from training.loop.retrain import run_retrain
 
-        raise typer.Exit(code=run_guarded(lambda: retrain_from_spec(spec, db, tune_trials, model_name, service, say)))
+        raise typer.Exit(code=run_guarded(lambda: run_retrain(spec, db, tune_trials, model_name, service, say)))
 
     @rules_app.command("suggest")
     def suggest(
@@ -77,6 +77,6 @@ def register(app: typer.Typer, say, run_guarded) -> None:
         write: Annotated[Path | None, typer.Option("--write", help="Save the suggested table here (YAML).")] = None,
     ) -> None:
         """Fit the points to outcomes; show them beside the current ones with held-out ROC-AUC."""
-        from training.rules.fit import suggest_from_spec
+        from training.rules.fit import run_rules_suggest
 
-        run_guarded(lambda: suggest_from_spec(spec, rules, write, say))
+        run_guarded(lambda: run_rules_suggest(spec, rules, write, say))

@@ -95,11 +95,11 @@ def synth(
                      ] = False,
 ) -> None:
     """Write a synthetic CRM export (the embedded default data)."""
-    from features.synth.later import write_synthetic
+    from features.synth.later import run_synth
 
     if later and variant:
         raise typer.BadParameter("--later and --variant do not combine; choose one")
-    run_guarded(lambda: write_synthetic(out, leads, seed, date_format, tuple(variant or ()), later, say))
+    run_guarded(lambda: run_synth(out, leads, seed, date_format, tuple(variant or ()), later, say))
 
 
 @app.command()
@@ -114,9 +114,9 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing spec.")] = False,
 ) -> None:
     """Write a commented dataset spec for your own export: then edit it, build and train."""
-    from features.init.write import init_from_options
+    from features.init.write import run_init
 
-    run_guarded(lambda: init_from_options(out, source, sql_url, sql_query, outcomes, encoding, force, say))
+    run_guarded(lambda: run_init(out, source, sql_url, sql_query, outcomes, encoding, force, say))
 
 
 @app.command()
@@ -129,9 +129,9 @@ def build(
     scheduler: SchedulerOption = None,
 ) -> None:
     """Build a labelled, leak-checked training set from a dataset spec."""
-    from features.build_run import build_from_spec
+    from features.build_run import run_build
 
-    run_guarded(lambda: build_from_spec(spec, out, as_of, engine.value, scheduler, say))
+    run_guarded(lambda: run_build(spec, out, as_of, engine.value, scheduler, say))
 
 
 @app.command()
@@ -151,12 +151,12 @@ def train(
     scheduler: SchedulerOption = None,
 ) -> None:
     """Train the model and its baselines, evaluate them honestly, and track the run in MLflow."""
-    from training.fit.run import train_from_spec
+    from training.fit.run import run_train
     from training.fit.train import TrainOptions
 
     options = TrainOptions(tune_trials=tune_trials, tune_minutes=tune_minutes, register=register or promote,
                            promote=promote, model_name=model_name, metrics_out=metrics_out)
-    run_guarded(lambda: train_from_spec(spec, options, engine.value, scheduler, summary_json, say, console))
+    run_guarded(lambda: run_train(spec, options, engine.value, scheduler, summary_json, say, console))
 
 
 @app.command()
@@ -179,12 +179,12 @@ def score(
                                                "LEADSCORE_PREDICTION_DB or sqlite:///predictions.db).")] = None,
 ) -> None:
     """Score a batch of leads: probability, score 0-100, band and the top reasons."""
-    from training.scoring.run import ScoreOptions, score_leads
+    from training.scoring.run import ScoreOptions, run_score
 
     options = ScoreOptions(model=model, output=output, input=input, sql_url=sql_url, sql_query=sql_query, lang=lang,
                            output_table=output_table, output_mode=output_mode, keep=keep, engine=engine.value,
                            scheduler=scheduler, no_log=no_log, log_db=log_db)
-    run_guarded(lambda: score_leads(options, say))
+    run_guarded(lambda: run_score(options, say))
 
 
 @app.command()
@@ -195,9 +195,9 @@ def serve(
         "--model", help="Model URI (default LEADSCORE_MODEL_URI or models:/leadscore-synthetic@champion).")] = None,
 ) -> None:
     """Start the prediction service (BentoML) over HTTP."""
-    from serving.launch import serve_over_http
+    from serving.launch import run_serve
 
-    serve_over_http(port, host, model, say)
+    run_serve(port, host, model, say)
 
 
 register_loop_commands(app, say, run_guarded)  # outcomes import, monitor, retrain, rules suggest

@@ -13,7 +13,7 @@ _HOMES = {
     "train": "training.fit.train",
     "evaluate_all": "training.fit.train",
     "fit_model": "training.fit.train",
-    "train_from_spec": "training.fit.run",
+    "run_train": "training.fit.run",
 }
 __all__ = sorted(_HOMES)
 __getattr__ = lazy_exports(__name__, _HOMES)

@@ -17,7 +17,7 @@ METRIC_COLUMNS = [("roc_auc", "ROC-AUC"), ("pr_auc", "PR-AUC"), ("brier", "Brier
                   ("lift_top20", "lift@20%"), ("capture_top20", "capt@20%")]
 
 
-def train_from_spec(spec: Path, options: TrainOptions, engine: str = "pandas", scheduler: str | None = None,
+def run_train(spec: Path, options: TrainOptions, engine: str = "pandas", scheduler: str | None = None,
                     summary_json: Path | None = None, say: Say = say_nothing, console=None) -> TrainResult:
     """Train, evaluate and publish the model of `spec`. `console`: a rich Console to show progress bars
     on (the pandas engine's steps); None shows none."""

@@ -12,8 +12,8 @@ _HOMES = {
     "open_engine": "training.loop.store",
     "prediction_rows": "training.loop.batch_log",
     "import_outcomes": "training.loop.outcomes",
-    "import_from_options": "training.loop.outcomes",
-    "retrain_from_spec": "training.loop.retrain",
+    "run_outcomes_import": "training.loop.outcomes",
+    "run_retrain": "training.loop.retrain",
 }
 __all__ = sorted(_HOMES)
 __getattr__ = lazy_exports(__name__, _HOMES)

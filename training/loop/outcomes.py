@@ -174,7 +174,7 @@ def import_outcomes(db_url: str, path: str | None = None, sql: SqlSource | None 
     return report
 
 
-def import_from_options(db: str | None, input: Path | None = None, sql_url: str | None = None,
+def run_outcomes_import(db: str | None, input: Path | None = None, sql_url: str | None = None,
                         sql_query: str | None = None, rejects: Path | None = None, won: str = "won",
                         lost: str = "lost", say: Say = say_nothing) -> ImportReport:
     """`leadscore outcomes import`: `won` and `lost` comma-separated; then what was new, updated, rejected."""

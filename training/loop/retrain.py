@@ -107,7 +107,7 @@ def retrain(spec: DatasetSpec, db_url: str, options: TrainOptions, progress=None
     return RetrainResult(before=before, result=result, imported_wins=len(wins))
 
 
-def retrain_from_spec(spec: Path, db: str | None, tune_trials: int = 15, model_name: str | None = None,
+def run_retrain(spec: Path, db: str | None, tune_trials: int = 15, model_name: str | None = None,
                       service: str | None = None, say: Say = say_nothing) -> int:
     """`leadscore retrain`: retrain, say what changed, reload `service` when promoted; the exit code
     (0 promoted, 3 champion kept)."""

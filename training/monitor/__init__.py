@@ -12,8 +12,8 @@ _HOMES = {
     "monitor": "training.monitor.compute",
     "latest_report": "training.monitor.report",
     "render_sections": "training.monitor.report",
-    "monitor_and_report": "training.monitor.run",
-    "run_monitoring": "training.monitor.run",
+    "run_monitor": "training.monitor.run",
+    "monitor_once": "training.monitor.run",
 }
 __all__ = sorted(_HOMES)
 __getattr__ = lazy_exports(__name__, _HOMES)

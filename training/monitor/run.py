@@ -36,7 +36,7 @@ def monitor_inputs(url: str, since: str | None, model: str | None) -> tuple[pd.D
     return log, found, load_model(uri).metadata, name
 
 
-def run_monitoring(db_url: str, since: str | None = None, model: str | None = None,
+def monitor_once(db_url: str, since: str | None = None, model: str | None = None,
                    thresholds: Path | None = None, service: str | None = None,
                    html: Path | None = None) -> MonitorRun:
     """Compute, store, track (and write as HTML) one monitoring report."""
@@ -53,14 +53,14 @@ def run_monitoring(db_url: str, since: str | None = None, model: str | None = No
     return MonitorRun(result=result, run_id=run_id)
 
 
-def monitor_and_report(db: str | None, since: str | None = None, model: str | None = None,
+def run_monitor(db: str | None, since: str | None = None, model: str | None = None,
                        thresholds: Path | None = None, service: str | None = None, html: Path | None = None,
                        say: Say = say_nothing) -> int:
     """`leadscore monitor`: one report, said section by section; the exit code (1 when a threshold was
     breached, so a scheduler can alert)."""
     from training.loop.store import database_url
 
-    done = run_monitoring(database_url(db), since, model, thresholds, service, html)
+    done = monitor_once(database_url(db), since, model, thresholds, service, html)
     for line in monitor_lines(done.result):
         say(line)
     say(Line(f"report logged to MLflow run {done.run_id}"))

@@ -9,7 +9,7 @@ from features.exports import lazy_exports
 _HOMES = {
     "RuleTable": "training.rules.table",
     "load_rules": "training.rules.table",
-    "suggest_from_spec": "training.rules.fit",
+    "run_rules_suggest": "training.rules.fit",
 }
 __all__ = sorted(_HOMES)
 __getattr__ = lazy_exports(__name__, _HOMES)

@@ -157,7 +157,7 @@ def write_table(table: RuleTable, out) -> None:
     replace_atomically(out, lambda temp: Path(temp).write_text(text, encoding="utf-8"))
 
 
-def suggest_from_spec(spec: Path, rules: Path | None = None, write: Path | None = None,
+def run_rules_suggest(spec: Path, rules: Path | None = None, write: Path | None = None,
                       say: Say = say_nothing) -> RuleTable:
     """`leadscore rules suggest`: the fitted points beside the current ones, saved to `write` when given."""
     suggested, current, auc = suggest_for_spec(spec, rules)

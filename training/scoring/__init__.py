@@ -11,7 +11,7 @@ _HOMES = {
     "score_frame": "training.scoring.score",
     "score_source": "training.scoring.score",
     "ScoreOptions": "training.scoring.run",
-    "score_leads": "training.scoring.run",
+    "run_score": "training.scoring.run",
 }
 __all__ = sorted(_HOMES)
 __getattr__ = lazy_exports(__name__, _HOMES)

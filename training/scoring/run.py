@@ -37,7 +37,7 @@ class ScoreOptions:
     log_db: str | None = None
 
 
-def score_leads(options: ScoreOptions, say: Say = say_nothing) -> pd.DataFrame:
+def run_score(options: ScoreOptions, say: Say = say_nothing) -> pd.DataFrame:
     """Score a batch of leads where the options say; returns the band of every lead scored."""
     from training.registry.tracking import load_model
 
