@@ -22,8 +22,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed ## create .venv and install the project with dev tools
 
-run: install ## main job on the synthetic export: training set, train, register, promote, then score a lead over HTTP
-	$(BIN)/leadscore build --spec $(SPEC) --out data/generated/synthetic/training.parquet
+# `train` builds the training set from the spec itself (`leadscore build` writes it to a file, to inspect).
+run: install ## main job on the synthetic export: train (building the training set), register, promote, then score a lead over HTTP
 	$(BIN)/leadscore train --spec $(SPEC) --register --promote
 	$(BIN)/python -m serving.demo.smoke
 
