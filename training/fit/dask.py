@@ -36,6 +36,7 @@ from features.dask.cluster import dask_client, release_memory
 from features.spec import DatasetSpec
 from features.synth.export import ensure_export
 from training.evaluate.metrics import band_thresholds
+from training.evaluate.skill import skill_report
 from training.evaluate.splits import evaluated_rows, evaluation_splits, protocol_name
 from training.fit.train import (
     SERVED,
@@ -186,6 +187,7 @@ def evaluate_dask(ts: DaskTrainingSet, options: TrainOptions, client) -> TrainRe
         "bands": band_thresholds(predictions[SERVED]),
         "source_column": ts.feature_names.get(source, source) if source else None,
         "final_model": final_model_summary(classifier),
+        "skill": skill_report(found[_LABEL].to_numpy(), predictions, SERVED, spec.evaluation.seed),
     }
     # The run's table, charts and page use the shown rows; the metrics and the profile use every row.
     return TrainResult(metrics=metrics, pipeline=pipeline, training_set=local,

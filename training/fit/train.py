@@ -15,6 +15,7 @@ import pandas as pd
 from features.build import TrainingSet, build_training_set
 from features.spec import DatasetSpec
 from training.evaluate.metrics import auc_by_source, band_thresholds, rate_by_band, score_metrics
+from training.evaluate.skill import BASE_RATE, skill_report
 from training.evaluate.splits import evaluated_rows, evaluation_splits, held_out_predictions, protocol_name
 from training.model.baselines import OdooNaiveBayes, make_logistic
 from training.model.boost import HOLDOUT_ROWS
@@ -37,6 +38,7 @@ class TrainOptions:
     tune_minutes: float | None = None  # the whole run's budget, split over its fits (evaluate_all)
     register: bool = False
     promote: bool = False
+    allow_no_skill: bool = False  # promote a model whose held-out skill is within noise of none
     model_name: str | None = None
     metrics_out: Path | None = None
     n_jobs: int = 2
@@ -58,6 +60,13 @@ class TrainResult:
     gate_message: str | None = None
     logged_model_uri: str | None = None  # MLflow 3's models:/m-... of the logged model, what registration takes
     started: float | None = None  # time.monotonic() when training began, for the wall time on the run
+
+    @property
+    def refused_for_no_skill(self) -> bool:
+        """--promote kept the champion because this model has no skill (training/registry/gate.py)."""
+        from training.registry.gate import NO_SKILL_KEPT
+
+        return self.promoted is False and (self.gate_message or "").startswith(NO_SKILL_KEPT)
 
 
 class _Progress:
@@ -117,6 +126,7 @@ def baseline_fits(ts: TrainingSet) -> dict[str, Callable]:
     from predicting lets the Dask engine fit once and predict on the workers."""
     seed = ts.spec.evaluation.seed
     fits = {
+        BASE_RATE: lambda X, y: (lambda E, rate=float(np.mean(y)): np.full(len(E), rate)),  # no skill at all
         "logistic_regression": lambda X, y: _positive_probability(make_logistic(X, seed).fit(X, y)),
         "naive_bayes_odoo": lambda X, y: _positive_probability(OdooNaiveBayes().fit(X, y)),
     }
@@ -164,7 +174,7 @@ def evaluate_all(ts: TrainingSet, options: TrainOptions, progress=None) -> Train
     X, y = ts.frame[ts.features], ts.frame["label"].to_numpy()
     splits = evaluation_splits(ts.frame, spec.evaluation.folds, spec.evaluation.seed)
     minutes = options.tune_minutes / (len(splits) + 1) if options.tune_minutes else None
-    bar = _Progress(progress, total_fits=len(splits) * (3 + bool(spec.rules)) + 1,
+    bar = _Progress(progress, total_fits=len(splits) * (4 + bool(spec.rules)) + 1,
                     total_trials=None if options.tune_minutes else options.tune_trials * (len(splits) + 1))
     learned = []
     models = candidate_models(ts, options, minutes, bar, learned)
@@ -189,6 +199,7 @@ def evaluate_all(ts: TrainingSet, options: TrainOptions, progress=None) -> Train
         "bands": band_thresholds(held[SERVED]),
         "source_column": ts.feature_names.get(source, source) if source else None,
         "final_model": final_model_summary(classifier),
+        "skill": skill_report(y[rows], held, SERVED, spec.evaluation.seed),
     }
     return TrainResult(metrics=metrics, pipeline=pipeline, training_set=ts, predictions=predictions, rows=rows)
 

@@ -86,6 +86,7 @@ class ModelMetadata(BaseModel):
     training_summary: dict[str, Any] = Field(default_factory=dict)  # training/evaluate/drift.py, for drift checks
     fitted_rules: dict[str, Any] | None = None  # training/rules/table.py RuleTable learned when `rules` is None
     page: dict[str, Any] | None = None  # chart data of the managers' page (training/report/cards.py)
+    skill: dict[str, Any] = Field(default_factory=dict)  # bootstrap intervals and verdicts (training/evaluate/skill.py)
 
     def served_metrics(self) -> dict[str, float]:
         return self.metrics.get(self.served, {})
@@ -169,4 +170,5 @@ def model_metadata(result: TrainResult, page: dict | None = None) -> ModelMetada
             ts.frame[ts.features], ts.frame["label"].to_numpy(), ts.feature_names,
             ts.spec.evaluation.seed).model_dump(),
         "page": page,
+        "skill": metrics.get("skill") or {},
     })
