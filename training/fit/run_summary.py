@@ -42,8 +42,7 @@ def no_skill_warning(metrics: dict) -> str | None:
     parts = [f"ROC-AUC {skill['confidence']:.0%} interval {low:.3f} to {high:.3f} includes 0.5"
              if "roc_auc" in skill["no_skill_reasons"] else None]
     if "brier" in skill["no_skill_reasons"]:
-        b_low, b_high = skill["brier_vs_base_rate"]
-        parts.append(f"Brier score minus the base rate's: {b_low:+.4f} to {b_high:+.4f}, not surely below 0")
+        parts.append(f"Brier score minus the base rate's: {skill['brier_minus_base_rate']:+.4f}, not below 0")
     return ("no skill: the model does not separate buyers from the rest on the held-out rows ("
             + "; ".join(p for p in parts if p) + "); it is not promoted without --allow-no-skill")
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from features.build import TrainingSet, build_training_set
 from features.spec import DatasetSpec
-from training.evaluate.metrics import auc_by_source, band_thresholds, rate_by_band, score_metrics
+from training.evaluate.metrics import auc_by_source, band_thresholds, rate_by_band, score_metrics, score_quantiles
 from training.evaluate.skill import BASE_RATE, skill_report
 from training.evaluate.splits import evaluated_rows, evaluation_splits, held_out_predictions, protocol_name
 from training.model.baselines import OdooNaiveBayes, make_logistic
@@ -149,10 +149,19 @@ def source_column(ts: TrainingSet) -> str | None:
     return next((name for name in SOURCE_GUESSES if name in ts.feature_names), None)
 
 
-def evaluate_models(y: np.ndarray, predictions: dict[str, np.ndarray], sources: pd.Series | None) -> dict:
+def served_bands(spec: DatasetSpec, p: np.ndarray, average: float) -> dict:
+    """The served model's band thresholds (the spec's shares; never cold at or above the average lead),
+    the average lead's probability and the held-out score percentiles, for the answer's percentile."""
+    return {**band_thresholds(p, spec.bands.hot, spec.bands.warm, average), "average": float(average),
+            "quantiles": score_quantiles(p), "hot_share": spec.bands.hot, "warm_share": spec.bands.warm}
+
+
+def evaluate_models(y: np.ndarray, predictions: dict[str, np.ndarray], sources: pd.Series | None,
+                    spec: DatasetSpec | None = None, average: float | None = None) -> dict:
     report = {}
+    shares = (spec.bands.hot, spec.bands.warm) if spec is not None else (0.10, 0.30)
     for name, p in predictions.items():
-        thresholds = band_thresholds(p)
+        thresholds = band_thresholds(p, *shares, average)
         report[name] = {**score_metrics(y, p), "bands": rate_by_band(y, p, thresholds)}
         if sources is not None:
             report[name]["by_source"] = auc_by_source(y, p, sources)
@@ -186,7 +195,8 @@ def evaluate_all(ts: TrainingSet, options: TrainOptions, progress=None) -> Train
     source = source_column(ts)
     sources = X[source].iloc[rows] if source else None
     held = {name: p[rows] for name, p in predictions.items()}
-    report = evaluate_models(y[rows], held, sources)
+    average = float(np.mean(y))
+    report = evaluate_models(y[rows], held, sources, spec, average)
 
     pipeline = fit_model(X, y, ts, options, minutes, bar, learned[-1] if len(y) >= REUSE_ROWS else None)
     bar.fit_done()
@@ -196,7 +206,7 @@ def evaluate_all(ts: TrainingSet, options: TrainOptions, progress=None) -> Train
         "rows_evaluated": int(len(rows)),
         "served": SERVED,
         "models": report,
-        "bands": band_thresholds(held[SERVED]),
+        "bands": served_bands(spec, held[SERVED], average),
         "source_column": ts.feature_names.get(source, source) if source else None,
         "final_model": final_model_summary(classifier),
         "skill": skill_report(y[rows], held, SERVED, spec.evaluation.seed),

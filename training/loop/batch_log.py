@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from pathlib import Path
 
 import pandas as pd
 
-from training import LoadedModel, RuleTable, load_rules
+from training import LoadedModel, RuleTable
 from training.loop.store import write_predictions
+from training.scoring.answer import model_rules
 
 log = logging.getLogger(__name__)
 
@@ -23,11 +23,7 @@ def model_name(uri: str) -> str | None:
 
 def rule_table(model: LoadedModel) -> RuleTable | None:
     """The points table beside the model: the one it learned, else its spec's (when the file is here)."""
-    meta = model.metadata
-    if meta.fitted_rules:
-        return RuleTable.model_validate(meta.fitted_rules)
-    path = meta.rules
-    return load_rules(path) if path and Path(path).is_file() else None
+    return model_rules(model.metadata)
 
 
 def log_batch(url: str, model: LoadedModel, leads: pd.DataFrame, scored: pd.DataFrame,
@@ -43,11 +39,12 @@ def log_batch(url: str, model: LoadedModel, leads: pd.DataFrame, scored: pd.Data
     meta = model.metadata
     rows = [{"request_id": request_id, "row_key": f"{request_id}:{i}", "origin": "batch", "lead_id": lead_id,
              "model_name": model_name(model.uri), "model_version": model.version, "dataset": meta.dataset,
-             "source": "model", "probability": float(p), "score": int(s), "band": str(b),
+             "source": source, "probability": None if pd.isna(p) else float(p),
+             "score": None if pd.isna(s) else int(s), "band": None if pd.isna(b) else str(b),
              "rule_score": None if r is None else float(r), "inputs": text}
-            for i, (lead_id, p, s, b, r, text) in enumerate(zip(
-                scored["lead_id"], scored["probability"], scored["score"], scored["band"], rule_scores, inputs,
-                strict=True))]
+            for i, (lead_id, p, s, b, source, r, text) in enumerate(zip(
+                scored["lead_id"], scored["probability"], scored["score"], scored["band"],
+                scored.get("source", pd.Series("model", index=scored.index)), rule_scores, inputs, strict=True))]
     written = write_predictions(url, rows)
     log.info("logged %d scored leads (origin batch, request %s)", written, request_id)
     return written

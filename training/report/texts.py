@@ -180,6 +180,34 @@ ACTIONS = {
     "cold": {"en": "Add to automated nurture emails", "zh": "加入自动培育邮件序列"},
 }
 
+# The next step per band for an opportunity already open (spec `record: opportunity`): steps of a deal.
+DEAL_ACTIONS = {
+    "hot": {"en": "Agree the next step and a close date with the buyer this week",
+            "zh": "本周与买方确认下一步和成交日期"},
+    "warm": {"en": "Review the deal with its owner: confirm budget, decision maker and timing",
+             "zh": "与负责人复盘该商机：确认预算、决策人和时间表"},
+    "cold": {"en": "Ask the buyer whether the deal is still live; requalify it or close it out",
+             "zh": "询问买方该商机是否仍在推进；重新评估或关闭"},
+}
+
+# What a band means, beside the score it follows from (training/scoring/answer.py band_note).
+BAND_NOTES = {
+    "en": {"model": "{score} in 100 chance to convert, against {average} for the average {record}; scored higher "
+                    "than {percentile}% of {records}. {meaning}",
+           "hot": "Hot: the top {hot}% of {records}.",
+           "warm": "Warm: the next {warm}% of {records}, or at least the average {record}'s chance.",
+           "cold": "Cold: below the average {record}'s chance and outside the top {top}%.",
+           "rules": "{score} points from the team's points table (the model did not answer: {why}); hot from "
+                    "{hot} points, warm from {warm}.",
+           "record": {"lead": "lead", "opportunity": "deal"}, "records": {"lead": "leads", "opportunity": "deals"}},
+    "zh": {"model": "成交可能性为 {score}%，平均{record}为 {average}%；评分高于 {percentile}% 的{records}。{meaning}",
+           "hot": "热：评分最高的 {hot}% 的{records}。",
+           "warm": "温：其后的 {warm}% 的{records}，或不低于平均{record}的可能性。",
+           "cold": "冷：低于平均{record}的可能性，且不在前 {top}% 之内。",
+           "rules": "团队积分表给出 {score} 分（模型未作答：{why}）；{hot} 分以上为热，{warm} 分以上为温。",
+           "record": {"lead": "线索", "opportunity": "商机"}, "records": {"lead": "线索", "opportunity": "商机"}},
+}
+
 # How the run's held-out rows were chosen (training/evaluate/splits.py protocol_name).
 PROTOCOLS = {
     "en": {"time": "time-ordered: train on the oldest {train:.0%}, evaluate on the newest {held:.0%}",
