@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from honest_helpers import opportunities
+
 from serving.config import ServiceConfig
 from serving.scorer import Scorer
 from training.evaluate.metrics import assign_bands, band_thresholds
