@@ -54,6 +54,9 @@ class OutcomeSpec(_Source):
     column: str | None = None
     positive: list[Any] = Field(default_factory=lambda: [1])
     negative: list[Any] | None = None  # None: every other value of `column` is a loss
+    # Values meaning "still open" (a pipeline stage such as Engaging; "" for an empty won/lost field):
+    # never labels, left out of training, counted as not yet known; the leads `score` is for.
+    open: list[Any] = Field(default_factory=list)
     id: str | None = None
     won_at: str | None = None
     horizon_days: int | None = Field(default=None, gt=0)
