@@ -19,6 +19,7 @@ from features.atomic import replace_all_atomically
 from features.checks import check_enough, check_not_future
 from features.clock import clock_series, is_clock_column
 from features.columns import is_numeric_column
+from features.csv_shape import some_columns
 from features.dates import looks_like_dates, parse_dates
 from features.derived import derived_leaks
 from features.errors import LeadscoreError
@@ -138,7 +139,7 @@ def feature_frame(leads: pd.DataFrame, spec: DatasetSpec, reserved: set[str],
     if empty is None:
         empty = [c for c in allowed if leads[c].isna().all()]
     if empty:  # e.g. the blank column a trailing comma in a CSV header makes: it carries nothing
-        log.info("dropping column(s) with no values: %s", ", ".join(empty))
+        log.info("dropping %d column(s) with no values: %s", len(empty), some_columns(empty))
         allowed = [c for c in allowed if c not in empty]
     mapping = safe_names(allowed)
     features = leads[allowed].rename(columns=mapping)
@@ -169,7 +170,9 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
     source = leads_spec.describe()
     leads = load_table(leads_spec.path, leads_spec.sql, "leads", leads_spec.encoding)
     declared = [leads_spec.id] + ([leads_spec.created_at] if leads_spec.created_at else [])
-    require_columns(leads, declared, source, "leads.id / leads.created_at")
+    require_columns(leads, [leads_spec.id], source, "leads.id")
+    if leads_spec.created_at:
+        require_columns(leads, [leads_spec.created_at], source, "leads.created_at")
     for key in ("exclude", "known_after_contact", "pii", "allow_strong"):
         # A misspelt pii or known_after_contact column would silently become a feature.
         require_columns(leads, getattr(spec.features, key), source, f"features.{key}")

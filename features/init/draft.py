@@ -179,8 +179,10 @@ def draft_spec(leads: pd.DataFrame, name: str, source: dict, outcomes: pd.DataFr
         won = set(_as_objects(outcomes[key].dropna()))
         y = np.fromiter((v in won for v in _as_objects(sample[id_column])), dtype=np.int8, count=len(sample))
     features = sample.drop(columns=[c for c in known if c in sample.columns and c != draft.created_at])
+    if len(y) == 0 or min(int(y.sum()), len(y) - int(y.sum())) < 5:
+        return draft  # too few of an outcome to measure any column's strength
     _strong_columns(draft, features.drop(columns=[c for c in dates if c in features.columns]), y)
-    if len(y) and y.min() != y.max():
+    if y.min() != y.max():
         draft.derived = derived_leaks(features.reset_index(drop=True), y, FeaturesSpec().leak_warn)
     return draft
 

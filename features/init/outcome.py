@@ -40,6 +40,8 @@ def _norm(value: object) -> str:
 
 def _candidate(column: str, values: pd.Series, last: bool) -> Candidate | None:
     filled = values.dropna()
+    if filled.dtype.kind == "f" and (filled % 1 == 0).all():
+        filled = filled.astype("int64")  # 1.0 is the value 1, as the labels read it
     text = filled.astype("string").str.strip()
     empty_share = 1 - float((text != "").sum()) / max(len(values), 1)
     distinct = [str(v) for v in pd.unique(text[text != ""])]
