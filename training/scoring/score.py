@@ -58,6 +58,8 @@ def score_frame(model: LoadedModel, leads: pd.DataFrame, lang: str = "en", top: 
     out = pd.concat(parts, ignore_index=True)
     out["score"] = out["score"].astype("Int64")
     out["percentile"] = out["percentile"].astype("Int64")
+    for column in ("band", "source", "fallback_reason"):  # typed text: a partition of all-empty values too
+        out[column] = out[column].astype("string")
     return out
 
 
