@@ -115,9 +115,11 @@ SUMMARY = {
 MODEL_NAMES = {
     "en": {"leadscore": "the model", "lightgbm": "its LightGBM part alone",
            "logistic_regression": "logistic regression", "naive_bayes_odoo": "naive Bayes (as in Odoo)",
-           "rules": "the points table", "blend": "a blend of models"},
+           "rules": "the points table", "blend": "a blend of models",
+           "base_rate": "the base rate (every lead alike)"},
     "zh": {"leadscore": "本模型", "lightgbm": "仅其 LightGBM 部分", "logistic_regression": "逻辑回归",
-           "naive_bayes_odoo": "朴素贝叶斯（Odoo 的做法）", "rules": "积分表", "blend": "多个模型的组合"},
+           "naive_bayes_odoo": "朴素贝叶斯（Odoo 的做法）", "rules": "积分表", "blend": "多个模型的组合",
+           "base_rate": "平均转化率（每条线索相同）"},
 }
 # The served model's learner on the model card (`final_model.kind`, training/model/classifier.py).
 KIND_NAMES = {
