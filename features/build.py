@@ -17,11 +17,14 @@ import pandas as pd
 
 from features.atomic import replace_all_atomically
 from features.checks import check_enough, check_not_future
+from features.clock import clock_series, is_clock_column
 from features.columns import is_numeric_column
-from features.dates import parse_dates
+from features.csv_shape import some_columns
+from features.dates import looks_like_dates, parse_dates
+from features.derived import derived_leaks
 from features.errors import LeadscoreError
 from features.glossary import EMPTY, Glossary, load_glossary
-from features.labels import LabelReport, labels_from_column, labels_from_table
+from features.labels import LabelReport, labels_from_column, labels_from_table, outcome_open
 from features.leakage import ColumnStrength, check_leaks, column_strengths, leak_warnings
 from features.load import blank_placeholders, load_table, require_columns
 from features.messages import shown
@@ -115,7 +118,7 @@ def check_ids(ids: pd.Series, source: str, column: str) -> None:
 def check_personal_data(frame: pd.DataFrame, source: str) -> None:
     """Refuse undeclared columns that look like emails or phone numbers: they must be declared as pii."""
     for column in frame.columns:
-        if is_numeric_column(frame[column]):
+        if is_numeric_column(frame[column]) or looks_like_dates(frame[column]):  # a date is never personal data
             continue
         sample = frame[column].dropna().astype("string").head(500)
         if len(sample) < 20:
@@ -136,12 +139,14 @@ def feature_frame(leads: pd.DataFrame, spec: DatasetSpec, reserved: set[str],
     if empty is None:
         empty = [c for c in allowed if leads[c].isna().all()]
     if empty:  # e.g. the blank column a trailing comma in a CSV header makes: it carries nothing
-        log.info("dropping column(s) with no values: %s", ", ".join(empty))
+        log.info("dropping %d column(s) with no values: %s", len(empty), some_columns(empty))
         allowed = [c for c in allowed if c not in empty]
     mapping = safe_names(allowed)
     features = leads[allowed].rename(columns=mapping)
     for column in features.columns:
-        if pd.api.types.is_bool_dtype(features[column]):
+        if is_clock_column(features[column]):  # 13:45:20 is 49,520 seconds, not one of 3,777 categories
+            features[column] = clock_series(features[column])
+        elif pd.api.types.is_bool_dtype(features[column]):
             features[column] = features[column].astype("float64")
         elif not is_numeric_column(features[column]):
             features[column] = features[column].astype("string")
@@ -165,7 +170,9 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
     source = leads_spec.describe()
     leads = load_table(leads_spec.path, leads_spec.sql, "leads", leads_spec.encoding)
     declared = [leads_spec.id] + ([leads_spec.created_at] if leads_spec.created_at else [])
-    require_columns(leads, declared, source, "leads.id / leads.created_at")
+    require_columns(leads, [leads_spec.id], source, "leads.id")
+    if leads_spec.created_at:
+        require_columns(leads, [leads_spec.created_at], source, "leads.created_at")
     for key in ("exclude", "known_after_contact", "pii", "allow_strong"):
         # A misspelt pii or known_after_contact column would silently become a feature.
         require_columns(leads, getattr(spec.features, key), source, f"features.{key}")
@@ -184,7 +191,10 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
     if outcome.is_table:
         labels, known, report = labels_from_table(ids, created_at, outcome, snapshot)
     else:
-        labels, known, report = labels_from_column(leads, ids, outcome, source), None, LabelReport()
+        labels, report = labels_from_column(leads, ids, outcome, source), LabelReport()
+        still_open = outcome_open(leads[outcome.column], outcome)
+        report.still_open = int(still_open.sum())
+        known = ~still_open if report.still_open else None
 
     reserved = set(declared) | ({outcome.column} if outcome.column else set())
     features, names = feature_frame(leads, spec, reserved)
@@ -207,8 +217,31 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
         strengths = column_strengths(frame[list(names)], y, spec.evaluation.folds, spec.evaluation.seed)
         check_leaks(strengths, spec.features.leak_threshold, set(spec.features.allow_strong), names)
     warnings = leak_warnings(strengths, spec.features.leak_warn, names, set(spec.features.allow_strong))
+    if check_leakage and names:
+        rows = leads if known is None else leads[known.to_numpy()]
+        warnings += derived_warnings(rows[list(names.values())].reset_index(drop=True), y, spec)
     return TrainingSet(frame=frame, feature_names=names, label_report=report, strengths=strengths, spec=spec,
                        glossary=glossary, leak_warnings=warnings)
+
+
+def derived_warnings(originals: pd.DataFrame, y: np.ndarray, spec: DatasetSpec) -> list[dict]:
+    """Pairs of time or date columns whose difference alone separates the outcome (features/derived.py):
+    from `leak_threshold` the build stops unless both columns are in `allow_strong`; from `leak_warn` a warning."""
+    allow = set(spec.features.allow_strong)
+    found = []
+    for later, earlier, auc in derived_leaks(originals, y, spec.features.leak_warn, spec.evaluation.folds,
+                                             spec.evaluation.seed):
+        honest = later in allow and earlier in allow
+        if auc >= spec.features.leak_threshold and not honest:
+            raise LeadscoreError(
+                f"leak guard: {later} − {earlier}: the difference of these two columns alone separates the outcome "
+                f"at ROC-AUC {auc:.3f} (at or above {spec.features.leak_threshold:.2f}); a time filled in during or "
+                f"after contact leaks the outcome: add {later!r} to 'features.known_after_contact'")
+        found.append({"column": f"{later} − {earlier}", "auc": round(auc, 4), "declared_honest": honest,
+                      "derived_from": [later, earlier],
+                      "advice": f"their difference leaks the outcome when either is filled in during or after contact: "
+                                f"list {later!r} under 'features.known_after_contact'"})
+    return found
 
 
 def profile_path(out: Path) -> Path:

@@ -36,6 +36,9 @@ def run_build(spec: Path, out: Path, as_of: str | None = None, engine: str = "pa
     if report.not_yet_known:
         say(Line(f"left out {report.not_yet_known:,} leads whose outcome is not yet known "
                  f"(horizon not closed at snapshot {report.snapshot})"))
+    if report.still_open:
+        say(Line(f"left out {report.still_open:,} open leads (outcome not known yet: 'outcome.open'); they are "
+                 "the ones `leadscore score` is for"))
     say(Line(f"wrote {parquet} and {profile}"))
     return training_set
 

@@ -83,6 +83,33 @@ def detect_format(values: pd.Series) -> DateReading:
     return DateReading(None, ambiguous=(patterns[("%d", "%m")], patterns[("%m", "%d")]), example=example)
 
 
+def looks_like_dates(values: pd.Series, share: float = 0.9) -> bool:
+    """A column whose filled values (nearly all) read as dates: ISO 8601 with or without a time, or the
+    day-first and month-first forms the build reads. Checked before any personal-data pattern: 2016-10-20
+    is a date, never a phone number."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return True
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return False
+    text = values.dropna().astype("string").str.strip()
+    text = text[text != ""].head(2000)
+    if len(text) == 0:
+        return False
+    return float((text.str.match(_ISO) | text.str.match(_NUMERIC)).mean()) >= share
+
+
+def date_values(values: pd.Series) -> pd.Series | None:
+    """The column as dates when its values prove a reading (ISO or a proven order), else None."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    text = values.astype("string").str.strip().replace("", pd.NA)
+    reading = detect_format(text.dropna())
+    if reading.fmt is None:
+        return None
+    parsed = pd.to_datetime(text, errors="coerce", utc=True, format=reading.fmt)
+    return parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+
+
 def _read_as(value: str, fmt: str) -> str:
     return str(pd.to_datetime(value, format=fmt).date())
 

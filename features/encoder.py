@@ -20,6 +20,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from features.clock import clock_seconds, clock_series
 from features.columns import is_numeric_column
 from features.errors import LeadscoreError
 
@@ -107,6 +108,9 @@ class LeadEncoder(TransformerMixin, BaseEstimator):
             text = self._blank(values.astype("string"))
             numbers = pd.to_numeric(text, errors="coerce")
             bad = numbers.isna() & text.notna()
+            if bad.any():  # times of day and durations read as seconds (features/clock.py)
+                numbers = numbers.fillna(clock_series(text))
+                bad = numbers.isna() & text.notna()
             if bad.any():
                 row = int(bad.to_numpy().nonzero()[0][0])
                 raise LeadscoreError(
@@ -154,6 +158,9 @@ class LeadEncoder(TransformerMixin, BaseEstimator):
         try:
             return float(text)
         except ValueError:
+            seconds = clock_seconds(text)
+            if seconds is not None:
+                return seconds
             raise LeadscoreError(
                 f"field {self.display_names_[i]!r} of lead {row + 1}: {value!r} is not a number; "
                 "send a number or leave it out", loc=("leads", row, self.display_names_[i])) from None

@@ -36,6 +36,7 @@ class LabelReport:
     wins_before_creation: int = 0
     wins_after_snapshot: int = 0
     leads_after_snapshot: int = 0
+    still_open: int = 0  # leads whose outcome value is declared open ('outcome.open'): not yet known
     won_leads: int = 0
     leads: int = 0
 
@@ -69,40 +70,67 @@ def as_key(value: object) -> str:
     return str(value).strip().lower()
 
 
+def _is_empty(value: object) -> bool:
+    return value is None or str(value).strip() == ""
+
+
+def outcome_open(values: pd.Series, outcome: OutcomeSpec) -> pd.Series:
+    """Rows whose outcome is still open: a value listed in 'outcome.open', or empty when "" is listed."""
+    declared = {as_key(v) for v in outcome.open if not _is_empty(v)}
+    empty = values.isna() | (values.astype("string").str.strip() == "").fillna(True)
+    is_open = values.map(as_key).isin(declared) & ~empty
+    if any(_is_empty(v) for v in outcome.open):
+        is_open = is_open | empty
+    return is_open.astype(bool)
+
+
+def _keys_offer(outcome: OutcomeSpec) -> str:
+    """Both keys a user may need for a value the spec does not declare: never 'count it as lost'."""
+    return ("list the values that mean lost under 'outcome.negative' and the values that mean the outcome is "
+            "not known yet (a deal still in progress, an empty field: \"\") under 'outcome.open'")
+
+
 def labels_from_column(leads: pd.DataFrame, ids: pd.Series, outcome: OutcomeSpec, source: str) -> pd.Series:
-    """0/1 labels from the outcome column; undeclared or missing values are errors naming a row."""
+    """0/1 labels from the outcome column; open rows (see outcome_open) get 0 here and are left out by the
+    caller; undeclared or missing values are errors naming a row and listing every undeclared value."""
     column = outcome.column
     require_columns(leads, [column], source, "outcome.column")
     values = leads[column]
-    missing = values.isna()
+    is_open = outcome_open(values, outcome)
+    missing = (values.isna() | (values.astype("string").str.strip() == "").fillna(True)) & ~is_open
     if missing.any():
         row = int(missing.to_numpy().nonzero()[0][0])
         raise LeadscoreError(
             f"{source}: outcome column {column!r} is empty in {int(missing.sum())} row(s), e.g. data row "
-            f"{row + 1} (lead id {shown(ids.iloc[row])}); fill it in or leave those leads out of the export"
+            f"{row + 1} (lead id {shown(ids.iloc[row])}); if an empty field means the outcome is not known yet, "
+            "add \"\" to 'outcome.open'; otherwise fill it in or leave those leads out of the export"
         )
     keys = values.map(as_key)
     positive = {as_key(v) for v in outcome.positive}
+    decided = keys[~is_open]
     if outcome.negative is not None:
         negative = {as_key(v) for v in outcome.negative}
-        bad = ~keys.isin(positive | negative)
+        bad = ~keys.isin(positive | negative) & ~is_open
     else:
         # Without a declared negative set, only a two-valued column is unambiguous.
-        others = sorted(set(keys.unique()) - positive)
-        bad = pd.Series(False, index=keys.index) if len(others) <= 1 else ~keys.isin(positive | {others[0]})
+        others = sorted(set(decided.unique()) - positive)
+        bad = ~keys.isin(positive) & ~is_open if len(others) > 1 else pd.Series(False, index=keys.index)
     if bad.any():
         row = int(bad.to_numpy().nonzero()[0][0])
-        listed = ", ".join(shown(v) for v in sorted(values[bad].astype("string").unique())[:10])
+        undeclared = sorted(values[bad].astype("string").unique())
+        listed = ", ".join(shown(v) for v in undeclared[:50]) + (
+            f" and {len(undeclared) - 50:,} more" if len(undeclared) > 50 else "")
         declared = f"'outcome.positive' [{', '.join(shown(v) for v in outcome.positive)}]"
         if outcome.negative is not None:
-            declared += f" nor in 'outcome.negative' [{', '.join(shown(v) for v in outcome.negative)}]"
-        else:
-            declared += " and the column holds more than one other value, so 'outcome.negative' must list them"
+            declared += f", 'outcome.negative' [{', '.join(shown(v) for v in outcome.negative)}]"
+        if outcome.open:
+            declared += f" nor 'outcome.open' [{', '.join(shown(v) for v in outcome.open)}]"
         raise LeadscoreError(
             f"{source}: outcome column {column!r} holds {shown(values.iloc[row])} at data row {row + 1} "
-            f"(lead id {shown(ids.iloc[row])}), which is not in {declared}; undeclared values: {listed}"
+            f"(lead id {shown(ids.iloc[row])}), which is not declared in {declared}; undeclared values: {listed}; "
+            f"{_keys_offer(outcome)}"
         )
-    return keys.isin(positive).astype("int8")
+    return (keys.isin(positive) & ~is_open).astype("int8")
 
 
 def read_wins(outcome: OutcomeSpec) -> tuple[pd.Series, pd.Series | None]:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import codecs
 import csv
+import logging
 from pathlib import Path
 
 import pandas as pd
 
+from features.csv_shape import drop_empty, prepared, some_columns
 from features.errors import LeadscoreError
-from features.messages import column_list, did_you_mean
+from features.messages import did_you_mean
 from features.spec import SqlSource
+
+log = logging.getLogger(__name__)
 
 # First bytes of files that are not text: compressed archives, Parquet, spreadsheets.
 _BINARY = (b"\x1f\x8b", b"PK\x03\x04", b"BZh", b"\xfd7zXZ", b"PAR1", b"\xd0\xcf\x11\xe0", b"(\xb5/\xfd")
@@ -37,10 +41,14 @@ def check_text(path: Path, encoding: str, fix: str) -> None:
             chunk = handle.read(1 << 22)
 
 
-def check_header(path: Path, encoding: str) -> None:
+def check_header(path: Path, encoding: str, source=None, delimiter: str = ",") -> None:
     """Duplicated column names are a question for the user, not something to rename silently."""
-    with path.open(encoding=encoding, newline="") as handle:
-        header = next(csv.reader(handle), [])
+    if source is not None and not isinstance(source, Path):
+        first = source.getvalue()[:1 << 16].decode(encoding, errors="ignore").split("\n")[0]
+        header = next(csv.reader([first.lstrip("\ufeff")], delimiter=delimiter), [])
+    else:
+        with path.open(encoding=encoding, newline="") as handle:
+            header = next(csv.reader(handle, delimiter=delimiter), [])
     seen: set[str] = set()
     for name in header:
         if name in seen and name.strip():
@@ -65,12 +73,20 @@ def _read_file(path: Path, encoding: str | None, key: str) -> pd.DataFrame:
         if suffix == ".csv":
             check_text(path, encoding, f"set '{key}' in the spec to the export's encoding, e.g. latin-1, cp1252 "
                        "or gbk")
-            check_header(path, encoding)
-            # pyarrow's reader is several times faster on large exports; same values as the C reader.
-            return pd.read_csv(path, engine="pyarrow", encoding=encoding)
+            source, delimiter, skipped = prepared(path, encoding)
+            if skipped:
+                log.info("%s: skipped %d title line(s) above the header", path, skipped)
+            check_header(path, encoding, source, delimiter)
+            if isinstance(source, Path) and delimiter == ",":
+                # pyarrow's reader is several times faster on large exports; same values as the C reader.
+                frame = pd.read_csv(path, engine="pyarrow", encoding=encoding)
+            else:
+                frame = pd.read_csv(source, encoding=encoding, sep=delimiter)
+            frame.columns = [str(c).lstrip("\ufeff") for c in frame.columns]
+            return drop_empty(frame, str(path))
         if suffix in {".parquet", ".pq"}:
             return pd.read_parquet(path)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, pd.errors.ParserError, csv.Error) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise LeadscoreError(f"{path}: cannot be read as {suffix[1:].upper()}: {first}") from None
     raise LeadscoreError(f"{path}: unsupported file type '{suffix}'; use .csv or .parquet")
@@ -124,7 +140,7 @@ def require_columns(frame: pd.DataFrame, columns: list[str], source: str, key: s
     if missing:
         raise LeadscoreError(
             f"{source}: column {missing[0]!r} (spec key '{key}') is not in the table"
-            f"{did_you_mean(missing[0], frame.columns)}; columns present: {column_list(frame.columns)}"
+            f"{did_you_mean(missing[0], frame.columns)}; columns present: {some_columns(frame.columns)}"
         )
 
 

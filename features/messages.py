@@ -28,8 +28,10 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
 
 
 def column_list(columns: Iterable[str]) -> str:
-    """Every column, for messages: the user should not have to open the file to see them."""
-    return ", ".join(repr(str(c)) for c in columns)
+    """Columns for messages: at most ten, then how many more (features/csv_shape.py some_columns)."""
+    from features.csv_shape import some_columns
+
+    return some_columns(list(columns))
 
 
 @dataclass

@@ -7,7 +7,7 @@ read from the current working directory (the project root when run through the M
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -54,6 +54,9 @@ class OutcomeSpec(_Source):
     column: str | None = None
     positive: list[Any] = Field(default_factory=lambda: [1])
     negative: list[Any] | None = None  # None: every other value of `column` is a loss
+    # Values meaning "still open" (a pipeline stage such as Engaging; "" for an empty won/lost field):
+    # never labels, left out of training, counted as not yet known; the leads `score` is for.
+    open: list[Any] = Field(default_factory=list)
     id: str | None = None
     won_at: str | None = None
     horizon_days: int | None = Field(default=None, gt=0)
@@ -103,6 +106,29 @@ class SyntheticSpec(Strict):
     out: str
 
 
+class BandsSpec(Strict):
+    """Hot and warm as shares of leads ranked by score; whatever the shares, a lead whose probability is
+    at or above the average lead's is never cold (so 63 is not "cold" where the average lead scores 60)."""
+
+    hot: float = Field(default=0.10, gt=0.0, lt=1.0)  # the top 10% by score
+    warm: float = Field(default=0.30, ge=0.0, lt=1.0)  # the next 30%
+
+    @model_validator(mode="after")
+    def _fits(self) -> BandsSpec:
+        if self.hot + self.warm >= 1.0:
+            raise ValueError("'bands.hot' plus 'bands.warm' must be below 1: some leads must be cold")
+        return self
+
+
+class ActionSpec(Strict):
+    """The next step for one band, in English and Chinese."""
+
+    channel: str
+    within_hours: float | None = None
+    en: str
+    zh: str
+
+
 class DatasetSpec(Strict):
     name: str
     leads: LeadsSpec
@@ -112,6 +138,10 @@ class DatasetSpec(Strict):
     display: str | None = None  # glossary of field and value names per language (features/glossary.py)
     evaluation: EvaluationSpec = Field(default_factory=EvaluationSpec)
     synthetic: SyntheticSpec | None = None
+    # What one row is: a new lead (actions: call, nurture) or an opportunity already open (next steps of a deal).
+    record: Literal["lead", "opportunity"] = "lead"
+    bands: BandsSpec = Field(default_factory=BandsSpec)
+    actions: dict[Literal["hot", "warm", "cold"], ActionSpec] | None = None  # None: the defaults for `record`
 
     def never_features(self) -> set[str]:
         """Columns that must never reach the model, whatever else is said."""

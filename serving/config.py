@@ -23,6 +23,7 @@ from features.config_file import load_yaml_model
 from features.errors import LeadscoreError
 from training.loop.store import DEFAULT_PREDICTION_DB
 from training.report.texts import ACTIONS
+from training.scoring.answer import MAX_MISSING_SHARE, RULE_BANDS
 
 SPECS = Path(__file__).resolve().parents[1] / "data" / "specs"
 DEFAULT_RULES = SPECS / "rules" / "default.yaml"
@@ -52,10 +53,12 @@ class ServiceConfig(BaseModel):
     rules: str = str(DEFAULT_RULES)
     display: str | None = str(DEFAULT_DISPLAY)
     bands: dict[str, float] | None = None  # {"hot": p, "warm": p}; None: the thresholds learned in training
-    rule_bands: dict[str, float] = Field(default_factory=lambda: {"hot": 70.0, "warm": 40.0})  # rule points
-    actions: dict[str, Action] = Field(default_factory=lambda: dict(DEFAULT_ACTIONS))
+    rule_bands: dict[str, float] = Field(default_factory=lambda: dict(RULE_BANDS))  # rule points
+    # None: the served model's actions (its spec's, or the defaults for its kind of record), else DEFAULT_ACTIONS
+    actions: dict[str, Action] | None = None
     max_leads: int = Field(default=1000, ge=1)
-    max_missing_share: float = Field(default=0.5, ge=0.0, le=1.0)  # more missing features: rules answer
+    # more missing features: rules answer (batch scoring uses the same share, training/scoring/answer.py)
+    max_missing_share: float = Field(default=MAX_MISSING_SHARE, ge=0.0, le=1.0)
     top_reasons: int = Field(default=3, ge=1, le=10)
     reload_seconds: float = Field(default=0.0, ge=0.0)  # >0: check the registry for a new champion
     retry_seconds: float = Field(default=30.0, gt=0.0)  # while on rules, retry loading the model

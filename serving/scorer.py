@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from features import Glossary, LeadscoreError, load_glossary
-from serving.config import ServiceConfig
+from serving.config import DEFAULT_ACTIONS, Action, ServiceConfig
 from serving.model_check import fetch_model
 from training import (
     LoadedModel,
@@ -33,6 +33,13 @@ from training import (
 )
 from training.loop.rows import prediction_rows
 from training.rules.table import rules_for_model
+from training.scoring.answer import (
+    TOO_MANY_MISSING,
+    band_note,
+    percentile,
+    rule_note,
+    too_many_missing,
+)
 
 log = logging.getLogger(__name__)
 FAILING_AFTER = 5  # model errors in a row after which /readyz reports the model as failing
@@ -131,10 +138,10 @@ class Scorer:
             return results
         encoder = state.model.pipeline.named_steps["encode"]
         matrix = encoder.transform_records(leads)  # validates every lead first: bad values name their field
-        missing = np.isnan(matrix).mean(axis=1)
-        rows = [i for i in range(len(leads)) if missing[i] <= self.config.max_missing_share]
+        lacking = too_many_missing(matrix, self.config.max_missing_share)  # the same test as batch scoring
+        rows = [i for i in range(len(leads)) if not lacking[i]]
         for i in sorted(set(range(len(leads))) - set(rows)):
-            results[i] = self._fallback(results[i], "too_many_missing_features", lang)
+            results[i] = self._fallback(results[i], TOO_MANY_MISSING, lang, state)
         if rows:
             self._model_part(state, matrix, leads, rows, results, lang, top or self.config.top_reasons)
         self._count(results)
@@ -161,7 +168,7 @@ class Scorer:
                 except Exception:
                     self.counters.model_errors_in_row += 1
                     log.exception("model failed on lead %d; the rules answer", i)
-                    results[i] = self._fallback(results[i], "model_error", lang)
+                    results[i] = self._fallback(results[i], "model_error", lang, state)
 
     def _explain_into(self, state, matrix, leads, rows, results, lang, top) -> None:
         meta = state.model.metadata
@@ -171,14 +178,19 @@ class Scorer:
         order = impact_order(explanation)
         missing_values = meta.missing_values
         for j, i in enumerate(rows):
+            rank = percentile(float(explanation.probability[j]), meta.bands.quantiles)
+            average = meta.bands.average
             results[i].update(
                 probability=round(float(explanation.probability[j]), 6), score=int(explanation.score[j]),
                 band=str(bands[j]), source="model", model_version=state.version, fallback_reason=None,
-                base_score=round(explanation.base_score, 3),
+                base_score=round(explanation.base_score, 3), percentile=rank,
+                average_score=None if average is None else round(average * 100, 1),
+                band_note=None if self.config.bands else band_note(str(bands[j]), float(explanation.score[j]),
+                                                                   meta.bands, lang, meta.record, rank),
                 reasons=reasons_for(explanation, j, top=top, lang=lang, missing_values=missing_values, order=order[j],
                                     glossary=state.model.glossary),
             )
-            results[i]["action"] = self._action(results[i]["band"], lang)
+            results[i]["action"] = self._action(results[i]["band"], lang, state)
 
     def _rule_part(self, lead: Mapping[str, object], lang: str, glossary: Glossary, state=None) -> dict:
         rules = self.rules_of(state)
@@ -195,8 +207,9 @@ class Scorer:
         rules = self.rules_of(state)
         return {rule.field for rule in rules.rules} if rules else set()
 
-    def _fallback(self, result: dict, why: str, lang: str) -> dict:
+    def _fallback(self, result: dict, why: str, lang: str, state=None) -> dict:
         points = result["rule_score"]
+        result.update(percentile=None, average_score=None, band_note=None)
         if points is None:  # no rule table to fall back on: no score rather than a silent 0 (cold)
             result.update(probability=None, score=None, band=None, source="rules", model_version=None,
                           base_score=None, fallback_reason=why, reasons={"positive": [], "negative": []},
@@ -212,11 +225,19 @@ class Scorer:
                           {"feature": r["feature"], "label": r["label"], "value": r["value"], "impact": r["points"],
                            "text": r["text"]}
                           for r in result["rule_reasons"]], "negative": []})
-        result["action"] = self._action(band, lang)
+        result["band_note"] = rule_note(points, why, thresholds, lang)
+        result["action"] = self._action(band, lang, state)
         return result
 
-    def _action(self, band: str, lang: str) -> dict:
-        action = self.config.actions.get(band)
+    def _actions(self, state) -> dict:
+        """The service config's actions, else the served model's (its spec's or its record's defaults)."""
+        if self.config.actions is not None:
+            return self.config.actions
+        recorded = state.model.metadata.actions if state is not None else None
+        return {b: Action.model_validate(a) for b, a in recorded.items()} if recorded else DEFAULT_ACTIONS
+
+    def _action(self, band: str, lang: str, state=None) -> dict:
+        action = self._actions(state).get(band)
         if action is None:
             return {"band": band, "text": None}
         return {"band": band, "channel": action.channel, "within_hours": action.within_hours,

@@ -40,7 +40,7 @@ Leads = Annotated[list[dict[str, LeadValue]], Field(min_length=1, max_length=100
 # An int when given (null is refused); left out, the service's top_reasons (3 unless configured).
 Reasons = Annotated[int, Field(ge=1, le=20, description="top reasons per side (default: top_reasons, 3)")]
 RESULT_KEYS = ("probability", "score", "band", "source", "model_version", "fallback_reason", "base_score", "reasons",
-               "action", "rule_score", "rule_reasons", "rule_note")
+               "action", "rule_score", "rule_reasons", "rule_note", "percentile", "average_score", "band_note")
 extra = FastAPI(title="leadscore extras")
 
 

@@ -38,6 +38,7 @@ from features.labels import (
     first_wins,
     label_leads,
     labels_from_column,
+    outcome_open,
     read_wins,
     report_unmatched,
     snapshot_of,
@@ -161,6 +162,8 @@ def _training_part(part: pd.DataFrame, plan: _Plan, partition_info: dict | None 
         labels = ids.astype("string").isin(plan.won).astype("int8")
     else:
         labels = _global_rows(lambda: labels_from_column(part, ids, plan.outcome, plan.source), offset)
+        if plan.outcome.open:  # open leads are never labels
+            known = ~outcome_open(part[plan.outcome.column], plan.outcome)
     features, _ = feature_frame(part, plan.spec, plan.reserved, plan.empty)
     parts = {"lead_id": ids.astype("string")}
     if created is not None:
@@ -190,7 +193,7 @@ def _outcome_for_parts(leads, spec: DatasetSpec, source: str):
         return outcome
     require_columns(leads._meta, [outcome.column], source, "outcome.column")
     keys = set().union(*_per_part(_outcome_keys, leads, outcome.column))
-    others = sorted(keys - {as_key(v) for v in outcome.positive})
+    others = sorted(keys - {as_key(v) for v in outcome.positive} - {as_key(v) for v in outcome.open})
     if len(others) > 1:
         raise LeadscoreError(f"{source}: outcome column {outcome.column!r} holds more than one value besides "
                              f"'outcome.positive' ({', '.join(map(shown, others[:10]))}); list the ones that mean "

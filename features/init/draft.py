@@ -17,8 +17,11 @@ import numpy as np
 import pandas as pd
 
 from features.build import EMAIL, PHONE
-from features.dates import ISO, detect_format
+from features.clock import is_clock_column
+from features.dates import ISO, date_values, detect_format, looks_like_dates
+from features.derived import derived_leaks
 from features.errors import LeadscoreError
+from features.init.outcome import outcome_candidates
 from features.leakage import column_strengths
 from features.names import safe_name
 from features.spec import FeaturesSpec
@@ -26,13 +29,10 @@ from features.spec import FeaturesSpec
 # Column names and values to recognise in any CRM export, English or Chinese: data for the guesses, not
 # sentences to show (those live in training/report/texts.py).
 _ID = re.compile(r"(^|[\W_])(id|key|uuid|guid)$|^id[\W_]|编号|号码$", re.IGNORECASE)
-_OUTCOME = re.compile(r"convert|won|win|outcome|label|closed|result|status|成交|转化|结果", re.IGNORECASE)
 _CREATED = re.compile(r"creat|open|added|start|submitted|创建|日期", re.IGNORECASE)
 _PII_NAME = re.compile(r"(^|_)(e_?mail|email_address|phone|phone_number|mobile|telephone|tel|surname|first_name|"
                        r"last_name|full_name|contact_name|name|address|street)$|姓名|电话|手机|邮箱|地址")
 PLACEHOLDERS = ("Select", "N/A", "n/a", "NA", "-", "--", "?", "(blank)", "null", "NULL", "None", "none")
-_WIN = ("1", "yes", "true", "won", "win", "converted", "closed won", "y", "是", "成交")
-_LOSS = ("0", "no", "false", "lost", "lose", "not converted", "closed lost", "n", "否", "未成交")
 SAMPLE_ROWS = 100_000  # column strengths and patterns are read from a sample: init must stay fast on big exports
 
 
@@ -53,6 +53,10 @@ class Draft:
     after_contact: list[tuple[str, float]] = field(default_factory=list)
     strong: list[tuple[str, float]] = field(default_factory=list)
     dates: list[str] = field(default_factory=list)
+    later_dates: list[tuple[str, float]] = field(default_factory=list)  # (column, share of rows after created_at)
+    outcome_others: list[str] = field(default_factory=list)  # YAML comment lines: the other candidates
+    record: str = "lead"  # "opportunity" when the outcome is a stage column with open values
+    derived: list[tuple[str, str, float]] = field(default_factory=list)  # (later, earlier, ROC-AUC)
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -74,6 +78,8 @@ def _pick_id(frame: pd.DataFrame) -> tuple[str | None, list[str]]:
 
 
 def _looks_like_pii(column: str, values: pd.Series) -> bool:
+    if looks_like_dates(values) or is_clock_column(values):  # dates and times are never personal data
+        return False
     if _PII_NAME.search(safe_name(column)) and values.nunique(dropna=True) > 2:  # 'Do Not Email' (yes/no) is a flag
         return True
     # Booleans count as numbers here on purpose (not features.columns.is_numeric_column): True/False
@@ -94,28 +100,10 @@ def _date_columns(frame: pd.DataFrame) -> dict[str, object]:
             continue
         if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
             continue
-        text = _text(values).head(2000)
-        if text.empty or not text.str.contains(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}", regex=True).all():
+        if not looks_like_dates(values):
             continue
         found[column] = detect_format(_text(values))
     return found
-
-
-def _label_values(values: pd.Series) -> tuple[list[str], list[str], str | None]:
-    """(positive, negative, note) for a two-valued outcome column; the values as text, as the file has them."""
-    distinct = [str(v) for v in pd.unique(values.dropna())]
-    norm = {v: v.strip().lower().removesuffix(".0") for v in distinct}
-    wins = [v for v in distinct if norm[v] in _WIN]
-    losses = [v for v in distinct if norm[v] in _LOSS]
-    if len(distinct) == 2 and len(wins) == 1 and len(losses) == 1:
-        return wins, losses, None
-    return distinct[:1], distinct[1:], "CHECK: which values mean a won deal? Move them under positive"
-
-
-def _outcome_column(frame: pd.DataFrame, skip: set[str]) -> str | None:
-    candidates = [c for c in frame.columns if c not in skip and frame[c].nunique(dropna=True) == 2]
-    named = [c for c in candidates if _OUTCOME.search(c)]
-    return named[0] if named else None
 
 
 def quoted(value: object) -> str:
@@ -136,10 +124,10 @@ def draft_spec(leads: pd.DataFrame, name: str, source: dict, outcomes: pd.DataFr
     draft.pii = [c for c in leads.columns if c != id_column and _looks_like_pii(c, sample[c])]
     dates = _date_columns(sample.drop(columns=[c for c in [id_column, *draft.pii] if c]))
     draft.dates = list(dates)
-    created = [c for c in dates if _CREATED.search(c)] or list(dates)
+    created = _earliest_first(sample, dates, draft)
     if created:
-        draft.created_at = created[0]
-        reading = dates[created[0]]
+        draft.created_at = created
+        reading = dates[created]
         if reading != ISO and reading.ambiguous:
             day, month = reading.ambiguous
             draft.date_note = (f"{reading.example!r} reads day first ({day}) or month first ({month}): "
@@ -154,16 +142,27 @@ def draft_spec(leads: pd.DataFrame, name: str, source: dict, outcomes: pd.DataFr
 
     known = {c for c in [id_column, *second_ids, *draft.pii, *dates] if c}
     if outcomes is None:
-        column = _outcome_column(sample, known)
-        if column is None:
+        candidates = outcome_candidates(leads, known)
+        if not candidates:
             draft.outcome = ['  column: "FILL IN"  # the column that says whether the lead was won',
                              '  positive: ["FILL IN"]  # its value(s) meaning won, quoted']
             return draft
-        positive, negative, note = _label_values(leads[column])
+        best = candidates[0]
+        column = best.column
         draft.outcome = [f"  column: {quoted(column)}",
-                         f"  positive: {quoted_list(positive)}" + (f"  # {note}" if note else ""),
-                         f"  negative: {quoted_list(negative)}"]
-        y = _label_keys(sample[column], positive)
+                         f"  positive: {quoted_list(best.positive)}" + (
+                             f"  # {best.note}" if best.note and best.kind != "stage" else ""),
+                         f"  negative: {quoted_list(best.negative)}"]
+        if best.open:
+            draft.outcome.append(f"  open: {quoted_list(best.open)}  # CHECK: still open (not yet won or lost): "
+                                 "never labels, left out of training; the ones to score")
+        if best.kind == "stage" and [v for v in best.open if v]:
+            draft.record = "opportunity"
+        draft.outcome_others = [f"  # or column {quoted(c.column)}: positive {quoted_list(c.positive)}, negative "
+                                f"{quoted_list(c.negative)}" for c in candidates[1:6]]
+        decided = ~sample[column].astype("string").str.strip().fillna("").isin(best.open)
+        sample = sample[decided.to_numpy()]
+        y = _label_keys(sample[column].astype("string").str.strip(), best.positive)
         known.add(column)
     else:
         key, won_at = _outcome_keys(leads[id_column], outcomes)
@@ -179,8 +178,34 @@ def draft_spec(leads: pd.DataFrame, name: str, source: dict, outcomes: pd.DataFr
                                  f"or {reading.ambiguous[1]}: set one")
         won = set(_as_objects(outcomes[key].dropna()))
         y = np.fromiter((v in won for v in _as_objects(sample[id_column])), dtype=np.int8, count=len(sample))
-    _strong_columns(draft, sample.drop(columns=list(known)), y)
+    features = sample.drop(columns=[c for c in known if c in sample.columns and c != draft.created_at])
+    if len(y) == 0 or min(int(y.sum()), len(y) - int(y.sum())) < 5:
+        return draft  # too few of an outcome to measure any column's strength
+    _strong_columns(draft, features.drop(columns=[c for c in dates if c in features.columns]), y)
+    if y.min() != y.max():
+        draft.derived = derived_leaks(features.reset_index(drop=True), y, FeaturesSpec().leak_warn)
     return draft
+
+
+def _earliest_first(sample: pd.DataFrame, dates: dict, draft: Draft) -> str | None:
+    """The date column filled earliest on most rows (the creation date); columns filled later on most rows
+    (close, won, last-activity dates) go to draft.later_dates, to be listed as known after contact."""
+    parsed = {c: date_values(sample[c]) for c in dates}
+    parsed = {c: v for c, v in parsed.items() if v is not None}
+    if len(parsed) < 2:
+        named = [c for c in dates if _CREATED.search(c)] or list(dates)
+        return named[0] if named else None
+
+    def before(a: str, b: str) -> float:
+        both = parsed[a].notna() & parsed[b].notna()
+        return float((parsed[a][both] <= parsed[b][both]).mean()) if both.any() else 0.5
+
+    first = max(parsed, key=lambda c: (sum(before(c, d) for d in parsed if d != c), parsed[c].notna().mean()))
+    for column in parsed:
+        share = before(first, column) if column != first else 0.0
+        if column != first and share >= 0.9:
+            draft.later_dates.append((column, share))
+    return first
 
 
 def _as_objects(values: pd.Series) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from pydantic import ValidationError
 
 from features.atomic import write_texts
 from features.config_file import read_yaml
@@ -37,14 +38,21 @@ def render_spec(draft: Draft, display: str) -> str:
     elif draft.date_note:
         lines.append(f"  date_format: null  # CHECK: {draft.date_note}")
     lines.append(f"  missing_values: {quoted_list(draft.missing_values)}  # placeholders meaning 'not given'")
-    lines += ["outcome:", *draft.outcome, "features:",
+    lines += ["outcome:", *draft.outcome, *draft.outcome_others, "features:",
               _listing("exclude", draft.exclude) + "  # identifiers besides the id: never features",
               "  known_after_contact:  # filled in by sales after contact: never features"]
+    for column, share in draft.later_dates:
+        lines.append(f"    - {quoted(column)}  # CHECK: a date filled after {draft.created_at!r} on {share:.0%} of "
+                     "rows (a close, won or last-activity date): known only after contact")
+    for later, earlier, auc in draft.derived:
+        lines.append(f"    # - {quoted(later)}  # CHECK: {later} − {earlier}: {auc:.2f} ROC-AUC alone (a derived leak: "
+                     "their difference separates the outcome); filled in during or after contact? then list it here")
     for column, auc in draft.after_contact:
         lines.append(f"    - {quoted(column)}  # CHECK: alone separates the outcome at ROC-AUC {auc:.3f}; if known "
                      "before contact, move it to allow_strong")
-    if not draft.after_contact:
-        lines[-1] = "  known_after_contact: []  # filled in by sales after contact: never features"
+    if not draft.after_contact and not draft.later_dates:
+        at = lines.index("  known_after_contact:  # filled in by sales after contact: never features")
+        lines[at] = "  known_after_contact: []  # filled in by sales after contact: never features"
     for column, auc in draft.strong:
         lines.append(f"    # - {quoted(column)}  # CHECK: ROC-AUC {auc:.3f} alone: filled in after contact? then "
                      "list it here")
@@ -54,7 +62,9 @@ def render_spec(draft: Draft, display: str) -> str:
               f"  leak_threshold: {defaults.leak_threshold}  # single-column ROC-AUC that stops the build",
               "rules: null  # a points table (see data/specs/rules/default.yaml); none: rule_score is null",
               f"display: {quoted(display)}  # English and Chinese names for people",
-              "evaluation: {folds: 5, seed: 0}", ""]
+              "evaluation: {folds: 5, seed: 0}",
+              f"record: {draft.record}  # what one row is: lead (call, nurture) or opportunity (next steps of a deal)",
+              ""]
     return "\n".join(lines)
 
 
@@ -96,8 +106,14 @@ def init_spec(out: Path, path: str | None = None, sql: SqlSource | None = None, 
     if sql is not None:  # the SQL source as a flow mapping under leads
         text = text.replace("leads:\n", f"leads:\n  sql: {{url: {quoted(sql.url)}, query: {quoted(sql.query)}}}\n", 1)
     columns = [c for c in leads.columns if c not in {draft.id, *draft.pii, *draft.exclude}
-               and not pd.isna(c)]
-    DatasetSpec.model_validate(read_yaml(text))  # what init writes must read back as a valid spec
+               and not pd.isna(c) and leads[c].notna().any()]  # empty columns are dropped by the build
+    try:  # what init writes must read back as a valid spec
+        DatasetSpec.model_validate(read_yaml(text))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise LeadscoreError(f"{path or 'the SQL source'}: init could not draft a valid spec "
+                             f"({'.'.join(map(str, first['loc']))}: {first['msg']}); check that the file has a "
+                             "header row and one row per lead") from None
     write_texts({out: text, display: render_glossary(columns)})
     return draft
 
@@ -113,4 +129,6 @@ def run_init(out: Path, source: Path | None = None, sql_url: str | None = None,
              f"FILL IN, then `leadscore build --spec {out}`", highlight=False))
     warn_all(say, [f"column {c!r} alone separates the outcome at ROC-AUC {auc:.3f}: listed under known_after_contact"
                    for c, auc in draft.after_contact])
+    warn_all(say, [f"derived leak: {later} − {earlier}: {auc:.2f} ROC-AUC alone; if either is filled in during or "
+                   "after contact, list it under known_after_contact" for later, earlier, auc in draft.derived])
     return draft

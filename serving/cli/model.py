@@ -28,6 +28,8 @@ def train(
                                                        help="Time budget for all tuning, in minutes.")] = None,
     register: Annotated[bool, typer.Option("--register", help="Register the model in the MLflow registry.")] = False,
     promote: Annotated[bool, typer.Option("--promote", help="Make it champion if it beats the current one.")] = False,
+    allow_no_skill: Annotated[bool, typer.Option(
+        "--allow-no-skill", help="Let --promote make a model with no held-out skill champion.")] = False,
     model_name: Annotated[str | None, typer.Option(
         "--model-name", help="Registry name (default leadscore-<dataset>).")] = None,
     metrics_out: Annotated[Path | None, typer.Option("--metrics-out", help="Write the metrics as JSON here.")] = None,
@@ -41,8 +43,11 @@ def train(
     from training.fit.train import TrainOptions
 
     options = TrainOptions(tune_trials=tune_trials, tune_minutes=tune_minutes, register=register or promote,
-                           promote=promote, model_name=model_name, metrics_out=metrics_out)
-    run_guarded(lambda: run_train(spec, options, engine.value, scheduler, summary_json, say, console))
+                           promote=promote, allow_no_skill=allow_no_skill, model_name=model_name,
+                           metrics_out=metrics_out)
+    result = run_guarded(lambda: run_train(spec, options, engine.value, scheduler, summary_json, say, console))
+    if result is not None and result.refused_for_no_skill:
+        raise typer.Exit(code=3)  # the champion kept, as `leadscore retrain` says it
 
 
 @app.command()

@@ -6,6 +6,7 @@ on evaluation rows would put an evaluated tag in one of those sets.
 """
 
 import copy
+import json
 
 import numpy as np
 import pytest
@@ -80,7 +81,9 @@ def test_same_data_and_seed_give_the_same_predictions(tagged_set, fast_options):
     second = train_module.evaluate_all(small, fast_options)
     for name in first.predictions:
         np.testing.assert_array_equal(first.predictions[name], second.predictions[name])
-    assert first.metrics["models"] == second.metrics["models"]
+    # as text: an empty band's conversion rate is NaN (the base rate calls every lead alike), and NaN != NaN
+    assert json.dumps(first.metrics["models"], sort_keys=True, default=float) == \
+        json.dumps(second.metrics["models"], sort_keys=True, default=float)
     X = small.frame[small.features]
     np.testing.assert_array_equal(first.pipeline.predict_proba(X), second.pipeline.predict_proba(X))
 

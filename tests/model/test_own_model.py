@@ -55,7 +55,7 @@ def test_train_reports_what_it_decided(own):
     assert "summary: leadscore ROC-AUC" in text
     summary = json.loads((tmp / "summary.json").read_text())
     assert summary["version"] == "1" and summary["promoted"] is True and summary["gate"] == "no champion yet"
-    assert set(summary["metrics"]) == {"leadscore", "lightgbm", "logistic_regression", "naive_bayes_odoo"}
+    assert set(summary["metrics"]) == {"leadscore", "lightgbm", "base_rate", "logistic_regression", "naive_bayes_odoo"}
     run_info = MlflowClient().get_run(summary["run_id"])
     assert run_info.info.run_name.startswith("own-") and len(run_info.info.run_name) == len("own-20260101-1200")
     assert run_info.data.tags["gate"] == "no champion yet" and run_info.data.tags["promoted"] == "true"

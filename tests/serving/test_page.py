@@ -105,8 +105,8 @@ def test_managers_page_in_a_browser(browser, live_server, registry):
     assert re.fullmatch(r"\d{1,2} [A-Z][a-z]+ \d{4}", browser.find_element(By.ID, "trained-at").text)
     details.find_element(By.TAG_NAME, "summary").click()  # unfold: the reliability chart is drawn
     metric_rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#metrics tr td:first-child")]
-    assert metric_rows == ["the model", "its LightGBM part alone", "logistic regression",
-                           "naive Bayes (as in Odoo)", "the points table"], metric_rows
+    assert metric_rows == ["the base rate (every lead alike)", "the model", "its LightGBM part alone",
+                           "logistic regression", "naive Bayes (as in Odoo)", "the points table"], metric_rows
     sizes = chart_sizes(browser)
     names = {name for name, _, _ in sizes}
     assert {"chart-drivers", "chart-bands", "chart-sources", "chart-reliability", "dependence"} <= names

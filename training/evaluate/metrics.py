@@ -33,10 +33,21 @@ def top_share(y: np.ndarray, p: np.ndarray, share: float) -> tuple[float, float]
     return float(rate / base) if base else float("nan"), float(y[top].sum() / y.sum()) if y.sum() else float("nan")
 
 
-def band_thresholds(p: np.ndarray, hot_share: float = 0.10, warm_share: float = 0.30) -> dict[str, float]:
-    """Default bands from training scores: the top 10% are hot, the next 30% warm, the rest cold."""
+def band_thresholds(p: np.ndarray, hot_share: float = 0.10, warm_share: float = 0.30,
+                    average: float | None = None) -> dict[str, float]:
+    """Bands from held-out scores: the top `hot_share` are hot, the next `warm_share` warm, the rest cold;
+    with `average` (the average lead's probability), a lead at or above it is never cold."""
     p = np.asarray(p, dtype=float)
-    return {"hot": float(np.quantile(p, 1 - hot_share)), "warm": float(np.quantile(p, 1 - hot_share - warm_share))}
+    hot = float(np.quantile(p, 1 - hot_share))
+    warm = float(np.quantile(p, 1 - hot_share - warm_share))
+    if average is not None and math.isfinite(average):
+        warm = min(warm, float(average), hot)
+    return {"hot": hot, "warm": warm}
+
+
+def score_quantiles(p: np.ndarray) -> list[float]:
+    """The 0th to 100th percentiles of held-out probabilities: a lead's rank among leads, kept with the model."""
+    return [round(float(q), 6) for q in np.quantile(np.asarray(p, dtype=float), np.linspace(0, 1, 101))]
 
 
 def assign_bands(p: np.ndarray, thresholds: dict[str, float]) -> np.ndarray:

@@ -35,7 +35,7 @@ from features.dask.build import DaskTrainingSet, build_training_set_dask, check_
 from features.dask.cluster import dask_client, release_memory
 from features.spec import DatasetSpec
 from features.synth.export import ensure_export
-from training.evaluate.metrics import band_thresholds
+from training.evaluate.skill import skill_report
 from training.evaluate.splits import evaluated_rows, evaluation_splits, protocol_name
 from training.fit.train import (
     SERVED,
@@ -46,6 +46,7 @@ from training.fit.train import (
     final_model_summary,
     fit_model,
     predict_candidates,
+    served_bands,
     source_column,
 )
 from training.model.boost import booster_params
@@ -165,8 +166,9 @@ def evaluate_dask(ts: DaskTrainingSet, options: TrainOptions, client) -> TrainRe
     found = pd.concat(gathered).sort_index()  # one row per evaluated row, by position in the table
     rows = evaluated_rows(splits)
     predictions = {name: found[name].to_numpy() for name in found.columns.drop([_LABEL, _SOURCE], errors="ignore")}
+    average = float(ts.stats["positives"] / ts.stats["rows"])
     report = evaluate_models(found[_LABEL].to_numpy(), predictions,
-                             found[_SOURCE].reset_index(drop=True) if source else None)
+                             found[_SOURCE].reset_index(drop=True) if source else None, spec, average)
     # The rows themselves: a uniform sample of the held-out rows (all of them when there are few).
     shown = np.sort(np.random.default_rng(spec.evaluation.seed).choice(rows, min(SHOWN_ROWS, len(rows)),
                                                                         replace=False))
@@ -183,9 +185,10 @@ def evaluate_dask(ts: DaskTrainingSet, options: TrainOptions, client) -> TrainRe
         "served": SERVED,
         "engine": "dask",
         "models": report,
-        "bands": band_thresholds(predictions[SERVED]),
+        "bands": served_bands(spec, predictions[SERVED], average),
         "source_column": ts.feature_names.get(source, source) if source else None,
         "final_model": final_model_summary(classifier),
+        "skill": skill_report(found[_LABEL].to_numpy(), predictions, SERVED, spec.evaluation.seed),
     }
     # The run's table, charts and page use the shown rows; the metrics and the profile use every row.
     return TrainResult(metrics=metrics, pipeline=pipeline, training_set=local,

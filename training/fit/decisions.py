@@ -14,11 +14,13 @@ def run_name(dataset: str, now: datetime | None = None) -> str:
     return f"{dataset}-{(now or datetime.now()).strftime('%Y%m%d-%H%M')}"
 
 
-def log_decisions(ts, options, seconds: float) -> None:
-    """Inside the active run: wall time, tuned or default settings, warnings about the data."""
+def log_decisions(ts, options, seconds: float, metrics: dict | None = None) -> None:
+    """Inside the active run: wall time, tuned or default settings, warnings about the data, and whether
+    the model has no skill (`no_skill` tag, training/evaluate/skill.py)."""
     mlflow.log_metric("train_seconds", round(seconds, 1))
     tuned = bool(options.tune_trials or options.tune_minutes)
     mlflow.set_tags({
+        "no_skill": str(bool((metrics or {}).get("skill", {}).get("no_skill"))).lower(),
         "settings": "tuned" if tuned else "default",
         "leak_warnings": json.dumps(ts.leak_warnings, ensure_ascii=False)[:5000],
         "label_warnings": json.dumps(ts.label_report.warnings(), ensure_ascii=False)[:5000],

@@ -13,6 +13,7 @@ class TrainOptions:
     tune_minutes: float | None = None  # the whole run's budget, split over its fits (evaluate_all)
     register: bool = False
     promote: bool = False
+    allow_no_skill: bool = False  # promote a model whose held-out skill is within noise of none
     model_name: str | None = None
     metrics_out: Path | None = None
     n_jobs: int = 2

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from features.messages import Line, Rows, Say, say_nothing, warn_all
-from training.fit.run_summary import baseline_winner, write_summary
+from training.fit.run_summary import baseline_winner, no_skill_warning, tied_models, write_summary
 from training.fit.train import TrainOptions, TrainResult
 
 METRIC_COLUMNS = [("roc_auc", "ROC-AUC"), ("pr_auc", "PR-AUC"), ("brier", "Brier"), ("log_loss", "log loss"),
@@ -88,7 +88,17 @@ def run_lines(result: TrainResult, winner: str | None = None) -> list[Line]:
                           f"{result.gate_message}"))
     served = result.metrics["served"]
     ours = result.metrics["models"][served]
-    lines.append(Line(f"summary: {served} ROC-AUC {ours['roc_auc']:.4f}, Brier {ours['brier']:.4f}" + (
-        f"; {winner} beats it (ROC-AUC {result.metrics['models'][winner]['roc_auc']:.4f})" if winner else
-        f"; {served} is the best model on the held-out rows"), highlight=False))
+    warning = no_skill_warning(result.metrics)
+    if warning:
+        lines.append(Line("[bold red]" + warning.replace("[", "\\[") + "[/]", highlight=False))
+    ties = tied_models(result.metrics)
+    if winner:
+        verdict = f"; {winner} beats it (ROC-AUC {result.metrics['models'][winner]['roc_auc']:.4f})"
+    elif ties:
+        verdict = (f"; ties with {', '.join(ties)} (ROC-AUC differences inside the "
+                   f"{result.metrics['skill']['confidence']:.0%} bootstrap interval: no reason to switch)")
+    else:
+        verdict = f"; {served} is the best model on the held-out rows"
+    lines.append(Line(f"summary: {served} ROC-AUC {ours['roc_auc']:.4f}, Brier {ours['brier']:.4f}" + verdict,
+                      highlight=False))
     return lines

@@ -13,7 +13,8 @@ import pandas as pd
 
 from features.build import TrainingSet, build_training_set
 from features.spec import DatasetSpec
-from training.evaluate.metrics import auc_by_source, band_thresholds, rate_by_band, score_metrics
+from training.evaluate.metrics import auc_by_source, band_thresholds, rate_by_band, score_metrics, score_quantiles
+from training.evaluate.skill import BASE_RATE, skill_report
 from training.evaluate.splits import evaluated_rows, evaluation_splits, held_out_predictions, protocol_name
 from training.fit.options import TrainOptions
 from training.model.baselines import OdooNaiveBayes, make_logistic
@@ -46,6 +47,13 @@ class TrainResult:
     gate_message: str | None = None
     logged_model_uri: str | None = None  # MLflow 3's models:/m-... of the logged model, what registration takes
     started: float | None = None  # time.monotonic() when training began, for the wall time on the run
+
+    @property
+    def refused_for_no_skill(self) -> bool:
+        """--promote kept the champion because this model has no skill (training/registry/gate.py)."""
+        from training.registry.gate import NO_SKILL_KEPT
+
+        return self.promoted is False and (self.gate_message or "").startswith(NO_SKILL_KEPT)
 
 
 class _Progress:
@@ -105,6 +113,7 @@ def baseline_fits(ts: TrainingSet) -> dict[str, Callable]:
     from predicting lets the Dask engine fit once and predict on the workers."""
     seed = ts.spec.evaluation.seed
     fits = {
+        BASE_RATE: lambda X, y: (lambda E, rate=float(np.mean(y)): np.full(len(E), rate)),  # no skill at all
         "logistic_regression": lambda X, y: _positive_probability(make_logistic(X, seed).fit(X, y)),
         "naive_bayes_odoo": lambda X, y: _positive_probability(OdooNaiveBayes().fit(X, y)),
     }
@@ -127,10 +136,19 @@ def source_column(ts: TrainingSet) -> str | None:
     return next((name for name in SOURCE_GUESSES if name in ts.feature_names), None)
 
 
-def evaluate_models(y: np.ndarray, predictions: dict[str, np.ndarray], sources: pd.Series | None) -> dict:
+def served_bands(spec: DatasetSpec, p: np.ndarray, average: float) -> dict:
+    """The served model's band thresholds (the spec's shares; never cold at or above the average lead),
+    the average lead's probability and the held-out score percentiles, for the answer's percentile."""
+    return {**band_thresholds(p, spec.bands.hot, spec.bands.warm, average), "average": float(average),
+            "quantiles": score_quantiles(p), "hot_share": spec.bands.hot, "warm_share": spec.bands.warm}
+
+
+def evaluate_models(y: np.ndarray, predictions: dict[str, np.ndarray], sources: pd.Series | None,
+                    spec: DatasetSpec | None = None, average: float | None = None) -> dict:
     report = {}
+    shares = (spec.bands.hot, spec.bands.warm) if spec is not None else (0.10, 0.30)
     for name, p in predictions.items():
-        thresholds = band_thresholds(p)
+        thresholds = band_thresholds(p, *shares, average)
         report[name] = {**score_metrics(y, p), "bands": rate_by_band(y, p, thresholds)}
         if sources is not None:
             report[name]["by_source"] = auc_by_source(y, p, sources)
@@ -152,7 +170,7 @@ def evaluate_all(ts: TrainingSet, options: TrainOptions, progress=None) -> Train
     X, y = ts.frame[ts.features], ts.frame["label"].to_numpy()
     splits = evaluation_splits(ts.frame, spec.evaluation.folds, spec.evaluation.seed)
     minutes = options.tune_minutes / (len(splits) + 1) if options.tune_minutes else None
-    bar = _Progress(progress, total_fits=len(splits) * (3 + bool(spec.rules)) + 1,
+    bar = _Progress(progress, total_fits=len(splits) * (4 + bool(spec.rules)) + 1,
                     total_trials=None if options.tune_minutes else options.tune_trials * (len(splits) + 1))
     learned = []
     models = candidate_models(ts, options, minutes, bar, learned)
@@ -164,7 +182,8 @@ def evaluate_all(ts: TrainingSet, options: TrainOptions, progress=None) -> Train
     source = source_column(ts)
     sources = X[source].iloc[rows] if source else None
     held = {name: p[rows] for name, p in predictions.items()}
-    report = evaluate_models(y[rows], held, sources)
+    average = float(np.mean(y))
+    report = evaluate_models(y[rows], held, sources, spec, average)
 
     pipeline = fit_model(X, y, ts, options, minutes, bar, learned[-1] if len(y) >= REUSE_ROWS else None)
     bar.fit_done()
@@ -174,9 +193,10 @@ def evaluate_all(ts: TrainingSet, options: TrainOptions, progress=None) -> Train
         "rows_evaluated": int(len(rows)),
         "served": SERVED,
         "models": report,
-        "bands": band_thresholds(held[SERVED]),
+        "bands": served_bands(spec, held[SERVED], average),
         "source_column": ts.feature_names.get(source, source) if source else None,
         "final_model": final_model_summary(classifier),
+        "skill": skill_report(y[rows], held, SERVED, spec.evaluation.seed),
     }
     return TrainResult(metrics=metrics, pipeline=pipeline, training_set=ts, predictions=predictions, rows=rows)
 

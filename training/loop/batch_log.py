@@ -25,9 +25,12 @@ def log_batch(url: str, model: LoadedModel, leads: pd.DataFrame, scored: pd.Data
     rules = rules_for_model(model.metadata, None)
     rule_scores = rules.points_frame(leads) if rules else [None] * len(leads)
     request_id = request_id or uuid.uuid4().hex
-    answers = ({"source": "model", "probability": float(p), "score": int(s), "band": str(b),
+    sources = scored["source"] if "source" in scored else pd.Series("model", index=scored.index)
+    answers = ({"source": source, "probability": None if pd.isna(p) else float(p),
+                "score": None if pd.isna(s) else int(s), "band": None if pd.isna(b) else str(b),
                 "rule_score": None if r is None else float(r)}
-               for p, s, b, r in zip(scored["probability"], scored["score"], scored["band"], rule_scores, strict=True))
+               for p, s, b, source, r in zip(scored["probability"], scored["score"], scored["band"], sources,
+                                             rule_scores, strict=True))
     rows = prediction_rows(request_id, "batch", model, scored["lead_id"], answers, inputs)
     written = write_predictions(url, rows)
     log.info("logged %d scored leads (origin batch, request %s)", written, request_id)

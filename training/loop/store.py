@@ -125,7 +125,8 @@ def insert_rows(connection: sa.Connection, rows: Sequence[dict]) -> int:
 
 def _insert_sqlite(connection: sa.Connection, rows: Sequence[dict]) -> int:
     """SQLite: one prepared statement run by the driver's executemany. SQLAlchemy's own multi-row
-    insert spends most of a large batch on binding parameters in Python; values are converted by the column types' own processors, so what is stored is the same."""
+    insert spends most of a large batch on binding parameters in Python; values are converted by the
+    column types' own processors, so what is stored is the same."""
     processors = {c: predictions.c[c].type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
                   for c in COLUMNS}
     convert = {c: _memoised(f) for c, f in processors.items() if f is not None}

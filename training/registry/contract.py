@@ -26,6 +26,7 @@ from features.errors import LeadscoreError
 from training.evaluate.drift import summarize_training
 from training.evaluate.splits import protocol_name
 from training.rules.fit import learned_rules
+from training.scoring.answer import actions_for
 
 if TYPE_CHECKING:
     from training.fit.train import TrainResult
@@ -41,6 +42,10 @@ class Bands(BaseModel):
     model_config = ConfigDict(extra="allow")
     hot: float = Field(ge=0.0, le=1.0)
     warm: float = Field(ge=0.0, le=1.0)
+    average: float | None = None  # the average lead's probability (training's conversion rate)
+    quantiles: list[float] | None = None  # held-out score percentiles 0..100, for a lead's rank
+    hot_share: float | None = None  # the spec's shares (features/spec.py BandsSpec), for the band's meaning
+    warm_share: float | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Bands:
@@ -86,6 +91,9 @@ class ModelMetadata(BaseModel):
     training_summary: dict[str, Any] = Field(default_factory=dict)  # training/evaluate/drift.py, for drift checks
     fitted_rules: dict[str, Any] | None = None  # training/rules/table.py RuleTable learned when `rules` is None
     page: dict[str, Any] | None = None  # chart data of the managers' page (training/report/cards.py)
+    skill: dict[str, Any] = Field(default_factory=dict)  # bootstrap intervals and verdicts (training/evaluate/skill.py)
+    record: str = "lead"  # what one row is: lead or opportunity (features/spec.py)
+    actions: dict[str, dict[str, Any]] | None = None  # next step per band, from the spec or the record's defaults
 
     def served_metrics(self) -> dict[str, float]:
         return self.metrics.get(self.served, {})
@@ -169,4 +177,7 @@ def model_metadata(result: TrainResult, page: dict | None = None) -> ModelMetada
             ts.frame[ts.features], ts.frame["label"].to_numpy(), ts.feature_names,
             ts.spec.evaluation.seed).model_dump(),
         "page": page,
+        "skill": metrics.get("skill") or {},
+        "record": ts.spec.record,
+        "actions": actions_for(ts.spec),
     })

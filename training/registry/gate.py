@@ -56,16 +56,26 @@ def champion_metrics(client: MlflowClient, name: str, result, run_hash: str) -> 
     return score_metrics(frame["label"].to_numpy(), p)
 
 
-def register_and_gate(result, name: str, model_uri: str, run_hash: str, promote: bool) -> None:
+NO_SKILL_KEPT = "champion kept: the model has no skill"
+
+
+def register_and_gate(result, name: str, model_uri: str, run_hash: str, promote: bool,
+                      allow_no_skill: bool = False) -> None:
     """Register the logged model as a new version of `name`; with `promote`, pass it through the gate.
+    A model with no skill (training/evaluate/skill.py) is refused unless `allow_no_skill`.
     Sets result.version, and with `promote` result.promoted and result.gate_message."""
     result.version = str(mlflow.register_model(model_uri, name).version)
     if not promote:
         return
     client = client_for()
-    champion = champion_metrics(client, name, result, run_hash)
     metrics = result.metrics
-    result.promoted, result.gate_message = decide_promotion(metrics["models"][metrics["served"]], champion)
+    if (metrics.get("skill") or {}).get("no_skill") and not allow_no_skill:
+        result.promoted = False
+        result.gate_message = (f"{NO_SKILL_KEPT} (it does not separate buyers from the rest on the held-out "
+                               "rows); pass --allow-no-skill to promote it anyway")
+    else:
+        champion = champion_metrics(client, name, result, run_hash)
+        result.promoted, result.gate_message = decide_promotion(metrics["models"][metrics["served"]], champion)
     if result.promoted:
         client.set_registered_model_alias(name, CHAMPION, result.version)
     client.set_model_version_tag(name, result.version, "gate", result.gate_message)

@@ -160,7 +160,8 @@ def publish(result: TrainResult, options: TrainOptions) -> None:
     with recording_to() as uri:
         _record(result, options, uri, run_hash)
         if options.register or options.promote:
-            register_and_gate(result, name, result.logged_model_uri, run_hash, options.promote)
+            register_and_gate(result, name, result.logged_model_uri, run_hash, options.promote,
+                              getattr(options, "allow_no_skill", False))
 
 
 def _record(result: TrainResult, options: TrainOptions, uri: str, run_hash: str) -> None:
@@ -178,7 +179,7 @@ def _record(result: TrainResult, options: TrainOptions, uri: str, run_hash: str)
         metadata = json_safe(model_metadata(result, page))
         log_reports(metadata, tmp)
         info = log_pipeline(result, metadata.model_dump())
-        log_decisions(ts, options, time.monotonic() - (result.started or time.monotonic()))
+        log_decisions(ts, options, time.monotonic() - (result.started or time.monotonic()), result.metrics)
         reporter.finish("MLflow logging")
     result.run_id, result.tracking_uri, result.model_uri = run.info.run_id, uri, f"runs:/{run.info.run_id}/model"
     result.logged_model_uri = info.model_uri

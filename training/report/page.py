@@ -21,7 +21,7 @@ from training.registry.contract import ModelMetadata
 from training.report import charts
 from training.report.display import Names, values_by_field
 from training.report.summary import summary_sentences
-from training.report.texts import LANGUAGE_NAMES, LIMITS, METRIC_NAMES, format_date, model_name
+from training.report.texts import LANGUAGE_NAMES, LIMITS, METRIC_NAMES, format_date, learner_name, model_name
 
 # Applied only while a page is drawn: importing this module changes no global matplotlib state.
 # svg.fonttype "none" keeps labels as text, so the browser draws Chinese with its own fonts.
@@ -90,7 +90,7 @@ def _card(meta: ModelMetadata, names: Names, version: str | None) -> str:
     limits = "".join(f"<li>{_e(x)}</li>" for x in LIMITS[lang])
     protocol = (meta.protocol_zh if lang == "zh" else None) or meta.protocol or "-"
     return f"""<section id="model-card"><h2>{t['card']}</h2><dl>
-<dt>{t['model_kind']}</dt><dd id="model-kind">{_e(model_name(meta.served, lang))}</dd>
+<dt>{t['model_kind']}</dt><dd id="model-kind">{_e(learner_name(meta.served_kind, lang) or model_name(meta.served, lang))}</dd>
 <dt>{t['version']}</dt><dd id="model-version">{_e(version or '-')}</dd>
 <dt>{t['trained_at']}</dt><dd id="trained-at">{_e(format_date(meta.trained_at or '-', lang))}</dd>
 <dt>{t['window']}</dt><dd id="data-window">{_e(window)}</dd>

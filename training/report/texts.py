@@ -88,6 +88,14 @@ SUMMARY = {
         "beaten": "On this data {other} ranked the leads better than the model did (ranking quality {theirs} "
                   "against {ours}): consider using it instead.",
         "held_out": "Measured on {n} leads the model never saw while it was trained.",
+        "no_skill": "The model does not separate buyers from the rest: on leads it never saw, its ranking is "
+                    "no better than chance (ranking quality {low} to {high}, where 0.5 is chance) or its "
+                    "probabilities are no closer than the average rate's.",
+        "no_skill_use": "Until it does, {other} is all there is: use it to order the leads.",
+        "no_skill_rate": "Until it does, the base rate is all there is: about {rate} in 100 of these leads buy, "
+                         "whatever their score.",
+        "tie": "{other} ranked the leads about as well as the model (ranking quality {theirs} against {ours}, "
+               "a difference within noise): no reason to switch.",
     },
     "zh": {
         "bands": "模型判为热线索的客户中，每 100 个有 {hot} 个成交；冷线索中，每 100 个有 {cold} 个。",
@@ -95,6 +103,11 @@ SUMMARY = {
         "lift_other": "；{other}是 {other_lift} 倍。",
         "beaten": "在这份数据上，{other}对线索的排序比本模型更好（排序能力 {theirs} 对 {ours}），可以考虑改用它。",
         "held_out": "以上数字来自训练时模型从未见过的 {n} 条线索。",
+        "no_skill": "本模型无法区分会成交的客户与其他客户：在它从未见过的线索上，它的排序不比随机好"
+                    "（排序能力 {low} 至 {high}，0.5 即随机），或它的概率不比平均转化率更准。",
+        "no_skill_use": "在此之前，只能依靠{other}为线索排序。",
+        "no_skill_rate": "在此之前，只能参考平均转化率：无论评分高低，这些线索每 100 个约有 {rate} 个成交。",
+        "tie": "{other}对线索的排序与本模型相当（排序能力 {theirs} 对 {ours}，差异在误差范围内）：没有理由改用。",
     },
 }
 
@@ -102,9 +115,17 @@ SUMMARY = {
 MODEL_NAMES = {
     "en": {"leadscore": "the model", "lightgbm": "its LightGBM part alone",
            "logistic_regression": "logistic regression", "naive_bayes_odoo": "naive Bayes (as in Odoo)",
-           "rules": "the points table", "blend": "a blend of models"},
+           "rules": "the points table", "blend": "a blend of models",
+           "base_rate": "the base rate (every lead alike)"},
     "zh": {"leadscore": "本模型", "lightgbm": "仅其 LightGBM 部分", "logistic_regression": "逻辑回归",
-           "naive_bayes_odoo": "朴素贝叶斯（Odoo 的做法）", "rules": "积分表", "blend": "多个模型的组合"},
+           "naive_bayes_odoo": "朴素贝叶斯（Odoo 的做法）", "rules": "积分表", "blend": "多个模型的组合",
+           "base_rate": "平均转化率（每条线索相同）"},
+}
+# The served model's learner on the model card (`final_model.kind`, training/model/classifier.py).
+KIND_NAMES = {
+    "en": {"blend": "blend of LightGBM and logistic regression", "lightgbm": "LightGBM",
+           "logistic": "logistic regression"},
+    "zh": {"blend": "LightGBM 与逻辑回归的组合", "lightgbm": "LightGBM", "logistic": "逻辑回归"},
 }
 METRIC_NAMES = {
     "en": {"roc_auc": "ranking quality (ROC-AUC)", "pr_auc": "precision-recall area (PR-AUC)",
@@ -161,6 +182,34 @@ ACTIONS = {
     "cold": {"en": "Add to automated nurture emails", "zh": "加入自动培育邮件序列"},
 }
 
+# The next step per band for an opportunity already open (spec `record: opportunity`): steps of a deal.
+DEAL_ACTIONS = {
+    "hot": {"en": "Agree the next step and a close date with the buyer this week",
+            "zh": "本周与买方确认下一步和成交日期"},
+    "warm": {"en": "Review the deal with its owner: confirm budget, decision maker and timing",
+             "zh": "与负责人复盘该商机：确认预算、决策人和时间表"},
+    "cold": {"en": "Ask the buyer whether the deal is still live; requalify it or close it out",
+             "zh": "询问买方该商机是否仍在推进；重新评估或关闭"},
+}
+
+# What a band means, beside the score it follows from (training/scoring/answer.py band_note).
+BAND_NOTES = {
+    "en": {"model": "{score} in 100 chance to convert, against {average} for the average {record}; scored higher "
+                    "than {percentile}% of {records}. {meaning}",
+           "hot": "Hot: the top {hot}% of {records}.",
+           "warm": "Warm: the next {warm}% of {records}, or at least the average {record}'s chance.",
+           "cold": "Cold: below the average {record}'s chance and outside the top {top}%.",
+           "rules": "{score} points from the team's points table (the model did not answer: {why}); hot from "
+                    "{hot} points, warm from {warm}.",
+           "record": {"lead": "lead", "opportunity": "deal"}, "records": {"lead": "leads", "opportunity": "deals"}},
+    "zh": {"model": "成交可能性为 {score}%，平均{record}为 {average}%；评分高于 {percentile}% 的{records}。{meaning}",
+           "hot": "热：评分最高的 {hot}% 的{records}。",
+           "warm": "温：其后的 {warm}% 的{records}，或不低于平均{record}的可能性。",
+           "cold": "冷：低于平均{record}的可能性，且不在前 {top}% 之内。",
+           "rules": "团队积分表给出 {score} 分（模型未作答：{why}）；{hot} 分以上为热，{warm} 分以上为温。",
+           "record": {"lead": "线索", "opportunity": "商机"}, "records": {"lead": "线索", "opportunity": "商机"}},
+}
+
 # How the run's held-out rows were chosen (training/evaluate/splits.py protocol_name).
 PROTOCOLS = {
     "en": {"time": "time-ordered: train on the oldest {train:.0%}, evaluate on the newest {held:.0%}",
@@ -180,6 +229,13 @@ def model_name(kind: str, lang: str) -> str:
     """A model's name for people: known kinds translated, others with spaces for underscores."""
     names = MODEL_NAMES["zh" if lang == "zh" else "en"]
     return names.get(kind) or str(kind).replace("_", " ")
+
+
+def learner_name(kind: str | None, lang: str) -> str | None:
+    """The served learner for people ("blend of LightGBM and logistic regression"); None when not recorded."""
+    if not kind:
+        return None
+    return KIND_NAMES["zh" if lang == "zh" else "en"].get(kind) or str(kind).replace("_", " ")
 
 
 def format_date(text: object, lang: str) -> str:

@@ -18,6 +18,8 @@ from training.evaluate.metrics import assign_bands
 from training.explain.contributions import explain_matrix
 from training.explain.reasons import build_reasons, frame_columns
 from training.registry.tracking import LoadedModel
+from training.rules.table import rules_for_model
+from training.scoring.answer import RULE_BANDS, TOO_MANY_MISSING, percentile, too_many_missing
 from training.scoring.batch_io import chunk_writer, read_chunks
 from training.scoring.output import keep_columns, output_is_table, table_writer
 
@@ -35,20 +37,47 @@ def score_frame(model: LoadedModel, leads: pd.DataFrame, lang: str = "en", top: 
     ids = leads[id_field].astype("string") if id_field in leads else pd.Series(
         np.arange(first_id, first_id + len(leads))).astype("string")
     encoder = model.pipeline.named_steps["encode"]
+    rules = rules_for_model(meta, None)
     parts = []
     for start in range(0, len(leads), CHUNK_ROWS):
         chunk = leads.iloc[start:start + CHUNK_ROWS]
-        explanation = explain_matrix(model.pipeline, encoder.transform(chunk), [])
+        matrix = encoder.transform(chunk)
+        explanation = explain_matrix(model.pipeline, matrix, [])
         reasons = build_reasons(explanation.points, explanation.display_names, frame_columns(encoder, chunk), top=top,
                                 lang=lang, missing_values=meta.missing_values, glossary=model.glossary)
-        parts.append(pd.DataFrame({
+        part = pd.DataFrame({
             id_field or "lead_id": ids.iloc[start:start + CHUNK_ROWS].to_numpy(),  # the spec's own id name
             "probability": np.round(explanation.probability, 6),
-            "score": explanation.score,
-            "band": assign_bands(explanation.probability, meta.bands.thresholds()),
+            "score": explanation.score.astype("float64"),
+            "band": assign_bands(explanation.probability, meta.bands.thresholds()).astype(object),
+            "percentile": [percentile(float(p), meta.bands.quantiles) for p in explanation.probability],
+            "source": "model", "fallback_reason": None,
             **{name: reasons[name].to_numpy() for name in ("top_positive", "top_negative", "reasons")},
-        }))
-    return pd.concat(parts, ignore_index=True)
+        })
+        _rules_answer(part, chunk, too_many_missing(matrix), rules)
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    out["score"] = out["score"].astype("Int64")
+    out["percentile"] = out["percentile"].astype("Int64")
+    for column in ("band", "source", "fallback_reason"):  # typed text: a partition of all-empty values too
+        out[column] = out[column].astype("string")
+    return out
+
+
+def _rules_answer(part: pd.DataFrame, chunk: pd.DataFrame, lacking: np.ndarray, rules) -> None:
+    """Leads missing too many of the model's features get the rules' answer, as the service gives it
+    (training/scoring/answer.py decides for both): the points as the score, no probability."""
+    if not lacking.any():
+        return
+    part.loc[lacking, ["probability", "percentile", "top_positive", "top_negative", "reasons"]] = None
+    part.loc[lacking, "source"] = "rules"
+    part.loc[lacking, "fallback_reason"] = TOO_MANY_MISSING
+    if rules is None:  # no points table: no score rather than a silent 0 (cold)
+        part.loc[lacking, ["score", "band"]] = None
+        return
+    points = np.round(rules.points_frame(chunk.iloc[np.flatnonzero(lacking)]))
+    part.loc[lacking, "score"] = points
+    part.loc[lacking, "band"] = assign_bands(points, RULE_BANDS)
 
 
 def numeric_fields(model: LoadedModel) -> set[str]:
