@@ -57,6 +57,8 @@ class ServiceConfig(BaseModel):
     max_leads: int = Field(default=1000, ge=1)
     max_missing_share: float = Field(default=0.5, ge=0.0, le=1.0)  # more missing features: rules answer
     top_reasons: int = Field(default=3, ge=1, le=10)
+    questions: bool = False  # /predict answers questions worth asking unless the request says otherwise
+    question_min_change: float = Field(default=0.05, gt=0.0, le=1.0)  # probability change worth a question
     reload_seconds: float = Field(default=0.0, ge=0.0)  # >0: check the registry for a new champion
     retry_seconds: float = Field(default=30.0, gt=0.0)  # while on rules, retry loading the model
     prediction_spool: str = "predictions.spool"

@@ -124,11 +124,16 @@ class Scorer:
         return self.state is not None and self.counters.model_errors_in_row < FAILING_AFTER
 
     # -- scoring -----------------------------------------------------------------------------------
-    def score(self, leads: Sequence[Mapping[str, object]], lang: str = "en", top: int | None = None) -> list[dict]:
-        """One result per lead, in order. Raises LeadscoreError (a 4xx) for a value of the wrong kind."""
+    def score(self, leads: Sequence[Mapping[str, object]], lang: str = "en", top: int | None = None,
+              questions: bool = False) -> list[dict]:
+        """One result per lead, in order. Raises LeadscoreError (a 4xx) for a value of the wrong kind.
+        With `questions`, each result has `questions` (none for a lead the rules answered)."""
         state = self.state  # read once: a concurrent reload cannot change the model mid-request
         glossary = state.model.glossary if state else self.glossary
         results = [self._rule_part(lead, lang, glossary, state) for lead in leads]
+        if questions:
+            for result in results:
+                result["questions"] = []
         if state is None:
             results = [self._fallback(r, "model_unavailable", lang) for r in results]
             self._count(results)
@@ -141,8 +146,20 @@ class Scorer:
             results[i] = self._fallback(results[i], "too_many_missing_features", lang)
         if rows:
             self._model_part(state, matrix, leads, rows, results, lang, top or self.config.top_reasons)
+        if questions:
+            self._questions_into(state, leads, results, lang)
         self._count(results)
         return results
+
+    def _questions_into(self, state, leads, results, lang) -> None:
+        """Questions worth asking (training/explain/questions.py), from the model that scored the leads."""
+        from training.explain.questions import questions_for_records
+
+        current = {i: (r["probability"], r["band"]) for i, r in enumerate(results) if r["source"] == "model"}
+        found = questions_for_records(state.model, leads, current, self.config.bands or state.model.metadata.bands
+                                      .thresholds(), lang, self.config.question_min_change)
+        for i, asked in found.items():
+            results[i]["questions"] = asked
 
     def _count(self, results: list[dict]) -> None:
         """Traffic only: the canary of a load is never counted."""

@@ -8,7 +8,8 @@ Versions and their migration rule (`read_metadata`):
   LightGBM was served. Migration: `served` is the first of those that names an entry of `metrics`, else
   "lightgbm" (else the first entry, when `metrics` has no "lightgbm"); the old keys are dropped. Every
   other key kept its meaning.
-- 1: this module's `ModelMetadata`.
+- 1: this module's `ModelMetadata`. Optional keys added within version 1 (`askable`) default to "not
+  recorded": a model without them loads and lacks only what they enable (no questions worth asking).
 A version above METADATA_VERSION is refused: the model was written by a newer leadscore.
 """
 
@@ -25,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from features.errors import LeadscoreError
 from training.evaluate.drift import summarize_training
 from training.evaluate.splits import protocol_name
+from training.explain.askable import askable_metadata
 from training.rules.fit import learned_rules
 
 if TYPE_CHECKING:
@@ -86,6 +88,8 @@ class ModelMetadata(BaseModel):
     training_summary: dict[str, Any] = Field(default_factory=dict)  # training/evaluate/drift.py, for drift checks
     fitted_rules: dict[str, Any] | None = None  # training/rules/table.py RuleTable learned when `rules` is None
     page: dict[str, Any] | None = None  # chart data of the managers' page (training/report/cards.py)
+    # Fields a rep can ask about: answers, unknown values, answer shares per band (training/explain/askable.py)
+    askable: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     def served_metrics(self) -> dict[str, float]:
         return self.metrics.get(self.served, {})
@@ -169,4 +173,5 @@ def model_metadata(result: TrainResult, page: dict | None = None) -> ModelMetada
             ts.frame[ts.features], ts.frame["label"].to_numpy(), ts.feature_names,
             ts.spec.evaluation.seed).model_dump(),
         "page": page,
+        "askable": askable_metadata(result),
     })

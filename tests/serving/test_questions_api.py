@@ -1,0 +1,41 @@
+"""/predict with `"questions": true`: each question's answers are what /predict answers for the filled-in lead."""
+
+from __future__ import annotations
+
+ASKABLE = {"need", "purchase_timeline", "budget", "decision_authority"}
+
+
+def test_questions_carry_what_predict_answers_for_each_filled_in_lead(client, sample_leads):
+    body = client.post("/predict", json={"leads": sample_leads, "questions": True}).json()
+    results = body["results"]
+    questions = [(i, q) for i, r in enumerate(results) for q in r["questions"]]
+    assert {q["field"] for _, q in questions} <= ASKABLE  # never personal data, never another field
+    assert any(q["field"] == "budget" for _, q in questions)
+    filled = [{**sample_leads[i], q["field"]: a["value"]} for i, q in questions for a in q["answers"]]
+    direct = client.post("/predict", json={"leads": filled}).json()["results"]
+    offered = [a for _, q in questions for a in q["answers"]]
+    assert [(a["probability"], a["score"], a["band"]) for a in offered] == [
+        (r["probability"], r["score"], r["band"]) for r in direct]
+    for i, question in questions:
+        lead = sample_leads[i]
+        assert lead[question["field"]] in (None, "unknown")
+        moved = [a for a in question["answers"] if a["band"] != results[i]["band"]
+                 or abs(a["probability"] - results[i]["probability"]) > 0.05]
+        assert moved and question["crosses_band"] == any(a["band"] != results[i]["band"] for a in question["answers"])
+
+
+def test_questions_only_when_asked_and_in_chinese(client, sample_leads):
+    plain = client.post("/predict", json={"leads": sample_leads[:5]}).json()["results"]
+    assert all("questions" not in r for r in plain)
+    zh = client.post("/predict", json={"leads": sample_leads, "questions": True, "lang": "zh"}).json()["results"]
+    texts = [q["text"] for r in zh for q in r["questions"]]
+    assert texts and all(t.startswith("询问") for t in texts)
+    known = {**sample_leads[0], "need": "high", "purchase_timeline": "now", "budget": "low",
+             "decision_authority": "no"}
+    assert client.post("/predict", json={"leads": [known], "questions": True}).json()["results"][0]["questions"] == []
+
+
+def test_questions_must_be_a_boolean(client, sample_leads):
+    answer = client.post("/predict", json={"leads": sample_leads[:1], "questions": "yes"})
+    assert answer.status_code in (400, 422)
+    assert answer.json()["detail"][0]["loc"][-1] == "questions"
