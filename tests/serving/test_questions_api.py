@@ -39,3 +39,23 @@ def test_questions_must_be_a_boolean(client, sample_leads):
     answer = client.post("/predict", json={"leads": sample_leads[:1], "questions": "yes"})
     assert answer.status_code in (400, 422)
     assert answer.json()["detail"][0]["loc"][-1] == "questions"
+
+
+def test_the_openapi_document_describes_the_questions(client, sample_leads):
+    import jsonschema
+
+    doc = client.get("/docs.json").json()
+    predict = doc["paths"]["/predict"]["post"]
+    assert predict["requestBody"]["content"]["application/json"]["schema"]["properties"]["questions"]["type"] \
+        == "boolean"
+    schema = predict["responses"]["200"]["content"]["application/json"]["schema"]
+    body = client.post("/predict", json={"leads": sample_leads, "questions": True}).json()
+    assert any(r["questions"] for r in body["results"])
+    jsonschema.validate(body, {**schema, "components": doc["components"]})
+    wrong = {**body, "results": [{**body["results"][0], "questions": [{"field": "budget"}]}]}
+    try:
+        jsonschema.validate(wrong, {**schema, "components": doc["components"]})
+    except jsonschema.ValidationError as error:
+        assert "required" in error.message
+    else:
+        raise AssertionError("a question without its answers passed the document's schema")
