@@ -281,7 +281,9 @@ class Scorer:
                  "model_name": name, "model_version": state.version if state else None, "dataset": dataset,
                  "source": result["source"], "probability": result["probability"], "score": result["score"],
                  "band": result["band"], "rule_score": result["rule_score"],
-                 "inputs": json.dumps(self.loggable_inputs(lead), ensure_ascii=False, default=str)}
+                 "inputs": json.dumps(self.loggable_inputs(lead), ensure_ascii=False, default=str),
+                 "questions": [{k: q[k] for k in ("field", "expected_change", "crosses_band")}
+                               for q in result.get("questions") or ()]}
                 for i, (lead, lead_id, result) in enumerate(zip(leads, ids, results, strict=True))]
 
     def loggable_inputs(self, lead: Mapping[str, object]) -> dict:

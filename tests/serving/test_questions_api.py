@@ -59,3 +59,30 @@ def test_the_openapi_document_describes_the_questions(client, sample_leads):
         assert "required" in error.message
     else:
         raise AssertionError("a question without its answers passed the document's schema")
+
+
+def test_the_questions_offered_reach_the_prediction_log(client, sample_leads, service_env):
+    import os
+    import time
+
+    import sqlalchemy as sa
+
+    body = client.post("/predict", json={"leads": sample_leads, "questions": True},
+                       headers={"X-Request-ID": "asked-1"}).json()
+    expected = sorted((r["lead_id"], q["field"], rank) for r in body["results"]
+                      for rank, q in enumerate(r["questions"], start=1))
+    assert expected
+    engine = sa.create_engine(os.environ["LEADSCORE_PREDICTION_DB"])
+    query = sa.text("select lead_id, field, rank from offered_questions where prediction_key like 'asked-1:%'")
+    deadline = time.monotonic() + 30
+    try:
+        while True:  # the log is written once a second
+            with engine.connect() as connection:
+                found = sorted(tuple(r) for r in connection.execute(query)) \
+                    if sa.inspect(connection).has_table("offered_questions") else []
+            if found or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+    finally:
+        engine.dispose()
+    assert found == expected

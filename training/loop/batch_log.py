@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from pathlib import Path
@@ -30,6 +31,14 @@ def rule_table(model: LoadedModel) -> RuleTable | None:
     return load_rules(path) if path and Path(path).is_file() else None
 
 
+def _offered(scored: pd.DataFrame) -> list:
+    """Each lead's offered questions (`leadscore score --questions`), else none."""
+    if "questions_json" not in scored:
+        return [None] * len(scored)
+    return [[{k: q[k] for k in ("field", "expected_change", "crosses_band")} for q in json.loads(text)]
+            for text in scored["questions_json"]]
+
+
 def log_batch(url: str, model: LoadedModel, leads: pd.DataFrame, scored: pd.DataFrame,
               request_id: str | None = None) -> int:
     """Write one row per scored lead; only the model's input fields are kept from the leads. Rows are keyed
@@ -44,10 +53,10 @@ def log_batch(url: str, model: LoadedModel, leads: pd.DataFrame, scored: pd.Data
     rows = [{"request_id": request_id, "row_key": f"{request_id}:{i}", "origin": "batch", "lead_id": lead_id,
              "model_name": model_name(model.uri), "model_version": model.version, "dataset": meta.dataset,
              "source": "model", "probability": float(p), "score": int(s), "band": str(b),
-             "rule_score": None if r is None else float(r), "inputs": text}
-            for i, (lead_id, p, s, b, r, text) in enumerate(zip(
+             "rule_score": None if r is None else float(r), "inputs": text, "questions": q}
+            for i, (lead_id, p, s, b, r, text, q) in enumerate(zip(
                 scored["lead_id"], scored["probability"], scored["score"], scored["band"], rule_scores, inputs,
-                strict=True))]
+                _offered(scored), strict=True))]
     written = write_predictions(url, rows)
     log.info("logged %d scored leads (origin batch, request %s)", written, request_id)
     return written

@@ -184,8 +184,10 @@ def drift(log: pd.DataFrame, inputs: pd.DataFrame, meta: ModelMetadata, limits: 
 
 
 def monitor(log: pd.DataFrame, found: pd.DataFrame, meta: ModelMetadata, limits: Thresholds,
-            write_failures: int | None = None, model_name: str | None = None) -> MonitorResult:
-    """Every figure of the report, and the thresholds it breaches."""
+            write_failures: int | None = None, model_name: str | None = None,
+            offered: pd.DataFrame | None = None) -> MonitorResult:
+    """Every figure of the report, and the thresholds it breaches. `offered`: the questions worth asking
+    the log's answers offered (training/monitor/questions.py)."""
     latest = log.sort_values("logged_at").drop_duplicates("lead_id", keep="last")
     names = list(meta.features.values())
     inputs = input_frame(latest["inputs"], names)
@@ -216,6 +218,14 @@ def monitor(log: pd.DataFrame, found: pd.DataFrame, meta: ModelMetadata, limits:
     result.sections["speed_to_lead"] = speed_to_lead(matured, limits.fast_response_hours)
     result.sections["source_quality"] = source_quality(latest, meta.source_column)
     result.sections["write_failures"] = write_failures
+    if offered is not None and len(offered):
+        from training.monitor.questions import questions_answered
+
+        asked = log[log["lead_id"].isin(set(offered["lead_id"]))]
+        parsed = input_frame(asked["inputs"], names)
+        parsed.index = asked.index
+        result.sections["questions"] = questions_answered(asked, parsed, offered, latest.set_index("lead_id")["won"],
+                                                          meta)
     if write_failures is not None and write_failures > limits.write_failures:
         result.breaches.append(f"prediction log: {write_failures} write failure(s) reported by the service")
     return result
