@@ -1,4 +1,5 @@
-"""How the OpenAPI document describes `questions` in /predict's answer (training/explain/questions.py)."""
+"""How the OpenAPI document describes `questions` (training/explain/questions.py) and `follow_up_by`
+(serving/follow_up.py) in /predict's answer."""
 
 from __future__ import annotations
 
@@ -40,7 +41,13 @@ def describe_questions(spec: dict) -> None:
     if schema is None:
         return
     result = schema.setdefault("properties", {}).setdefault("results", {"type": "array", "items": {"type": "object"}})
-    result.setdefault("items", {"type": "object"}).setdefault("properties", {})["questions"] = {
+    properties = result.setdefault("items", {"type": "object"}).setdefault("properties", {})
+    properties["follow_up_by"] = {
+        "anyOf": [{"type": "string"}, {"type": "null"}],
+        "description": "follow the lead up by this time: its creation time (the model's spec, leads.created_at; or "
+                       "its last activity, the service config's last_activity_field) plus its band's deadline "
+                       "(action.within_hours); in the lead's own clock; null without a time or a deadline"}
+    properties["questions"] = {
         "type": "array", "items": {"$ref": "#/components/schemas/Question"},
         "description": "with \"questions\": true (or the service config's default): the lead's unknown fields "
                        "worth asking about, best first; empty when the rules answered or nothing is unknown"}

@@ -136,6 +136,8 @@ class Scorer:
                 result["questions"] = []
         if state is None:
             results = [self._fallback(r, "model_unavailable", lang) for r in results]
+            for result in results:  # without a model, no spec says which field holds the creation time
+                result["follow_up_by"] = None
             self._count(results)
             return results
         encoder = state.model.pipeline.named_steps["encode"]
@@ -148,8 +150,20 @@ class Scorer:
             self._model_part(state, matrix, leads, rows, results, lang, top or self.config.top_reasons)
         if questions:
             self._questions_into(state, leads, results, lang)
+        self._follow_up_into(state, leads, results)
         self._count(results)
         return results
+
+    def _follow_up_into(self, state, leads, results) -> None:
+        """`follow_up_by`: the lead's creation (or last activity) time plus its band's deadline."""
+        from serving.follow_up import follow_up_by
+
+        meta = state.model.metadata
+        for i, (lead, result) in enumerate(zip(leads, results, strict=True)):
+            action = self.config.actions.get(result["band"]) if result["band"] else None
+            result["follow_up_by"] = follow_up_by(lead, i, action.within_hours if action else None,
+                                                  meta.created_field, meta.created_format,
+                                                  self.config.last_activity_field)
 
     def _questions_into(self, state, leads, results, lang) -> None:
         """Questions worth asking (training/explain/questions.py), from the model that scored the leads."""

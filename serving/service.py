@@ -43,7 +43,7 @@ Questions = Annotated[StrictBool, Field(description=(
     "true: each result carries `questions`, the unknown fields worth asking about, best first, each with "
     "the score and band every answer gives (default: the service config's `questions`)"))]
 RESULT_KEYS = ("probability", "score", "band", "source", "model_version", "fallback_reason", "base_score", "reasons",
-               "action", "rule_score", "rule_reasons", "rule_note")
+               "action", "follow_up_by", "rule_score", "rule_reasons", "rule_note")
 extra = FastAPI(title="leadscore extras")
 
 

@@ -8,8 +8,9 @@ Versions and their migration rule (`read_metadata`):
   LightGBM was served. Migration: `served` is the first of those that names an entry of `metrics`, else
   "lightgbm" (else the first entry, when `metrics` has no "lightgbm"); the old keys are dropped. Every
   other key kept its meaning.
-- 1: this module's `ModelMetadata`. Optional keys added within version 1 (`askable`) default to "not
-  recorded": a model without them loads and lacks only what they enable (no questions worth asking).
+- 1: this module's `ModelMetadata`. Optional keys added within version 1 (`askable`, `created_field`,
+  `created_format`) default to "not recorded": a model without them loads and lacks only what they enable
+  (no questions worth asking, no follow_up_by).
 A version above METADATA_VERSION is refused: the model was written by a newer leadscore.
 """
 
@@ -90,6 +91,8 @@ class ModelMetadata(BaseModel):
     page: dict[str, Any] | None = None  # chart data of the managers' page (training/report/cards.py)
     # Fields a rep can ask about: answers, unknown values, answer shares per band (training/explain/askable.py)
     askable: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    created_field: str | None = None  # the spec's leads.created_at: a lead's creation time, for follow_up_by
+    created_format: str | None = None  # the spec's leads.date_format
 
     def served_metrics(self) -> dict[str, float]:
         return self.metrics.get(self.served, {})
@@ -174,4 +177,6 @@ def model_metadata(result: TrainResult, page: dict | None = None) -> ModelMetada
             ts.spec.evaluation.seed).model_dump(),
         "page": page,
         "askable": askable_metadata(result),
+        "created_field": ts.spec.leads.created_at,
+        "created_format": ts.spec.leads.date_format,
     })
