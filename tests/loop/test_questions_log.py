@@ -89,3 +89,14 @@ def test_monitor_compares_leads_whose_question_was_answered_later(tmp_path):
     again = monitor(log, found, META, Thresholds(min_leads=1), offered=read_offered(url)).sections["questions"]
     assert again["fields"][0]["conversion_answered"] == 1.0
     assert again["fields"][0]["conversion_unanswered"] == pytest.approx(0.0)
+
+
+def test_monitor_lists_the_hot_leads_answered_after_their_deadline():
+    rows = [{**row(f"H{i}", T0, "high", f"h{i}"), "band": "hot"} for i in range(6)]
+    rows.append(row("W", T0, "high", "w"))  # warm: not judged against the hot deadline
+    log, found = frames(rows, {"H0": True, "H1": True, "H2": False, "H3": False, "H4": False, "H5": True, "W": False})
+    found["first_response_hours"] = [0.5, 0.8, 3.0, 30.0, 2.0, float("nan"), 50.0]
+    late = monitor(log, found, META, Thresholds(min_leads=1, hot_deadline_hours=1.0)).sections["late_hot_leads"]
+    assert late["late"] == 3 and sorted(r["lead_id"] for r in late["leads"]) == ["H2", "H3", "H4"]
+    # on time: 2 of 2 converted; late: 0 of 3, so 3 expected conversions lost at the on-time rate
+    assert (late["on_time_rate"], late["late_rate"], late["lost_conversions"]) == (1.0, 0.0, 3.0)

@@ -99,6 +99,14 @@ def monitor_lines(result: MonitorResult) -> list[Line]:
                           f"{speed['fast_rate']:.1%}, later {speed['slow_rate']:.1%}: about "
                           f"{speed['lost_conversions']:.0f} conversions lost to slow follow-up of "
                           f"{speed['hot_slow']:,} hot leads"))
+    late = s.get("late_hot_leads") or {}
+    if late.get("late"):
+        cost = "" if late["lost_conversions"] is None else (
+            f": about {late['lost_conversions']:.0f} expected conversions lost (on time {late['on_time_rate']:.1%},"
+            f" late {late['late_rate']:.1%})")
+        shown = ", ".join(f"{r['lead_id']} ({r['first_response_hours']:g} h)" for r in late["leads"][:10])
+        lines.append(Line(f"hot leads answered after their {late['deadline_hours']:g} h deadline: {late['late']:,}"
+                          f"{cost}; latest: {shown}"))
     sources = Table(title="source quality")
     for heading in ("source", "leads", "hot share", "predicted", "matured", "realised"):
         sources.add_column(heading, justify="left" if heading == "source" else "right")
