@@ -22,8 +22,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed ## create .venv and install the project with dev tools
 
-run: install ## main job on the synthetic export: training set, train, register, promote, then score a lead over HTTP
-	$(BIN)/leadscore build --spec $(SPEC) --out data/generated/synthetic/training.parquet
+# `train` builds the training set from the spec itself (`leadscore build` writes it to a file, to inspect).
+run: install ## main job on the synthetic export: train (building the training set), register, promote, then score a lead over HTTP
 	$(BIN)/leadscore train --spec $(SPEC) --register --promote
 	$(BIN)/python -m serving.demo.smoke
 
@@ -53,7 +53,7 @@ test-fast: install ## the unit tests only, for the edit-test loop (under two min
 lint: install ## ruff over the code
 	$(BIN)/ruff check features training serving tests
 
-bench: bench-build bench-train bench-serve ## all benchmarks; results go into the README by hand, with the command
+bench: bench-build bench-train bench-serve ## all benchmarks; results go into docs/benchmarks.md by hand, with the command
 
 bench-build: install ## synth 1,000,000 leads, then build the training set: wall time and peak memory
 	$(BIN)/python tests/bench/bench_build.py
@@ -74,7 +74,7 @@ bench-serve: install ## our service against mlflow models serve: latency, throug
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python tests/bench/bench_serve.py
 
-bench-reliability: install ## 20,000 Schemathesis requests against a real server; writes the README table
+bench-reliability: install ## 20,000 Schemathesis requests against a real server; writes its table into docs/benchmarks.md
 	$(BIN)/python tests/bench/bench_reliability.py
 
 soak: install ## bounded soak of a real server on loopback: 5 minutes at 200 requests/s (SOAK_SECONDS, SOAK_RATE)

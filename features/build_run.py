@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.table import Table
-
 from features.build import TrainingSet
-from features.messages import Line, Say, say_nothing, warn_all
+from features.messages import Line, Rows, Say, say_nothing, warn_all
 
 NUMBER_COLUMNS = ("missing", "distinct", "1-col AUC")
 
@@ -42,13 +40,12 @@ def run_build(spec: Path, out: Path, as_of: str | None = None, engine: str = "pa
     return training_set
 
 
-def profile_table(profile: dict) -> Table:
+def profile_table(profile: dict) -> Rows:
     """Each column of the training set: its original name, type, missing share, distinct values, and the
     ROC-AUC it reaches alone."""
-    table = Table(title=f"{profile['name']}: {profile['rows']:,} leads, {profile['positive_rate']:.1%} positive")
-    for heading in ("column", "original", "type", "missing", "distinct", "1-col AUC"):
-        table.add_column(heading, justify="right" if heading in NUMBER_COLUMNS else "left")
+    table = Rows(f"{profile['name']}: {profile['rows']:,} leads, {profile['positive_rate']:.1%} positive",
+                 ("column", "original", "type", "missing", "distinct", "1-col AUC"), NUMBER_COLUMNS)
     for name, col in profile["columns"].items():
-        table.add_row(name, col["original"], col["type"], f"{col['missing_share']:.1%}", f"{col['distinct']:,}",
+        table.add(name, col["original"], col["type"], f"{col['missing_share']:.1%}", f"{col['distinct']:,}",
                       f"{col['single_column_auc']:.3f}")
     return table

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,12 +32,26 @@ def column_list(columns: Iterable[str]) -> str:
     return ", ".join(repr(str(c)) for c in columns)
 
 
+@dataclass
+class Rows:
+    """A table a stage hands over as data: the CLI draws it (serving/cli/main.py), a test reads its cells.
+    Columns named in `right` (numbers) are right-aligned. Cells are text; rich markup is allowed."""
+
+    title: str
+    headings: tuple[str, ...]
+    right: tuple[str, ...] = ()
+    rows: list[tuple[str, ...]] = field(default_factory=list)
+
+    def add(self, *cells: object) -> None:
+        self.rows.append(tuple(str(c) for c in cells))
+
+
 @dataclass(frozen=True)
 class Line:
     """One thing a command tells its user. Stages hand Lines to the `say` they are given and the CLI
     prints each as it comes (a warning shows before a long step), so no stage imports the CLI's console."""
 
-    text: object  # a str (rich markup allowed) or a rich renderable such as a Table
+    text: object  # a str (rich markup allowed) or Rows
     warning: bool = False  # printed as "warning: <text>" in yellow, the text shown as it is
     highlight: bool = True  # rich's colouring of numbers and paths on a terminal
 

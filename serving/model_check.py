@@ -11,6 +11,7 @@ from pathlib import Path
 
 from features import LeadscoreError
 from training import LoadedModel, download_model, load_folder, resolve_version
+from training.registry.uri import parse_model_uri
 
 
 def fetch_model(uri: str) -> tuple[LoadedModel, dict]:
@@ -18,8 +19,7 @@ def fetch_model(uri: str) -> tuple[LoadedModel, dict]:
     Raises LeadscoreError."""
     try:
         version = resolve_version(uri)
-        pinned = uri.split("@")[0] + f"/{version}" if version and "@" in uri else uri
-        local = download_model(pinned)
+        local = download_model(parse_model_uri(uri).pinned(version))
     except Exception as exc:  # registry unreachable, unknown name/alias, missing run
         raise LeadscoreError(f"cannot find model {uri!r}: {str(exc).splitlines()[0][:200]}") from None
     return load_folder(local, uri, version), canary_lead(local)

@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from training.loop.store import JOURNALED, create_engine, create_tables, insert_rows, predictions, write_predictions
+from training.loop.store import JOURNALED, create_tables, insert_rows, open_engine, predictions, write_predictions
 
 __all__ = ["PredictionLog", "predictions", "write_predictions"]
 log = logging.getLogger(__name__)
@@ -143,7 +143,7 @@ class PredictionLog:
         try:
             if self._engine is not None:
                 self._engine.dispose()
-            self._engine = create_engine(self.url)
+            self._engine = open_engine(self.url)
             create_tables(self._engine)
             return True
         except Exception as exc:

@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import numpy as np
 
@@ -23,7 +22,6 @@ from serving.config import ServiceConfig
 from serving.model_check import fetch_model
 from training import (
     LoadedModel,
-    ModelMetadata,
     RuleTable,
     assign_bands,
     explain_matrix,
@@ -33,6 +31,8 @@ from training import (
     record_values,
     resolve_version,
 )
+from training.loop.rows import prediction_rows
+from training.rules.table import rules_for_model
 
 log = logging.getLogger(__name__)
 FAILING_AFTER = 5  # model errors in a row after which /readyz reports the model as failing
@@ -42,6 +42,7 @@ FAILING_AFTER = 5  # model errors in a row after which /readyz reports the model
 class ModelState:
     model: LoadedModel
     loaded_at: float
+    rules: RuleTable | None = None  # the points table beside this model (training/rules/table.py rules_for_model)
 
     @property
     def version(self) -> str | None:
@@ -49,11 +50,6 @@ class ModelState:
 
 
 NO_RULES = "no rule table in the model's dataset spec (spec key 'rules'): no rule score"
-
-
-def has_rule_table(metadata: ModelMetadata) -> bool:
-    """Models record their spec's rule table; older models without the key keep the service's table."""
-    return "rules" not in metadata.model_fields_set or metadata.rules is not None or bool(metadata.fitted_rules)
 
 
 @dataclass
@@ -68,7 +64,8 @@ class Counters:
 class Scorer:
     def __init__(self, config: ServiceConfig, rules: RuleTable | None = None):
         self.config = config
-        self.rules = rules or load_rules(config.rules)
+        self.rules = rules or load_rules(config.rules)  # LEADSCORE_RULES: while no model is loaded, and beside
+        # a model whose own table is not on this machine
         self.glossary = load_glossary(config.display)  # for rule reasons while no model is loaded
         self.state: ModelState | None = None
         self.counters = Counters()
@@ -88,12 +85,11 @@ class Scorer:
                 log.warning("model %s not loaded: %s", self.config.model_uri, self.counters.last_load_error)
                 return False
             previous = self.state.version if self.state else None
-            if model.metadata.fitted_rules:  # its spec named no rule table: the points it learned
-                self.rules = RuleTable.model_validate(model.metadata.fitted_rules)
-            elif not has_rule_table(model.metadata):
+            rules = rules_for_model(model.metadata, self.rules)
+            if rules is None:
                 log.warning("model %s has no rule table in its spec: rule_score is null in every answer",
                             self.config.model_uri)
-            self.state = ModelState(model=model, loaded_at=time.time())
+            self.state = ModelState(model=model, loaded_at=time.time(), rules=rules)
             self.counters.model_errors_in_row = 0
             log.info("serving model %s version %s (was %s)", self.config.model_uri, model.version, previous)
             return True
@@ -216,11 +212,19 @@ class Scorer:
             results[i]["action"] = self._action(results[i]["band"], lang)
 
     def _rule_part(self, lead: Mapping[str, object], lang: str, glossary: Glossary, state=None) -> dict:
-        if state is not None and not has_rule_table(state.model.metadata):
+        rules = self.rules_of(state)
+        if rules is None:
             # Another data set's points table would score this lead 0 and call it a rule score: say why not.
             return {"rule_score": None, "rule_reasons": [], "rule_note": NO_RULES}
-        points, reasons = self.rules.score_record(lead, lang=lang, glossary=glossary)
+        points, reasons = rules.score_record(lead, lang=lang, glossary=glossary)
         return {"rule_score": points, "rule_reasons": reasons, "rule_note": None}
+
+    def rules_of(self, state: ModelState | None) -> RuleTable | None:
+        return state.rules if state is not None else self.rules
+
+    def rule_fields(self, state: ModelState | None) -> set[str]:
+        rules = self.rules_of(state)
+        return {rule.field for rule in rules.rules} if rules else set()
 
     def _fallback(self, result: dict, why: str, lang: str) -> dict:
         points = result["rule_score"]
@@ -277,32 +281,21 @@ class Scorer:
         """Fields no model feature, rule or id uses: ignored, and listed back to the caller."""
         state = self.state
         keys = sorted({k for lead in leads for k in lead})
-        known = {rule.field for rule in self.rules.rules} | {"lead_id", self.id_field}
+        known = self.rule_fields(state) | {"lead_id", self.id_field}
         if state is None:
             return [k for k in keys if k not in known]
         return [k for k in state.model.pipeline.named_steps["encode"].unknown_fields(keys) if k not in known]
 
     def log_rows(self, leads: Sequence[Mapping[str, object]], ids: list, results: list[dict], request_id: str,
                  origin: str) -> list[dict]:
-        """Prediction log rows (training/loop/store.py) of one request. The served model's name,
-        version and dataset are kept even when the rules answered a lead (source says which)."""
+        """Prediction log rows of one request (training/loop/rows.py, the builder batch scoring uses too)."""
         state = self.state
-        name = self.config.model_uri.removeprefix("models:/").split("@")[0].split("/")[0][:128] if state else None
-        dataset = state.model.metadata.dataset if state else None
-        now = datetime.now(UTC)
-        return [{"row_key": f"{request_id}:{i}", "logged_at": now, "request_id": request_id, "origin": origin,
-                 "lead_id": None if lead_id is None else lead_id[:128],
-                 "model_name": name, "model_version": state.version if state else None, "dataset": dataset,
-                 "source": result["source"], "probability": result["probability"], "score": result["score"],
-                 "band": result["band"], "rule_score": result["rule_score"],
-                 "inputs": json.dumps(self.loggable_inputs(lead), ensure_ascii=False, default=str),
-                 "questions": [{k: q[k] for k in ("field", "expected_change", "crosses_band")}
-                               for q in result.get("questions") or ()]}
-                for i, (lead, lead_id, result) in enumerate(zip(leads, ids, results, strict=True))]
+        inputs = [json.dumps(self.loggable_inputs(lead), ensure_ascii=False, default=str) for lead in leads]
+        return prediction_rows(request_id, origin, state.model if state else None, ids, results, inputs)
 
     def loggable_inputs(self, lead: Mapping[str, object]) -> dict:
         """The lead's model and rule fields only, for the prediction log: never personal data."""
         state = self.state
         allowed = set(state.model.pipeline.named_steps["encode"].column_index_) if state else set()
-        allowed |= {rule.field for rule in self.rules.rules}
+        allowed |= self.rule_fields(state)
         return {k: v for k, v in lead.items() if k in allowed}

@@ -161,7 +161,7 @@ class LeadScoring:
     def page(self, lang: str) -> HTMLResponse:
         from serving.monitor_page import monitor_section
         from training import render_report
-        from training.loop.batch_log import model_name  # imported on use, like the report: they bring pandas
+        from training.registry.uri import parse_model_uri
 
         state = self.scorer.state if self.scorer else None
         if state is None or not state.model.metadata.page:
@@ -169,7 +169,7 @@ class LeadScoring:
                                 "<p>Scores come from the rule table until a model is available.</p>", status_code=503)
         key = (id(state), lang)  # drawn once per loaded model and language; a reload draws anew
         # "How the scores held up", from the latest stored monitoring report
-        held_up = monitor_section(self.config.prediction_db, model_name(self.config.model_uri), lang)
+        held_up = monitor_section(self.config.prediction_db, parse_model_uri(self.config.model_uri).name, lang)
         key = (*key, hash(held_up))  # drawn again only when monitoring has new figures
         if key not in self._pages:  # kept encoded: later requests only send the bytes
             body = render_report(state.model.metadata, lang, interactive=True, version=state.version,

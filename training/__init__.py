@@ -9,7 +9,7 @@ report, scoring, loop, monitor.
 from features.exports import lazy_exports
 
 _HOMES = {
-    "TrainOptions": "training.fit.train", "TrainResult": "training.fit.train", "evaluate_all": "training.fit.train",
+    "TrainOptions": "training.fit.options", "TrainResult": "training.fit.train", "evaluate_all": "training.fit.train",
     "fit_model": "training.fit.train",
     "train_and_publish": "training.registry.publish",
     "decide_promotion": "training.registry.gate",

@@ -4,8 +4,8 @@ Peers (default CatBoost, FLAML with a 120 s budget, AutoGluon medium_quality) ru
 environment (.venv-peers, made by the Makefile) through peers_run.py, each with a time limit; the
 project trains through its own path (`fit_model`, what `leadscore train` fits, then `score_frame`,
 what `leadscore score` writes). Every learner gets the same training rows and is scored on the same
-held-out rows. Prints one table (ROC-AUC / Brier / training seconds) and writes it into README.md
-between the bench-peers markers.
+held-out rows. Prints one table (ROC-AUC / Brier / training seconds) and writes it into
+docs/benchmarks.md between the bench-peers markers.
 
     python tests/bench/bench_peers.py [DATASET ...] [--peers catboost,flaml,autogluon]
 """
@@ -114,11 +114,11 @@ def table(results: dict, peers: list[str]) -> str:
     return "\n".join(lines)
 
 
-def write_readme(text: str) -> None:
-    readme = ROOT / "README.md"
-    content = readme.read_text(encoding="utf-8")
+def write_table(text: str) -> None:
+    target = ROOT / "docs" / "benchmarks.md"
+    content = target.read_text(encoding="utf-8")
     start, end = content.index(MARKERS[0]), content.index(MARKERS[1])
-    readme.write_text(content[:start + len(MARKERS[0])] + "\n" + text + "\n" + content[end:], encoding="utf-8")
+    target.write_text(content[:start + len(MARKERS[0])] + "\n" + text + "\n" + content[end:], encoding="utf-8")
 
 
 if __name__ == "__main__":
@@ -139,5 +139,5 @@ if __name__ == "__main__":
         f"(`{' '.join(['tests/bench/bench_peers.py', *args.datasets, '--peers', args.peers])} " \
         f"--autogluon-limit {LIMITS['autogluon']:g}`); each row's date is in {saved.relative_to(ROOT)}."
     print(text)
-    write_readme(text)
+    write_table(text)
     print(f"saved {saved}")

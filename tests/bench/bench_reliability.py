@@ -1,6 +1,6 @@
 """Benchmark (issue 10), run with `make bench-reliability`: 20,000 Schemathesis requests generated from
-the served OpenAPI document against a real server; writes the table into the README between the
-bench-reliability markers."""
+the served OpenAPI document against a real server; writes the table into docs/benchmarks.md between
+the bench-reliability markers."""
 
 from __future__ import annotations
 
@@ -40,12 +40,12 @@ def main() -> None:
         print(failure)
     save("reliability", {"requests": result["requests"], "server_errors": result["server_errors"],
                          "failures": len(result["failures"]), "seconds": round(result["seconds"])})
-    readme = ROOT / "README.md"
-    text = readme.read_text(encoding="utf-8")
+    target = ROOT / "docs" / "benchmarks.md"
+    text = target.read_text(encoding="utf-8")
     marked = re.compile(r"(<!-- bench-reliability -->\n).*?(\n<!-- /bench-reliability -->)", re.S)
     if marked.search(text):
-        readme.write_text(marked.sub(lambda m: m.group(1) + table + m.group(2), text), encoding="utf-8")
-        print(f"table written into {Path(readme).name}")
+        target.write_text(marked.sub(lambda m: m.group(1) + table + m.group(2), text), encoding="utf-8")
+        print(f"table written into {Path(target).name}")
 
 
 if __name__ == "__main__":

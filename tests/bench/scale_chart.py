@@ -1,6 +1,6 @@
 """The chart of `make bench-scale`: wall time of build, train and score per engine against the number of
 leads, drawn from artifacts/bench/scale.json (what bench_scale.py measured) into tests/bench/bench-scale.svg,
-which the README shows. Run by bench_scale.py at the end; on its own: `python tests/bench/scale_chart.py`."""
+which docs/benchmarks.md shows. Run by bench_scale.py at the end; on its own: `python tests/bench/scale_chart.py`."""
 
 from __future__ import annotations
 

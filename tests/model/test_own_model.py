@@ -2,6 +2,7 @@
 scores go (file or database table), and what the run records."""
 
 import copy
+import dataclasses
 import json
 
 import pandas as pd
@@ -14,6 +15,7 @@ from serving.cli.main import app
 from serving.config import ServiceConfig
 from serving.scorer import NO_RULES, Scorer
 from training.registry.contract import ModelMetadata
+from training.rules.table import rules_for_model
 from training.scoring.output import band_mix
 
 runner = CliRunner()
@@ -100,7 +102,8 @@ def test_no_rule_table_means_null_rule_score_with_a_reason(own):
     if metadata.fitted_rules:  # a points table learned at training stands in for the missing one
         learned, = scorer.score([lead])
         assert isinstance(learned["rule_score"], float) and learned["rule_note"] is None
-        metadata.fitted_rules = None  # a model with no points table at all
+        metadata.fitted_rules = None  # a model with no points table at all, as the scorer's load would take it
+        scorer.state = dataclasses.replace(scorer.state, rules=rules_for_model(metadata, scorer.rules))
     full, partial = scorer.score([lead, {"Lead ID": "x", "channel": "referral"}])
     assert full["rule_score"] is None and full["rule_note"] == NO_RULES and full["source"] == "model"
     assert partial["fallback_reason"] == "too_many_missing_features"

@@ -44,7 +44,7 @@ def assign_bands(p: np.ndarray, thresholds: dict[str, float]) -> np.ndarray:
     return np.where(p >= thresholds["hot"], "hot", np.where(p >= thresholds["warm"], "warm", "cold"))
 
 
-def _safe_auc(y: np.ndarray, p: np.ndarray) -> float:
+def safe_auc(y: np.ndarray, p: np.ndarray) -> float:
     return float(roc_auc_score(y, p)) if 0 < np.sum(y) < len(y) else float("nan")
 
 
@@ -54,7 +54,7 @@ def score_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     lift10, capture10 = top_share(y, p, 0.10)
     lift20, capture20 = top_share(y, p, 0.20)
     return {
-        "roc_auc": _safe_auc(y, p), "pr_auc": float(average_precision_score(y, p)),
+        "roc_auc": safe_auc(y, p), "pr_auc": float(average_precision_score(y, p)),
         "brier": float(brier_score_loss(y, p)), "log_loss": float(log_loss(y, p, labels=[0, 1])),
         "ece": expected_calibration_error(y, p),
         "lift_top10": lift10, "capture_top10": capture10, "lift_top20": lift20, "capture_top20": capture20,
@@ -76,5 +76,5 @@ def auc_by_source(y: np.ndarray, p: np.ndarray, source: pd.Series, min_leads: in
     for name, group in frame.groupby("s", sort=True):
         if len(group) >= min_leads:
             out[str(name)] = {"leads": int(len(group)), "conversion_rate": float(group["y"].mean()),
-                              "roc_auc": _safe_auc(group["y"].to_numpy(), group["p"].to_numpy())}
+                              "roc_auc": safe_auc(group["y"].to_numpy(), group["p"].to_numpy())}
     return out

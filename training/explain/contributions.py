@@ -95,7 +95,7 @@ def explain_records(pipeline, records: Sequence[Mapping[str, object]]) -> Explan
     return _explain(pipeline, encoder.transform_records(records), record_values(encoder, records))
 
 
-def _format_value(value: object, lang: str, missing: set[str], glossary: Glossary) -> str:
+def format_value(value: object, lang: str, missing: set[str], glossary: Glossary) -> str:
     t = REASONS[lang]
     if value is None or (isinstance(value, float) and np.isnan(value)) or str(value) in missing | {""}:
         return glossary.missing(lang)  # the glossary's one word for it, as on the page
@@ -127,9 +127,9 @@ def reasons_for(explanation: Explanation, row: int, top: int = 3, lang: str = "e
         value, feature = explanation.values[row][i], explanation.display_names[i]
         label = glossary.field(feature, lang)
         text = REASONS[lang]["up" if rounded > 0 else "down"].format(
-            feature=label, value=_format_value(value, lang, set(missing_values), glossary),
+            feature=label, value=format_value(value, lang, set(missing_values), glossary),
             points=f"{abs(rounded):g}")
-        out[side].append({"feature": feature, "label": label, "value": _jsonable(value),
+        out[side].append({"feature": feature, "label": label, "value": jsonable(value),
                           "impact": rounded, "text": text})
     return out
 
@@ -139,7 +139,7 @@ def impact_order(explanation: Explanation) -> np.ndarray:
     return np.argsort(-np.abs(explanation.points), axis=1, kind="stable")
 
 
-def _jsonable(value: object) -> object:
+def jsonable(value: object) -> object:
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, float) and np.isnan(value):

@@ -23,7 +23,7 @@ import pandas as pd
 
 from training.evaluate.metrics import assign_bands
 from training.explain.askable import MIN_BAND_ROWS
-from training.explain.contributions import _jsonable, explain_matrix
+from training.explain.contributions import explain_matrix, jsonable
 from training.explain.treeshap import FEW_ROWS
 from training.model.classifier import TABLE_BATCH
 from training.report.texts import PAGE, QUESTIONS
@@ -114,7 +114,7 @@ def questions_for_frame(model, frame: pd.DataFrame, probability: np.ndarray, ban
         base = frame.iloc[unknown].drop(columns=names)
         for answer in entry["answers"]:
             parts.append(base.assign(**{entry["field"]: answer}))
-            keys += [(int(r), feature, answer, _jsonable(values[r])) for r in unknown]
+            keys += [(int(r), feature, answer, jsonable(values[r])) for r in unknown]
     if not parts:
         return list(out.values())
     matrix = encoder.transform(pd.concat(parts, ignore_index=True))
@@ -163,14 +163,14 @@ def _question(model, feature: str, answers: list[tuple], p0: float, band0: str, 
     label = glossary.field(entry["field"], lang)
     offered = []
     for answer, p, band, _ in answers:
-        offered.append({"value": _jsonable(answer), "label": glossary.value(answer, lang),
+        offered.append({"value": jsonable(answer), "label": glossary.value(answer, lang),
                         "probability": round(p, 6), "score": int(np.rint(p * 100)), "band": band,
                         "share": round(weights[str(answer)], 4)})
     expected = sum(weights[str(a)] * abs(p - p0) for a, p, _, _ in answers) * 100
     text = texts["text"].format(label=label, answers=texts["sep"].join(
         texts["answer"].format(value=a["label"], score=a["score"], band=names.get(a["band"], a["band"]))
         for a in offered))
-    return {"field": entry["field"], "label": label, "value": _jsonable(answers[0][3]),
+    return {"field": entry["field"], "label": label, "value": jsonable(answers[0][3]),
             "question": glossary.question(entry["field"], lang) or texts["ask"].format(label=label),
             "expected_change": round(expected, 1), "answers": offered, "text": text}
 

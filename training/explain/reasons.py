@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from features.glossary import EMPTY, Glossary
-from training.explain.contributions import _format_value, _jsonable
+from training.explain.contributions import format_value, jsonable
 from training.report.texts import REASONS
 
 
@@ -60,9 +60,9 @@ class _Column:
             uniques = np.asarray(uniques, dtype=object)
         uniques = np.append(uniques, None)  # code -1 (missing) reads the last entry
         self.codes = codes
-        self.text = np.array([_format_value(v, lang, missing, glossary) for v in uniques], dtype=object)
+        self.text = np.array([format_value(v, lang, missing, glossary) for v in uniques], dtype=object)
         self.text_escaped = np.array([_escape(t) for t in self.text], dtype=object)
-        self.json = np.array([json.dumps(_jsonable(v), ensure_ascii=False, default=str) for v in uniques],
+        self.json = np.array([json.dumps(jsonable(v), ensure_ascii=False, default=str) for v in uniques],
                              dtype=object)
 
 

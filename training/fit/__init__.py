@@ -8,7 +8,7 @@ Public names are imported from their modules on first use, so importing the pack
 from features.exports import lazy_exports
 
 _HOMES = {
-    "TrainOptions": "training.fit.train",
+    "TrainOptions": "training.fit.options",
     "TrainResult": "training.fit.train",
     "train": "training.fit.train",
     "evaluate_all": "training.fit.train",

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.table import Table
-
-from features.messages import Line, Say, say_nothing, warn_all
+from features.messages import Line, Rows, Say, say_nothing, warn_all
 from training.fit.run_summary import baseline_winner, write_summary
 from training.fit.train import TrainOptions, TrainResult
 
@@ -58,14 +56,13 @@ def _train(dataset, options: TrainOptions, engine: str, scheduler: str | None, c
 
 def metrics_lines(metrics: dict, winner: str | None = None) -> list[Line]:
     """The held-out metrics table, a warning when a baseline beats the served model, the band rates."""
-    table = Table(title=f"held-out metrics ({metrics['protocol']}, {metrics['rows_evaluated']:,} leads)")
-    table.add_column("model")
-    for _, heading in METRIC_COLUMNS:
-        table.add_column(heading, justify="right")
+    headings = tuple(heading for _, heading in METRIC_COLUMNS)
+    table = Rows(f"held-out metrics ({metrics['protocol']}, {metrics['rows_evaluated']:,} leads)",
+                 ("model", *headings), headings)
     served, kind = metrics["served"], metrics["final_model"]["kind"]
     for name, values in metrics["models"].items():
         mark = "  (beats the served model)" if name == winner else ""
-        table.add_row((f"{name} (served: {kind})" if name == served else name) + mark,
+        table.add((f"{name} (served: {kind})" if name == served else name) + mark,
                       *(f"{values[key]:.3f}" for key, _ in METRIC_COLUMNS))
     lines = [Line(table)]
     if winner:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,6 +15,7 @@ from features.build import TrainingSet, build_training_set
 from features.spec import DatasetSpec
 from training.evaluate.metrics import auc_by_source, band_thresholds, rate_by_band, score_metrics
 from training.evaluate.splits import evaluated_rows, evaluation_splits, held_out_predictions, protocol_name
+from training.fit.options import TrainOptions
 from training.model.baselines import OdooNaiveBayes, make_logistic
 from training.model.boost import HOLDOUT_ROWS
 from training.model.classifier import make_pipeline
@@ -29,18 +29,6 @@ SOURCE_GUESSES = ("lead_source", "source", "channel", "lead_channel", "lead_orig
 # 1,000,000 leads that second inner fit cost about a quarter of the run, for choices learned from
 # 800,000 of the same rows.
 REUSE_ROWS = HOLDOUT_ROWS
-
-
-@dataclass
-class TrainOptions:
-    tune_trials: int = 0  # opt-in: 15 trials bought +0.0006 ROC-AUC for 5x the time (issue 12)
-    tune_minutes: float | None = None  # the whole run's budget, split over its fits (evaluate_all)
-    register: bool = False
-    promote: bool = False
-    model_name: str | None = None
-    metrics_out: Path | None = None
-    n_jobs: int = 2
-    reporter: object = None  # training/fit/progress.py StepReporter for the explanation and MLflow steps
 
 
 @dataclass

@@ -23,18 +23,8 @@ from features.errors import LeadscoreError
 from features.load import load_table, require_columns, safe_url, source_from_options
 from features.messages import Line, Say, say_nothing
 from features.spec import SqlSource
-from training.loop.store import create_tables, predictions
+from training.loop.store import create_tables, open_engine, outcomes, predictions
 
-metadata = sa.MetaData()  # its own: importing this module changes no other module's tables
-outcomes = sa.Table(
-    "outcomes", metadata,
-    sa.Column("lead_id", sa.String(128), primary_key=True),
-    sa.Column("outcome", sa.String(8), nullable=False),  # 'won' | 'lost'
-    sa.Column("outcome_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("first_response_hours", sa.Float),
-    sa.Column("deal_value", sa.Float),
-    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
-)
 REQUIRED = ["lead_id", "outcome", "outcome_at"]
 OPTIONAL = ["first_response_hours", "deal_value"]
 COMPARED = ["outcome", "outcome_at", "first_response_hours", "deal_value"]
@@ -136,13 +126,9 @@ def import_outcomes(db_url: str, path: str | None = None, sql: SqlSource | None 
     if won_set & lost_set:
         raise LeadscoreError(f"--won and --lost share {sorted(won_set & lost_set)}; a value means one thing")
     report = ImportReport(rows=len(frame))
+    engine = open_engine(db_url)
     try:
-        engine = sa.create_engine(db_url)
-    except Exception as exc:
-        raise LeadscoreError(f"{safe_url(db_url)}: cannot open the database: {exc}") from None
-    try:
-        create_tables(engine)
-        create_tables(engine, metadata)
+        create_tables(engine, predictions, outcomes)
         with engine.begin() as connection:  # one transaction: all or nothing
             ids = frame["lead_id"].dropna().astype(str).str.strip().unique().tolist()
             clean, reasons = check_rows(frame, _known_ids(connection, ids), won_set, lost_set)

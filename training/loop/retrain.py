@@ -47,10 +47,10 @@ class RetrainResult:
 
 def imported_wins(db_url: str) -> pd.DataFrame:
     """Won outcomes from `leadscore outcomes import`: lead_id, outcome_at (UTC, naive)."""
-    from training.loop.outcomes import outcomes
+    from training.loop.store import open_engine, outcomes
 
+    engine = open_engine(db_url)
     try:
-        engine = sa.create_engine(db_url)
         with engine.connect() as connection:
             if not sa.inspect(connection).has_table("outcomes"):
                 raise LeadscoreError(f"{safe_url(db_url)}: no imported outcomes; run `leadscore outcomes import` first")
@@ -107,7 +107,7 @@ def retrain(spec: DatasetSpec, db_url: str, options: TrainOptions, progress=None
     return RetrainResult(before=before, result=result, imported_wins=len(wins))
 
 
-def run_retrain(spec: Path, db: str | None, tune_trials: int = 15, model_name: str | None = None,
+def run_retrain(spec: Path, db: str | None, tune_trials: int = TrainOptions.tune_trials, model_name: str | None = None,
                       service: str | None = None, say: Say = say_nothing) -> int:
     """`leadscore retrain`: retrain, say what changed, reload `service` when promoted; the exit code
     (0 promoted, 3 champion kept)."""

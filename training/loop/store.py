@@ -1,4 +1,5 @@
-"""The loop's database: the prediction log, and a synchronous idempotent writer for batch jobs.
+"""The loop's database: every table on one MetaData (the prediction log, imported outcomes, monitor reports),
+its URL default, the one engine opener, and a synchronous idempotent writer of the log for batch jobs.
 
 One row per scored lead. `row_key` is "<request_id>:<index in request>": inserting the same row twice
 (a retry, a replayed spool file) is a no-op, so the log never counts a lead twice. `inputs` holds the
@@ -13,6 +14,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+
+from features.errors import LeadscoreError
+from features.load import safe_url
 
 DEFAULT_PREDICTION_DB = "sqlite:///predictions.db"
 
@@ -42,6 +46,24 @@ predictions = sa.Table(
     sa.Column("rule_score", sa.Float),
     sa.Column("inputs", sa.Text),
 )
+outcomes = sa.Table(
+    "outcomes", metadata,
+    sa.Column("lead_id", sa.String(128), primary_key=True),
+    sa.Column("outcome", sa.String(8), nullable=False),  # 'won' | 'lost'
+    sa.Column("outcome_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("first_response_hours", sa.Float),
+    sa.Column("deal_value", sa.Float),
+    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+)
+# What `leadscore monitor` found, kept for the service's page.
+monitor_reports = sa.Table(
+    "monitor_reports", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("model_name", sa.String(128)),
+    sa.Column("breaches", sa.Integer, nullable=False),
+    sa.Column("report", sa.Text, nullable=False),  # JSON of MonitorResult: figures only, no lead data
+)
 COLUMNS = tuple(c.name for c in predictions.columns if c.name != "id")
 # The questions worth asking a logged answer offered (training/explain/questions.py): one row per question,
 # keyed "<the prediction's row_key>:<field>", so a replayed row adds nothing. Field names and figures only.
@@ -63,29 +85,39 @@ JOURNALED = (*COLUMNS, QUESTIONS_KEY)  # what a row keeps in the service's journ
 BATCH_WAIT_SECONDS = 120.0  # Dask workers log their partitions side by side: SQLite lets one write at a time
 
 
-def create_engine(url: str, wait_seconds: float = 5.0) -> sa.Engine:
-    """SQLite gets a fresh connection per write (once a second at most): a file made read-only,
-    replaced or deleted meanwhile is seen as it is now, not through a stale open handle. `wait_seconds`:
-    how long SQLite waits for another writer's lock (batch jobs wait longer than the service)."""
-    is_sqlite = sa.make_url(url).get_backend_name() == "sqlite"
-    engine = (sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args={"timeout": wait_seconds})
-              if is_sqlite else sa.create_engine(url))
+def open_engine(url: str, wait_seconds: float = 5.0) -> sa.Engine:
+    """The one way to the loop's database, for the service, batch logging, outcomes, monitor and retrain.
+
+    SQLite gets a fresh connection per write (once a second at most): a file made read-only, replaced or
+    deleted meanwhile is seen as it is now, not through a stale open handle; and WAL, so readers never
+    block the writer. `wait_seconds`: how long SQLite waits for another writer's lock (batch jobs wait
+    longer than the service). A URL that names no usable database is a LeadscoreError (password hidden)."""
+    try:
+        is_sqlite = sa.make_url(url).get_backend_name() == "sqlite"
+        engine = (sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args={"timeout": wait_seconds})
+                  if is_sqlite else sa.create_engine(url))
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
+        raise LeadscoreError(f"{safe_url(url)}: cannot open the database: {str(exc).splitlines()[0]}; "
+                             "give a SQLAlchemy URL such as sqlite:///predictions.db") from None
     if is_sqlite:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
 
-def create_tables(engine: sa.Engine, tables: sa.MetaData = metadata) -> None:
-    """Create the tables that are missing. Dask workers log their partitions side by side: two may both
-    see a table missing and both create it, and the slower one fails ("already exists"). Then the table
-    is there, so one more look that finds everything present is success; any other failure is raised."""
+def create_tables(engine: sa.Engine, *tables: sa.Table) -> None:
+    """Create the given tables (default: the prediction log and its offered questions) where missing: each
+    writer creates its own.
+    Dask workers log their partitions side by side: two may both see a table missing and both create it,
+    and the slower one fails ("already exists"). Then the table is there, so one more look that finds
+    everything present is success; any other failure is raised."""
+    tables = list(tables) or [predictions, offered_questions]
     try:
-        tables.create_all(engine)
+        metadata.create_all(engine, tables=tables)
     except sa.exc.DatabaseError:
         present = set(sa.inspect(engine).get_table_names())
-        if not set(tables.tables) <= present:
+        if not {table.name for table in tables} <= present:
             raise
-        tables.create_all(engine)  # the tables exist now; this adds only missing indexes, if any
+        metadata.create_all(engine, tables=tables)  # the tables exist now; this adds only missing indexes, if any
 
 
 def insert_rows(connection: sa.Connection, rows: Sequence[dict]) -> int:
@@ -141,8 +173,8 @@ def _insert_predictions(connection: sa.Connection, rows: Sequence[dict]) -> int:
 
 def _insert_sqlite(connection: sa.Connection, rows: Sequence[dict]) -> int:
     """SQLite: one prepared statement run by the driver's executemany. SQLAlchemy's own multi-row
-    insert spends most of a 100,000-row batch on binding parameters in Python (the whole write measured
-    3.6 s against 1.0 s); values are converted by the column types' own processors, so what is stored is the same."""
+    insert spends most of a large batch on binding parameters in Python; values are converted by the column
+    types' own processors, so what is stored is the same."""
     processors = {c: predictions.c[c].type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
                   for c in COLUMNS}
     convert = {c: _memoised(f) for c, f in processors.items() if f is not None}
@@ -177,7 +209,7 @@ def write_predictions(url: str, rows: list[dict]) -> int:
              "row_key": row.get("row_key") or f"{row.get('request_id')}:{i}",
              "inputs": json.dumps(row["inputs"], ensure_ascii=False, default=str)
              if isinstance(row.get("inputs"), dict) else row.get("inputs")} for i, row in enumerate(rows)]
-    engine = create_engine(url, wait_seconds=BATCH_WAIT_SECONDS)
+    engine = open_engine(url, wait_seconds=BATCH_WAIT_SECONDS)
     try:
         create_tables(engine)
         with engine.begin() as connection:

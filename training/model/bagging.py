@@ -2,8 +2,8 @@
 
 Each inner fold already fits a booster on (k-1)/k of the training rows, stopped early on the rest
 (training/model/boost.py). Averaging those k boosters (cross-fitting, as AutoGluon's bagging does) instead of
-refitting one on all rows should lower the variance and saves the refit; measured on 43 lead tables
-(`make bench-bagging`) it moved ROC-AUC by +0.0004 on average, within its standard error, for about 2.7
+refitting one on all rows should lower the variance and saves the refit; measured (`make bench-bagging`,
+docs/decisions/003-bagging-off-by-default.md) it moved ROC-AUC within its standard error for several
 times the trees, so LeadClassifier does it only when asked (`bag_folds=True`). The mean of k boosters is
 itself a sum of trees, every leaf value divided by k (LightGBM stores leaf values with the learning rate
 and the first tree's start score already applied), so it is written as one ordinary model text and

@@ -21,8 +21,8 @@ DEFAULT_PARAMS = {
 }
 HOLDOUT_ROWS = 100_000
 # Large tables: bigger trees and bigger steps. Small, noisy lead tables need the shallow, slow defaults
-# above; with hundreds of thousands of rows those defaults need thousands of trees (the 1,000,000-lead
-# run took 549 s) while deeper trees learn the same in a fraction of the rounds.
+# above; with hundreds of thousands of rows those defaults need thousands of trees, while deeper trees
+# learn the same in a fraction of the rounds (docs/benchmarks.md, "Large-table parameters").
 LARGE_TABLE_PARAMS = {"learning_rate": 0.1, "num_leaves": 31, "min_child_samples": 100}
 
 

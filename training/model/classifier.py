@@ -102,11 +102,9 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
             self.linear_ = LinearMember(self.linear_c_, seed).fit(X, y, cats)
             self.booster_ = mean_booster(fold_boosters)
         # Small tables: one thread for the booster, the linear member beside it. LightGBM's threads have
-        # too little work per tree there, and on a busy machine they mostly wait for each other (measured
-        # on X Education with other jobs running: 12.5 s with two threads, 3 s with one). Large tables:
-        # the linear member first, then the booster on all threads: beside a third busy thread those
-        # threads wait for each other too (800,000 leads, shared machine: side by side 29.0 and 13.4 s,
-        # one after the other 14.3 and 15.3 s).
+        # too little work per tree there, and on a busy machine they mostly wait for each other. Large
+        # tables: the linear member first, then the booster on all threads: beside a third busy thread
+        # those threads wait for each other too (docs/benchmarks.md, "Threads of the two members").
         elif len(y) < MANY_ROWS:
             with ThreadPoolExecutor(max_workers=2) as pool:
                 booster = pool.submit(fit_booster, X, y, self.params_, cats, seed, 1, self.n_estimators_)

@@ -24,7 +24,7 @@ from features.errors import LeadscoreError
 from features.load import safe_url
 from features.names import safe_name
 from training.evaluate.drift import feature_psi, psi
-from training.evaluate.metrics import BANDS, _safe_auc
+from training.evaluate.metrics import BANDS, safe_auc
 from training.registry.contract import ModelMetadata
 
 DEFAULT_THRESHOLDS = Path(__file__).resolve().parents[2] / "data" / "specs" / "monitor.yaml"
@@ -60,7 +60,7 @@ class MonitorResult:
 
 def read_log(db_url: str, since: str | None, model: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(predictions, outcomes) from the database; the page's explainer rows are left out."""
-    from training.loop.outcomes import outcomes
+    from training.loop.store import open_engine, outcomes
     from training.loop.store import predictions as p
 
     where = [p.c.origin.in_(["api", "batch"])]
@@ -74,8 +74,8 @@ def read_log(db_url: str, since: str | None, model: str | None) -> tuple[pd.Data
         where.append(p.c.model_name == model)
     columns = [p.c.logged_at, p.c.lead_id, p.c.model_name, p.c.model_version, p.c.source, p.c.probability,
                p.c.band, p.c.rule_score, p.c.inputs]
+    engine = open_engine(db_url)
     try:
-        engine = sa.create_engine(db_url)
         with engine.connect() as connection:
             if not sa.inspect(connection).has_table("predictions"):
                 raise LeadscoreError(f"{safe_url(db_url)}: no prediction log here; score leads first")
@@ -225,8 +225,8 @@ def monitor(log: pd.DataFrame, found: pd.DataFrame, meta: ModelMetadata, limits:
             result.breaches.append(f"calibration: {row.band} leads of {row.month} converted {row.realised:.1%} "
                                    f"against {row.predicted:.1%} predicted")
     model, ruled = matured[matured["source"] == "model"], matured.dropna(subset=["rule_score"])
-    auc = {"model": _safe_auc(model["won"].to_numpy(), model["probability"].to_numpy()) if len(model) else np.nan,
-           "rules": _safe_auc(ruled["won"].to_numpy(), ruled["rule_score"].to_numpy()) if len(ruled) else np.nan,
+    auc = {"model": safe_auc(model["won"].to_numpy(), model["probability"].to_numpy()) if len(model) else np.nan,
+           "rules": safe_auc(ruled["won"].to_numpy(), ruled["rule_score"].to_numpy()) if len(ruled) else np.nan,
            "matured": len(matured)}
     result.sections["auc"] = auc
     if len(model) >= limits.min_leads and np.isfinite(auc["model"]) and auc["model"] < limits.min_auc:

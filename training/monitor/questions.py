@@ -19,9 +19,10 @@ from training.registry.contract import ModelMetadata
 def read_offered(db_url: str) -> pd.DataFrame:
     """Questions offered by API and batch answers (the page's what-ifs are left out); empty when none."""
     from training.loop.store import offered_questions as q
+    from training.loop.store import open_engine
 
     columns = ["lead_id", "field", "logged_at"]
-    engine = sa.create_engine(db_url)
+    engine = open_engine(db_url)
     try:
         with engine.connect() as connection:
             if not sa.inspect(connection).has_table("offered_questions"):

@@ -10,18 +10,9 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from training.loop.store import create_tables, monitor_reports, open_engine
 from training.monitor.compute import MonitorResult
 from training.report.texts import MONITOR_TITLES
-
-metadata = sa.MetaData()
-monitor_reports = sa.Table(
-    "monitor_reports", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("model_name", sa.String(128)),
-    sa.Column("breaches", sa.Integer, nullable=False),
-    sa.Column("report", sa.Text, nullable=False),  # JSON of MonitorResult: figures only, no lead data
-)
 
 
 def _cell(value) -> str:
@@ -78,9 +69,9 @@ def to_json(result: MonitorResult) -> str:
 
 def store(db_url: str, result: MonitorResult) -> None:
     """Keep the figures beside the log, for the service's page."""
-    engine = sa.create_engine(db_url)
+    engine = open_engine(db_url)
     try:
-        metadata.create_all(engine)
+        create_tables(engine, monitor_reports)
         with engine.begin() as connection:
             connection.execute(monitor_reports.insert().values(
                 created_at=datetime.now(UTC), model_name=result.model_name, breaches=len(result.breaches),
@@ -91,7 +82,7 @@ def store(db_url: str, result: MonitorResult) -> None:
 
 def latest_report(db_url: str, model_name: str | None) -> MonitorResult | None:
     """The newest stored report for a model (None when monitoring never ran)."""
-    engine = sa.create_engine(db_url)
+    engine = open_engine(db_url)
     try:
         with engine.connect() as connection:
             if not sa.inspect(connection).has_table("monitor_reports"):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.errors import LeadscoreError
-from features.messages import Line, Say, say_nothing
+from features.messages import Line, Rows, Say, say_nothing
 from training.loop.service_client import read_write_failures
 from training.monitor.compute import MonitorResult, load_thresholds, monitor, read_log
 
@@ -74,16 +74,13 @@ def run_monitor(db: str | None, since: str | None = None, model: str | None = No
 
 def monitor_lines(result: MonitorResult) -> list[Line]:
     """Calibration per band and month, ROC-AUC, drift, speed to lead, source quality, write failures, breaches."""
-    from rich.table import Table
-
     s = result.sections
     lines = [Line(f"[bold]{result.model_name}[/]: {result.rows:,} logged answers, "
                   f"{result.matured:,} leads with outcomes")]
-    table = Table(title="calibration: realised vs predicted conversion per band")
-    for heading in ("month", "band", "leads", "predicted", "realised"):
-        table.add_column(heading, justify="left" if heading in ("month", "band") else "right")
+    table = Rows("calibration: realised vs predicted conversion per band",
+                 ("month", "band", "leads", "predicted", "realised"), ("leads", "predicted", "realised"))
     for row in s["calibration"]:
-        table.add_row(row["month"], row["band"], f"{row['leads']:,}", f"{row['predicted']:.1%}",
+        table.add(row["month"], row["band"], f"{row['leads']:,}", f"{row['predicted']:.1%}",
                       f"{row['realised']:.1%}")
     lines.append(Line(table))
     lines.append(Line(f"ROC-AUC on matured leads: model {s['auc']['model']:.3f}, rule score {s['auc']['rules']:.3f}"))
@@ -107,11 +104,10 @@ def monitor_lines(result: MonitorResult) -> list[Line]:
         shown = ", ".join(f"{r['lead_id']} ({r['first_response_hours']:g} h)" for r in late["leads"][:10])
         lines.append(Line(f"hot leads answered after their {late['deadline_hours']:g} h deadline: {late['late']:,}"
                           f"{cost}; latest: {shown}"))
-    sources = Table(title="source quality")
-    for heading in ("source", "leads", "hot share", "predicted", "matured", "realised"):
-        sources.add_column(heading, justify="left" if heading == "source" else "right")
+    headings = ("source", "leads", "hot share", "predicted", "matured", "realised")
+    sources = Rows("source quality", headings, headings[1:])
     for row in s["source_quality"]:
-        sources.add_row(str(row["source"]), f"{row['leads']:,}", f"{row['hot_share']:.1%}", f"{row['predicted']:.1%}",
+        sources.add(str(row["source"]), f"{row['leads']:,}", f"{row['hot_share']:.1%}", f"{row['predicted']:.1%}",
                         f"{row['matured']:,}", f"{row['realised']:.1%}")
     lines.append(Line(sources))
     if s["write_failures"] is not None:

@@ -32,6 +32,7 @@ from mlflow.tracking import MlflowClient
 from features.errors import LeadscoreError
 from features.glossary import Glossary, glossary_from
 from training.registry.contract import ModelMetadata, read_metadata
+from training.registry.uri import parse_model_uri
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 CHAMPION = "champion"
@@ -147,14 +148,10 @@ class LoadedModel:
 
 def resolve_version(uri: str) -> str | None:
     """The registry version behind models:/NAME@alias or models:/NAME/N, if any."""
-    if not uri.startswith("models:/"):
-        return None
-    name, _, rest = uri[len("models:/"):].partition("@")
-    client = client_for()
-    if rest:
-        return str(client.get_model_version_by_alias(name, rest).version)
-    name, _, number = uri[len("models:/"):].partition("/")
-    return number or None
+    parsed = parse_model_uri(uri)
+    if parsed.alias:
+        return str(client_for().get_model_version_by_alias(parsed.name, parsed.alias).version)
+    return parsed.version
 
 
 def load_model(uri: str) -> LoadedModel:

@@ -19,7 +19,7 @@ from sklearn.model_selection import train_test_split
 
 from features.columns import is_numeric_column, quantile_edges
 from features.errors import LeadscoreError
-from features.messages import Line, Say, say_nothing
+from features.messages import Line, Rows, Say, say_nothing
 from features.names import safe_name
 from training.rules.table import Range, Rule, RuleTable
 
@@ -168,17 +168,14 @@ def run_rules_suggest(spec: Path, rules: Path | None = None, write: Path | None 
     return suggested
 
 
-def points_table(current: RuleTable, suggested: RuleTable, auc: dict):
-    from rich.table import Table
-
-    table = Table(title=f"points: current vs fitted to outcomes (held-out ROC-AUC on {auc['held_out']:,} leads: "
-                        f"current {auc['current']:.3f}, suggested {auc['suggested']:.3f})")
-    for heading in ("field", "value", "current", "suggested"):
-        table.add_column(heading, justify="right" if heading in ("current", "suggested") else "left")
+def points_table(current: RuleTable, suggested: RuleTable, auc: dict) -> Rows:
+    table = Rows(f"points: current vs fitted to outcomes (held-out ROC-AUC on {auc['held_out']:,} leads: "
+                        f"current {auc['current']:.3f}, suggested {auc['suggested']:.3f})",
+                 ("field", "value", "current", "suggested"), ("current", "suggested"))
     for old, new in zip(current.rules, suggested.rules, strict=True):
         if old.points:
             for key in old.points:
-                table.add_row(old.field, key, f"{old.points[key]:g}", f"{new.points[key]:g}")
+                table.add(old.field, key, f"{old.points[key]:g}", f"{new.points[key]:g}")
         for a, b in zip(old.ranges, new.ranges, strict=True):
-            table.add_row(old.field, f"[{a.min}, {a.max})", f"{a.points:g}", f"{b.points:g}")
+            table.add(old.field, f"[{a.min}, {a.max})", f"{a.points:g}", f"{b.points:g}")
     return table

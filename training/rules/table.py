@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,9 @@ from pydantic import Field, model_validator
 from features.config_file import Strict, load_yaml_model
 from features.glossary import EMPTY, Glossary
 from features.names import safe_name
+
+if TYPE_CHECKING:  # the contract imports this module's tables (learned rules)
+    from training.registry.contract import ModelMetadata
 
 
 class Range(Strict):
@@ -97,6 +101,21 @@ class RuleTable(Strict):
                 points = np.array([rule.points_for(value) for value in distinct] + [0.0])
                 total += points[codes]
         return np.minimum(total, self.max_score)
+
+
+def rules_for_model(metadata: ModelMetadata, configured: RuleTable | None) -> RuleTable | None:
+    """The one choice of the points table that scores leads beside a model, for the service and batch alike:
+    the points the model learned (its spec named no table); else its spec's table, when that file is on
+    this machine; else `configured` (the service's LEADSCORE_RULES; batch has none). None when the spec
+    named no table and nothing was learned: another data set's table would score these leads 0 and call
+    it a rule score. Models from before the spec's `rules` key was recorded keep `configured`."""
+    if metadata.fitted_rules:
+        return RuleTable.model_validate(metadata.fitted_rules)
+    if "rules" not in metadata.model_fields_set:
+        return configured
+    if metadata.rules is None:
+        return None
+    return load_rules(metadata.rules) if Path(metadata.rules).is_file() else configured
 
 
 def load_rules(path: str | Path) -> RuleTable:
