@@ -86,3 +86,18 @@ def test_the_questions_offered_reach_the_prediction_log(client, sample_leads, se
     finally:
         engine.dispose()
     assert found == expected
+
+
+def test_the_service_config_can_answer_questions_by_default(service_env, app_factory, model_ready, tmp_path,
+                                                            sample_leads):
+    from starlette.testclient import TestClient
+
+    config = tmp_path / "service.yaml"
+    config.write_text("questions: true\n")
+    service_env.setenv("LEADSCORE_SERVICE_CONFIG", str(config))
+    with TestClient(app_factory()) as client:
+        model_ready(client)
+        default = client.post("/predict", json={"leads": sample_leads}).json()["results"]
+        off = client.post("/predict", json={"leads": sample_leads, "questions": False}).json()["results"]
+    assert all("questions" in r for r in default) and any(r["questions"] for r in default)
+    assert all("questions" not in r for r in off)
