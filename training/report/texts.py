@@ -143,12 +143,10 @@ REASONS = {
 QUESTIONS = {
     "en": {"text": "Ask about {label}: {answers}", "answer": "{value} → {score} {band}", "sep": ", ",
            "ask": "What is the lead's {label}?", "title": "Questions worth asking",
-           "caption": "Fields not known yet whose answer moves the score: click an answer to score the lead with it.",
-           "by": "Follow up by {when}"},
+           "caption": "Fields not known yet whose answer moves the score: click an answer to score the lead with it."},
     "zh": {"text": "询问{label}：{answers}", "answer": "{value} → {score} 分（{band}）", "sep": "；",
            "ask": "客户的{label}是什么？", "title": "值得询问的问题",
-           "caption": "尚未知道、而答案会改变评分的字段：点击一个答案，即按该答案重新评分。",
-           "by": "请在 {when} 前跟进"},
+           "caption": "尚未知道、而答案会改变评分的字段：点击一个答案，即按该答案重新评分。"},
 }
 
 # The monitoring report (training/monitor/report.py) and its section on the managers' page.
