@@ -11,6 +11,7 @@ rule fallback when no model is loaded), copied into the model's metadata at trai
     en:
       fields: {time_on_site_sec: time on site (seconds)}
       missing: not given        # the one word for a missing value, everywhere (default below)
+      questions: {budget: What budget have they set aside?}   # how a rep asks about a field
     order:                      # natural order of a field's values on the page (months, weekdays and
       purchase_timeline: [now, this quarter, later]   # values starting with a number need none)
 
@@ -39,6 +40,7 @@ class LanguageNames(Strict):
     fields: dict[str, str] = Field(default_factory=dict)
     values: dict[str, str] = Field(default_factory=dict)
     missing: str | None = None
+    questions: dict[str, str] = Field(default_factory=dict)  # field -> how a rep asks about it
 
 
 class Glossary(Strict):
@@ -65,6 +67,11 @@ class Glossary(Strict):
         lang, text = ("zh" if lang == "zh" else "en"), str(value)
         return self._names(lang).values.get(text) or self._values[lang].get(text.casefold()) or text
 
+    def question(self, name: str, lang: str) -> str | None:
+        """How a rep asks about the field in `lang` (by original or safe name); None when not given."""
+        questions = self._names("zh" if lang == "zh" else "en").questions
+        return questions.get(name) or next((v for k, v in questions.items() if safe_name(k) == safe_name(name)), None)
+
     def missing(self, lang: str) -> str:
         """The one word for a missing value in `lang`, in every chart, form and reason."""
         lang = "zh" if lang == "zh" else "en"
@@ -83,7 +90,8 @@ class Glossary(Strict):
 
     def field_names(self) -> set[str]:
         """Every field the glossary names, in any language (to catch misspelt names)."""
-        return {name for lang in LANGUAGES for name in self._names(lang).fields} | set(self.order)
+        return ({name for lang in LANGUAGES for name in self._names(lang).fields} | set(self.order)
+                | {name for lang in LANGUAGES for name in self._names(lang).questions})
 
 
 EMPTY = Glossary()

@@ -92,6 +92,21 @@ class FeaturesSpec(Strict):
         return self
 
 
+class AskableSpec(Strict):
+    """A field a rep can ask the lead about: the answers the model may be given, and the values that
+    mean "not known yet" besides a missing value (e.g. `unknown`)."""
+
+    answers: list[Any] = Field(min_length=2)
+    unknown: list[Any] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _as_text(self) -> AskableSpec:
+        # Values as the export has them, as text (YAML reads `1` as a number).
+        self.answers = [str(v) for v in self.answers]
+        self.unknown = [str(v) for v in self.unknown]
+        return self
+
+
 class EvaluationSpec(Strict):
     folds: int = Field(default=5, ge=2, le=20)
     seed: int = 0
@@ -136,6 +151,8 @@ class DatasetSpec(Strict):
     features: FeaturesSpec = Field(default_factory=FeaturesSpec)
     rules: str | None = None
     display: str | None = None  # glossary of field and value names per language (features/glossary.py)
+    # Fields a rep can ask about, with their answers (training/explain/askable.py); None: the rule table's.
+    askable: dict[str, AskableSpec] | None = None
     evaluation: EvaluationSpec = Field(default_factory=EvaluationSpec)
     synthetic: SyntheticSpec | None = None
     # What one row is: a new lead (actions: call, nurture) or an opportunity already open (next steps of a deal).

@@ -60,6 +60,9 @@ class ServiceConfig(BaseModel):
     # more missing features: rules answer (batch scoring uses the same share, training/scoring/answer.py)
     max_missing_share: float = Field(default=MAX_MISSING_SHARE, ge=0.0, le=1.0)
     top_reasons: int = Field(default=3, ge=1, le=10)
+    questions: bool = False  # /predict answers questions worth asking unless the request says otherwise
+    question_min_change: float = Field(default=0.05, gt=0.0, le=1.0)  # probability change worth a question
+    last_activity_field: str | None = None  # lead field with its last activity time: follow_up_by counts from it
     reload_seconds: float = Field(default=0.0, ge=0.0)  # >0: check the registry for a new champion
     retry_seconds: float = Field(default=30.0, gt=0.0)  # while on rules, retry loading the model
     prediction_spool: str = "predictions.spool"

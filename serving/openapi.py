@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+from serving.questions_doc import describe_questions
+
 ERROR_BODY = {
     "type": "object", "required": ["error", "request_id", "detail"], "additionalProperties": False,
     "properties": {
@@ -51,6 +53,7 @@ def correct(spec: dict, protected: tuple[str, ...]) -> dict:
             if path in NOT_JSON and "200" in responses:  # a script and an icon, not JSON
                 responses["200"] = {"description": path, "content": {NOT_JSON[path]: {"schema": {"type": "string"}}}}
             operation["responses"] = responses
+    describe_questions(spec)
     return spec
 
 

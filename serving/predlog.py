@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from training.loop.store import COLUMNS, create_tables, insert_rows, open_engine, predictions, write_predictions
+from training.loop.store import JOURNALED, create_tables, insert_rows, open_engine, predictions, write_predictions
 
 __all__ = ["PredictionLog", "predictions", "write_predictions"]
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ class PredictionLog:
         return self.counters["failed"] + self.counters["write_errors"] + self.counters["startup_errors"]
 
     def record(self, rows: list[dict]) -> None:
-        data = "".join(json.dumps({c: _plain(row.get(c)) for c in COLUMNS}, ensure_ascii=False) + "\n"
+        data = "".join(json.dumps({c: _plain(row.get(c)) for c in JOURNALED}, ensure_ascii=False) + "\n"
                        for row in rows).encode("utf-8")
         with self._lock:
             if self._bytes + len(data) > self._max_bytes:

@@ -127,13 +127,20 @@ class Scorer:
         return self.state is not None and self.counters.model_errors_in_row < FAILING_AFTER
 
     # -- scoring -----------------------------------------------------------------------------------
-    def score(self, leads: Sequence[Mapping[str, object]], lang: str = "en", top: int | None = None) -> list[dict]:
-        """One result per lead, in order. Raises LeadscoreError (a 4xx) for a value of the wrong kind."""
+    def score(self, leads: Sequence[Mapping[str, object]], lang: str = "en", top: int | None = None,
+              questions: bool = False) -> list[dict]:
+        """One result per lead, in order. Raises LeadscoreError (a 4xx) for a value of the wrong kind.
+        With `questions`, each result has `questions` (none for a lead the rules answered)."""
         state = self.state  # read once: a concurrent reload cannot change the model mid-request
         glossary = state.model.glossary if state else self.glossary
         results = [self._rule_part(lead, lang, glossary, state) for lead in leads]
+        if questions:
+            for result in results:
+                result["questions"] = []
         if state is None:
             results = [self._fallback(r, "model_unavailable", lang) for r in results]
+            for result in results:  # without a model, no spec says which field holds the creation time
+                result["follow_up_by"] = None
             self._count(results)
             return results
         encoder = state.model.pipeline.named_steps["encode"]
@@ -144,8 +151,32 @@ class Scorer:
             results[i] = self._fallback(results[i], TOO_MANY_MISSING, lang, state)
         if rows:
             self._model_part(state, matrix, leads, rows, results, lang, top or self.config.top_reasons)
+        if questions:
+            self._questions_into(state, leads, results, lang)
+        self._follow_up_into(state, leads, results)
         self._count(results)
         return results
+
+    def _follow_up_into(self, state, leads, results) -> None:
+        """`follow_up_by`: the lead's creation (or last activity) time plus its band's deadline."""
+        from serving.follow_up import follow_up_by
+
+        meta = state.model.metadata
+        for i, (lead, result) in enumerate(zip(leads, results, strict=True)):
+            action = self.config.actions.get(result["band"]) if result["band"] else None
+            result["follow_up_by"] = follow_up_by(lead, i, action.within_hours if action else None,
+                                                  meta.created_field, meta.created_format,
+                                                  self.config.last_activity_field)
+
+    def _questions_into(self, state, leads, results, lang) -> None:
+        """Questions worth asking (training/explain/questions.py), from the model that scored the leads."""
+        from training.explain.questions import questions_for_records
+
+        current = {i: (r["probability"], r["band"]) for i, r in enumerate(results) if r["source"] == "model"}
+        found = questions_for_records(state.model, leads, current, self.config.bands or state.model.metadata.bands
+                                      .thresholds(), lang, self.config.question_min_change)
+        for i, asked in found.items():
+            results[i]["questions"] = asked
 
     def _count(self, results: list[dict]) -> None:
         """Traffic only: the canary of a load is never counted."""

@@ -39,8 +39,12 @@ Leads = Annotated[list[dict[str, LeadValue]], Field(min_length=1, max_length=100
                                                      description="1 to 1,000 leads: CRM field -> value")]
 # An int when given (null is refused); left out, the service's top_reasons (3 unless configured).
 Reasons = Annotated[int, Field(ge=1, le=20, description="top reasons per side (default: top_reasons, 3)")]
+Questions = Annotated[StrictBool, Field(description=(
+    "true: each result carries `questions`, the unknown fields worth asking about, best first, each with "
+    "the score and band every answer gives (default: the service config's `questions`)"))]
 RESULT_KEYS = ("probability", "score", "band", "source", "model_version", "fallback_reason", "base_score", "reasons",
-               "action", "rule_score", "rule_reasons", "rule_note", "percentile", "average_score", "band_note")
+               "action", "follow_up_by", "rule_score", "rule_reasons", "rule_note", "percentile", "average_score",
+               "band_note")
 extra = FastAPI(title="leadscore extras")
 
 
@@ -125,21 +129,23 @@ class LeadScoring:
 
     @bentoml.api(route="/predict")
     async def predict(self, leads: Leads, ctx: bentoml.Context, lang: Literal["en", "zh"] = "en",
-                      reasons: Reasons = None) -> dict:
+                      reasons: Reasons = None, questions: Questions = None) -> dict:
         """Score leads: probability, score, band, reasons, action, and the rule score beside them."""
         if self.scorer is None:
             return _error(ctx, 503, [], "the service is starting; retry in a few seconds")
         if len(leads) > self.config.max_leads:
             return _error(ctx, 422, ["leads"], f"at most {self.config.max_leads} leads per request")
         try:
-            results = self.scorer.score(leads, lang, top=reasons)
+            asked = self.config.questions if questions is None else questions
+            results = self.scorer.score(leads, lang, top=reasons, questions=asked)
         except LeadscoreError as exc:
             return _error(ctx, 422, list(exc.loc or ("leads",)), str(exc))
         request_id = ctx.request.headers.get("x-request-id", "")  # set by the request guard
         unknown = self.scorer.unknown_fields(leads)
         ids = [_lead_id(lead, self.scorer.id_field) for lead in leads]
         self.log.record(self.scorer.log_rows(leads, ids, results, request_id, _origin(ctx)))
-        results = [{"lead_id": lead_id, **{k: result[k] for k in RESULT_KEYS}}
+        keys = (*RESULT_KEYS, "questions") if asked else RESULT_KEYS
+        results = [{"lead_id": lead_id, **{k: result[k] for k in keys}}
                    for lead_id, result in zip(ids, results, strict=True)]
         # Serialised here: BentoML's output model would validate and copy every nested field again,
         # which costs more than scoring 1,000 leads.

@@ -68,11 +68,13 @@ def score(
     no_log: Annotated[bool, typer.Option("--no-log", help="Do not write the scores to the prediction log.")] = False,
     log_db: Annotated[str | None, typer.Option("--log-db", help="Prediction log URL (default "
                                                "LEADSCORE_PREDICTION_DB or sqlite:///predictions.db).")] = None,
+    questions: Annotated[bool, typer.Option("--questions", help="Add the top questions worth asking (what a rep "
+                                            "should find out next, with the score each answer gives).")] = False,
 ) -> None:
     """Score a batch of leads: probability, score 0-100, band and the top reasons."""
     from training.scoring.run import ScoreOptions, run_score
 
     options = ScoreOptions(model=model, output=output, input=input, sql_url=sql_url, sql_query=sql_query, lang=lang,
                            output_table=output_table, output_mode=output_mode, keep=keep, engine=engine.value,
-                           scheduler=scheduler, no_log=no_log, log_db=log_db)
+                           scheduler=scheduler, no_log=no_log, log_db=log_db, questions=questions)
     run_guarded(lambda: run_score(options, say))

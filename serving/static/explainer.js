@@ -105,13 +105,58 @@
     }
   }
 
-  form.addEventListener("submit", async function (event) {
+  // Questions worth asking, under the reasons: each answer is a button that scores the lead with it
+  // (the what-if a manager can try), through /predict like the form itself.
+  function questionsInto(questions) {
+    const list = document.getElementById("result-questions");
+    list.replaceChildren();
+    document.getElementById("questions-title").hidden = !questions.length;
+    document.getElementById("questions-caption").hidden = !questions.length;
+    for (const question of questions) {
+      const item = document.createElement("li");
+      item.className = "question";
+      item.dataset.field = question.field;
+      const ask = document.createElement("span");
+      ask.className = "question-text";
+      ask.textContent = question.question;
+      item.appendChild(ask);
+      for (const answer of question.answers) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "answer";
+        button.dataset.value = String(answer.value);
+        button.dataset.score = String(answer.score);
+        button.dataset.band = answer.band;
+        button.textContent = fill(labels.answer, { value: answer.label, score: answer.score,
+          band: labels[answer.band] || answer.band });
+        button.addEventListener("click", function () { whatIf(question.field, answer.value); });
+        item.appendChild(button);
+      }
+      list.appendChild(item);
+    }
+  }
+
+  function whatIf(field, value) {
+    const element = form.elements.namedItem(field);
+    if (!element) return;
+    if (element.tagName === "SELECT" && ![...element.options].some((o) => o.value === String(value))) {
+      element.appendChild(new Option(String(value), String(value)));  // an answer the form's examples lack
+    }
+    element.value = String(value);
+    score();
+  }
+
+  form.addEventListener("submit", function (event) {
     event.preventDefault();
+    score();
+  });
+
+  async function score() {
     const headers = { "Content-Type": "application/json", "X-Leadscore-Origin": "page" };  // logged as origin page
     if (token) headers.Authorization = "Bearer " + token;
     const response = await fetch("/predict", {
       method: "POST", headers: headers,
-      body: JSON.stringify({ leads: [readLead()], lang: data.lang, reasons: 8 }),
+      body: JSON.stringify({ leads: [readLead()], lang: data.lang, reasons: 8, questions: true }),
     });
     const box = document.getElementById("result");
     box.hidden = false;
@@ -137,10 +182,11 @@
       }
     }
     listInto("result-reasons", result.reasons.positive.concat(result.reasons.negative).map((r) => r.text), "reason");
+    questionsInto(result.questions || []);
     // The rule score reads like the reasons: each rule's sentence and the points it adds.
     document.getElementById("result-rule").textContent = result.rule_reasons.length ?
       fill(labels.rule_line, { points: result.rule_score }) : labels.rule_none;
     listInto("result-rule-reasons", result.rule_reasons.map((r) => fill(labels.rule_reason,
       { text: r.text, points: r.points })), "rule-reason");
-  });
+  }
 })();

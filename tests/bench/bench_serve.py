@@ -5,7 +5,9 @@ on the same registered model, both real servers on loopback, load from wrk (Debi
   5 ms before it; p99 15 ms);
 - 1,000 leads per request with reasons: wall time per request (target 0.5 s);
 - throughput at concurrency 8, against mlflow models serve, which gives no reasons (target 4x);
-- errors over the whole run (target zero).
+- errors over the whole run (target zero);
+- questions worth asking (issue 25): one lead with unknown askable fields, p50 at concurrency 1 with and without
+  `"questions": true` (target: at most 2 ms more), and 1,000 leads with questions (target 1.5 s).
 The model is trained on the embedded synthetic export (20,000 leads) with the default budget.
 """
 
@@ -45,6 +47,29 @@ def wrk(url: str, body: str, connections: int, folder: Path) -> dict:
     return {"p50_ms": ms("50%"), "p99_ms": ms("99%"), "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)",
                                                                                         out).group(1)),
             "requests": int(re.search(r"(\d+) requests in", out).group(1)), "errors": errors}
+
+
+ASKABLE = ("need", "purchase_timeline", "budget", "decision_authority")
+
+
+def questions_cells(url: str, records: list[dict], folder: Path) -> dict:
+    """The same lead with and without questions (one with the most unknown askable fields), then 1,000 leads."""
+    lead = max(records[:200], key=lambda r: sum(r.get(f) in (None, "unknown") for f in ASKABLE))
+    asked = httpx.post(url, json={"leads": [lead], "questions": True}).json()["results"][0]["questions"]
+    assert asked, "the benchmark lead has no question worth asking"
+    cells = {"question_lead_unknown": [f for f in ASKABLE if lead.get(f) in (None, "unknown")],
+             "question_lead_questions": len(asked),
+             "ours_same_lead_c1": wrk(url, json.dumps({"leads": [lead]}), 1, folder),
+             "ours_questions_c1": wrk(url, json.dumps({"leads": [lead], "questions": True}), 1, folder)}
+    big = json.dumps({"leads": records, "questions": True})
+    times = []
+    for _ in range(20):
+        start = time.perf_counter()
+        response = httpx.post(url, content=big, headers={"content-type": "application/json"}, timeout=60)
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200 and sum(bool(r["questions"]) for r in response.json()["results"]) > 100
+    cells["ours_1000_leads_questions_s"] = {"median": round(sorted(times)[10], 3), "max": round(max(times), 3)}
+    return cells
 
 
 def main() -> None:
@@ -94,6 +119,7 @@ def main() -> None:
                 times.append(time.perf_counter() - start)
                 assert response.status_code == 200 and len(response.json()["results"]) == 1000
             results["ours_1000_leads_s"] = {"median": round(sorted(times)[10], 3), "max": round(max(times), 3)}
+            results.update(questions_cells(ours, records, tmp))
         finally:
             for server in servers:
                 os.killpg(server.pid, signal.SIGTERM)
@@ -109,6 +135,13 @@ def main() -> None:
               f"{c8['requests_per_s']:.0f} | {c8['p99_ms']:.2f} | {c1['errors'] + c8['errors']} |")
     print(f"throughput ratio at concurrency 8: {ratio:.2f}x; 1,000 leads per request: "
           f"median {results['ours_1000_leads_s']['median']} s, max {results['ours_1000_leads_s']['max']} s")
+    same, asked = results["ours_same_lead_c1"], results["ours_questions_c1"]
+    big_q = results["ours_1000_leads_questions_s"]
+    print(f"questions: one lead ({', '.join(results['question_lead_unknown'])} unknown; "
+          f"{results['question_lead_questions']} questions) p50 {same['p50_ms']:.2f} ms without, "
+          f"{asked['p50_ms']:.2f} ms with (+{asked['p50_ms'] - same['p50_ms']:.2f} ms), p99 {same['p99_ms']:.2f} / "
+          f"{asked['p99_ms']:.2f} ms, errors {same['errors'] + asked['errors']}; 1,000 leads with questions: median "
+          f"{big_q['median']} s, max {big_q['max']} s")
     print(f"saved {save('serve', results)}")
 
 

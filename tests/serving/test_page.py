@@ -171,6 +171,54 @@ def test_managers_page_in_a_browser(browser, live_server, registry):
     browser.save_screenshot(str(ARTIFACTS / "drivers-zh.png"))
 
 
+READ_LEAD = ("const lead = {}; for (const e of document.getElementById('lead-form').elements) {"
+             " if (!e.name || e.value === '') continue;"
+             " lead[e.name] = e.type === 'number' ? Number(e.value) : e.value;} return lead;")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_explainers_questions_and_what_if(browser, live_server, lang):
+    """The questions under the reasons; clicking an answer scores the filled-in lead, exactly as /predict does."""
+    import httpx
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    base, token = live_server
+    browser.get(f"{base}/drivers?token={token}&lang={lang}")
+    asked = None
+    for example in range(1, len(Select(browser.find_element(By.ID, "example")).options)):
+        Select(browser.find_element(By.ID, "example")).select_by_index(example)
+        for field in ("need", "purchase_timeline", "budget", "decision_authority"):  # not known yet
+            Select(browser.find_element(By.NAME, field)).select_by_value("")
+        browser.find_element(By.ID, "score-button").click()
+        wait_for(lambda: browser.find_element(By.ID, "result-score").text)
+        asked = browser.find_elements(By.CSS_SELECTOR, "#result-questions li.question")
+        if asked:
+            break
+        browser.execute_script("document.getElementById('result-score').textContent = ''")
+    assert asked, "no example lead with its four askable fields blanked got a question"
+    assert browser.find_element(By.ID, "questions-title").is_displayed()
+    field = asked[0].get_attribute("data-field")
+    answer = asked[0].find_elements(By.CSS_SELECTOR, "button.answer")[-1]
+    expected, value = answer.get_attribute("data-score"), answer.get_attribute("data-value")
+    browser.execute_script("document.getElementById('result-score').textContent = ''")
+    answer.click()
+    shown = wait_for(lambda: browser.find_element(By.ID, "result-score").text)
+    lead = browser.execute_script(READ_LEAD)
+    assert lead[field] == value  # the form now holds the answer
+    direct = httpx.post(f"{base}/predict", headers={"Authorization": f"Bearer {token}"},
+                        json={"leads": [lead], "lang": lang}).json()["results"][0]
+    assert shown.endswith(str(direct["score"])) and str(direct["score"]) == expected
+    band = browser.find_element(By.ID, "result-band").text
+    assert band == {"en": direct["band"], "zh": {"hot": "热", "warm": "温", "cold": "冷"}[direct["band"]]}[lang]
+    if lang == "zh":
+        assert not half_width_in_chinese(browser), half_width_in_chinese(browser)
+    assert not console_errors(browser)
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / f"questions-{lang}.png"))
+
+
 @pytest.mark.slow
 def test_page_needs_the_token(live_server):
     import httpx

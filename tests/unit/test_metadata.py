@@ -17,6 +17,7 @@ def test_current_metadata_reads_back_as_attributes():
     assert meta.bands.thresholds() == {"hot": 0.6, "warm": 0.3} and meta.features == {"visits": "Visits"}
     assert meta.served_metrics() == {"roc_auc": 0.82}
     assert meta.missing_values == [] and meta.fitted_rules is None  # not recorded: the defaults
+    assert meta.askable == {}  # models before questions worth asking: none offered
 
 
 @pytest.mark.parametrize(("old", "served"), [

@@ -203,4 +203,8 @@ def evaluate_all(ts: TrainingSet, options: TrainOptions, progress=None) -> Train
 
 def train(spec: DatasetSpec, options: TrainOptions, progress=None) -> TrainResult:
     """Build the training set, evaluate every model honestly and fit the final model."""
-    return evaluate_all(build_training_set(spec), options, progress)
+    from training.explain.askable import askable_metadata
+
+    ts = build_training_set(spec)
+    askable_metadata(None, ts)  # a bad `askable` in the spec stops here, not after the fits
+    return evaluate_all(ts, options, progress)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 
@@ -26,11 +27,12 @@ def log_batch(url: str, model: LoadedModel, leads: pd.DataFrame, scored: pd.Data
     rule_scores = rules.points_frame(leads) if rules else [None] * len(leads)
     request_id = request_id or uuid.uuid4().hex
     sources = scored["source"] if "source" in scored else pd.Series("model", index=scored.index)
+    asked = scored["questions_json"].map(json.loads) if "questions_json" in scored else [None] * len(scored)
     answers = ({"source": source, "probability": None if pd.isna(p) else float(p),
                 "score": None if pd.isna(s) else int(s), "band": None if pd.isna(b) else str(b),
-                "rule_score": None if r is None else float(r)}
-               for p, s, b, source, r in zip(scored["probability"], scored["score"], scored["band"], sources,
-                                             rule_scores, strict=True))
+                "rule_score": None if r is None else float(r), "questions": q}
+               for p, s, b, source, r, q in zip(scored["probability"], scored["score"], scored["band"], sources,
+                                                rule_scores, asked, strict=True))
     rows = prediction_rows(request_id, "batch", model, scored["lead_id"], answers, inputs)
     written = write_predictions(url, rows)
     log.info("logged %d scored leads (origin batch, request %s)", written, request_id)

@@ -21,7 +21,8 @@ def prediction_rows(request_id: str, origin: str, model, lead_ids: Iterable, ans
 
     `model` is the LoadedModel that was in service (None when none was): its registered name, version and
     dataset are kept even for leads the rules answered, and `source` says who answered. `answers` carry
-    source, probability, score, band and rule_score; `inputs` are the leads' loggable fields as JSON text.
+    source, probability, score, band and rule_score, and the questions offered if any; `inputs` are the leads'
+    loggable fields as JSON text.
     """
     name = parse_model_uri(model.uri).name if model is not None else None
     version = model.version if model is not None else None
@@ -30,5 +31,11 @@ def prediction_rows(request_id: str, origin: str, model, lead_ids: Iterable, ans
     return [{"row_key": f"{request_id}:{i}", "logged_at": now, "request_id": request_id, "origin": origin,
              "lead_id": _clip(lead_id), "model_name": _clip(name), "model_version": version, "dataset": dataset,
              "source": answer["source"], "probability": answer["probability"], "score": answer["score"],
-             "band": answer["band"], "rule_score": answer["rule_score"], "inputs": text}
+             "band": answer["band"], "rule_score": answer["rule_score"], "inputs": text,
+             "questions": offered(answer.get("questions"))}
             for i, (lead_id, answer, text) in enumerate(zip(lead_ids, answers, inputs, strict=True))]
+
+
+def offered(questions: Iterable[Mapping] | None) -> list[dict]:
+    """What the log keeps of the questions an answer offered (table offered_questions): field and figures."""
+    return [{k: q[k] for k in ("field", "expected_change", "crosses_band")} for q in questions or ()]

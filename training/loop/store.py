@@ -65,6 +65,23 @@ monitor_reports = sa.Table(
     sa.Column("report", sa.Text, nullable=False),  # JSON of MonitorResult: figures only, no lead data
 )
 COLUMNS = tuple(c.name for c in predictions.columns if c.name != "id")
+# The questions worth asking a logged answer offered (training/explain/questions.py): one row per question,
+# keyed "<the prediction's row_key>:<field>", so a replayed row adds nothing. Field names and figures only.
+offered_questions = sa.Table(
+    "offered_questions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("row_key", sa.String(300), nullable=False, unique=True),
+    sa.Column("prediction_key", sa.String(160), nullable=False, index=True),
+    sa.Column("logged_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("origin", sa.String(8), nullable=False),
+    sa.Column("lead_id", sa.String(128), index=True),
+    sa.Column("field", sa.String(128), nullable=False),
+    sa.Column("rank", sa.Integer, nullable=False),  # 1: the question offered first
+    sa.Column("expected_change", sa.Float),  # score points
+    sa.Column("crosses_band", sa.Boolean),
+)
+QUESTIONS_KEY = "questions"  # a log row's offered questions ({field, expected_change, crosses_band}), if any
+JOURNALED = (*COLUMNS, QUESTIONS_KEY)  # what a row keeps in the service's journal (serving/predlog.py)
 BATCH_WAIT_SECONDS = 120.0  # Dask workers log their partitions side by side: SQLite lets one write at a time
 
 
@@ -88,11 +105,12 @@ def open_engine(url: str, wait_seconds: float = 5.0) -> sa.Engine:
 
 
 def create_tables(engine: sa.Engine, *tables: sa.Table) -> None:
-    """Create the given tables (default: the prediction log) where missing: each writer creates its own.
+    """Create the given tables (default: the prediction log and its offered questions) where missing: each
+    writer creates its own.
     Dask workers log their partitions side by side: two may both see a table missing and both create it,
     and the slower one fails ("already exists"). Then the table is there, so one more look that finds
     everything present is success; any other failure is raised."""
-    tables = list(tables) or [predictions]
+    tables = list(tables) or [predictions, offered_questions]
     try:
         metadata.create_all(engine, tables=tables)
     except sa.exc.DatabaseError:
@@ -103,9 +121,39 @@ def create_tables(engine: sa.Engine, *tables: sa.Table) -> None:
 
 
 def insert_rows(connection: sa.Connection, rows: Sequence[dict]) -> int:
-    """Insert rows whose row_key is new; returns how many were new. Rows already present are skipped."""
+    """Insert rows whose row_key is new; returns how many were new. Rows already present are skipped.
+    The questions a row offered (its `questions` key) go to `offered_questions` in the same transaction."""
     if not rows:
         return 0
+    new = _insert_predictions(connection, rows)
+    _insert_offered(connection, rows)
+    return new
+
+
+def _insert_offered(connection: sa.Connection, rows: Sequence[dict]) -> None:
+    offered = [{"row_key": f"{r['row_key']}:{q['field']}"[:300], "prediction_key": r["row_key"],
+                "logged_at": r["logged_at"], "origin": r["origin"], "lead_id": r.get("lead_id"),
+                "field": str(q["field"])[:128], "rank": rank, "expected_change": q.get("expected_change"),
+                "crosses_band": q.get("crosses_band")}
+               for r in rows for rank, q in enumerate(r.get(QUESTIONS_KEY) or (), start=1)]
+    if not offered:
+        return
+    dialect = connection.dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        insert = (sqlite if dialect == "sqlite" else postgresql).insert
+        connection.execute(insert(offered_questions).on_conflict_do_nothing(index_elements=["row_key"]), offered)
+        return
+    keys = [r["row_key"] for r in offered]
+    present = set(connection.scalars(sa.select(offered_questions.c.row_key)
+                                     .where(offered_questions.c.row_key.in_(keys))))
+    fresh = [r for r in offered if r["row_key"] not in present]
+    if fresh:
+        connection.execute(offered_questions.insert(), fresh)
+
+
+def _insert_predictions(connection: sa.Connection, rows: Sequence[dict]) -> int:
     dialect = connection.dialect.name
     if dialect == "sqlite":
         return _insert_sqlite(connection, rows)
@@ -114,7 +162,7 @@ def insert_rows(connection: sa.Connection, rows: Sequence[dict]) -> int:
     else:  # other databases: skip the keys already there, then a plain insert
         keys = [r["row_key"] for r in rows]
         present = set(connection.scalars(sa.select(predictions.c.row_key).where(predictions.c.row_key.in_(keys))))
-        fresh = [r for r in rows if r["row_key"] not in present]
+        fresh = [{c: r.get(c) for c in COLUMNS} for r in rows if r["row_key"] not in present]
         if fresh:
             connection.execute(predictions.insert(), fresh)
         return len(fresh)

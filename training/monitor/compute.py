@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from pydantic import Field
 
 from features.config_file import Strict, load_yaml_model
 from features.errors import LeadscoreError
@@ -40,6 +41,7 @@ class Thresholds(Strict):
     min_leads: int = 100
     write_failures: int = 0
     fast_response_hours: float = 4.0
+    hot_deadline_hours: float = Field(default=1.0, gt=0.0)  # the hot action's within_hours (serving/config.py)
 
 
 def load_thresholds(path: str | Path | None) -> Thresholds:
@@ -148,6 +150,23 @@ def speed_to_lead(matured: pd.DataFrame, fast_hours: float) -> dict:
     return out
 
 
+LATE_LISTED = 50  # late hot leads listed by id, latest first (all are counted)
+
+
+def late_hot_leads(matured: pd.DataFrame, deadline_hours: float) -> dict:
+    """Hot leads whose first response came after the hot band's deadline, and what that cost in
+    expected conversions: speed to lead's estimate with the deadline as the line between fast and slow."""
+    timed = matured.dropna(subset=["first_response_hours"])
+    late = timed[(timed["band"] == "hot") & (timed["first_response_hours"] >= deadline_hours)]
+    late = late.sort_values("logged_at", ascending=False)
+    cost = speed_to_lead(matured, deadline_hours)
+    return {"deadline_hours": deadline_hours, "late": int(len(late)),
+            "lost_conversions": cost.get("lost_conversions"), "on_time_rate": cost.get("fast_rate"),
+            "late_rate": cost.get("slow_rate"),
+            "leads": [{"lead_id": r.lead_id, "first_response_hours": float(r.first_response_hours),
+                       "won": bool(r.won)} for r in late.head(LATE_LISTED).itertuples()]}
+
+
 def source_quality(latest: pd.DataFrame, column: str | None) -> list[dict]:
     if not column or column not in latest:
         return []
@@ -184,8 +203,10 @@ def drift(log: pd.DataFrame, inputs: pd.DataFrame, meta: ModelMetadata, limits: 
 
 
 def monitor(log: pd.DataFrame, found: pd.DataFrame, meta: ModelMetadata, limits: Thresholds,
-            write_failures: int | None = None, model_name: str | None = None) -> MonitorResult:
-    """Every figure of the report, and the thresholds it breaches."""
+            write_failures: int | None = None, model_name: str | None = None,
+            offered: pd.DataFrame | None = None) -> MonitorResult:
+    """Every figure of the report, and the thresholds it breaches. `offered`: the questions worth asking
+    the log's answers offered (training/monitor/questions.py)."""
     latest = log.sort_values("logged_at").drop_duplicates("lead_id", keep="last")
     names = list(meta.features.values())
     inputs = input_frame(latest["inputs"], names)
@@ -214,8 +235,17 @@ def monitor(log: pd.DataFrame, found: pd.DataFrame, meta: ModelMetadata, limits:
     result.sections["drift"], breaches = drift(log, inputs, meta, limits)
     result.breaches += breaches
     result.sections["speed_to_lead"] = speed_to_lead(matured, limits.fast_response_hours)
+    result.sections["late_hot_leads"] = late_hot_leads(matured, limits.hot_deadline_hours)
     result.sections["source_quality"] = source_quality(latest, meta.source_column)
     result.sections["write_failures"] = write_failures
+    if offered is not None and len(offered):
+        from training.monitor.questions import questions_answered
+
+        asked = log[log["lead_id"].isin(set(offered["lead_id"]))]
+        parsed = input_frame(asked["inputs"], names)
+        parsed.index = asked.index
+        result.sections["questions"] = questions_answered(asked, parsed, offered, latest.set_index("lead_id")["won"],
+                                                          meta)
     if write_failures is not None and write_failures > limits.write_failures:
         result.breaches.append(f"prediction log: {write_failures} write failure(s) reported by the service")
     return result

@@ -44,8 +44,10 @@ def monitor_once(db_url: str, since: str | None = None, model: str | None = None
 
     limits = load_thresholds(thresholds)
     log, found, meta, name = monitor_inputs(db_url, since, model)
+    from training.monitor.questions import read_offered
+
     failures = read_write_failures(service) if service else None
-    result = monitor(log, found, meta, limits, failures, name)
+    result = monitor(log, found, meta, limits, failures, name, offered=read_offered(db_url))
     store(db_url, result)
     run_id = log_to_mlflow(result)
     if html:
@@ -94,6 +96,14 @@ def monitor_lines(result: MonitorResult) -> list[Line]:
                           f"{speed['fast_rate']:.1%}, later {speed['slow_rate']:.1%}: about "
                           f"{speed['lost_conversions']:.0f} conversions lost to slow follow-up of "
                           f"{speed['hot_slow']:,} hot leads"))
+    late = s.get("late_hot_leads") or {}
+    if late.get("late"):
+        cost = "" if late["lost_conversions"] is None else (
+            f": about {late['lost_conversions']:.0f} expected conversions lost (on time {late['on_time_rate']:.1%},"
+            f" late {late['late_rate']:.1%})")
+        shown = ", ".join(f"{r['lead_id']} ({r['first_response_hours']:g} h)" for r in late["leads"][:10])
+        lines.append(Line(f"hot leads answered after their {late['deadline_hours']:g} h deadline: {late['late']:,}"
+                          f"{cost}; latest: {shown}"))
     headings = ("source", "leads", "hot share", "predicted", "matured", "realised")
     sources = Rows("source quality", headings, headings[1:])
     for row in s["source_quality"]:
@@ -102,5 +112,11 @@ def monitor_lines(result: MonitorResult) -> list[Line]:
     lines.append(Line(sources))
     if s["write_failures"] is not None:
         lines.append(Line(f"prediction-log write failures: {s['write_failures']}"))
+    for row in s.get("questions", {}).get("fields", []):
+        rates = {k: "n/a" if row[f"conversion_{k}"] is None else f"{row[f'conversion_{k}']:.1%}"
+                 for k in ("answered", "unanswered")}
+        lines.append(Line(f"question about {row['field']}: offered for {row['offered']:,} leads, answered later for "
+                          f"{row['answered']:,}; converted {rates['answered']} of {row['matured_answered']:,} "
+                          f"answered against {rates['unanswered']} of {row['matured_unanswered']:,} not answered"))
     lines += [Line(f"[red]breach[/]: {breach}") for breach in result.breaches]
     return lines

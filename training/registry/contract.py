@@ -8,7 +8,9 @@ Versions and their migration rule (`read_metadata`):
   LightGBM was served. Migration: `served` is the first of those that names an entry of `metrics`, else
   "lightgbm" (else the first entry, when `metrics` has no "lightgbm"); the old keys are dropped. Every
   other key kept its meaning.
-- 1: this module's `ModelMetadata`.
+- 1: this module's `ModelMetadata`. Optional keys added within version 1 (`askable`, `created_field`,
+  `created_format`) default to "not recorded": a model without them loads and lacks only what they enable
+  (no questions worth asking, no follow_up_by).
 A version above METADATA_VERSION is refused: the model was written by a newer leadscore.
 """
 
@@ -25,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from features.errors import LeadscoreError
 from training.evaluate.drift import summarize_training
 from training.evaluate.splits import protocol_name
+from training.explain.askable import askable_metadata
 from training.rules.fit import learned_rules
 from training.scoring.answer import actions_for
 
@@ -94,6 +97,10 @@ class ModelMetadata(BaseModel):
     skill: dict[str, Any] = Field(default_factory=dict)  # bootstrap intervals and verdicts (training/evaluate/skill.py)
     record: str = "lead"  # what one row is: lead or opportunity (features/spec.py)
     actions: dict[str, dict[str, Any]] | None = None  # next step per band, from the spec or the record's defaults
+    # Fields a rep can ask about: answers, unknown values, answer shares per band (training/explain/askable.py)
+    askable: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    created_field: str | None = None  # the spec's leads.created_at: a lead's creation time, for follow_up_by
+    created_format: str | None = None  # the spec's leads.date_format
 
     def served_metrics(self) -> dict[str, float]:
         return self.metrics.get(self.served, {})
@@ -180,4 +187,7 @@ def model_metadata(result: TrainResult, page: dict | None = None) -> ModelMetada
         "skill": metrics.get("skill") or {},
         "record": ts.spec.record,
         "actions": actions_for(ts.spec),
+        "askable": askable_metadata(result),
+        "created_field": ts.spec.leads.created_at,
+        "created_format": ts.spec.leads.date_format,
     })

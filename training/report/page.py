@@ -21,7 +21,15 @@ from training.registry.contract import ModelMetadata
 from training.report import charts
 from training.report.display import Names, values_by_field
 from training.report.summary import summary_sentences
-from training.report.texts import LANGUAGE_NAMES, LIMITS, METRIC_NAMES, format_date, learner_name, model_name
+from training.report.texts import (
+    LANGUAGE_NAMES,
+    LIMITS,
+    METRIC_NAMES,
+    QUESTIONS,
+    format_date,
+    learner_name,
+    model_name,
+)
 
 # Applied only while a page is drawn: importing this module changes no global matplotlib state.
 # svg.fonttype "none" keeps labels as text, so the browser draws Chinese with its own fonts.
@@ -165,7 +173,8 @@ def _explainer(page: dict, names: Names, source_field: str | None) -> str:
         for i in range(len(examples)))
     keys = ("score", "action", "reasons", "rule_score", "rule_line", "rule_reason", "rule_none", "base", "others", "others_list",
             "final", "hot", "warm", "cold", "points", "sep", "colon")
-    data = {"examples": examples, "labels": {k: t[k] for k in keys}, "lang": names.lang,
+    asked = QUESTIONS[names.lang if names.lang in QUESTIONS else "en"]
+    data = {"examples": examples, "labels": {**{k: t[k] for k in keys}, "answer": asked["answer"]}, "lang": names.lang,
             "fields": {f["name"]: names.field(f["name"]) for f in page.get("form", [])}}
     return f"""<section id="explainer"><h2>{t['explainer']}</h2><p>{t['explainer_caption']}</p>
 <label id="example-label" for="example">{t['example_picker']}</label>
@@ -173,7 +182,9 @@ def _explainer(page: dict, names: Names, source_field: str | None) -> str:
 <form id="lead-form">{fields}<button type="submit" id="score-button">{t['score_it']}</button></form>
 <div id="result" hidden><p class="score-line"><span id="result-score"></span> <span id="result-band"></span></p>
 <p id="result-action"></p><figure class="chart" id="chart-waterfall"></figure><p id="result-others" class="note"></p>
-<ul id="result-reasons"></ul><p id="result-rule"></p><ul id="result-rule-reasons"></ul></div>
+<ul id="result-reasons"></ul>
+<h3 id="questions-title" hidden>{asked['title']}</h3><p id="questions-caption" class="note" hidden>{asked['caption']}</p>
+<ul id="result-questions"></ul><p id="result-rule"></p><ul id="result-rule-reasons"></ul></div>
 <script id="explainer-data" type="application/json">{html.escape(json.dumps(data, ensure_ascii=False), quote=False)}</script>
 <script src="/static/explainer.js"></script></section>"""
 
@@ -195,4 +206,6 @@ dt{color:#57606a}dd{margin:0}details{margin-top:1.5rem}summary{cursor:pointer;fo
 gap:0.5rem 1rem;margin:1rem 0}#lead-form label{display:flex;flex-direction:column;font-size:0.85rem}
 #lead-form button{grid-column:1/-1;justify-self:start;padding:0.5rem 1.2rem;font-size:1rem}
 .score-line{font-size:1.6rem;color:#1f2328}#result-band{font-weight:600}
+#result-questions li{margin:0.3rem 0}.question-text{margin-right:0.6rem}
+button.answer{margin:0.1rem 0.3rem;padding:0.2rem 0.6rem;cursor:pointer}
 """

@@ -160,6 +160,16 @@ REASONS = {
            "value": "为“{value}”", "number": "为 {value}"},
 }
 
+# Questions worth asking about a lead (training/explain/questions.py): what each answer would make its score.
+QUESTIONS = {
+    "en": {"text": "Ask about {label}: {answers}", "answer": "{value} → {score} {band}", "sep": ", ",
+           "ask": "What is the lead's {label}?", "title": "Questions worth asking",
+           "caption": "Fields not known yet whose answer moves the score: click an answer to score the lead with it."},
+    "zh": {"text": "询问{label}：{answers}", "answer": "{value} → {score} 分（{band}）", "sep": "；",
+           "ask": "客户的{label}是什么？", "title": "值得询问的问题",
+           "caption": "尚未知道、而答案会改变评分的字段：点击一个答案，即按该答案重新评分。"},
+}
+
 # The monitoring report (training/monitor/report.py) and its section on the managers' page.
 MONITOR_TITLES = {
     "en": {"title": "How the scores held up", "calibration": "Realised conversion per band against prediction",

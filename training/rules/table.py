@@ -33,6 +33,8 @@ class Rule(Strict):
     points: dict[str, float] = Field(default_factory=dict)
     ranges: list[Range] = Field(default_factory=list)
     reason: dict[str, str] = Field(default_factory=lambda: {"en": "{field} is {value}", "zh": "{field}：{value}"})
+    # Values of the field that mean "not known yet" (they score 0): a rep can ask about them.
+    unknown: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _has_points(self) -> Rule:

@@ -39,7 +39,8 @@ def read_leads(source: str, numeric: set[str]):
 
 
 def _score_part(part: pd.DataFrame, model: LoadedModel, lang: str, offsets: list[int], dtypes: dict,
-                on_scored=None, run: str = "", partition_info: dict | None = None) -> pd.DataFrame:
+                on_scored=None, run: str = "", questions: bool = False,
+                partition_info: dict | None = None) -> pd.DataFrame:
     number = partition_info["number"] if partition_info else 0
     first = offsets[number] if partition_info else 1
     if part.empty:
@@ -48,7 +49,7 @@ def _score_part(part: pd.DataFrame, model: LoadedModel, lang: str, offsets: list
     # otherwise each start the model's two TreeSHAP threads, four busy threads on two cores.
     if (threads := _worker_threads()) is not None:
         model.pipeline.named_steps["classify"].n_jobs = threads
-    scored = score_frame(model, part, lang=lang, first_id=first).astype(dtypes)
+    scored = score_frame(model, part, lang=lang, first_id=first, questions=questions).astype(dtypes)
     if on_scored is not None:  # on the worker; a retried partition logs under the same keys (a no-op)
         on_scored(part, scored.rename(columns={scored.columns[0]: "lead_id"}), request_id=f"{run}-{number}")
     return scored
@@ -66,7 +67,7 @@ def _worker_threads() -> int | None:
 
 def score_dask(model: LoadedModel, out: str | Path, source: str, numeric: set[str], lang: str = "en",
                scheduler: str | None = None, table: str | None = None, mode: str = "append",
-               on_scored=None) -> tuple[pd.DataFrame, str]:
+               on_scored=None, questions: bool = False) -> tuple[pd.DataFrame, str]:
     """Score every partition on the cluster; returns the bands and where they went.
 
     Output: a folder of Parquet parts renamed into place, or, when `out` is an SQLAlchemy URL, `table`
@@ -89,9 +90,9 @@ def score_dask(model: LoadedModel, out: str | Path, source: str, numeric: set[st
             else:
                 sizes = leads.map_partitions(len).compute().tolist()
                 offsets = [int(v) for v in np.cumsum([1] + sizes[:-1])]
-            meta = score_frame(model, leads.head(1), lang=lang).iloc[:0]
+            meta = score_frame(model, leads.head(1), lang=lang, questions=questions).iloc[:0]
             scored = leads.map_partitions(_score_part, model, lang, offsets, meta.dtypes.to_dict(), on_scored,
-                                          uuid.uuid4().hex[:24], meta=meta)
+                                          uuid.uuid4().hex[:24], questions, meta=meta)
             scored.to_parquet(str(temp), write_index=False)
         bands, where = pd.read_parquet(temp, columns=["band"]), str(out)
         if to_table:

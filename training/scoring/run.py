@@ -35,6 +35,7 @@ class ScoreOptions:
     scheduler: str | None = None
     no_log: bool = False
     log_db: str | None = None
+    questions: bool = False  # add the top questions worth asking (columns questions, questions_json)
 
 
 def run_score(options: ScoreOptions, say: Say = say_nothing) -> pd.DataFrame:
@@ -77,7 +78,7 @@ def _score_on_dask(loaded, options: ScoreOptions, logged) -> tuple[pd.DataFrame,
         raise LeadscoreError("--keep is for the pandas engine; --engine dask writes the scores only")
     return score_dask(loaded, options.output, str(options.input), numeric_fields(loaded), lang=options.lang,
                       scheduler=options.scheduler, table=options.output_table, mode=options.output_mode,
-                      on_scored=logged)
+                      on_scored=logged, questions=options.questions)
 
 
 def _score_here(loaded, options: ScoreOptions, path: str | None, sql, logged) -> tuple[pd.DataFrame, str]:
@@ -85,4 +86,5 @@ def _score_here(loaded, options: ScoreOptions, path: str | None, sql, logged) ->
 
     keep = [c.strip() for c in options.keep.split(",") if c.strip()] if options.keep else None
     return score_source(loaded, options.output, path=path, sql=sql, lang=options.lang, keep=keep,
-                        table=options.output_table, mode=options.output_mode, on_scored=logged)
+                        table=options.output_table, mode=options.output_mode, on_scored=logged,
+                        questions=options.questions)

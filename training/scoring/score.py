@@ -27,8 +27,9 @@ CHUNK_ROWS = 50_000
 
 
 def score_frame(model: LoadedModel, leads: pd.DataFrame, lang: str = "en", top: int = 3,
-                first_id: int = 1) -> pd.DataFrame:
-    """Scores and reasons for every lead of a frame (original or safe column names).
+                first_id: int = 1, questions: bool = False) -> pd.DataFrame:
+    """Scores and reasons for every lead of a frame (original or safe column names); with `questions`,
+    the top questions worth asking (training/explain/questions.py) as text and JSON.
 
     Without an id column, leads are numbered from `first_id` (their row number in the whole input).
     """
@@ -45,14 +46,16 @@ def score_frame(model: LoadedModel, leads: pd.DataFrame, lang: str = "en", top: 
         explanation = explain_matrix(model.pipeline, matrix, [])
         reasons = build_reasons(explanation.points, explanation.display_names, frame_columns(encoder, chunk), top=top,
                                 lang=lang, missing_values=meta.missing_values, glossary=model.glossary)
+        bands = assign_bands(explanation.probability, meta.bands.thresholds())
         part = pd.DataFrame({
             id_field or "lead_id": ids.iloc[start:start + CHUNK_ROWS].to_numpy(),  # the spec's own id name
             "probability": np.round(explanation.probability, 6),
             "score": explanation.score.astype("float64"),
-            "band": assign_bands(explanation.probability, meta.bands.thresholds()).astype(object),
+            "band": bands.astype(object),
             "percentile": [percentile(float(p), meta.bands.quantiles) for p in explanation.probability],
             "source": "model", "fallback_reason": None,
             **{name: reasons[name].to_numpy() for name in ("top_positive", "top_negative", "reasons")},
+            **(_questions(model, chunk, explanation.probability, bands, lang) if questions else {}),
         })
         _rules_answer(part, chunk, too_many_missing(matrix), rules)
         parts.append(part)
@@ -69,7 +72,9 @@ def _rules_answer(part: pd.DataFrame, chunk: pd.DataFrame, lacking: np.ndarray, 
     (training/scoring/answer.py decides for both): the points as the score, no probability."""
     if not lacking.any():
         return
-    part.loc[lacking, ["probability", "percentile", "top_positive", "top_negative", "reasons"]] = None
+    # the model's reasons and questions do not describe a rules answer
+    part.loc[lacking, [c for c in ("probability", "percentile", "top_positive", "top_negative", "reasons",
+                                   "questions", "questions_json") if c in part]] = None
     part.loc[lacking, "source"] = "rules"
     part.loc[lacking, "fallback_reason"] = TOO_MANY_MISSING
     if rules is None:  # no points table: no score rather than a silent 0 (cold)
@@ -78,6 +83,13 @@ def _rules_answer(part: pd.DataFrame, chunk: pd.DataFrame, lacking: np.ndarray, 
     points = np.round(rules.points_frame(chunk.iloc[np.flatnonzero(lacking)]))
     part.loc[lacking, "score"] = points
     part.loc[lacking, "band"] = assign_bands(points, RULE_BANDS)
+
+
+def _questions(model: LoadedModel, chunk: pd.DataFrame, probability, bands, lang: str) -> dict:
+    from training.explain.questions import questions_columns, questions_for_frame
+
+    found = questions_for_frame(model, chunk, probability, bands, model.metadata.bands.thresholds(), lang)
+    return questions_columns(found)
 
 
 def numeric_fields(model: LoadedModel) -> set[str]:
@@ -89,7 +101,7 @@ def numeric_fields(model: LoadedModel) -> set[str]:
 
 def score_source(model: LoadedModel, out: str | Path, path: str | None = None, sql: SqlSource | None = None,
                  lang: str = "en", keep: list[str] | None = None, table: str | None = None,
-                 mode: str = "append", on_scored=None) -> tuple[pd.DataFrame, str]:
+                 mode: str = "append", on_scored=None, questions: bool = False) -> tuple[pd.DataFrame, str]:
     """Read leads from a file or SQL chunk by chunk, score them, write them to a file or a database table.
 
     Returns the bands of every scored lead and where they went. A file appears whole or not at all; a
@@ -103,7 +115,7 @@ def score_source(model: LoadedModel, out: str | Path, path: str | None = None, s
     sink = table_writer(str(out), table, mode) if to_table else chunk_writer(Path(out))
     with sink as writer:
         for chunk in chunks:
-            scored = score_frame(model, chunk, lang=lang, first_id=first)
+            scored = score_frame(model, chunk, lang=lang, first_id=first, questions=questions)
             written = keep_columns(scored, chunk, keep) if keep else scored  # a bad --keep fails before the log
             if on_scored is not None:  # the prediction log reads the id as lead_id, whatever the spec calls it
                 on_scored(chunk, scored.rename(columns={scored.columns[0]: "lead_id"}))
