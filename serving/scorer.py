@@ -163,7 +163,7 @@ class Scorer:
 
         meta = state.model.metadata
         for i, (lead, result) in enumerate(zip(leads, results, strict=True)):
-            action = self.config.actions.get(result["band"]) if result["band"] else None
+            action = self._actions(state).get(result["band"]) if result["band"] else None
             result["follow_up_by"] = follow_up_by(lead, i, action.within_hours if action else None,
                                                   meta.created_field, meta.created_format,
                                                   self.config.last_activity_field)
