@@ -13,6 +13,7 @@ building a DataFrame would cost more than the model). A parity test holds them e
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -22,6 +23,21 @@ from sklearn.utils.validation import check_is_fitted
 
 from features.columns import is_numeric_column
 from features.errors import LeadscoreError
+
+# What a numeric field takes as text on the records path (the service): a plain decimal that a 64-bit
+# float holds (at most 15 digits either side of the point, a two-digit exponent). Written for
+# Python's re.search and ECMA 262 alike, so the service's OpenAPI document states the same rule and a
+# client's validator accepts exactly what the service does: "Infinity", "nan", "1e400", "1_000" are refused.
+NUMBER_TEXT = r"^[ \t\n\r]*[-+]?([0-9]{1,15}(\.[0-9]{0,15})?|\.[0-9]{1,15})([eE][-+]?[0-9]{1,2})?[ \t\n\r]*$"
+_NUMBER = re.compile(NUMBER_TEXT)
+SPACE = " \t\n\r"  # stripped around a placeholder or a number sent as text
+
+
+def number_field_message(name: str, row: int | None = None) -> str:
+    """Why a numeric field was refused and what to send, without the value that was sent."""
+    where = f"field {name!r}" + ("" if row is None else f" of lead {row + 1}")
+    return (f"{where}: expected a finite number (a JSON number, or text such as \"12\" or \"3.5\" with at most "
+            "15 digits either side of the point); send a number, or null or leave the field out when it is unknown")
 
 
 class LeadEncoder(TransformerMixin, BaseEstimator):
@@ -146,17 +162,22 @@ class LeadEncoder(TransformerMixin, BaseEstimator):
     def _number(self, i: int, value: object, row: int, blanks: set[str]) -> float:
         if isinstance(value, bool):
             return float(value)
-        if isinstance(value, int | float):
-            return float(value) if math.isfinite(value) else np.nan
-        text = str(value).strip()
-        if text in blanks:
+        if isinstance(value, float) and math.isnan(value):  # how a DataFrame row says missing
             return np.nan
-        try:
-            return float(text)
-        except ValueError:
-            raise LeadscoreError(
-                f"field {self.display_names_[i]!r} of lead {row + 1}: {value!r} is not a number; "
-                "send a number or leave it out", loc=("leads", row, self.display_names_[i])) from None
+        if isinstance(value, int | float):
+            try:
+                number = float(value)
+            except OverflowError:  # an integer beyond a 64-bit float
+                number = math.inf
+        else:
+            text = str(value)
+            if text.strip(SPACE) in blanks:
+                return np.nan
+            number = float(text) if _NUMBER.search(text) else math.nan
+        if not math.isfinite(number):  # refused, never read as missing: the caller sent something
+            raise LeadscoreError(number_field_message(self.display_names_[i], row),
+                                 loc=("leads", row, self.display_names_[i]))
+        return number
 
     def unknown_fields(self, keys: Iterable[str]) -> list[str]:
         """Fields of a request that name no feature (ignored, and listed back to the caller)."""

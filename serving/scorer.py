@@ -171,6 +171,9 @@ class Scorer:
         meta = state.model.metadata
         encoder = state.model.pipeline.named_steps["encode"]
         explanation = explain_matrix(state.model.pipeline, matrix, record_values(encoder, leads))
+        probability = explanation.probability
+        if not np.all((probability >= 0.0) & (probability <= 1.0)):  # NaN fails too: the rules answer instead
+            raise ValueError("the model gave a probability outside 0..1")
         bands = assign_bands(explanation.probability, self.config.bands or meta.bands.thresholds())
         order = impact_order(explanation)
         missing_values = meta.missing_values
@@ -202,8 +205,10 @@ class Scorer:
         thresholds = self.config.rule_bands
         band = str(assign_bands(np.array([points]), thresholds)[0])
         # No calibrated probability exists for a points table: probability stays null, score is the points.
-        result.update(probability=None, score=int(round(points)), band=band, source="rules", model_version=None,
-                      base_score=None,
+        # The answer's score is 0-100 (the OpenAPI document says so); a table whose points go beyond keeps
+        # its own figure in rule_score.
+        result.update(probability=None, score=min(max(int(round(points)), 0), 100), band=band, source="rules",
+                      model_version=None, base_score=None,
                       fallback_reason=why, reasons={"positive": [
                           {"feature": r["feature"], "label": r["label"], "value": r["value"], "impact": r["points"],
                            "text": r["text"]}

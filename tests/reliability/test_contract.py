@@ -1,0 +1,128 @@
+"""The served contract of a real `leadscore serve` on every input: numbers are finite or refused with a
+field message, answers are strict JSON, and no value that was sent comes back in an error or reaches
+the service's output and logs."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+MARKER = "ZQXmarkerQZX"  # no digits or hex: nothing the server writes by itself can contain it
+
+
+def strict_json(text: str):
+    """RFC 8259 JSON only: NaN, Infinity and -Infinity are refused."""
+
+    def refuse(token: str):
+        raise ValueError(f"{token} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def post(server, body, **headers) -> httpx.Response:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return httpx.post(f"{server.base}/predict", content=data, timeout=30,
+                      headers={**server.headers, "content-type": "application/json", **headers})
+
+
+def numeric_fields(registry) -> list[str]:
+    encoder = registry[1].pipeline.named_steps["encode"]
+    return [name for name, numeric in zip(encoder.display_names_, encoder.is_numeric_, strict=True) if numeric]
+
+
+def logged_request_ids(server, wait_for: str) -> set[str]:
+    """Request ids in the prediction log once `wait_for`'s row is there (the writer inserts once a second)."""
+    deadline = time.monotonic() + 30
+    while True:
+        with sqlite3.connect(server.folder / "predictions.db") as connection:
+            ids = {row[0] for row in connection.execute("select request_id from predictions")}
+        if wait_for in ids or time.monotonic() > deadline:
+            return ids
+        time.sleep(0.2)
+
+
+def test_non_finite_numbers_are_refused_with_the_field_and_answers_are_strict_json(shared_server, registry,
+                                                                                    sample_leads):
+    server = shared_server
+    lead = sample_leads[0]
+    refused = []
+    for field in numeric_fields(registry):
+        for text in ("Infinity", "inf", "-inf", "-1e400", "1e309", "NaN", "nan", "1_000", "9" * 16, "0x10", "abc"):
+            response = post(server, {"leads": [{**lead, field: text}]})
+            assert response.status_code == 422, (field, text, response.text)
+            error = strict_json(response.text)
+            assert error["detail"][0]["loc"] == ["leads", 0, field]
+            assert f"field {field!r} of lead 1: expected a finite number" in error["error"]
+            refused.append(error["request_id"])
+    for token in (b"NaN", b"Infinity", b"-Infinity", b"1e400", b"-1e400", b"9" * 400):
+        body = b'{"leads": [{"lead_id": "L1", "website_visits": ' + token + b'}]}'
+        response = post(server, body)
+        assert response.status_code == 400, (token, response.text)
+        error = strict_json(response.text)
+        assert error["detail"][0]["loc"] == ["leads", 0, "website_visits"], error
+        assert error["error"].startswith("leads[0].website_visits: expected a")
+        assert "finite" in error["error"] or "64-bit float" in error["error"]
+        refused.append(error["request_id"])
+    response = post(server, b'{"leads": [{"need": "high"}], "reasons": Infinity}')
+    assert response.status_code == 400 and strict_json(response.text)["detail"][0]["loc"] == ["reasons"]
+
+    # Numbers a CRM sends as text, booleans and blanks are read; every answer is finite and in range.
+    forms = [{field: value for field in numeric_fields(registry)}
+             for value in (" 12 ", "3.5e1", "-.5", "", True, 0, 1e300, -1e300, 123456789012345.5)]
+    response = post(server, {"leads": [{**lead, **form} for form in forms]})
+    assert response.status_code == 200, response.text
+    answer = strict_json(response.text)
+    for result in answer["results"]:
+        assert result["source"] == "model" and 0 <= result["probability"] <= 1 and 0 <= result["score"] <= 100
+        assert result["band"] in ("hot", "warm", "cold")
+    ids = logged_request_ids(server, answer["request_id"])
+    assert answer["request_id"] in ids and not ids & set(refused)  # refused requests leave no log row
+    for route in ("/model", "/livez", "/readyz"):
+        response = httpx.get(server.base + route, headers=server.headers, timeout=10)
+        assert response.status_code == 200
+        if route == "/model":
+            strict_json(response.text)
+    strict_json(httpx.post(f"{server.base}/reload", json={}, headers=server.headers, timeout=60).text)
+
+
+def test_no_value_sent_comes_back_in_an_error_or_reaches_the_logs(shared_server, registry, sample_leads):
+    server = shared_server
+    numeric = numeric_fields(registry)
+    every = {field: MARKER for field in sample_leads[0]}  # the id, personal data, text and numbers
+    text_only = {**sample_leads[0], **{f: MARKER for f, v in sample_leads[0].items() if f not in numeric}}
+    bodies = [  # (body, where the 4xx must point)
+        ({"leads": [every]}, None),
+        *(({"leads": [{**text_only, field: MARKER}]}, ["leads", 0, field]) for field in numeric),
+        ({"leads": [text_only], "lang": MARKER}, ["lang"]),
+        ({"leads": [text_only], "reasons": MARKER}, ["reasons"]),
+        ({"leads": [{**text_only, "need": [MARKER]}]}, ["leads", 0, "need"]),
+        ({"leads": [{**text_only, "need": {"x": MARKER}}]}, ["leads", 0, "need"]),
+        ({"leads": [{**text_only, "need": MARKER * 100}]}, ["leads", 0, "need"]),
+        ({"leads": [text_only] * 1001}, ["leads"]),
+        ({"leads": MARKER}, ["leads"]),
+        ({"leads": [MARKER]}, ["leads", 0]),
+        (MARKER, ["body"]),
+    ]
+    for body, where in bodies:
+        response = post(server, body)
+        assert 400 <= response.status_code < 500, (where, response.text[:300])
+        error = strict_json(response.text)
+        assert MARKER not in response.text, response.text[:500]
+        assert error["error"] and error["detail"][0]["msg"] == error["error"]
+        if where is not None:
+            assert error["detail"][0]["loc"] == where, error
+        assert "expected" in error["error"] and "send" in error["error"], error["error"]
+    # Answered leads carry the marker in every text field: their values never reach a log line either.
+    answered = post(server, {"leads": [text_only, {**text_only, "lead_id": MARKER}]})
+    assert answered.status_code == 200, answered.text
+    assert {r["source"] for r in strict_json(answered.text)["results"]} == {"model"}
+    logged_request_ids(server, answered.json()["request_id"])
+
+    output = server.output() + "".join(p.read_text(errors="replace") for p in server.folder.rglob("*.log"))
+    assert "POST /predict 422" in output and "fields=leads.0." in output
+    assert MARKER not in output
