@@ -126,3 +126,70 @@ def test_no_value_sent_comes_back_in_an_error_or_reaches_the_logs(shared_server,
     output = server.output() + "".join(p.read_text(errors="replace") for p in server.folder.rglob("*.log"))
     assert "POST /predict 422" in output and "fields=leads.0." in output
     assert MARKER not in output
+
+
+def test_the_served_openapi_document_is_valid_as_the_version_it_declares(shared_server, tmp_path):
+    from openapi_spec_validator import OpenAPIV30SpecValidator, validate
+    from openapi_spec_validator.readers import read_from_filename
+
+    response = httpx.get(f"{shared_server.base}/docs.json", timeout=30)
+    assert response.status_code == 200
+    path = tmp_path / "docs.json"
+    path.write_bytes(response.content)
+    spec, _ = read_from_filename(str(path))  # the validator's own reader (YAML): no escapes it refuses
+    assert spec == strict_json(response.text) and spec["openapi"].startswith("3.0.")
+    validate(spec)  # picks the validator of the declared version
+    assert [error.message for error in OpenAPIV30SpecValidator(spec).iter_errors()] == []
+
+    predict = spec["paths"]["/predict"]["post"]
+    answer = predict["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["results"]["items"]
+    probability, score = answer["properties"]["probability"], answer["properties"]["score"]
+    assert (probability["type"], probability["minimum"], probability["maximum"]) == ("number", 0, 1)
+    assert (score["type"], score["minimum"], score["maximum"]) == ("integer", 0, 100)
+    assert set(answer["properties"]["band"]["enum"]) == {"hot", "warm", "cold", None}
+    lead = predict["requestBody"]["content"]["application/json"]["schema"]["properties"]["leads"]["items"]
+    assert "pattern" in json.dumps(lead["properties"]["website_visits"])  # numbers as the encoder reads them
+
+
+def test_a_client_generated_from_the_document_scores_a_lead(shared_server, registry, sample_leads, tmp_path):
+    import subprocess
+    import sys
+
+    import numpy as np
+    import pandas as pd
+    from servers import TOKEN
+
+    config = tmp_path / "generator.yaml"
+    config.write_text("post_hooks: []\n")  # no formatter run: the code is only imported
+    package = tmp_path / "client" / "leadscore_client"
+    run = subprocess.run([sys.executable, "-m", "openapi_python_client", "generate", "--url",
+                          f"{shared_server.base}/docs.json", "--meta", "none", "--output-path", str(package),
+                          "--config", str(config)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and (package / "client.py").is_file(), run.stdout + run.stderr
+    warnings = [line for line in run.stdout.splitlines() if line.startswith("WARNING")]
+    assert all("/favicon.ico" in line for line in warnings), run.stdout  # an SVG answer it does not model
+
+    sys.path.insert(0, str(package.parent))
+    try:
+        from leadscore_client import AuthenticatedClient
+        from leadscore_client.api.default import model_info
+        from leadscore_client.api.service_ap_is import predict
+        from leadscore_client.models import ErrorBody, PredictBody, PredictBodyLeadsItem, PredictResponse200
+
+        client = AuthenticatedClient(base_url=shared_server.base, token=TOKEN, raise_on_unexpected_status=True,
+                                     timeout=httpx.Timeout(60))
+        leads = [PredictBodyLeadsItem.from_dict(lead) for lead in sample_leads[:3]]
+        answer = predict.sync(client=client, body=PredictBody(leads=leads))
+        assert isinstance(answer, PredictResponse200), answer
+        expected = registry[1].pipeline.predict_proba(pd.DataFrame(sample_leads[:3]))[:, 1]
+        np.testing.assert_allclose([r.probability for r in answer.results], expected, atol=1e-6)
+        assert [r.lead_id for r in answer.results] == [lead["lead_id"] for lead in sample_leads[:3]]
+        assert all(str(r.band) in ("hot", "warm", "cold") and 0 <= r.score <= 100 for r in answer.results)
+        bad = PredictBodyLeadsItem.from_dict({**sample_leads[0], "website_visits": "Infinity"})
+        error = predict.sync(client=client, body=PredictBody(leads=[bad]))
+        assert isinstance(error, ErrorBody) and error.detail[0].loc == ["leads", 0, "website_visits"]
+        assert model_info.sync_detailed(client=client).status_code == 200
+    finally:
+        sys.path.remove(str(package.parent))
+        for name in [n for n in sys.modules if n == "leadscore_client" or n.startswith("leadscore_client.")]:
+            del sys.modules[name]
