@@ -18,9 +18,10 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from features import Glossary, LeadscoreError, load_glossary
+from features import Glossary, load_glossary
 from serving.config import ServiceConfig
 from serving.model_check import fetch_model
+from serving.model_contract import ModelRefused
 from training import (
     LoadedModel,
     ModelMetadata,
@@ -56,11 +57,26 @@ def has_rule_table(metadata: ModelMetadata) -> bool:
     return "rules" not in metadata.model_fields_set or metadata.rules is not None or bool(metadata.fitted_rules)
 
 
+def answer_problem(result: dict) -> str | None:
+    """What makes a model's answer fall outside the answer's contract (serving/openapi.py), if anything."""
+    if result.get("source") != "model":
+        return f"the rules answered ({result.get('fallback_reason')})"
+    probability, score = result.get("probability"), result.get("score")
+    if not isinstance(probability, float) or not 0.0 <= probability <= 1.0:
+        return "its probability is outside 0..1"
+    if not isinstance(score, int) or not 0 <= score <= 100:
+        return "its score is outside 0..100"
+    if result.get("band") not in ("hot", "warm", "cold"):
+        return "its band is not hot, warm or cold"
+    return None
+
+
 @dataclass
 class Counters:
     by_source: dict = field(default_factory=lambda: {"model": 0, "rules": 0})
     fallbacks: dict = field(default_factory=dict)
     load_errors: int = 0
+    refused_versions: int = 0  # loads refused by a check (metadata against pipeline, canary), not by the registry
     last_load_error: str | None = None
     model_errors_in_row: int = 0
 
@@ -73,6 +89,7 @@ class Scorer:
         self.state: ModelState | None = None
         self.counters = Counters()
         self._reload_lock = threading.Lock()
+        self._refused: str | None = None  # the version last refused: not tried again until the alias moves
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def load(self) -> bool:
@@ -84,7 +101,10 @@ class Scorer:
                 self._check_canary(ModelState(model=model, loaded_at=time.time()), lead)
             except Exception as exc:  # unreachable registry, missing alias, bad file or metadata: refused
                 self.counters.load_errors += 1
-                self.counters.last_load_error = str(exc).splitlines()[0][:300]
+                if isinstance(exc, ModelRefused):
+                    self.counters.refused_versions += 1
+                    self._refused = exc.version
+                self.counters.last_load_error = str(exc).splitlines()[0][:500]
                 log.warning("model %s not loaded: %s", self.config.model_uri, self.counters.last_load_error)
                 return False
             previous = self.state.version if self.state else None
@@ -95,6 +115,7 @@ class Scorer:
                             self.config.model_uri)
             self.state = ModelState(model=model, loaded_at=time.time())
             self.counters.model_errors_in_row = 0
+            self.counters.last_load_error, self._refused = None, None  # what failed before is not what is served
             log.info("serving model %s version %s (was %s)", self.config.model_uri, model.version, previous)
             return True
 
@@ -104,16 +125,25 @@ class Scorer:
             current = resolve_version(self.config.model_uri)
         except Exception:
             return False
-        return current is not None and (self.state is None or current != self.state.version)
+        return current is not None and current != self._refused and (
+            self.state is None or current != self.state.version)
 
     def _check_canary(self, state: ModelState, lead: dict) -> None:
-        """Score `lead` with the candidate model (no counters touched); raise when it cannot."""
-        results = [self._rule_part(lead, "en", state.model.glossary)]
-        matrix = state.model.pipeline.named_steps["encode"].transform_records([lead])
-        self._explain_into(state, matrix, [lead], [0], results, "en", self.config.top_reasons)
-        probability = results[0].get("probability")
-        if results[0].get("source") != "model" or probability is None or not 0.0 <= probability <= 1.0:
-            raise LeadscoreError(f"model version {state.version} failed its canary lead")
+        """Score `lead` with the candidate model the way a request is scored (no counters touched): sent as
+        JSON under the CRM names the model publishes, encoded, explained, and answered within the answer's
+        ranges as strict JSON. Raises ModelRefused when it cannot."""
+        names = state.model.metadata.features
+        sent = json.loads(json.dumps({names.get(k, k): v for k, v in lead.items()}, allow_nan=False))
+        try:
+            result = self._score(state, [sent], "en", None, live=False)[0]
+            json.dumps(result, allow_nan=False)
+        except Exception as exc:
+            raise ModelRefused(f"model version {state.version} failed its canary lead ({type(exc).__name__}: "
+                               f"{str(exc).splitlines()[0][:200] if str(exc) else 'no message'})",
+                               state.version) from None
+        problem = answer_problem(result)
+        if problem:
+            raise ModelRefused(f"model version {state.version} failed its canary lead: {problem}", state.version)
         classifier = state.model.pipeline.named_steps["classify"]
         if hasattr(classifier, "warm_up"):  # models from before LeadClassifier have no tables to build
             classifier.warm_up()
@@ -126,22 +156,28 @@ class Scorer:
     # -- scoring -----------------------------------------------------------------------------------
     def score(self, leads: Sequence[Mapping[str, object]], lang: str = "en", top: int | None = None) -> list[dict]:
         """One result per lead, in order. Raises LeadscoreError (a 4xx) for a value of the wrong kind."""
-        state = self.state  # read once: a concurrent reload cannot change the model mid-request
+        results = self._score(self.state, leads, lang, top)  # state read once: a reload cannot change it mid-request
+        self._count(results)
+        return results
+
+    def _score(self, state: ModelState | None, leads: Sequence[Mapping[str, object]], lang: str, top: int | None,
+               live: bool = True) -> list[dict]:
+        """The request path. `live` False (a canary): a model error is raised, not answered by the rules."""
         glossary = state.model.glossary if state else self.glossary
         results = [self._rule_part(lead, lang, glossary, state) for lead in leads]
         if state is None:
-            results = [self._fallback(r, "model_unavailable", lang) for r in results]
-            self._count(results)
-            return results
+            return [self._fallback(r, "model_unavailable", lang) for r in results]
         encoder = state.model.pipeline.named_steps["encode"]
         matrix = encoder.transform_records(leads)  # validates every lead first: bad values name their field
         missing = np.isnan(matrix).mean(axis=1)
         rows = [i for i in range(len(leads)) if missing[i] <= self.config.max_missing_share]
         for i in sorted(set(range(len(leads))) - set(rows)):
             results[i] = self._fallback(results[i], "too_many_missing_features", lang)
-        if rows:
+        if rows and live:
             self._model_part(state, matrix, leads, rows, results, lang, top or self.config.top_reasons)
-        self._count(results)
+        elif rows:
+            self._explain_into(state, matrix[rows], [leads[i] for i in rows], rows, results, lang,
+                               top or self.config.top_reasons)
         return results
 
     def _count(self, results: list[dict]) -> None:
@@ -200,7 +236,6 @@ class Scorer:
             result.update(probability=None, score=None, band=None, source="rules", model_version=None,
                           base_score=None, fallback_reason=why, reasons={"positive": [], "negative": []},
                           action=None)
-            self.counters.fallbacks[why] = self.counters.fallbacks.get(why, 0) + 1
             return result
         thresholds = self.config.rule_bands
         band = str(assign_bands(np.array([points]), thresholds)[0])
@@ -230,6 +265,7 @@ class Scorer:
                                                               "model" if state else "rules"),
                "counters": {"by_source": self.counters.by_source, "fallbacks": self.counters.fallbacks,
                             "load_errors": self.counters.load_errors,
+                            "refused_versions": self.counters.refused_versions,
                             "last_load_error": self.counters.last_load_error,
                             "model_errors_in_row": self.counters.model_errors_in_row}}
         if state:

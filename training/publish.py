@@ -160,6 +160,9 @@ def publish(result: TrainResult, options: TrainOptions) -> None:
     with recording_to() as uri:
         _record(result, options, uri, run_hash)
         if options.register or options.promote:
+            from serving.model_contract import check_logged_model  # the check the service runs on every load
+
+            check_logged_model(result.logged_model_uri)
             register_and_gate(result, name, result.logged_model_uri, run_hash, options.promote)
 
 

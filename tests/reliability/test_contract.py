@@ -193,3 +193,117 @@ def test_a_client_generated_from_the_document_scores_a_lead(shared_server, regis
         sys.path.remove(str(package.parent))
         for name in [n for n in sys.modules if n == "leadscore_client" or n.startswith("leadscore_client.")]:
             del sys.modules[name]
+
+
+def register_altered_copy(registry, tmp_path, name: str, alter) -> str:
+    """Register a copy of version 1 whose MLmodel file `alter` changed; returns the new version."""
+    import shutil
+
+    import yaml
+    from mlflow import MlflowClient
+
+    from training import download_model
+
+    uri = registry[0]  # the caller sets MLFLOW_TRACKING_URI for the test only: nothing process-wide is left
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    altered = tmp_path / name
+    shutil.copytree(download_model("models:/leadscore-synthetic/1"), altered)
+    mlmodel = yaml.safe_load((altered / "MLmodel").read_text())
+    alter(mlmodel)
+    (altered / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+    run = client.create_run(client.get_experiment_by_name("Default").experiment_id)
+    client.log_artifacts(run.info.run_id, str(altered), artifact_path="model")
+    client.set_terminated(run.info.run_id)
+    return client.create_model_version("leadscore-synthetic", f"runs:/{run.info.run_id}/model",
+                                       run_id=run.info.run_id).version
+
+
+def renamed_feature(mlmodel: dict) -> None:
+    """Metadata naming a column the pipeline does not have, and not the one it has."""
+    features = mlmodel["metadata"]["leadscore"]["features"]
+    del features["website_visits"]
+    features["web_visits"] = "web_visits"
+
+
+def swapped_signature(mlmodel: dict) -> None:
+    """MLflow's input signature with two columns in another order than the pipeline's."""
+    inputs = json.loads(mlmodel["signature"]["inputs"])
+    inputs[0], inputs[1] = inputs[1], inputs[0]
+    mlmodel["signature"]["inputs"] = json.dumps(inputs)
+
+
+def retyped_feature(mlmodel: dict) -> None:
+    """Metadata calling a numeric column categorical."""
+    mlmodel["metadata"]["leadscore"]["training_summary"]["website_visits"]["kind"] = "categorical"
+
+
+def test_a_version_whose_metadata_differs_from_its_pipeline_is_refused_and_the_champion_keeps_serving(
+        shared_server, registry, tmp_path, sample_leads, start_server, monkeypatch):
+    from mlflow import MlflowClient
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", registry[0])
+    server = shared_server
+    client = MlflowClient(tracking_uri=registry[0], registry_uri=registry[0])
+    model = httpx.get(f"{server.base}/model", headers=server.headers, timeout=10).json()
+    refused = model["counters"]["refused_versions"]
+    names = {"renamed": ("'web_visits'", "'website_visits'"), "swapped": ("'channel'", "'direction'"),
+             "retyped": ("'website_visits'",)}
+    versions = {}
+    try:
+        for name, alter in (("renamed", renamed_feature), ("swapped", swapped_signature),
+                            ("retyped", retyped_feature)):
+            versions[name] = register_altered_copy(registry, tmp_path, name, alter)
+            client.set_registered_model_alias("leadscore-synthetic", "champion", versions[name])
+            reload = strict_json(httpx.post(f"{server.base}/reload", json={}, headers=server.headers,
+                                            timeout=120).text)
+            assert reload["reloaded"] is False and reload["version"] == "1" and reload["status"] == "model"
+            error = reload["counters"]["last_load_error"]
+            assert f"version {versions[name]} refused: its metadata does not match its pipeline" in error
+            assert all(column in error for column in names[name]), error
+            refused += 1
+            assert reload["counters"]["refused_versions"] == refused
+            assert httpx.get(f"{server.base}/readyz", timeout=10).status_code == 200
+            result = strict_json(post(server, {"leads": sample_leads[:1]}).text)["results"][0]
+            assert result["source"] == "model" and result["model_version"] == "1"
+    finally:
+        client.set_registered_model_alias("leadscore-synthetic", "champion", "1")
+    reload = strict_json(httpx.post(f"{server.base}/reload", json={}, headers=server.headers, timeout=120).text)
+    assert reload["reloaded"] is True and reload["counters"]["last_load_error"] is None  # a good load clears it
+
+    # At start: the refused version is never served; the rules answer and /readyz stays 503.
+    started = start_server(LEADSCORE_MODEL_URI=f"models:/leadscore-synthetic/{versions['renamed']}")
+    started.wait("/livez")
+    deadline = time.monotonic() + 120
+    while (model := httpx.get(f"{started.base}/model", headers=started.headers, timeout=10).json()).get(
+            "counters", {}).get("refused_versions", 0) < 1:
+        assert time.monotonic() < deadline, model
+        time.sleep(0.5)
+    assert model["status"] == "rules" and "'web_visits'" in model["counters"]["last_load_error"]
+    assert httpx.get(f"{started.base}/readyz", timeout=10).status_code == 503
+
+
+def test_train_register_runs_the_same_check_before_registering(registry, tmp_path, monkeypatch):
+    import copy
+
+    from mlflow import MlflowClient
+
+    from serving.model_contract import ModelRefused
+    from training import publish
+    from training.train import TrainOptions
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", registry[0])
+    monkeypatch.chdir(tmp_path)
+    made = publish.model_metadata
+
+    def renamed(result, page=None):
+        metadata = made(result, page)
+        features = dict(metadata.features)
+        features["web_visits"] = features.pop("website_visits")
+        return metadata.model_copy(update={"features": features})
+
+    monkeypatch.setattr(publish, "model_metadata", renamed)
+    client = MlflowClient(tracking_uri=registry[0], registry_uri=registry[0])
+    before = len(client.search_model_versions("name='leadscore-synthetic'"))
+    with pytest.raises(ModelRefused, match="metadata features not among the pipeline's inputs: 'web_visits'"):
+        publish.publish(copy.copy(registry[1]), TrainOptions(register=True))
+    assert len(client.search_model_versions("name='leadscore-synthetic'")) == before  # nothing registered
