@@ -22,6 +22,7 @@ from features import Glossary, load_glossary
 from serving.config import ServiceConfig
 from serving.model_check import fetch_model
 from serving.model_contract import ModelRefused
+from serving.pii import mask_value
 from training import (
     LoadedModel,
     ModelMetadata,
@@ -79,6 +80,7 @@ class Counters:
     refused_versions: int = 0  # loads refused by a check (metadata against pipeline, canary), not by the registry
     last_load_error: str | None = None
     model_errors_in_row: int = 0
+    masked_inputs: int = 0  # emails and phone numbers masked in the prediction log's inputs
 
 
 class Scorer:
@@ -267,7 +269,8 @@ class Scorer:
                             "load_errors": self.counters.load_errors,
                             "refused_versions": self.counters.refused_versions,
                             "last_load_error": self.counters.last_load_error,
-                            "model_errors_in_row": self.counters.model_errors_in_row}}
+                            "model_errors_in_row": self.counters.model_errors_in_row,
+                            "masked_inputs": self.counters.masked_inputs}}
         if state:
             meta = state.model.metadata
             out.update(version=state.version, loaded_at=state.loaded_at, name=meta.dataset,
@@ -309,8 +312,19 @@ class Scorer:
                 for i, (lead, lead_id, result) in enumerate(zip(leads, ids, results, strict=True))]
 
     def loggable_inputs(self, lead: Mapping[str, object]) -> dict:
-        """The lead's model and rule fields only, for the prediction log: never personal data."""
+        """The lead's model and rule fields only, for the prediction log: never personal data. A text
+        value holding an email address or a phone number is masked (serving/pii.py) and counted; numbers
+        are logged as sent (a numeric field takes no other text)."""
         state = self.state
-        allowed = set(state.model.pipeline.named_steps["encode"].column_index_) if state else set()
-        allowed |= {rule.field for rule in self.rules.rules}
-        return {k: v for k, v in lead.items() if k in allowed}
+        encoder = state.model.pipeline.named_steps["encode"] if state else None
+        index = encoder.column_index_ if encoder is not None else {}
+        allowed = set(index) | {rule.field for rule in self.rules.rules}
+        logged = {}
+        for key, value in lead.items():
+            if key not in allowed:
+                continue
+            if key not in index or not encoder.is_numeric_[index[key]]:
+                value, masked = mask_value(value)
+                self.counters.masked_inputs += masked
+            logged[key] = value
+        return logged

@@ -307,3 +307,42 @@ def test_train_register_runs_the_same_check_before_registering(registry, tmp_pat
     with pytest.raises(ModelRefused, match="metadata features not among the pipeline's inputs: 'web_visits'"):
         publish.publish(copy.copy(registry[1]), TrainOptions(register=True))
     assert len(client.search_model_versions("name='leadscore-synthetic'")) == before  # nothing registered
+
+
+def test_the_bearer_scheme_matches_in_any_case_and_only_the_token_opens(shared_server, sample_leads):
+    from servers import TOKEN
+
+    body = json.dumps({"leads": sample_leads[:1]}).encode()
+    for header, status in ((f"Bearer {TOKEN}", 200), (f"bearer {TOKEN}", 200), (f"BEARER  {TOKEN}", 200),
+                           (f"bEaReR {TOKEN}", 200), (f"Bearer {TOKEN}x", 401), (f"Bearer {TOKEN[:-1]}", 401),
+                           (f"Basic {TOKEN}", 401), (TOKEN, 401), ("Bearer", 401), ("", 401)):
+        response = httpx.post(f"{shared_server.base}/predict", content=body, timeout=30,
+                              headers={"content-type": "application/json", "authorization": header})
+        assert response.status_code == status, (header, response.text[:200])
+        if status == 401:
+            assert strict_json(response.text)["detail"][0]["loc"] == ["header", "Authorization"]
+            assert TOKEN not in response.text
+
+
+def test_emails_and_phone_numbers_in_text_fields_are_masked_in_the_prediction_log_and_counted(
+        shared_server, sample_leads):
+    server = shared_server
+
+    def masked() -> int:
+        return httpx.get(f"{server.base}/model", headers=server.headers, timeout=10).json()["counters"][
+            "masked_inputs"]
+
+    before = masked()
+    lead = {**sample_leads[0], "job_title": "pii.mark.7731@example.org", "city": "+86 139 7731 0042",
+            "need": " Li.Khan@Example.COM "}
+    answer = strict_json(post(server, {"leads": [lead, sample_leads[1]]}).text)
+    assert {r["source"] for r in answer["results"]} == {"model"}
+    logged_request_ids(server, answer["request_id"])
+    with sqlite3.connect(server.folder / "predictions.db") as connection:
+        rows = [json.loads(text) for (text,) in connection.execute(
+            "select inputs from predictions where request_id = ? order by row_key", (answer["request_id"],))]
+    assert (rows[0]["job_title"], rows[0]["city"], rows[0]["need"]) == ("<email>", "<phone>", "<email>")
+    assert rows[0]["website_visits"] == lead["website_visits"] and rows[1]["job_title"] == sample_leads[1][
+        "job_title"]
+    assert "example.org" not in json.dumps(rows) and "7731" not in json.dumps(rows)
+    assert masked() == before + 3
