@@ -24,11 +24,15 @@ from sklearn.utils.validation import check_is_fitted
 from features.columns import is_numeric_column
 from features.errors import LeadscoreError
 
-# What a numeric field takes as text on the records path (the service): a plain decimal that a 64-bit
-# float holds (at most 15 digits either side of the point, a two-digit exponent). Written for
-# Python's re.search and ECMA 262 alike, so the service's OpenAPI document states the same rule and a
-# client's validator accepts exactly what the service does: "Infinity", "nan", "1e400", "1_000" are refused.
-NUMBER_TEXT = r"^[ \t\n\r]*[-+]?([0-9]{1,15}(\.[0-9]{0,15})?|\.[0-9]{1,15})([eE][-+]?[0-9]{1,2})?[ \t\n\r]*$"
+# What a numeric field takes on the records path (the service): a number from -MAX_NUMBER to MAX_NUMBER,
+# far beyond any CRM figure and far from the float overflow a model's arithmetic would meet near 1.8e308.
+# As text: a plain decimal with at most 15 digits before the point, or one digit before it and an
+# exponent up to 14; either stays within MAX_NUMBER. Written for Python's re.search and ECMA 262 alike, so
+# the OpenAPI document states the same rule and a client's validator accepts exactly what the service
+# does: "Infinity", "nan", "1e400", "1_000" are refused.
+MAX_NUMBER = 1e15
+NUMBER_TEXT = (r"^[ \t\n\r]*[-+]?([0-9]{1,15}(\.[0-9]{0,15})?|\.[0-9]{1,15}|"
+               r"[0-9](\.[0-9]{0,15})?[eE](-[0-9]{1,2}|\+?(0?[0-9]|1[0-4])))[ \t\n\r]*$")
 _NUMBER = re.compile(NUMBER_TEXT)
 SPACE = " \t\n\r"  # stripped around a placeholder or a number sent as text
 
@@ -36,8 +40,8 @@ SPACE = " \t\n\r"  # stripped around a placeholder or a number sent as text
 def number_field_message(name: str, row: int | None = None) -> str:
     """Why a numeric field was refused and what to send, without the value that was sent."""
     where = f"field {name!r}" + ("" if row is None else f" of lead {row + 1}")
-    return (f"{where}: expected a finite number (a JSON number, or text such as \"12\" or \"3.5\" with at most "
-            "15 digits either side of the point); send a number, or null or leave the field out when it is unknown")
+    return (f"{where}: expected a finite number from -1e15 to 1e15 (a JSON number, or text such as \"12\" or "
+            "\"3.5\"); send a number, or null or leave the field out when it is unknown")
 
 
 class LeadEncoder(TransformerMixin, BaseEstimator):
@@ -174,7 +178,7 @@ class LeadEncoder(TransformerMixin, BaseEstimator):
             if text.strip(SPACE) in blanks:
                 return np.nan
             number = float(text) if _NUMBER.search(text) else math.nan
-        if not math.isfinite(number):  # refused, never read as missing: the caller sent something
+        if not abs(number) <= MAX_NUMBER:  # NaN too; refused, never read as missing: the caller sent something
             raise LeadscoreError(number_field_message(self.display_names_[i], row),
                                  loc=("leads", row, self.display_names_[i]))
         return number

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
-from features.encoder import NUMBER_TEXT, SPACE
+from features.encoder import MAX_NUMBER, NUMBER_TEXT, SPACE
 
 FLOAT_MAX = 1.7976931348623157e308  # the largest 64-bit float: beyond it a number is refused (guard.py)
 ERROR_BODY = {
@@ -72,14 +72,14 @@ def _literal(text: str) -> str:
 
 def number_value(placeholders: tuple[str, ...], max_chars: int) -> dict:
     blanks = "|".join(_literal(p) for p in placeholders if p and p == p.strip(SPACE))  # as the encoder compares
-    return {"anyOf": [{"type": "number", "minimum": -FLOAT_MAX, "maximum": FLOAT_MAX, "nullable": True},
+    return {"anyOf": [{"type": "number", "minimum": -MAX_NUMBER, "maximum": MAX_NUMBER, "nullable": True},
                       {"type": "boolean", "nullable": True},
                       {"type": "string", "maxLength": max_chars, "pattern": NUMBER_TEXT, "nullable": True},
                       {"type": "string", "maxLength": max_chars, "nullable": True,
                        "pattern": f"^[ \\t\\n\\r]*({blanks})?[ \\t\\n\\r]*$"}],
-            "description": "a finite number; text holding a plain decimal (at most 15 digits either side of the "
-                           "point) is read as that number, true/false as 1/0, blank text or a missing-value "
-                           "placeholder as missing"}
+            "description": "a number from -1e15 to 1e15; text holding a plain decimal (at most 15 digits before "
+                           "the point, or one and an exponent up to 14) is read as that number, true/false as 1/0, "
+                           "blank text or a missing-value placeholder as missing"}
 
 
 def request_schema(served: Served) -> dict:

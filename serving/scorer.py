@@ -212,6 +212,8 @@ class Scorer:
         probability = explanation.probability
         if not np.all((probability >= 0.0) & (probability <= 1.0)):  # NaN fails too: the rules answer instead
             raise ValueError("the model gave a probability outside 0..1")
+        if not (np.isfinite(explanation.points).all() and np.isfinite(explanation.base_score)):
+            raise ValueError("the model's reasons are not finite numbers")
         bands = assign_bands(explanation.probability, self.config.bands or meta.bands.thresholds())
         order = impact_order(explanation)
         missing_values = meta.missing_values
