@@ -121,6 +121,13 @@ class Scorer:
             log.info("serving model %s version %s (was %s)", self.config.model_uri, model.version, previous)
             return True
 
+    def worth_loading(self) -> bool:
+        """While no model serves: unless the version behind the alias was refused (a refusal is for good).
+        While one serves: when the alias moved to another version."""
+        if not self.ready:
+            return self._refused is None or self.champion_changed()
+        return self.champion_changed()
+
     def champion_changed(self) -> bool:
         """Whether the registry now points the configured alias at another version."""
         try:

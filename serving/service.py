@@ -121,7 +121,7 @@ class LeadScoring:
             if not wait:
                 return  # serving a model and no periodic check asked for
             time.sleep(wait)
-            if not self.scorer.ready or self.scorer.champion_changed():
+            if self.scorer.worth_loading():
                 self._load()
 
     @bentoml.api(route="/predict")

@@ -271,15 +271,22 @@ def test_a_version_whose_metadata_differs_from_its_pipeline_is_refused_and_the_c
     reload = strict_json(httpx.post(f"{server.base}/reload", json={}, headers=server.headers, timeout=120).text)
     assert reload["reloaded"] is True and reload["counters"]["last_load_error"] is None  # a good load clears it
 
-    # At start: the refused version is never served; the rules answer and /readyz stays 503.
-    started = start_server(LEADSCORE_MODEL_URI=f"models:/leadscore-synthetic/{versions['renamed']}")
+    # At start: the refused version is never served; the rules answer, /readyz stays 503, and the loader,
+    # retrying every 0.5 s while no model serves, does not fetch the refused version again.
+    config = tmp_path / "service.yaml"
+    config.write_text("retry_seconds: 0.5\n")
+    started = start_server(LEADSCORE_MODEL_URI=f"models:/leadscore-synthetic/{versions['renamed']}",
+                           LEADSCORE_SERVICE_CONFIG=str(config))
     started.wait("/livez")
     deadline = time.monotonic() + 120
     while (model := httpx.get(f"{started.base}/model", headers=started.headers, timeout=10).json()).get(
             "counters", {}).get("refused_versions", 0) < 1:
         assert time.monotonic() < deadline, model
         time.sleep(0.5)
+    time.sleep(3)
+    model = httpx.get(f"{started.base}/model", headers=started.headers, timeout=10).json()
     assert model["status"] == "rules" and "'web_visits'" in model["counters"]["last_load_error"]
+    assert model["counters"]["refused_versions"] == model["counters"]["load_errors"] == 1
     assert httpx.get(f"{started.base}/readyz", timeout=10).status_code == 503
 
 
