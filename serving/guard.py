@@ -4,9 +4,9 @@ Before the service sees a POST body it must be JSON (else 415), at most `max_bod
 parse as JSON with finite numbers only (NaN, Infinity, 1e400 and integers beyond a float: 400, naming the
 field) and hold no string or key longer than `max_string_chars` (422). Error bodies from the framework are
 rewritten into the service's one error shape: the field, what it takes and what to send, never the values
-that were sent. An unexpected exception becomes a
-plain 500 whose log line names the exception type only. The log line of a request carries its id, method,
-route, status, time and, for errors, the names of the fields at fault: never a value from the body.
+that were sent. An unexpected exception becomes a plain 500 whose log line names the exception type only.
+The log line of a request carries its id, method, route, status, time and, for errors, the names of the
+fields at fault and the error's message: never a value from the body.
 """
 
 from __future__ import annotations
@@ -179,7 +179,7 @@ class _Reply:
 
 # What each field of a request body takes and what to send, for messages that never quote the value sent.
 EXPECTED = {
-    "body": "expected a JSON object; send {\"leads\": [{CRM field: value, ...}]}",
+    "body": "expected a JSON object; send {\"leads\": [{CRM field: value, ...}]} to /predict, {} to /reload",
     "leads": "expected a list of 1 to 1,000 leads; send {\"leads\": [{CRM field: value, ...}]}",
     "lead": "expected an object of CRM field -> value; send {\"website_visits\": 6, \"need\": \"high\", ...}",
     "value": "expected text, a number, true or false; send one of these, or null when it is unknown",
