@@ -6,7 +6,7 @@ It is valid OpenAPI 3.0 (the version BentoML declares): pydantic's 3.1 forms (`{
 `default: null`) are rewritten as 3.0's `nullable`, and BentoML's own description (emoji the YAML
 readers of validators refuse as escapes) is replaced. The request and answer of POST /predict are
 declared as the service checks them: a lead's fields with the served model's own names, numeric fields
-taking finite numbers only (the pattern of numbers sent as text is the encoder's own, NUMBER_TEXT), and
+taking numbers from -1e15 to 1e15 (as text: the encoder's own pattern, NUMBER_TEXT), and
 the answer's ranges (probability 0..1, score 0..100, band hot/warm/cold), so a client generated from the
 document reads every answer and a fuzzer can tell a wrong answer from a right one."""
 
