@@ -74,7 +74,7 @@ bench-serve: install ## our service against mlflow models serve: latency, throug
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python tests/bench/bench_serve.py
 
-bench-reliability: install ## 20,000 Schemathesis requests against a real server; writes its table into docs/benchmarks.md
+bench-reliability: install ## 20,000 Schemathesis requests against a real server, every check; writes docs/benchmarks.md
 	$(BIN)/python tests/bench/bench_reliability.py
 
 soak: install ## bounded soak of a real server on loopback: 5 minutes at 200 requests/s (SOAK_SECONDS, SOAK_RATE)

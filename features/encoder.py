@@ -13,6 +13,7 @@ building a DataFrame would cost more than the model). A parity test holds them e
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -23,6 +24,25 @@ from sklearn.utils.validation import check_is_fitted
 from features.clock import clock_seconds, clock_series
 from features.columns import is_numeric_column
 from features.errors import LeadscoreError
+
+# What a numeric field takes on the records path (the service): a number from -MAX_NUMBER to MAX_NUMBER,
+# far beyond any CRM figure and far from the float overflow a model's arithmetic would meet near 1.8e308.
+# As text: a plain decimal with at most 15 digits before the point, or one digit before it and an
+# exponent up to 14; either stays within MAX_NUMBER. Written for Python's re.search and ECMA 262 alike, so
+# the OpenAPI document states the same rule and a client's validator accepts exactly what the service
+# does: "Infinity", "nan", "1e400", "1_000" are refused.
+MAX_NUMBER = 1e15
+NUMBER_TEXT = (r"^[ \t\n\r]*[-+]?([0-9]{1,15}(\.[0-9]{0,15})?|\.[0-9]{1,15}|"
+               r"[0-9](\.[0-9]{0,15})?[eE](-[0-9]{1,2}|\+?(0?[0-9]|1[0-4])))[ \t\n\r]*$")
+_NUMBER = re.compile(NUMBER_TEXT)
+SPACE = " \t\n\r"  # stripped around a placeholder or a number sent as text
+
+
+def number_field_message(name: str, row: int | None = None) -> str:
+    """Why a numeric field was refused and what to send, without the value that was sent."""
+    where = f"field {name!r}" + ("" if row is None else f" of lead {row + 1}")
+    return (f"{where}: expected a finite number from -1e15 to 1e15 (a JSON number, or text such as \"12\" or "
+            "\"3.5\"); send a number, or null or leave the field out when it is unknown")
 
 
 class LeadEncoder(TransformerMixin, BaseEstimator):
@@ -150,20 +170,26 @@ class LeadEncoder(TransformerMixin, BaseEstimator):
     def _number(self, i: int, value: object, row: int, blanks: set[str]) -> float:
         if isinstance(value, bool):
             return float(value)
-        if isinstance(value, int | float):
-            return float(value) if math.isfinite(value) else np.nan
-        text = str(value).strip()
-        if text in blanks:
+        if isinstance(value, float) and math.isnan(value):  # how a DataFrame row says missing
             return np.nan
-        try:
-            return float(text)
-        except ValueError:
-            seconds = clock_seconds(text)
-            if seconds is not None:
-                return seconds
-            raise LeadscoreError(
-                f"field {self.display_names_[i]!r} of lead {row + 1}: {value!r} is not a number; "
-                "send a number or leave it out", loc=("leads", row, self.display_names_[i])) from None
+        if isinstance(value, int | float):
+            try:
+                number = float(value)
+            except OverflowError:  # an integer beyond a 64-bit float
+                number = math.inf
+        else:
+            text = str(value)
+            if text.strip(SPACE) in blanks:
+                return np.nan
+            if _NUMBER.search(text):
+                number = float(text)
+            else:  # a time of day or a duration is read as seconds; anything else is refused below
+                seconds = clock_seconds(text.strip(SPACE))
+                number = math.nan if seconds is None else seconds
+        if not abs(number) <= MAX_NUMBER:  # NaN too; refused, never read as missing: the caller sent something
+            raise LeadscoreError(number_field_message(self.display_names_[i], row),
+                                 loc=("leads", row, self.display_names_[i]))
+        return number
 
     def unknown_fields(self, keys: Iterable[str]) -> list[str]:
         """Fields of a request that name no feature (ignored, and listed back to the caller)."""

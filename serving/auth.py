@@ -12,6 +12,15 @@ from serving.config import ServiceConfig, running_config
 PROTECTED = ("/predict", "/reload", "/model", "/drivers", "/metrics")
 
 
+def bearer_token(header: bytes) -> bytes | None:
+    """The token of an `Authorization: Bearer <token>` header; the scheme matches in any case (RFC 9110
+    11.1: auth schemes are case-insensitive), and one or more spaces may follow it."""
+    scheme, _, token = header.strip(b" ").partition(b" ")
+    if scheme.lower() != b"bearer":
+        return None
+    return token.strip(b" ") or None
+
+
 class BearerAuth:
     """Plain ASGI middleware (no body buffering, so it costs nothing on the hot path).
 
@@ -26,22 +35,24 @@ class BearerAuth:
         self._resolved = False
 
     def expected(self) -> bytes | None:
-        """b"Bearer <token>", or None when no token is configured (then nothing is protected)."""
+        """The configured token, or None when none is configured (then nothing is protected)."""
         if not self._resolved:  # no await inside: concurrent first requests cannot interleave here
             config = self.config or running_config()
-            self._expected = f"Bearer {config.api_token}".encode() if config.api_token else None
+            self._expected = config.api_token.encode() if config.api_token else None
             self._resolved = True
         return self._expected
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not scope["path"].startswith(PROTECTED) or self.expected() is None:
             return await self.app(scope, receive, send)
-        given = dict(scope["headers"]).get(b"authorization", b"")
-        if scope["path"].startswith("/drivers") and not given:
+        header = dict(scope["headers"]).get(b"authorization", b"")
+        given = bearer_token(header)
+        if scope["path"].startswith("/drivers") and not header:
             # A browser cannot send a header when opening a page: /drivers?token=... is accepted there.
             query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-            given = f"Bearer {query.get('token', [''])[0]}".encode()
-        if hmac.compare_digest(given, self.expected()):
+            given = query.get("token", [""])[0].encode("utf-8", "surrogateescape")
+        # Constant time in the token's content (hmac): a wrong scheme or no token compares an empty one.
+        if hmac.compare_digest(given or b"", self.expected()):
             return await self.app(scope, receive, send)
         body = json.dumps({"error": "unauthorized",
                            "detail": [{"loc": ["header", "Authorization"],

@@ -23,8 +23,8 @@ def lead_time(lead: Mapping[str, object], field: str, date_format: str | None, r
         return datetime.strptime(text, date_format) if date_format else datetime.fromisoformat(text)
     except ValueError:
         how = f"the format {date_format!r} (the model's spec, leads.date_format)" if date_format else "ISO 8601"
-        raise LeadscoreError(f"field {field!r} of lead {row + 1} is not a date in {how}; send it so or leave it "
-                             "out", loc=("leads", row, field)) from None
+        raise LeadscoreError(f"field {field!r} of lead {row + 1}: expected a date in {how}; send it so, or "
+                             "leave it out", loc=("leads", row, field)) from None
 
 
 def follow_up_by(lead: Mapping[str, object], row: int, within_hours: float | None, created_field: str | None,

@@ -1,11 +1,12 @@
 """The request guard: every HTTP request gets an id, a log line without values, and strict input rules.
 
 Before the service sees a POST body it must be JSON (else 415), at most `max_body_bytes` (else 413),
-parse as JSON with finite numbers only (NaN, Infinity, 1e400 and integers beyond a float: 400) and hold
-no string or key longer than `max_string_chars` (422). Error bodies from the framework are rewritten into
-the service's one error shape, without the values that were sent, and an unexpected exception becomes a
-plain 500 whose log line names the exception type only. The log line of a request carries its id, method,
-route, status, time and, for errors, the names of the fields at fault: never a value from the body.
+parse as JSON with finite numbers only (NaN, Infinity, 1e400 and integers beyond a float: 400, naming the
+field) and hold no string or key longer than `max_string_chars` (422). Error bodies from the framework are
+rewritten into the service's one error shape: the field, what it takes and what to send, never the values
+that were sent. An unexpected exception becomes a plain 500 whose log line names the exception type only.
+The log line of a request carries its id, method, route, status, time and, for errors, the names of the
+fields at fault and the error's message: never a value from the body.
 """
 
 from __future__ import annotations
@@ -76,13 +77,15 @@ class RequestGuard:
                 await reply.error(500, "internal error; the server log names it by this request id", [])
         finally:
             fields = ",".join(state["fields"])
-            log.info("request %s %s %s %s %.1fms%s", request_id, scope["method"], scope["path"], state["status"],
-                     (time.perf_counter() - started) * 1000, f" fields={fields}" if fields else "")
+            # Error messages are built without the values sent (see _reshape), so they may be logged.
+            log.info("request %s %s %s %s %.1fms%s%s", request_id, scope["method"], scope["path"], state["status"],
+                     (time.perf_counter() - started) * 1000, f" fields={fields}" if fields else "",
+                     f" error={state['message']!r}" if state.get("message") else "")
 
     async def _read_checked(self, headers: dict, receive) -> bytes:
         declared = headers.get(b"content-length")
         if declared and declared.isdigit() and int(declared) > self.max_body:
-            raise BadInput(413, f"body larger than {self.max_body} bytes (max_body_bytes)")
+            raise BadInput(413, self._too_large())
         chunks, size, more = [], 0, True
         while more:
             message = await receive()
@@ -91,7 +94,7 @@ class RequestGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:
-                raise BadInput(413, f"body larger than {self.max_body} bytes (max_body_bytes)")
+                raise BadInput(413, self._too_large())
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
@@ -104,25 +107,31 @@ class RequestGuard:
         self._check_json(body)
         return body
 
+    def _too_large(self) -> str:
+        return f"body larger than {self.max_body} bytes (max_body_bytes); send fewer leads per request"
+
     def _check_json(self, body: bytes) -> None:
         try:
             value = json.loads(body, parse_constant=_no_constant, parse_float=_finite_float, parse_int=_float_int)
-        except BadInput:
-            raise
         except (ValueError, RecursionError):  # not JSON, bad UTF-8, too deep: say where, never what
-            raise BadInput(400, "the body is not valid JSON") from None
-        self._check_lengths(value, [])
+            raise BadInput(400, "the body is not valid JSON; send a JSON object such as {\"leads\": [{...}]}") from None
+        self._check_values(value, [])
 
-    def _check_lengths(self, value, loc: list) -> None:
+    def _check_values(self, value, loc: list) -> None:
+        """Text and names within max_string_chars, numbers finite: the first fault is named by its field."""
         stack = [(value, loc)]
         while stack:
             value, loc = stack.pop()
+            if isinstance(value, _Refused):
+                raise BadInput(400, f"{_where(loc)}: {value.why}", loc)
             if isinstance(value, str) and len(value) > self.max_chars:
-                raise BadInput(422, f"text longer than {self.max_chars} characters (max_string_chars)", loc)
+                raise BadInput(422, f"{_where(loc)}: expected text of at most {self.max_chars} characters "
+                                    "(max_string_chars); send a shorter text", loc)
             if isinstance(value, dict):
                 for key, item in value.items():
                     if len(key) > self.max_chars:
-                        raise BadInput(422, f"field name longer than {self.max_chars} characters", loc)
+                        raise BadInput(422, f"{_where(loc)}: expected field names of at most {self.max_chars} "
+                                            "characters (max_string_chars); send the CRM's own field names", loc)
                     stack.append((item, [*loc, key[:NAME_CHARS]]))
             elif isinstance(value, list):
                 stack.extend((item, [*loc, i]) for i, item in enumerate(value))
@@ -157,6 +166,7 @@ class _Reply:
         detail = [{"loc": [str(p)[:NAME_CHARS] if isinstance(p, str) else p for p in loc], "msg": message}] \
             if loc else []
         self.state["fields"] = [".".join(str(p) for p in d["loc"]) for d in detail]
+        self.state["message"] = message
         body = json.dumps({"error": message, "request_id": self.request_id, "detail": detail}).encode()
         kept = [h for h in (headers or [(b"x-request-id", self.request_id.encode())])
                 if h[0].lower() not in (b"content-type", b"content-length")]
@@ -165,6 +175,17 @@ class _Reply:
                          "headers": [*kept, (b"content-type", b"application/json"),
                                      (b"content-length", str(len(body)).encode())]})
         await self.send({"type": "http.response.body", "body": body})
+
+
+# What each field of a request body takes and what to send, for messages that never quote the value sent.
+EXPECTED = {
+    "body": "expected a JSON object; send {\"leads\": [{CRM field: value, ...}]} to /predict, {} to /reload",
+    "leads": "expected a list of 1 to 1,000 leads; send {\"leads\": [{CRM field: value, ...}]}",
+    "lead": "expected an object of CRM field -> value; send {\"website_visits\": 6, \"need\": \"high\", ...}",
+    "value": "expected text, a number, true or false; send one of these, or null when it is unknown",
+    "lang": "expected 'en' or 'zh'; send one of them or leave the field out (English)",
+    "reasons": "expected a whole number from 1 to 20; send one or leave the field out (the configured default)",
+}
 
 
 def _reshape(status: int, body: bytes) -> tuple[str, list]:
@@ -178,14 +199,26 @@ def _reshape(status: int, body: bytes) -> tuple[str, list]:
         data = data[0]
     if not isinstance(data, dict):
         return fallback, []
-    message = str(data.get("error") or data.get("detail") or fallback)[:300]
     detail = data.get("detail")
-    if isinstance(detail, list) and detail and isinstance(detail[0], dict):
+    if isinstance(detail, list) and detail and isinstance(detail[0], dict):  # pydantic's errors, input left out
         first = detail[0]
-        loc = [p for p in first.get("loc", []) if p != "body"] or ["body"]
-        msg = str(first.get("msg", ""))[:300]
-        return (message if msg in message else f"{message}: {msg}"), loc
-    return message, []
+        loc = [p[:NAME_CHARS] if isinstance(p, str) else p for p in first.get("loc", []) if p != "body"]
+        if "type" not in first:  # the service's own message: it names the field and what to send, no value
+            return str(first.get("msg", fallback))[:500], loc or ["body"]
+        if loc[:1] == ["leads"]:
+            loc = loc[:3]  # past the lead's field come pydantic's union branch tags ("str", "int"), not fields
+        if not loc:
+            kind = "body"
+        elif loc[0] == "leads":
+            kind = ("leads", "lead", "value")[len(loc) - 1]
+        else:
+            kind = str(loc[0])
+        expected = EXPECTED.get(kind) or f"{str(first.get('msg', 'a value of another type'))[:200]}; send that"
+        if first.get("type") == "missing":
+            expected = f"required; {expected}"
+        return f"{_where(loc)}: {expected}", loc or ["body"]
+    # Other framework errors carry no field; their text is not shown, as it may quote what was sent.
+    return fallback, []
 
 
 def _replay(body: bytes):
@@ -201,23 +234,47 @@ def _replay(body: bytes):
     return receive
 
 
-def _no_constant(name: str):
-    raise BadInput(400, f"{name} is not a number JSON allows; send null for a missing value")
+class _Refused:
+    """Stands in for a number JSON or a 64-bit float cannot hold, so the walk over the parsed body names
+    the field it was sent in (json.loads' hooks do not know where they are)."""
+
+    __slots__ = ("why",)
+
+    def __init__(self, why: str):
+        self.why = why
 
 
-def _finite_float(text: str) -> float:
+NOT_FINITE = _Refused("expected a finite number (NaN and Infinity are not numbers JSON allows); send a finite "
+                      "number, or in a lead null when the value is unknown")
+TOO_LARGE = _Refused("expected a number a 64-bit float holds (at most about 1.8e308 either way); send a smaller "
+                     "number, or in a lead null when the value is unknown")
+
+
+def _where(loc: list) -> str:
+    """A field's location as people read it: leads[0].website_visits."""
+    if not loc:
+        return "body"
+    text = str(loc[0])
+    for part in loc[1:]:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+def _no_constant(name: str) -> _Refused:
+    return NOT_FINITE
+
+
+def _finite_float(text: str) -> float | _Refused:
     value = float(text)
-    if not math.isfinite(value):
-        raise BadInput(400, "a number is beyond the range of a 64-bit float; send a finite number")
-    return value
+    return value if math.isfinite(value) else TOO_LARGE
 
 
-def _float_int(text: str) -> int:
+def _float_int(text: str) -> int | _Refused:
     if len(text) > 400:  # int() of thousands of digits is slow, and no such number fits a float
-        raise BadInput(400, "an integer is beyond the range of a 64-bit float; send a smaller number")
+        return TOO_LARGE
     value = int(text)
     try:
         float(value)
     except OverflowError:
-        raise BadInput(400, "an integer is beyond the range of a 64-bit float; send a smaller number") from None
+        return TOO_LARGE
     return value

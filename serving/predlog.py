@@ -6,8 +6,10 @@ background thread moves the journal aside once a second and inserts it in one tr
 (database locked, read-only, missing, unreachable) the file stays as a spool and is retried with
 exponential backoff until the database takes it. Rows are keyed (`row_key`), so a retry or a replay after
 a restart never duplicates a row. The spool is bounded (`max_spool_bytes`): beyond it rows are counted
-as failed. Counters: written, spooled (rows that had to wait), failed (rows dropped), write_errors
-(failed attempts) and startup_errors (the database unusable at start), reported by GET /model.
+as failed. Counters: written, spooled (every row written to the spool while the database was failing:
+the rows waiting when a write failed and every row recorded until a write succeeded again; after recovery
+they are the rows that reached the database late), failed (rows dropped), write_errors (failed attempts)
+and startup_errors (the database unusable at start), reported by GET /model.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ class PredictionLog:
         self._journal = None
         self._bytes = sum(p.stat().st_size for p in self._files())  # leftovers of a previous process
         self._counted: set[str] = set()  # spool files already counted as spooled
+        self._rows: dict[str, int] = {}  # rows per spool file moved aside by this process
+        self._journal_rows = 0  # rows in the journal file now
+        self._waiting = False  # a write failed and none has succeeded since: new rows wait in the spool
         self._engine = None
         self._backoff = 0.0
         self._stop = threading.Event()
@@ -72,6 +77,7 @@ class PredictionLog:
                 self._journal.write(data)
                 self._journal.flush()  # in the operating system's hands: survives a killed process
                 self._bytes += len(data)
+                self._journal_rows += len(rows)
             except OSError as exc:
                 self.counters["failed"] += len(rows)
                 log.error("prediction log spool not writable: %d row(s) dropped (%s)", len(rows), type(exc).__name__)
@@ -100,7 +106,11 @@ class PredictionLog:
                 self._journal.close()
                 self._journal = None
             if self._spool.exists() and self._spool.stat().st_size:
-                self._spool.rename(self._spool.with_name(f"{self._spool.name}.{time.time_ns()}.pending"))
+                moved = self._spool.with_name(f"{self._spool.name}.{time.time_ns()}.pending")
+                self._spool.rename(moved)
+                self._rows[moved.name], self._journal_rows = self._journal_rows, 0
+                if self._waiting:  # recorded while the database was failing: these rows waited in the spool
+                    self._count_spooled(moved)
 
     def _drain(self) -> None:
         with self._drain_lock:
@@ -109,13 +119,16 @@ class PredictionLog:
             except OSError as exc:
                 log.error("prediction log spool cannot be rotated: %s", type(exc).__name__)
                 return
-            for path in self._files():
-                if path == self._spool:
-                    continue
+            pending = [path for path in self._files() if path != self._spool]
+            for path in pending:
                 if not self._write_file(path):
+                    self._waiting = True
+                    for waiting in pending:  # this file and every one behind it wait for the database
+                        if waiting.exists():
+                            self._count_spooled(waiting)
                     self._backoff = min(MAX_BACKOFF_SECONDS, max(0.5, self._backoff * 2))
                     return
-            self._backoff = 0.0
+            self._backoff, self._waiting = 0.0, False
 
     def _write_file(self, path: Path) -> bool:
         rows, size = _read_rows(path), path.stat().st_size
@@ -126,17 +139,25 @@ class PredictionLog:
                 insert_rows(connection, rows)
         except Exception as exc:  # locked, read-only, unreachable: the file waits and is retried
             self.counters["write_errors"] += 1
-            if path.name not in self._counted:
-                self._counted.add(path.name)
-                self.counters["spooled"] += len(rows)
             log.error("prediction log: %d row(s) wait in the spool (%s)", len(rows), type(exc).__name__)
             return False
         path.unlink()
         self._counted.discard(path.name)
+        self._rows.pop(path.name, None)
         with self._lock:
             self._bytes -= size
         self.counters["written"] += len(rows)
         return True
+
+    def _count_spooled(self, path: Path) -> None:
+        """Count the rows of a spool file once, however often its write is retried."""
+        if path.name in self._counted:
+            return
+        rows = self._rows.get(path.name)
+        if rows is None:  # left by an earlier process
+            rows = path.read_bytes().count(b"\n")
+        self._counted.add(path.name)
+        self.counters["spooled"] += rows
 
     def _connect(self) -> bool:
         """(Re)create the engine and the tables; False when the database cannot be used now."""

@@ -43,7 +43,7 @@ def describe_questions(spec: dict) -> None:
     result = schema.setdefault("properties", {}).setdefault("results", {"type": "array", "items": {"type": "object"}})
     properties = result.setdefault("items", {"type": "object"}).setdefault("properties", {})
     properties["follow_up_by"] = {
-        "anyOf": [{"type": "string"}, {"type": "null"}],
+        "type": "string", "nullable": True,
         "description": "follow the lead up by this time: its creation time (the model's spec, leads.created_at; or "
                        "its last activity, the service config's last_activity_field) plus its band's deadline "
                        "(action.within_hours); in the lead's own clock; null without a time or a deadline"}

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from features import Glossary, LeadscoreError, load_glossary
+from features import Glossary, load_glossary
 from serving.config import DEFAULT_ACTIONS, Action, ServiceConfig
 from serving.model_check import fetch_model
 from training import (
@@ -31,7 +31,9 @@ from training import (
     record_values,
     resolve_version,
 )
+from training.loop.pii import mask_value
 from training.loop.rows import prediction_rows
+from training.registry.model_contract import ModelRefused
 from training.rules.table import rules_for_model
 from training.scoring.answer import (
     TOO_MANY_MISSING,
@@ -59,13 +61,29 @@ class ModelState:
 NO_RULES = "no rule table in the model's dataset spec (spec key 'rules'): no rule score"
 
 
+def answer_problem(result: dict) -> str | None:
+    """What makes a model's answer fall outside the answer's contract (serving/openapi.py), if anything."""
+    if result.get("source") != "model":
+        return f"the rules answered ({result.get('fallback_reason')})"
+    probability, score = result.get("probability"), result.get("score")
+    if not isinstance(probability, float) or not 0.0 <= probability <= 1.0:
+        return "its probability is outside 0..1"
+    if not isinstance(score, int) or not 0 <= score <= 100:
+        return "its score is outside 0..100"
+    if result.get("band") not in ("hot", "warm", "cold"):
+        return "its band is not hot, warm or cold"
+    return None
+
+
 @dataclass
 class Counters:
     by_source: dict = field(default_factory=lambda: {"model": 0, "rules": 0})
     fallbacks: dict = field(default_factory=dict)
     load_errors: int = 0
+    refused_versions: int = 0  # loads refused by a check (metadata against pipeline, canary), not by the registry
     last_load_error: str | None = None
     model_errors_in_row: int = 0
+    masked_inputs: int = 0  # emails and phone numbers masked in the prediction log's inputs
 
 
 class Scorer:
@@ -77,6 +95,7 @@ class Scorer:
         self.state: ModelState | None = None
         self.counters = Counters()
         self._reload_lock = threading.Lock()
+        self._refused: str | None = None  # the version last refused: not tried again until the alias moves
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def load(self) -> bool:
@@ -85,21 +104,33 @@ class Scorer:
         with self._reload_lock:
             try:
                 model, lead = fetch_model(self.config.model_uri)
-                self._check_canary(ModelState(model=model, loaded_at=time.time()), lead)
+                candidate = ModelState(model=model, loaded_at=time.time(),
+                                       rules=rules_for_model(model.metadata, self.rules))
+                self._check_canary(candidate, lead)
             except Exception as exc:  # unreachable registry, missing alias, bad file or metadata: refused
                 self.counters.load_errors += 1
-                self.counters.last_load_error = str(exc).splitlines()[0][:300]
+                if isinstance(exc, ModelRefused):
+                    self.counters.refused_versions += 1
+                    self._refused = exc.version
+                self.counters.last_load_error = str(exc).splitlines()[0][:500]
                 log.warning("model %s not loaded: %s", self.config.model_uri, self.counters.last_load_error)
                 return False
             previous = self.state.version if self.state else None
-            rules = rules_for_model(model.metadata, self.rules)
-            if rules is None:
+            if candidate.rules is None:
                 log.warning("model %s has no rule table in its spec: rule_score is null in every answer",
                             self.config.model_uri)
-            self.state = ModelState(model=model, loaded_at=time.time(), rules=rules)
+            self.state = candidate
             self.counters.model_errors_in_row = 0
+            self.counters.last_load_error, self._refused = None, None  # what failed before is not what is served
             log.info("serving model %s version %s (was %s)", self.config.model_uri, model.version, previous)
             return True
+
+    def worth_loading(self) -> bool:
+        """While no model serves: unless the version behind the alias was refused (a refusal is for good).
+        While one serves: when the alias moved to another version."""
+        if not self.ready:
+            return self._refused is None or self.champion_changed()
+        return self.champion_changed()
 
     def champion_changed(self) -> bool:
         """Whether the registry now points the configured alias at another version."""
@@ -107,16 +138,25 @@ class Scorer:
             current = resolve_version(self.config.model_uri)
         except Exception:
             return False
-        return current is not None and (self.state is None or current != self.state.version)
+        return current is not None and current != self._refused and (
+            self.state is None or current != self.state.version)
 
     def _check_canary(self, state: ModelState, lead: dict) -> None:
-        """Score `lead` with the candidate model (no counters touched); raise when it cannot."""
-        results = [self._rule_part(lead, "en", state.model.glossary)]
-        matrix = state.model.pipeline.named_steps["encode"].transform_records([lead])
-        self._explain_into(state, matrix, [lead], [0], results, "en", self.config.top_reasons)
-        probability = results[0].get("probability")
-        if results[0].get("source") != "model" or probability is None or not 0.0 <= probability <= 1.0:
-            raise LeadscoreError(f"model version {state.version} failed its canary lead")
+        """Score `lead` with the candidate model the way a request is scored (no counters touched): sent as
+        JSON under the CRM names the model publishes, encoded, explained, and answered within the answer's
+        ranges as strict JSON. Raises ModelRefused when it cannot."""
+        names = state.model.metadata.features
+        sent = json.loads(json.dumps({names.get(k, k): v for k, v in lead.items()}, allow_nan=False))
+        try:
+            result = self._score(state, [sent], "en", None, live=False)[0]
+            json.dumps(result, allow_nan=False)
+        except Exception as exc:
+            raise ModelRefused(f"model version {state.version} failed its canary lead ({type(exc).__name__}: "
+                               f"{str(exc).splitlines()[0][:200] if str(exc) else 'no message'})",
+                               state.version) from None
+        problem = answer_problem(result)
+        if problem:
+            raise ModelRefused(f"model version {state.version} failed its canary lead: {problem}", state.version)
         classifier = state.model.pipeline.named_steps["classify"]
         if hasattr(classifier, "warm_up"):  # models from before LeadClassifier have no tables to build
             classifier.warm_up()
@@ -131,7 +171,13 @@ class Scorer:
               questions: bool = False) -> list[dict]:
         """One result per lead, in order. Raises LeadscoreError (a 4xx) for a value of the wrong kind.
         With `questions`, each result has `questions` (none for a lead the rules answered)."""
-        state = self.state  # read once: a concurrent reload cannot change the model mid-request
+        results = self._score(self.state, leads, lang, top, questions=questions)  # state read once: a reload
+        self._count(results)  # cannot change it mid-request
+        return results
+
+    def _score(self, state: ModelState | None, leads: Sequence[Mapping[str, object]], lang: str, top: int | None,
+               live: bool = True, questions: bool = False) -> list[dict]:
+        """The request path. `live` False (a canary): a model error is raised, not answered by the rules."""
         glossary = state.model.glossary if state else self.glossary
         results = [self._rule_part(lead, lang, glossary, state) for lead in leads]
         if questions:
@@ -141,7 +187,6 @@ class Scorer:
             results = [self._fallback(r, "model_unavailable", lang) for r in results]
             for result in results:  # without a model, no spec says which field holds the creation time
                 result["follow_up_by"] = None
-            self._count(results)
             return results
         encoder = state.model.pipeline.named_steps["encode"]
         matrix = encoder.transform_records(leads)  # validates every lead first: bad values name their field
@@ -149,12 +194,14 @@ class Scorer:
         rows = [i for i in range(len(leads)) if not lacking[i]]
         for i in sorted(set(range(len(leads))) - set(rows)):
             results[i] = self._fallback(results[i], TOO_MANY_MISSING, lang, state)
-        if rows:
+        if rows and live:
             self._model_part(state, matrix, leads, rows, results, lang, top or self.config.top_reasons)
+        elif rows:
+            self._explain_into(state, matrix[rows], [leads[i] for i in rows], rows, results, lang,
+                               top or self.config.top_reasons)
         if questions:
             self._questions_into(state, leads, results, lang)
         self._follow_up_into(state, leads, results)
-        self._count(results)
         return results
 
     def _follow_up_into(self, state, leads, results) -> None:
@@ -205,6 +252,11 @@ class Scorer:
         meta = state.model.metadata
         encoder = state.model.pipeline.named_steps["encode"]
         explanation = explain_matrix(state.model.pipeline, matrix, record_values(encoder, leads))
+        probability = explanation.probability
+        if not np.all((probability >= 0.0) & (probability <= 1.0)):  # NaN fails too: the rules answer instead
+            raise ValueError("the model gave a probability outside 0..1")
+        if not (np.isfinite(explanation.points).all() and np.isfinite(explanation.base_score)):
+            raise ValueError("the model's reasons are not finite numbers")
         bands = assign_bands(explanation.probability, self.config.bands or meta.bands.thresholds())
         order = impact_order(explanation)
         missing_values = meta.missing_values
@@ -245,13 +297,14 @@ class Scorer:
             result.update(probability=None, score=None, band=None, source="rules", model_version=None,
                           base_score=None, fallback_reason=why, reasons={"positive": [], "negative": []},
                           action=None)
-            self.counters.fallbacks[why] = self.counters.fallbacks.get(why, 0) + 1
             return result
         thresholds = self.config.rule_bands
         band = str(assign_bands(np.array([points]), thresholds)[0])
         # No calibrated probability exists for a points table: probability stays null, score is the points.
-        result.update(probability=None, score=int(round(points)), band=band, source="rules", model_version=None,
-                      base_score=None,
+        # The answer's score is 0-100 (the OpenAPI document says so); a table whose points go beyond keeps
+        # its own figure in rule_score.
+        result.update(probability=None, score=min(max(int(round(points)), 0), 100), band=band, source="rules",
+                      model_version=None, base_score=None,
                       fallback_reason=why, reasons={"positive": [
                           {"feature": r["feature"], "label": r["label"], "value": r["value"], "impact": r["points"],
                            "text": r["text"]}
@@ -281,8 +334,10 @@ class Scorer:
                                                               "model" if state else "rules"),
                "counters": {"by_source": self.counters.by_source, "fallbacks": self.counters.fallbacks,
                             "load_errors": self.counters.load_errors,
+                            "refused_versions": self.counters.refused_versions,
                             "last_load_error": self.counters.last_load_error,
-                            "model_errors_in_row": self.counters.model_errors_in_row}}
+                            "model_errors_in_row": self.counters.model_errors_in_row,
+                            "masked_inputs": self.counters.masked_inputs}}
         if state:
             meta = state.model.metadata
             out.update(version=state.version, loaded_at=state.loaded_at, name=meta.dataset,
@@ -315,8 +370,19 @@ class Scorer:
         return prediction_rows(request_id, origin, state.model if state else None, ids, results, inputs)
 
     def loggable_inputs(self, lead: Mapping[str, object]) -> dict:
-        """The lead's model and rule fields only, for the prediction log: never personal data."""
+        """The lead's model and rule fields only, for the prediction log: never personal data. A text
+        value holding an email address or a phone number is masked (training/loop/pii.py) and counted; numbers
+        are logged as sent (a numeric field takes no other text)."""
         state = self.state
-        allowed = set(state.model.pipeline.named_steps["encode"].column_index_) if state else set()
-        allowed |= self.rule_fields(state)
-        return {k: v for k, v in lead.items() if k in allowed}
+        encoder = state.model.pipeline.named_steps["encode"] if state else None
+        index = encoder.column_index_ if encoder is not None else {}
+        allowed = set(index) | self.rule_fields(state)
+        logged = {}
+        for key, value in lead.items():
+            if key not in allowed:
+                continue
+            if key not in index or not encoder.is_numeric_[index[key]]:
+                value, masked = mask_value(value)
+                self.counters.masked_inputs += masked
+            logged[key] = value
+        return logged

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -124,7 +125,7 @@ class LeadScoring:
             if not wait:
                 return  # serving a model and no periodic check asked for
             time.sleep(wait)
-            if not self.scorer.ready or self.scorer.champion_changed():
+            if self.scorer.worth_loading():
                 self._load()
 
     @bentoml.api(route="/predict")
@@ -134,7 +135,8 @@ class LeadScoring:
         if self.scorer is None:
             return _error(ctx, 503, [], "the service is starting; retry in a few seconds")
         if len(leads) > self.config.max_leads:
-            return _error(ctx, 422, ["leads"], f"at most {self.config.max_leads} leads per request")
+            return _error(ctx, 422, ["leads"], f"leads: expected 1 to {self.config.max_leads} leads (max_leads); "
+                                               "send the rest in another request")
         try:
             asked = self.config.questions if questions is None else questions
             results = self.scorer.score(leads, lang, top=reasons, questions=asked)
@@ -149,8 +151,10 @@ class LeadScoring:
                    for lead_id, result in zip(ids, results, strict=True)]
         # Serialised here: BentoML's output model would validate and copy every nested field again,
         # which costs more than scoring 1,000 leads.
+        # Strict JSON (RFC 8259 has no NaN): the scorer never lets a non-finite number out, and should one
+        # slip through, this raises (a logged 500) rather than answer a body a strict client cannot read.
         body = json.dumps({"request_id": request_id, "results": results, "unknown_fields": unknown},
-                          ensure_ascii=False, separators=(",", ":"))
+                          ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         return Response(body.encode("utf-8"), media_type="application/json")
 
     @bentoml.api(route="/reload")
@@ -181,7 +185,8 @@ class LeadScoring:
     def describe(self) -> dict:
         scorer = self.scorer.describe() if self.scorer else {"model_uri": self.config.model_uri, "status": "starting",
                                                                "start_error": self.start_error}
-        return {**scorer, "prediction_log": {**self.log.counters, "failures": self.log.failures}}
+        # A held-out metric may be NaN (one class only in a slice): null in strict JSON.
+        return finite_only({**scorer, "prediction_log": {**self.log.counters, "failures": self.log.failures}})
 
 
 LeadScoring.add_asgi_middleware(RequestGuard)  # first added runs first: ids, logs and error shape for all
@@ -211,6 +216,17 @@ def _lead_id(lead: dict, id_field: str | None) -> str | None:
     value = lead.get(id_field) if id_field else None
     value = value if value is not None else lead.get("lead_id")
     return None if value is None else str(value)
+
+
+def finite_only(value):
+    """`value` with every NaN or infinite float replaced by None, for strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_only(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_only(v) for v in value]
+    return value
 
 
 def _error(ctx: bentoml.Context, status: int, loc: list, message: str) -> JSONResponse:

@@ -54,3 +54,19 @@ def test_text_in_a_numeric_field_names_the_file(loaded, synthetic_dir, tmp_path)
     with pytest.raises(LeadscoreError, match="bad.csv.*number"):
         score_source(loaded, out, path=str(bad))
     assert not out.exists() and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_batch_log_masks_emails_and_phone_numbers_in_text_fields(loaded, synthetic_dir, tmp_path):
+    import sqlalchemy as sa
+
+    from training.loop.batch_log import log_batch
+
+    leads = load_table(str(synthetic_dir / "leads.csv"), None, "leads").iloc[:40].copy()
+    leads["job_title"] = leads["job_title"].astype(object)
+    leads.loc[leads.index[:3], "job_title"] = ["li.khan0@example.com", "+1 555 1930195", " a.b@example.org "]
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    assert log_batch(url, loaded, leads, score_frame(loaded, leads), request_id="masked") == 40
+    inputs = [json.loads(text) for text in pd.read_sql_table("predictions", sa.create_engine(url))["inputs"]]
+    assert [row["job_title"] for row in inputs[:3]] == ["<email>", "<phone>", "<email>"]
+    assert inputs[3]["job_title"] == leads["job_title"].iloc[3] and "@" not in json.dumps(inputs)
+    assert inputs[0]["website_visits"] == leads["website_visits"].iloc[0]  # numbers are logged as they are

@@ -1,27 +1,47 @@
 """Schemathesis against the served OpenAPI document of a real server: valid and invalid requests
-generated from the document, each answer checked for no 5xx and for conforming to the document
-(status code, content type, body schema). Shared by the test and `make bench-reliability`."""
+generated from the document, each answer run through every check Schemathesis 3 has for a single
+answer (no 5xx, documented status, content type and body schema, invalid data refused, valid data
+accepted) and a strict JSON parse. Shared by the test and `make bench-reliability`."""
 
 from __future__ import annotations
 
 import collections
+import json
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
 
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from requests.structures import CaseInsensitiveDict
 from schemathesis import DataGenerationMethod
 from schemathesis.checks import (
     content_type_conformance,
+    negative_data_rejection,
     not_a_server_error,
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 CHUNK = 100
 PARSER_REJECTION = "Invalid HTTP request received."
-CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance)
+
+
+def strict_json(ctx, response, case) -> None:
+    """A JSON answer parses under RFC 8259: no NaN, Infinity or -Infinity (Python's json reads them)."""
+    if "json" not in response.headers.get("content-type", ""):
+        return
+
+    def refuse(token: str):
+        raise AssertionError(f"the answer holds {token}, which is not JSON")
+
+    json.loads(response.content, parse_constant=refuse)
+
+
+CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
+          negative_data_rejection, positive_data_acceptance, strict_json)
+ONLY = {negative_data_rejection: DataGenerationMethod.negative, positive_data_acceptance: DataGenerationMethod.positive}
 # Requests per route besides POST /predict (which gets the rest): reloads and page drawing take 0.1-2 s.
 FEW = {"/reload": 10, "/drivers": 4}
 WORKERS = 2  # processes generating requests: one per core of the 2-core machine
@@ -40,12 +60,19 @@ def fuzz(base: str, headers: dict, requests: int, positive_share: float = 0.15, 
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         parts = list(pool.map(_send, [base] * workers, [headers] * workers, [plan[i::workers] for i in range(workers)]))
     statuses: collections.Counter = collections.Counter()
+    checks = {check.__name__: {"checked": 0, "failed": 0} for check in CHECKS}
     failures: list[str] = []
-    for part_statuses, part_failures in parts:
-        statuses.update(part_statuses)
-        failures += part_failures
+    parser_rejections = 0
+    for part in parts:
+        statuses.update(part["statuses"])
+        for name, counts in part["checks"].items():
+            checks[name]["checked"] += counts["checked"]
+            checks[name]["failed"] += counts["failed"]
+        failures += part["failures"]
+        parser_rejections += part["parser_rejections"]
     return {"requests": sum(statuses.values()), "seconds": time.monotonic() - started,
-            "statuses": dict(statuses), "failures": failures[:MAX_FAILURES],
+            "statuses": dict(statuses), "checks": checks, "failures": failures[:MAX_FAILURES],
+            "failed": sum(c["failed"] for c in checks.values()), "parser_rejections": parser_rejections,
             "server_errors": sum(n for (_, code), n in statuses.items() if code >= 500)}
 
 
@@ -67,27 +94,60 @@ def _plan(base: str, requests: int, positive_share: float) -> list[tuple[str, Da
     return [(op, method, min(CHUNK, n - done)) for op, method, n in plan for done in range(0, n, CHUNK)]
 
 
-def _send(base: str, headers: dict, plan: list) -> tuple[collections.Counter, list[str]]:
-    """One worker process: generate and send its share of the plan, check every answer."""
+def _remember_can_negate() -> None:
+    """Schemathesis 3 asks, for every invalid request, whether the whole body schema can be negated, and
+    canonicalises the schema to answer: half the time of generating an invalid /predict body (measured
+    with cProfile). The answer depends on the schema only, so each schema's is kept."""
+    from schemathesis.specs.openapi import _hypothesis
+
+    asked = _hypothesis.can_negate
+    answers: dict[str, bool] = {}
+
+    def can_negate(schema) -> bool:
+        key = json.dumps(schema, sort_keys=True, default=str)
+        if key not in answers:
+            answers[key] = asked(schema)
+        return answers[key]
+
+    _hypothesis.can_negate = can_negate
+
+
+def _send(base: str, headers: dict, plan: list) -> dict:
+    """One worker process: generate and send its share of the plan, run every check on every answer."""
+    _remember_can_negate()
     schema = schemathesis.from_uri(f"{base}/docs.json", base_url=base)
     operations = {op.verbose_name: op for op in (result.ok() for result in schema.get_all_operations())}
     statuses: collections.Counter = collections.Counter()
+    checks = {check.__name__: {"checked": 0, "failed": 0} for check in CHECKS}
     failures: list[str] = []
+    rejected = [0]
     for name, method, examples in plan:
 
         @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck),
                   phases=[Phase.generate])
         @given(case=operations[name].as_strategy(data_generation_method=method))
         def call(case):
-            response = case.call(headers=headers, timeout=60)
+            # The token goes into the case itself, so the checks judge the request that was sent: a case
+            # without it would count as invalid ("Authorization missing") although the server received it.
+            sent = CaseInsensitiveDict(case.headers or {})
+            sent.update(headers)
+            case.headers = sent
+            response = case.call(timeout=60)
             statuses[(case.operation.verbose_name, response.status_code)] += 1
             if response.status_code == 400 and response.text == PARSER_REJECTION:
-                return  # generated header bytes HTTP forbids: refused by the server's HTTP parser, no app answer
-            try:
-                case.validate_response(response, checks=CHECKS)
-            except Exception as exc:  # collected, so one run reports every kind of failure
-                if len(failures) < MAX_FAILURES:
-                    failures.append(f"{case.operation.verbose_name} -> {response.status_code}: {str(exc)[:400]}")
+                rejected[0] += 1  # header bytes HTTP forbids: the server's HTTP parser answers (checked too)
+            for check in CHECKS:  # one at a time, so each check has its own count
+                if ONLY.get(check) not in (None, case.data_generation_method):
+                    continue  # a check of invalid data says nothing about valid data, and the other way round
+                checks[check.__name__]["checked"] += 1
+                try:
+                    case.validate_response(response, checks=(check,))
+                except Exception as exc:  # collected, so one run reports every kind of failure
+                    checks[check.__name__]["failed"] += 1
+                    if len(failures) < MAX_FAILURES:
+                        failures.append(f"{check.__name__}: {case.operation.verbose_name} "
+                                        f"({case.data_generation_method.name}) -> {response.status_code}: "
+                                        f"{str(exc)[:600]}")
 
         call()
-    return statuses, failures
+    return {"statuses": statuses, "checks": checks, "failures": failures, "parser_rejections": rejected[0]}

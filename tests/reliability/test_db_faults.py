@@ -42,19 +42,26 @@ def predlog(tmp_path):
     log.close()
 
 
-def test_a_locked_database_delays_rows_but_loses_none(predlog):
+def test_a_locked_database_delays_rows_but_loses_none_and_counts_every_row_that_waited(predlog):
     log, path = predlog
     log.record(rows(10, "before"))
     log.flush()
+    assert log.counters["written"] == 10 and log.counters["spooled"] == 0
     holder = sqlite3.connect(path, timeout=0)
     holder.execute("BEGIN EXCLUSIVE")  # held longer than SQLite's 5 s busy wait
     for request in range(20):
         log.record(rows(10, f"locked{request}"))
     wait_for(lambda: log.counters["write_errors"] >= 1)
+    for request in range(5):  # recorded while the writer backs off: into the journal, then the spool
+        log.record(rows(10, f"waiting{request}"))
     holder.rollback()
     holder.close()
-    wait_for(lambda: log.counters["written"] == 210)
-    assert count(path) == 210 and log.counters["spooled"] >= 1 and log.counters["failed"] == 0
+    wait_for(lambda: log.counters["written"] == 260)
+    late = count(path) - 10  # the rows that reached the database after it came back
+    assert late == 250 and log.counters["spooled"] == late and log.counters["failed"] == 0
+    log.record(rows(10, "after"))  # the database is back: rows no longer wait
+    log.flush()
+    assert log.counters["written"] == 270 and log.counters["spooled"] == 250
 
 
 def _freeze(paths, on: bool) -> None:
@@ -81,7 +88,7 @@ def test_a_read_only_database_spools_then_writes_through(predlog):
     finally:
         _freeze(files, False)
     wait_for(lambda: log.counters["written"] == 55)
-    assert count(path) == 55 and log.counters["failed"] == 0
+    assert count(path) == 55 and log.counters["failed"] == 0 and log.counters["spooled"] == count(path) - 5
 
 
 def test_a_deleted_database_is_recreated_not_written_into_the_void(predlog):

@@ -42,5 +42,5 @@ def test_the_last_activity_counts_when_named_and_the_declared_format_is_used():
     assert follow_up_by({"created": "02-03-2026 10:00"}, 0, 1, "created", "%d-%m-%Y %H:%M", "last_touch") \
         == "2026-03-02T11:00:00"
     assert follow_up_by(lead, 0, None, "created", "%d-%m-%Y %H:%M") is None  # the band has no deadline
-    with pytest.raises(LeadscoreError, match="'created' of lead 3 is not a date in the format"):
+    with pytest.raises(LeadscoreError, match="'created' of lead 3: expected a date in the format"):
         follow_up_by({"created": "2026-03-02"}, 2, 1, "created", "%d-%m-%Y %H:%M")

@@ -41,9 +41,17 @@ def test_records_path_equals_frame_path():
     assert enc.unknown_fields(["Lead Source", "lead_source", "unknown_field"]) == ["unknown_field"]
 
 
-def test_not_a_number_names_the_field():
-    with pytest.raises(LeadscoreError, match=r"field 'TotalVisits' of lead 2: 'many' is not a number"):
-        fitted().transform_records([{}, {"TotalVisits": "many"}])
+def test_not_a_number_names_the_field_and_never_the_value():
+    for sent in ("many", "Infinity", "inf", "-1e400", "nan", "1_000", " 1e5 0", "٣", "2e15", "9" * 16, float("inf"),
+                 10**400, 1.7976931348623157e308, -1e16):
+        with pytest.raises(LeadscoreError, match=r"field 'TotalVisits' of lead 2: expected a finite number") as error:
+            fitted().transform_records([{}, {"TotalVisits": sent}])
+        assert error.value.loc == ("leads", 1, "TotalVisits")
+        assert str(sent) not in str(error.value), sent
+    matrix = fitted().transform_records([{"TotalVisits": " 12 "}, {"TotalVisits": "3.5e2"}, {"TotalVisits": "-.5"},
+                                         {"TotalVisits": " "}, {"TotalVisits": float("nan")}, {"TotalVisits": True},
+                                         {"TotalVisits": 1e15}, {"TotalVisits": "-999999999999999.5"}])
+    np.testing.assert_array_equal(matrix[:, 1], [12.0, 350.0, -0.5, np.nan, np.nan, 1.0, 1e15, -999999999999999.5])
     with pytest.raises(LeadscoreError, match=r"column 'TotalVisits': 'many' at data row 1"):
         fitted().transform(pd.DataFrame({"TotalVisits": ["many"]}))
 

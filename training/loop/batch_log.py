@@ -8,6 +8,7 @@ import uuid
 
 import pandas as pd
 
+from training.loop.pii import mask_column
 from training.loop.rows import prediction_rows
 from training.loop.store import write_predictions
 from training.registry.tracking import LoadedModel
@@ -22,7 +23,12 @@ def log_batch(url: str, model: LoadedModel, leads: pd.DataFrame, scored: pd.Data
     "<request_id>:<row>": logging the same request again (a retried Dask partition) adds nothing."""
     encoder = model.pipeline.named_steps["encode"]
     columns = [c for c in leads.columns if c in encoder.column_index_]
-    inputs = leads[columns].to_json(orient="records", lines=True, date_format="iso").splitlines()
+    logged, masked = leads[columns].copy(), 0
+    for column in columns:  # text fields: emails and phone numbers are masked (training/loop/pii.py)
+        if not encoder.is_numeric_[encoder.column_index_[column]]:
+            logged[column], count = mask_column(logged[column])
+            masked += count
+    inputs = logged.to_json(orient="records", lines=True, date_format="iso").splitlines()
     rules = rules_for_model(model.metadata, None)
     rule_scores = rules.points_frame(leads) if rules else [None] * len(leads)
     request_id = request_id or uuid.uuid4().hex
@@ -35,5 +41,6 @@ def log_batch(url: str, model: LoadedModel, leads: pd.DataFrame, scored: pd.Data
                                                 rule_scores, asked, strict=True))
     rows = prediction_rows(request_id, "batch", model, scored["lead_id"], answers, inputs)
     written = write_predictions(url, rows)
-    log.info("logged %d scored leads (origin batch, request %s)", written, request_id)
+    log.info("logged %d scored leads (origin batch, request %s; %d emails or phone numbers masked)", written,
+             request_id, masked)
     return written

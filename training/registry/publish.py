@@ -160,6 +160,9 @@ def publish(result: TrainResult, options: TrainOptions) -> None:
     with recording_to() as uri:
         _record(result, options, uri, run_hash)
         if options.register or options.promote:
+            from training.registry.model_contract import check_logged_model  # the check the service runs on loads
+
+            check_logged_model(result.logged_model_uri)
             register_and_gate(result, name, result.logged_model_uri, run_hash, options.promote,
                               getattr(options, "allow_no_skill", False))
 
