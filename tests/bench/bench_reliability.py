@@ -23,11 +23,12 @@ HEADING = "## Reliability (make bench-reliability)"
 PAGE = ROOT / "docs" / "benchmarks.md"
 
 
-def table(result: dict) -> str:
+def table(result: dict, load: tuple[float, float]) -> str:
     lines = [HEADING, "",
              f"`{COMMAND}`, run on {time.strftime('%Y-%m-%d')}: {result['requests']:,} requests generated from the "
              f"served OpenAPI document by Schemathesis {version('schemathesis')} ({WORKERS} generating processes "
-             f"beside one server on the same 2 cores), {result['seconds']:.0f} s. Every answer goes through every "
+             f"beside one server on the same {os.cpu_count()} cores; 5-minute load average {load[0]:.1f} at the "
+             f"start, {load[1]:.1f} at the end), {result['seconds']:.0f} s. Every answer goes through every "
              "check that applies to it; `negative_data_rejection` applies to the requests generated invalid, "
              "`positive_data_acceptance` to those generated valid, `strict_json` parses JSON answers with NaN and "
              "Infinity refused.", "",
@@ -60,8 +61,10 @@ def write_section(section: str) -> None:
 
 def main() -> None:
     with served_model() as served:
+        started = os.getloadavg()[1]  # over the last 5 minutes
         result = fuzz(served.base, served.headers, REQUESTS)
-    section = table(result)
+        ended = os.getloadavg()[1]
+    section = table(result, (started, ended))
     print(section)
     for failure in result["failures"]:
         print(failure)
