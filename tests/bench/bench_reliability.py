@@ -1,12 +1,11 @@
 """Benchmark (issues 10 and 28), run with `make bench-reliability`: 20,000 Schemathesis requests generated
 from the served OpenAPI document against a real server, every answer run through every check (see
 tests/reliability/schema_fuzz.py); writes the table per check and per route into docs/benchmarks.md
-under the heading below, replacing that section only."""
+between its bench-reliability markers, replacing only what stands there."""
 
 from __future__ import annotations
 
 import os
-import re
 import sys
 import time
 from importlib.metadata import version
@@ -19,15 +18,14 @@ from schema_fuzz import WORKERS, fuzz  # noqa: E402
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "20000"))
 COMMAND = "make bench-reliability" + (f" BENCH_REQUESTS={REQUESTS}" if "BENCH_REQUESTS" in os.environ else "")
-HEADING = "## Reliability (make bench-reliability)"
 PAGE = ROOT / "docs" / "benchmarks.md"
 
 
-def table(result: dict) -> str:
-    lines = [HEADING, "",
-             f"`{COMMAND}`, run on {time.strftime('%Y-%m-%d')}: {result['requests']:,} requests generated from the "
+def table(result: dict, load: tuple[float, float]) -> str:
+    lines = [f"`{COMMAND}`, run on {time.strftime('%Y-%m-%d')}: {result['requests']:,} requests generated from the "
              f"served OpenAPI document by Schemathesis {version('schemathesis')} ({WORKERS} generating processes "
-             f"beside one server on the same 2 cores), {result['seconds']:.0f} s. Every answer goes through every "
+             f"beside one server on the same {os.cpu_count()} cores; 5-minute load average {load[0]:.1f} at the "
+             f"start, {load[1]:.1f} at the end), {result['seconds']:.0f} s. Every answer goes through every "
              "check that applies to it; `negative_data_rejection` applies to the requests generated invalid, "
              "`positive_data_acceptance` to those generated valid, `strict_json` parses JSON answers with NaN and "
              "Infinity refused.", "",
@@ -47,21 +45,21 @@ def table(result: dict) -> str:
 
 
 def write_section(section: str) -> None:
-    """Replace the section under HEADING (up to the next `## ` heading) or add it; nothing else is touched."""
-    PAGE.parent.mkdir(parents=True, exist_ok=True)
-    text = PAGE.read_text(encoding="utf-8") if PAGE.is_file() else ""
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text, count=1).rstrip("\n") + "\n"
-    else:
-        text = (text.rstrip("\n") + "\n\n" if text.strip() else "") + section
-    PAGE.write_text(text, encoding="utf-8")
+    """Replace what stands between the bench-reliability markers in docs/benchmarks.md; nothing else is touched."""
+    text = PAGE.read_text(encoding="utf-8")
+    start, end = "<!-- bench-reliability -->\n", "<!-- /bench-reliability -->"
+    if start not in text or end not in text:
+        raise SystemExit(f"{PAGE}: the markers {start.strip()} and {end} are missing; put them back around the table")
+    head, rest = text.split(start, 1)
+    PAGE.write_text(head + start + section.rstrip("\n") + "\n" + end + rest.split(end, 1)[1], encoding="utf-8")
 
 
 def main() -> None:
     with served_model() as served:
+        started = os.getloadavg()[1]  # over the last 5 minutes
         result = fuzz(served.base, served.headers, REQUESTS)
-    section = table(result)
+        ended = os.getloadavg()[1]
+    section = table(result, (started, ended))
     print(section)
     for failure in result["failures"]:
         print(failure)

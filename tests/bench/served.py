@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
+import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import psutil
-from measure import LEADSCORE, ROOT
+from measure import LEADSCORE, RESULTS, ROOT
 
 from serving.launch import free_port, wait_ready
 
@@ -68,6 +71,14 @@ def served_model():
         try:
             wait_ready(f"{served.base}/readyz", process)
             yield served
+        except BaseException:
+            # The folder goes with the run: keep the server's output for the post-mortem, and say how it ended.
+            kept = RESULTS / f"server-{time.strftime('%Y%m%d-%H%M%S')}.log"
+            RESULTS.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(tmp / "server.log", kept)
+            print(f"the server {'exited with ' + str(process.returncode) if process.poll() is not None else 'ran'}"
+                  f" when the run failed; its output: {kept}", file=sys.stderr)
+            raise
         finally:
             served.stop()
 

@@ -80,10 +80,16 @@ def _plan(base: str, requests: int, positive_share: float) -> list[tuple[str, Da
     """(operation, valid or invalid, examples) runs that add up to about `requests`."""
     schema = schemathesis.from_uri(f"{base}/docs.json", base_url=base)
     operations = [result.ok() for result in schema.get_all_operations()]
+    # A route that takes nothing (no body, query, header or token) has one request to make: Hypothesis
+    # stops there, so it is planned as one and the rest of the budget goes to POST /predict.
+    def share(op) -> int:
+        takes = len(op.body) or len(op.query) or len(op.headers) or op.definition.raw.get("security")
+        return FEW.get(op.path, 20) if takes else 1
+
     plan = []
     for op in operations:
-        n = requests - sum(FEW.get(o.path, 20) for o in operations if o.path != "/predict") \
-            if op.path == "/predict" else FEW.get(op.path, 20)
+        n = requests - sum(share(o) for o in operations if o.path != "/predict") if op.path == "/predict" \
+            else share(op)
         breakable = len(op.body) or len(op.query)  # a route without inputs has nothing to break
         positive = max(1, int(n * positive_share)) if breakable else n
         plan.append((op.verbose_name, DataGenerationMethod.positive, positive))
