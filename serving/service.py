@@ -23,6 +23,7 @@ from typing import Annotated, Literal
 import bentoml
 from fastapi import FastAPI
 from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from features import LeadscoreError
@@ -43,6 +44,7 @@ Reasons = Annotated[int, Field(ge=1, le=20, description="top reasons per side (d
 Questions = Annotated[StrictBool, Field(description=(
     "true: each result carries `questions`, the unknown fields worth asking about, best first, each with "
     "the score and band every answer gives (default: the service config's `questions`)"))]
+PAGE_QUERY = ("lang", "token")  # token: the auth middleware reads it when a browser opens the page
 RESULT_KEYS = ("probability", "score", "band", "source", "model_version", "fallback_reason", "base_score", "reasons",
                "action", "follow_up_by", "rule_score", "rule_reasons", "rule_note", "percentile", "average_score",
                "band_note")
@@ -56,9 +58,30 @@ def model_info() -> dict:
 
 
 @extra.get("/drivers", response_class=HTMLResponse)
-def drivers_page(lang: Literal["en", "zh"] = "en") -> HTMLResponse:
-    """The managers' page: drivers, lead explainer and model card (behind the API token when set)."""
+def drivers_page(request: Request, lang: Literal["en", "zh"] = "en") -> Response:
+    """The managers' page: drivers, lead explainer and model card (behind the API token when set; a browser
+    may send it as ?token=...)."""
+    refused = page_query_fault(request.query_params.multi_items())
+    if refused:
+        return JSONResponse({"detail": [{"loc": ["query", refused[0]], "msg": refused[1]}]}, status_code=422)
     return bentoml.get_current_service().page(lang)
+
+
+def page_query_fault(items: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """(parameter, message) for the first query parameter the page does not take or one sent twice; the
+    message never quotes it (the guard keeps the name in `loc`, cut as field names are).
+
+    FastAPI ignores unknown parameters and keeps the last of repeated ones: a link with a typo
+    (`?lnag=zh`) would silently show English. The message names the parameter, never its value."""
+    seen: set[str] = set()
+    for name, _ in items:
+        if name not in PAGE_QUERY:
+            return name, "a query parameter this page does not take; send only lang (en or zh) and, " \
+                         "from a browser, token"
+        if name in seen:
+            return name, "a query parameter sent more than once; send it once"
+        seen.add(name)
+    return None
 
 
 @extra.get("/static/explainer.js")

@@ -40,7 +40,10 @@ def table(result: dict, load: tuple[float, float]) -> str:
               for route, codes in by_route.items()]
     lines += [f"| **all** | **{result['requests']:,}** | 5xx: {result['server_errors']} |", "",
               f"Of the 400 answers, {result['parser_rejections']:,} came from the server's HTTP parser (generated "
-              "header bytes HTTP forbids), before the service saw the request; the document declares that answer."]
+              "header bytes HTTP forbids), before the service saw the request; the document declares that answer. "
+              f"{result['sent_as_valid']:,} requests generated invalid went out as valid ones (an unknown query "
+              "parameter whose value is an empty list, which a URL cannot carry) and were not judged by "
+              "`negative_data_rejection` (tests/reliability/schema_fuzz.py, `_sent_as_valid`)."]
     return "\n".join(lines) + "\n"
 
 

@@ -9,6 +9,7 @@ import collections
 import json
 import multiprocessing
 import time
+import urllib.parse
 from concurrent.futures import ProcessPoolExecutor
 
 import schemathesis
@@ -23,6 +24,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.types import NotSet
 
 CHUNK = 100
 PARSER_REJECTION = "Invalid HTTP request received."
@@ -63,6 +65,7 @@ def fuzz(base: str, headers: dict, requests: int, positive_share: float = 0.15, 
     checks = {check.__name__: {"checked": 0, "failed": 0} for check in CHECKS}
     failures: list[str] = []
     parser_rejections = 0
+    sent_as_valid = 0
     for part in parts:
         statuses.update(part["statuses"])
         for name, counts in part["checks"].items():
@@ -70,9 +73,11 @@ def fuzz(base: str, headers: dict, requests: int, positive_share: float = 0.15, 
             checks[name]["failed"] += counts["failed"]
         failures += part["failures"]
         parser_rejections += part["parser_rejections"]
+        sent_as_valid += part["sent_as_valid"]
     return {"requests": sum(statuses.values()), "seconds": time.monotonic() - started,
             "statuses": dict(statuses), "checks": checks, "failures": failures[:MAX_FAILURES],
             "failed": sum(c["failed"] for c in checks.values()), "parser_rejections": parser_rejections,
+            "sent_as_valid": sent_as_valid,
             "server_errors": sum(n for (_, code), n in statuses.items() if code >= 500)}
 
 
@@ -118,6 +123,33 @@ def _remember_can_negate() -> None:
     _hypothesis.can_negate = can_negate
 
 
+def _sent_as_valid(case, response) -> bool:
+    """True when an invalid case's request, as it went over the wire, is a valid one: only a GET whose
+    body-less request carries declared query parameters, each once, each within its schema, and all the
+    required ones. Schemathesis 3 negates the query as a whole and may add an unknown parameter whose
+    value is an empty list, which a URL cannot carry: `?lang=en` is then sent and judged as invalid."""
+    if case.operation.method.upper() != "GET" or not isinstance(case.body, NotSet) or case.path_parameters \
+            or case.cookies:
+        return False
+    declared = {p.name: p.definition for p in case.operation.query}
+    sent = urllib.parse.parse_qs(urllib.parse.urlsplit(response.request.url).query, keep_blank_values=True)
+    if any(name not in declared or len(values) != 1 for name, values in sent.items()):
+        return False
+    if any(p.get("required") and name not in sent for name, p in declared.items()):
+        return False
+    for name, (value,) in sent.items():
+        schema = declared[name].get("schema", {})
+        if schema.get("type", "string") != "string" or ("enum" in schema and value not in schema["enum"]):
+            return False
+    # The token is set on every case (see _send); another declared header could carry the negation.
+    return all(p.name.lower() == "authorization" for p in case.operation.headers)
+
+
+def _shown(headers) -> dict:
+    """The request's headers as a failure shows them: the token is left out."""
+    return {k: v for k, v in (headers or {}).items() if k.lower() != "authorization"}
+
+
 def _send(base: str, headers: dict, plan: list) -> dict:
     """One worker process: generate and send its share of the plan, run every check on every answer."""
     _remember_can_negate()
@@ -127,6 +159,7 @@ def _send(base: str, headers: dict, plan: list) -> dict:
     checks = {check.__name__: {"checked": 0, "failed": 0} for check in CHECKS}
     failures: list[str] = []
     rejected = [0]
+    rewritten = [0]  # invalid cases whose request, as sent, was valid
     for name, method, examples in plan:
 
         @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck),
@@ -142,9 +175,14 @@ def _send(base: str, headers: dict, plan: list) -> dict:
             statuses[(case.operation.verbose_name, response.status_code)] += 1
             if response.status_code == 400 and response.text == PARSER_REJECTION:
                 rejected[0] += 1  # header bytes HTTP forbids: the server's HTTP parser answers (checked too)
+            sent_valid = case.data_generation_method is DataGenerationMethod.negative and _sent_as_valid(case, response)
+            if sent_valid:
+                rewritten[0] += 1
             for check in CHECKS:  # one at a time, so each check has its own count
                 if ONLY.get(check) not in (None, case.data_generation_method):
                     continue  # a check of invalid data says nothing about valid data, and the other way round
+                if sent_valid and check is negative_data_rejection:
+                    continue  # the invalid part was never sent (see _sent_as_valid)
                 checks[check.__name__]["checked"] += 1
                 try:
                     case.validate_response(response, checks=(check,))
@@ -153,7 +191,8 @@ def _send(base: str, headers: dict, plan: list) -> dict:
                     if len(failures) < MAX_FAILURES:
                         failures.append(f"{check.__name__}: {case.operation.verbose_name} "
                                         f"({case.data_generation_method.name}) -> {response.status_code}: "
-                                        f"{str(exc)[:600]}")
+                                        f"query {case.query!r}, headers {_shown(case.headers)}: {str(exc)[:400]}")
 
         call()
-    return {"statuses": statuses, "checks": checks, "failures": failures, "parser_rejections": rejected[0]}
+    return {"statuses": statuses, "checks": checks, "failures": failures, "parser_rejections": rejected[0],
+            "sent_as_valid": rewritten[0]}

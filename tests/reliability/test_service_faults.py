@@ -14,9 +14,11 @@ from pathlib import Path
 import httpx
 import mlflow
 import pytest
+import schemathesis
 import yaml
 from mlflow import MlflowClient
-from schema_fuzz import fuzz
+from schema_fuzz import _sent_as_valid, fuzz
+from schemathesis import DataGenerationMethod
 from servers import TOKEN
 
 pytestmark = pytest.mark.slow
@@ -108,6 +110,25 @@ def test_schemathesis_finds_no_answer_unlike_the_document_under_any_check(shared
     assert result["checks"]["negative_data_rejection"]["checked"] > result["requests"] / 2  # most are invalid
     assert result["checks"]["positive_data_acceptance"]["checked"] > result["requests"] / 20
     assert result["checks"]["strict_json"]["checked"] == result["requests"]
+
+
+def test_the_page_refuses_query_parameters_it_does_not_take_and_the_fuzzer_judges_what_was_sent(shared_server):
+    # FastAPI ignores unknown query parameters and keeps the last of repeated ones: `?lnag=zh` would
+    # show English without a word. Schemathesis may also generate an invalid query that a URL cannot
+    # carry (an unknown parameter whose value is an empty list): what is sent is then a valid request.
+    schema = schemathesis.from_uri(f"{shared_server.base}/docs.json", base_url=shared_server.base)
+    page = next(op for op in (r.ok() for r in schema.get_all_operations()) if op.path == "/drivers")
+    for query, sent_valid, status in [({"lang": "zh", "": []}, True, 200), ({"lang": "zz"}, False, 422),
+                                      ({"lnag": "zh"}, False, 422), ({"lang": ["en", "zh"]}, False, 422)]:
+        case = page.make_case(query=query)
+        case.data_generation_method = DataGenerationMethod.negative
+        response = case.call(headers=shared_server.headers, timeout=30)
+        assert response.status_code == status, (query, response.text)
+        assert _sent_as_valid(case, response) is sent_valid, query
+        if status == 422:
+            body = response.json()
+            assert body["detail"][0]["loc"][0] == "query" and "send" in body["error"], body
+            assert "zz" not in response.text and "lnag" not in body["error"], body  # named in loc only
 
 
 def test_a_broken_model_version_is_refused_and_the_old_one_keeps_serving(shared_server, registry, tmp_path,
