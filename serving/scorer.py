@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from features import Glossary, LeadscoreError, load_glossary
+from features.context import context_fields, enrich_records
 from serving.config import ServiceConfig
 from serving.model_check import fetch_model
 from training import (
@@ -128,6 +129,8 @@ class Scorer:
         """One result per lead, in order. Raises LeadscoreError (a 4xx) for a value of the wrong kind."""
         state = self.state  # read once: a concurrent reload cannot change the model mid-request
         glossary = state.model.glossary if state else self.glossary
+        if state is not None:  # lookups joined, engagement as of the request's time (features/context.py)
+            leads = enrich_records(state.model.pipeline, leads)
         results = [self._rule_part(lead, lang, glossary, state) for lead in leads]
         if state is None:
             results = [self._fallback(r, "model_unavailable", lang) for r in results]
@@ -246,7 +249,7 @@ class Scorer:
         """Fields no model feature, rule or id uses: ignored, and listed back to the caller."""
         state = self.state
         keys = sorted({k for lead in leads for k in lead})
-        known = {rule.field for rule in self.rules.rules} | {"lead_id", self.id_field}
+        known = {rule.field for rule in self.rules.rules} | {"lead_id", self.id_field} | context_fields()
         if state is None:
             return [k for k in keys if k not in known]
         return [k for k in state.model.pipeline.named_steps["encode"].unknown_fields(keys) if k not in known]

@@ -177,13 +177,19 @@ def score(
     no_log: Annotated[bool, typer.Option("--no-log", help="Do not write the scores to the prediction log.")] = False,
     log_db: Annotated[str | None, typer.Option("--log-db", help="Prediction log URL (default "
                                                "LEADSCORE_PREDICTION_DB or sqlite:///predictions.db).")] = None,
+    activities: Annotated[Path | None, typer.Option(
+        "--activities", help="The leads' activity events (.csv or .parquet), shaped like the spec's activity table."
+    )] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Prediction time of every lead (ISO 8601; default now): activities after it never count.")
+    ] = None,
 ) -> None:
     """Score a batch of leads: probability, score 0-100, band and the top reasons."""
     from training.scoring.run import ScoreOptions, run_score
 
     options = ScoreOptions(model=model, output=output, input=input, sql_url=sql_url, sql_query=sql_query, lang=lang,
                            output_table=output_table, output_mode=output_mode, keep=keep, engine=engine.value,
-                           scheduler=scheduler, no_log=no_log, log_db=log_db)
+                           scheduler=scheduler, no_log=no_log, log_db=log_db, activities=activities, as_of=as_of)
     run_guarded(lambda: run_score(options, say))
 
 

@@ -84,7 +84,7 @@ def fit_model(X: pd.DataFrame, y: np.ndarray, ts: TrainingSet, options: TrainOpt
     spec = ts.spec
     pipeline = make_pipeline(X, ts.feature_names, spec.leads.missing_values, seed=spec.evaluation.seed,
                              n_jobs=options.n_jobs, tune_trials=options.tune_trials, tune_minutes=minutes,
-                             learned=learned)
+                             learned=learned, context=ts.relation.context if ts.relation else None)
     return pipeline.fit(X, y, classify__progress=progress.trial_done if progress else None)
 
 
