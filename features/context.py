@@ -29,7 +29,9 @@ from features.activities import (
     features_for_table,
     kept_types,
 )
+from features.errors import LeadscoreError
 from features.lookups import LookupTable, MatchReport, join_lookups, join_record
+from features.names import safe_name
 
 ACTIVITIES_FIELD = "activities"  # the request field holding a lead's recent activities
 
@@ -120,6 +122,20 @@ class LeadContext(TransformerMixin, BaseEstimator):
         return features_for_table(ids, self._as_of(X), X.events, self.engagement_columns_, self.types_,
                                   self.half_life_days)
 
+    def output_names(self) -> list[str]:
+        """The columns this step adds (original names)."""
+        check_is_fitted(self, "columns_")
+        return [c for t in self.lookups for c in t["columns"]] + list(self.columns_)  # lookup columns: prefixed
+
+    def made(self, columns) -> bool:
+        """Whether a frame already holds every column this step adds (by original or safe name)."""
+        present = {str(c) for c in columns}
+        return all(c in present or safe_name(c) in present for c in self.output_names())
+
+    def key_fields(self) -> set[str]:
+        """Lead fields the step reads: the lookups' keys of the leads, the activities and the as-of time."""
+        return {t["on"] for t in self.lookups} | ({ACTIVITIES_FIELD, "as_of"} if self.windows else set())
+
     def read_events(self, path: str) -> tuple[pd.DataFrame, object]:
         """A file of activities shaped like the training one (`leadscore score --activities`), checked the
         same way (features/activity_load.py); returns the events and what was left out."""
@@ -132,7 +148,9 @@ class LeadContext(TransformerMixin, BaseEstimator):
     def transform(self, X: LeadsAt | pd.DataFrame) -> pd.DataFrame:
         check_is_fitted(self, "columns_")
         if not isinstance(X, LeadsAt):
-            return X  # a training frame this object already made (see the module docstring)
+            if self.made(X.columns):
+                return X  # a training frame this object already made (see the module docstring)
+            X = LeadsAt(X)  # leads alone: lookups joined, no activity known, as of now
         frame = self.match(X.frame)[0] if self.lookups else X.frame
         if self.columns_:
             frame = pd.concat([frame, self.engagement(X)], axis=1)
@@ -192,6 +210,16 @@ def enrich_records(pipeline, records: Sequence[Mapping[str, object]], as_of: pd.
     return records if context is None else context.transform_records(records, as_of)
 
 
-def context_fields() -> set[str]:
-    """Request fields the context reads besides the lead's own: its activities and its prediction time."""
-    return {ACTIVITIES_FIELD, "as_of"}
+def check_lists(records: Sequence[Mapping[str, object]]) -> None:
+    """Only a lead's activities may be a list: any other field holding one is the caller's mistake."""
+    for i, record in enumerate(records):
+        for key, value in record.items():
+            if isinstance(value, list | tuple | dict) and key != ACTIVITIES_FIELD:
+                raise LeadscoreError(f"field {key!r} of lead {i + 1}: only {ACTIVITIES_FIELD!r} may hold a list; send "
+                                     "a single value", loc=("leads", i, key))
+
+
+def context_fields(pipeline) -> set[str]:
+    """Request fields the model's LeadContext reads that are no feature (keys, activities, as_of)."""
+    context = dict(pipeline.steps).get("context")
+    return set() if context is None else context.key_fields()

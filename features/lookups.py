@@ -105,11 +105,11 @@ def lookup_order(specs: list[LookupSpec]) -> list[LookupSpec]:
             return
         if state.get(spec.name) == "open":
             raise LeadscoreError(f"lookups: {' -> '.join(path + [spec.name])} is a cycle; a chain must end at "
-                                 "the leads (a lookup whose 'on' is a leads column)")
+                                 "the leads (a lookup whose 'via' is a leads column)")
         state[spec.name] = "open"
         if spec.parent is not None:
             if spec.parent not in by_name:
-                raise LeadscoreError(f"lookups[{spec.name}].on: {spec.on!r} names lookup {spec.parent!r}, which "
+                raise LeadscoreError(f"lookups[{spec.name}].via: {spec.via!r} names lookup {spec.parent!r}, which "
                                      f"the spec does not declare; lookups: {', '.join(map(repr, by_name))}")
             visit(by_name[spec.parent], path + [spec.name])
         state[spec.name] = "done"
@@ -177,7 +177,7 @@ def join_lookup(frame: pd.DataFrame, lookup: LookupTable, source: str) -> tuple[
     """`frame` with the lookup's columns added (missing where nothing matches), and how it matched."""
     if lookup.on not in frame.columns:
         where = "the leads" if " " not in lookup.on else "the joined lookup"
-        require_columns(frame, [lookup.on], f"{source} ({where})", f"lookups[{lookup.name}].on")
+        require_columns(frame, [lookup.on], f"{source} ({where})", f"lookups[{lookup.name}].via")
     keys = key_text(frame[lookup.on], lookup.aliases)
     position = lookup.table.index.get_indexer(keys.fillna("").to_numpy(dtype=object))
     missing_key = keys.isna().to_numpy()

@@ -34,6 +34,16 @@ class Relation:
         found = [w for m in self.matches if (w := m.warning())]
         return found + (self.activities.warnings() if self.activities else [])
 
+    def summary(self) -> str | None:
+        """One line of what point-in-time engagement saw, printed by `leadscore build`."""
+        a = self.activities
+        if a is None:
+            return None
+        return (f"activities: {a.used:,} of {a.rows:,} events used; prediction time {self.prediction_time}; "
+                f"{a.after_prediction_time:,} events after their lead's prediction time never reach a feature; "
+                f"{a.won_before_prediction_time:,} leads already won by then left out; "
+                f"{len(self.context.engagement_columns_)} engagement features")
+
     def profile(self) -> dict:
         out: dict = {"lookups": [m.as_dict() for m in self.matches]}
         if self.activities is not None:
@@ -78,15 +88,18 @@ def relate_leads(spec: DatasetSpec, leads: pd.DataFrame, ids: pd.Series, created
                           event_columns=act.model_dump(include={"lead_id", "at", "type", "channel", "timezone",
                                                                 "date_format", "encoding"}) if act else None)
     framed = leads.assign(**{"__lead_id__": ids.astype("string")})
-    at = LeadsAt(framed, events, as_of, "__lead_id__")
-    context.fit(at)
+    decided = won_by(ids, as_of, spec) if act is not None else np.zeros(len(leads), dtype=bool)
+    # Learned from the leads that become training rows: a lead won by its prediction time is left out,
+    # and so is what it did (its after-the-win events must not even name a feature).
+    kept = framed[~decided]
+    context.fit(LeadsAt(kept, events, None if as_of is None else as_of[~decided], "__lead_id__"))
     joined, matches = context.match(leads, source)
     relation = Relation(context=context, matches=matches, activities=report)
     if act is None:
         return joined, relation
+    at = LeadsAt(framed, events, as_of, "__lead_id__")
     ages = context.event_ages(at)
     report.after_prediction_time = int(np.sum(ages < 0))
-    decided = won_by(ids, as_of, spec)
     report.won_before_prediction_time = int(decided.sum())
     relation.keep = ~decided
     relation.prediction_time = f"{act.prediction.age_days:g} days after creation"

@@ -4,7 +4,7 @@
       - name: account              # prefixes its columns: 'account industry' in reasons and on the page
         path: accounts.csv          # or sql: {url, query}
         key: account_id             # the lookup table's key column (unique: a duplicate stops the build)
-        on: account_id              # the leads' column holding that key, or 'OTHER.COLUMN' for a chain
+        via: account_id             # the leads' column holding that key, or 'OTHER.COLUMN' for a chain
         columns: [industry, size]   # optional: the columns to bring (default: every other column)
         aliases: {GTXPro: GTX Pro}  # optional: key values as the leads spell them -> the table's key
         warn_unmatched: 0.05        # share of leads matching nothing above which the build warns
@@ -34,7 +34,7 @@ class LookupSpec(_Source):
 
     name: str
     key: str
-    on: str
+    via: str
     columns: list[str] | None = None
     aliases: dict[str, str] = Field(default_factory=dict)
     warn_unmatched: float = Field(default=0.05, ge=0.0, le=1.0)
@@ -53,11 +53,11 @@ class LookupSpec(_Source):
     @property
     def parent(self) -> str | None:
         """The lookup this one hangs from ('account' in 'account.parent_id'), None for the leads."""
-        return self.on.split(".", 1)[0] if "." in self.on else None
+        return self.via.split(".", 1)[0] if "." in self.via else None
 
     @property
     def on_column(self) -> str:
-        return self.on.split(".", 1)[1] if "." in self.on else self.on
+        return self.via.split(".", 1)[1] if "." in self.via else self.via
 
 
 class PredictionTimeSpec(Strict):

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from features import Glossary, LeadscoreError, load_glossary
-from features.context import context_fields, enrich_records
+from features.context import check_lists, context_fields, enrich_records
 from serving.config import ServiceConfig
 from serving.model_check import fetch_model
 from training import (
@@ -129,6 +129,7 @@ class Scorer:
         """One result per lead, in order. Raises LeadscoreError (a 4xx) for a value of the wrong kind."""
         state = self.state  # read once: a concurrent reload cannot change the model mid-request
         glossary = state.model.glossary if state else self.glossary
+        check_lists(leads)
         if state is not None:  # lookups joined, engagement as of the request's time (features/context.py)
             leads = enrich_records(state.model.pipeline, leads)
         results = [self._rule_part(lead, lang, glossary, state) for lead in leads]
@@ -249,9 +250,10 @@ class Scorer:
         """Fields no model feature, rule or id uses: ignored, and listed back to the caller."""
         state = self.state
         keys = sorted({k for lead in leads for k in lead})
-        known = {rule.field for rule in self.rules.rules} | {"lead_id", self.id_field} | context_fields()
+        known = {rule.field for rule in self.rules.rules} | {"lead_id", self.id_field}
         if state is None:
             return [k for k in keys if k not in known]
+        known |= context_fields(state.model.pipeline)
         return [k for k in state.model.pipeline.named_steps["encode"].unknown_fields(keys) if k not in known]
 
     def log_rows(self, leads: Sequence[Mapping[str, object]], ids: list, results: list[dict], request_id: str,

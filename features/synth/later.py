@@ -64,5 +64,6 @@ def run_synth(out: Path, leads: int, seed: int = 0, date_format: str | None = No
     later one of the feedback loop."""
     folder = write_later_export(out, leads, seed) if later else write_export(
         out, leads, seed, date_format=date_format, variants=variants)
-    say(Line(f"wrote {leads:,} synthetic leads to {folder}/ (leads.csv, outcomes.csv, truth.csv)"))
+    files = "leads.csv, outcomes.csv, truth.csv" + ("" if later else ", accounts.csv, activities.csv")
+    say(Line(f"wrote {leads:,} synthetic leads to {folder}/ ({files})"))
     return folder

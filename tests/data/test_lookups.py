@@ -36,10 +36,10 @@ def spec_for(folder, **lookups) -> DatasetSpec:
     raw = {"name": "crm", "leads": {"path": str(folder / "opps.csv"), "id": "opportunity_id"},
            "outcome": {"column": "won", "positive": ["yes"], "negative": ["no"]},
            "features": {"exclude": ["product", "account"]}, "evaluation": {"folds": 3},
-           "lookups": [{"name": "product", "path": str(folder / "products.csv"), "key": "product", "on": "product",
+           "lookups": [{"name": "product", "path": str(folder / "products.csv"), "key": "product", "via": "product",
                         **lookups.get("product", {})},
                        {"name": "account", "path": str(folder / "accounts.csv"), "key": "account_id",
-                        "on": "account", **lookups.get("account", {})}]}
+                        "via": "account", **lookups.get("account", {})}]}
     raw["lookups"] += lookups.get("extra", [])
     return DatasetSpec.model_validate(raw)
 
@@ -71,7 +71,7 @@ def test_unmatched_key_reported_with_nearest_key_and_fixed_by_alias(crm):
 
 def test_chain_joins_through_the_parent_lookup(crm):
     spec = spec_for(crm, extra=[{"name": "parent", "path": str(crm / "accounts.csv"), "key": "account_id",
-                                 "on": "account.parent", "columns": ["sector"]}])
+                                 "via": "account.parent", "columns": ["sector"]}])
     ts = build_training_set(spec, check_leakage=False)
     frame = ts.frame.set_index("lead_id")
     opps = pd.read_csv(crm / "opps.csv").set_index("opportunity_id")
@@ -81,7 +81,7 @@ def test_chain_joins_through_the_parent_lookup(crm):
 
 def test_cycle_and_unknown_parent_are_errors():
     def lookup(name, on):
-        return LookupSpec(name=name, path="x.csv", key="k", on=on)
+        return LookupSpec(name=name, path="x.csv", key="k", via=on)
 
     with pytest.raises(LeadscoreError, match="a -> b -> a is a cycle|b -> a -> b is a cycle"):
         lookup_order([lookup("a", "b.k"), lookup("b", "a.k")])
@@ -100,11 +100,11 @@ def test_duplicated_lookup_key_is_exit_2_naming_table_key_and_rows(crm, write_sp
 
 
 def test_missing_lookup_key_column_is_exit_2(crm, write_spec, tmp_path):
-    raw = spec_for(crm, account={"on": "acount"}).model_dump(exclude_none=True)
+    raw = spec_for(crm, account={"via": "acount"}).model_dump(exclude_none=True)
     result = CliRunner().invoke(app, ["build", "--spec", str(write_spec(raw)), "--out", str(tmp_path / "o.parquet")])
     text = " ".join(result.output.split())
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert "'acount'" in text and "lookups[account].on" in text and "did you mean 'account'" in text
+    assert "'acount'" in text and "lookups[account].via" in text and "did you mean 'account'" in text
 
 
 def test_scored_leads_missing_a_table_far_more_often_are_named():

@@ -19,6 +19,7 @@ from training.evaluate.splits import evaluated_rows, evaluation_splits, held_out
 from training.model.baselines import OdooNaiveBayes, make_logistic
 from training.model.boost import HOLDOUT_ROWS
 from training.model.classifier import make_pipeline
+from training.report.engagement_names import with_engagement_names
 from training.rules.table import load_rules
 
 log = logging.getLogger(__name__)
@@ -181,6 +182,7 @@ def evaluate_all(ts: TrainingSet, options: TrainOptions, progress=None) -> Train
     pipeline = fit_model(X, y, ts, options, minutes, bar, learned[-1] if len(y) >= REUSE_ROWS else None)
     bar.fit_done()
     classifier = pipeline.named_steps["classify"]
+    ts.glossary = with_engagement_names(ts.glossary, pipeline)  # engagement reasons in plain words
     metrics = {
         "protocol": protocol_name(ts.frame, spec.evaluation.folds),
         "rows_evaluated": int(len(rows)),
