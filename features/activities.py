@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ import pandas as pd
 from features.errors import LeadscoreError
 
 DAY_NS = 86_400 * 10**9
+EPOCH, MICROSECOND = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
 OTHER = "other"
 LAST_ANY = "days since last activity"
 DISTINCT = "activity types"
@@ -155,6 +157,14 @@ def features_for_table(row_ids: pd.Series, as_of: np.ndarray, events: pd.DataFra
 
 def event_time(value: object, where: str) -> np.int64:
     """An event time of a request as naive UTC nanoseconds; a time without a zone is read as UTC."""
+    if isinstance(value, str):  # the service's hot path: the standard library parses ISO 8601 fastest
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            parsed = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+            return np.int64((parsed - EPOCH) // MICROSECOND) * 1000
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError):

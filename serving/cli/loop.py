@@ -39,6 +39,24 @@ def register(app: typer.Typer, say, run_guarded) -> None:
 
         run_guarded(lambda: run_outcomes_import(db, input, sql_url, sql_query, rejects, won, lost, say))
 
+    activities_app = typer.Typer(help="The leads' activity events in the loop's database.", no_args_is_help=True)
+    app.add_typer(activities_app, name="activities")
+
+    @activities_app.command("import")
+    def import_activities(
+        input: Annotated[Path | None, typer.Option("--input", help="CSV or Parquet of activity events.")] = None,
+        sql_url: Annotated[str | None, typer.Option("--sql-url", help="SQLAlchemy URL to read them from.")] = None,
+        sql_query: Annotated[str | None, typer.Option("--sql-query", help="SELECT returning one event per row.")
+                             ] = None,
+        spec: Annotated[Path | None, typer.Option("--spec", help="Dataset spec naming the activity columns "
+                                                  "(default: lead_id, occurred_at, activity_type, channel).")] = None,
+        db: DbOption = None,
+    ) -> None:
+        """Store activity events beside the prediction log: idempotent, one transaction, bad rows counted."""
+        from training.loop.activities import run_activities_import
+
+        run_guarded(lambda: run_activities_import(db, input, sql_url, sql_query, spec, say))
+
     @app.command()
     def monitor(
         since: Annotated[str | None, typer.Option("--since", help="Only predictions logged from this date.")] = None,
