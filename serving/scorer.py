@@ -264,6 +264,8 @@ class Scorer:
         name = self.config.model_uri.removeprefix("models:/").split("@")[0].split("/")[0][:128] if state else None
         dataset = state.model.metadata.dataset if state else None
         now = datetime.now(UTC)
+        if state is not None:  # the joined and engagement fields too, so monitor sees their drift
+            leads = enrich_records(state.model.pipeline, leads)
         return [{"row_key": f"{request_id}:{i}", "logged_at": now, "request_id": request_id, "origin": origin,
                  "lead_id": None if lead_id is None else lead_id[:128],
                  "model_name": name, "model_version": state.version if state else None, "dataset": dataset,

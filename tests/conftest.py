@@ -51,8 +51,8 @@ def synthetic_spec(synthetic_dir) -> dict:
 @pytest.fixture(scope="session")
 def leads_only_spec(synthetic_spec) -> dict:
     """The synthetic spec without its lookups and activities: what the Dask engine builds (it does not
-    relate tables yet)."""
-    return {k: v for k, v in synthetic_spec.items() if k not in ("lookups", "activities")}
+    relate tables yet); without the display glossary too, which names the account's columns."""
+    return {k: v for k, v in synthetic_spec.items() if k not in ("lookups", "activities", "display")}
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """`leadscore score` of a model with lookups and activities: --activities and --as-of, scores that decay
 without new activity, and scored leads that miss a lookup far more often than training rows did."""
 
+import re
+
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -46,4 +48,5 @@ def test_score_run_names_a_lookup_missed_far_more_than_in_training(scored, tmp_p
     leads.loc[leads.index[: int(len(leads) * 0.7)], "account_id"] = None
     leads.to_csv(tmp_path / "fewer.csv", index=False)
     _, text = score("2026-07-01", leads_file=tmp_path / "fewer.csv")
-    assert "lookup 'account': 70% of scored leads match no row, against 2% of training rows" in text
+    shift = re.search(r"lookup 'account': (\d+)% of scored leads match no row, against (\d+)% of training rows", text)
+    assert shift and int(shift.group(1)) >= 70 and int(shift.group(2)) <= 5, text  # 70% blanked, a few typos

@@ -84,3 +84,23 @@ def test_engagement_names_in_the_model_glossary(registry):
     assert engagement_name(column, glossary, "en") == "pricing page visits in the last 7 days"
     assert engagement_name(column, glossary, "zh") == "近 7 天访问定价页次数"
     assert glossary.field("pricing page visit in the last 7 days", "zh") == "近 7 天访问定价页次数"
+
+
+def test_prediction_log_holds_the_engagement_fields_for_monitoring(client, tmp_path, sample_leads):
+    import json
+    import threading
+
+    import sqlalchemy as sa
+
+    predict(client, [{**engaged_lead(sample_leads), "as_of": AS_OF.isoformat()}])
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/predictions.db")
+    rows = []
+    for _ in range(50):  # the writer thread batches every 0.2 s
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text("select inputs from predictions")).mappings().all()
+        if rows:
+            break
+        threading.Event().wait(0.1)
+    logged = json.loads(rows[0]["inputs"])
+    assert logged["pricing page visit in the last 7 days"] == 3 and "account tier" in logged
+    assert "activities" not in logged
