@@ -8,8 +8,9 @@ report shows.
 Activities: each lead has a hidden engagement propensity (partly its purchase intent). Before its
 prediction time (PREDICTION_DAYS after creation) it visits the pricing page, opens emails, downloads
 papers, requests demos or unsubscribes at rates that follow that propensity, and what it did by then
-moves its conversion: recent pricing visits (decaying with a 7-day half-life), a demo request, opens,
-and long silence or an unsubscribe against it. After the prediction time it keeps engaging (those
+moves its conversion: pricing visits in the last week, all activity weighed by a 7-day half-life, a
+demo request, opens, and long silence or an unsubscribe against it (each a function of the engagement
+features the default spec computes, so the truth is learnable). After the prediction time it keeps engaging (those
 events never reach a training feature), and a 'contract sent' follows every win: the after-the-win
 type point-in-time features must not see.
 """
@@ -88,12 +89,14 @@ def engagement_effect(events: pd.DataFrame, created: np.ndarray) -> np.ndarray:
         mask = kind == name
         return np.bincount(lead[mask], weights=None if weights is None else weights[mask], minlength=n)
 
-    pricing = count("pricing page visit", np.power(0.5, age / 7.0))
+    recent = age < 7.0
+    pricing_week = np.bincount(lead[recent & (kind == "pricing page visit")], minlength=n)
+    decayed = np.bincount(lead, weights=np.power(0.5, age / 7.0), minlength=n)  # every type, 7-day half-life
     last = np.full(n, 60.0)
     np.minimum.at(last, lead, np.clip(age, 0, None))
-    return (0.5 * np.minimum(pricing, 3.0) + 0.06 * np.minimum(count("email open"), 6)
-            + 0.12 * np.minimum(count("whitepaper download"), 3) + 0.9 * (count("demo request") > 0)
-            - 1.0 * (count("unsubscribe") > 0) - 0.015 * np.minimum(last, 60.0))
+    return (0.35 * np.minimum(pricing_week, 3) + 0.2 * np.minimum(decayed, 4.0)
+            + 0.06 * np.minimum(count("email open"), 6) + 0.12 * np.minimum(count("whitepaper download"), 3)
+            + 0.9 * (count("demo request") > 0) - 1.0 * (count("unsubscribe") > 0) - 0.015 * np.minimum(last, 60.0))
 
 
 def later_activities(rng: np.random.Generator, created: np.ndarray, propensity: np.ndarray, won: np.ndarray,
