@@ -6,7 +6,7 @@ SPEC ?= data/specs/synthetic.yaml
 XED_SPEC := data/specs/x_education.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser postgresql run serve loop test test-fast lint bench bench-build bench-init bench-train bench-tuning bench-serve bench-page bench-monitor bench-reliability soak bench-peers bench-gaps bench-bagging bench-members bench-score bench-scale clean
+.PHONY: help install browser postgresql run serve loop test test-fast lint bench bench-build bench-init bench-train bench-tuning bench-serve bench-page bench-monitor bench-reliability soak bench-peers bench-gaps bench-bagging bench-members bench-score bench-scale bench-engagement clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -106,6 +106,9 @@ bench-scale: install ## build, train, score of 100,000 and 1,000,000 synthetic l
 
 bench-score: install ## 100,000 leads scored with reasons, as a ratio to LightGBM's raw pred_contrib in the same run
 	$(BIN)/python tests/bench/bench_score.py
+
+bench-engagement: install ## synthetic with planted engagement: served vs truth vs fit-only ROC-AUC on the same held-out leads
+	$(BIN)/python tests/bench/bench_engagement.py
 
 bench-monitor: install ## monitor over 1,000,000 logged predictions with outcomes: wall time and peak memory
 	cd tests/bench && ../../$(BIN)/python bench_monitor.py

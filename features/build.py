@@ -48,10 +48,11 @@ class TrainingSet:
     spec: DatasetSpec
     glossary: Glossary = field(default_factory=lambda: EMPTY)  # display names of fields and values
     leak_warnings: list[dict] = field(default_factory=list)  # strong columns let through: see leak_warnings()
+    relation: object = None  # features/relate.py Relation: lookups and activities, when the spec has them
 
     def warnings(self) -> list[str]:
         """What a user must look at before trusting this set: label order problems, strong columns let through."""
-        found = list(self.label_report.warnings())
+        found = list(self.label_report.warnings()) + (self.relation.warnings() if self.relation else [])
         for item in self.leak_warnings:
             if item["declared_honest"]:
                 continue
@@ -99,6 +100,7 @@ class TrainingSet:
             "leak_warnings": self.leak_warnings,
             "never_features": sorted(self.spec.never_features()),
             "columns": columns,
+            **(self.relation.profile() if self.relation else {}),
         }
 
 
@@ -173,10 +175,9 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
     require_columns(leads, [leads_spec.id], source, "leads.id")
     if leads_spec.created_at:
         require_columns(leads, [leads_spec.created_at], source, "leads.created_at")
-    for key in ("exclude", "known_after_contact", "pii", "allow_strong"):
-        # A misspelt pii or known_after_contact column would silently become a feature.
-        require_columns(leads, getattr(spec.features, key), source, f"features.{key}")
-    glossary = check_glossary(spec, leads.columns, source)
+    related = bool(spec.lookups or spec.activities)
+    if not related:
+        check_declared(spec, leads, source)
     leads = blank_placeholders(leads, leads_spec.missing_values)
     ids = leads[leads_spec.id]
     check_ids(ids, source, leads_spec.id)
@@ -186,6 +187,13 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
         created_at = parse_dates(leads[leads_spec.created_at], leads_spec.date_format, source, leads_spec.created_at,
                                  "leads.date_format", ids)
         check_not_future(created_at, ids, source, leads_spec.created_at)
+    relation = None
+    if related:  # lookups joined and engagement added first: the spec may name their columns too
+        from features.relate import relate_leads
+
+        leads, relation = relate_leads(spec, leads, ids, created_at, source)
+        check_declared(spec, leads, source)
+    glossary = check_glossary(spec, leads.columns, source)
     snapshot = pd.Timestamp(as_of) if as_of else None
 
     if outcome.is_table:
@@ -205,8 +213,10 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
         parts["created_at"] = created_at
     parts["label"] = labels
     frame = pd.concat([pd.DataFrame(parts, index=leads.index), features], axis=1)
+    if relation is not None and relation.keep is not None:  # already won at the prediction time: nothing to score
+        known = relation.keep if known is None else known.to_numpy() & relation.keep
     if known is not None:
-        frame = frame[known.to_numpy()].reset_index(drop=True)
+        frame = frame[np.asarray(known)].reset_index(drop=True)
     if frame.empty:
         raise LeadscoreError(f"{source}: no lead has a known outcome yet (snapshot {report.snapshot})")
     y = frame["label"].to_numpy()
@@ -218,10 +228,16 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
         check_leaks(strengths, spec.features.leak_threshold, set(spec.features.allow_strong), names)
     warnings = leak_warnings(strengths, spec.features.leak_warn, names, set(spec.features.allow_strong))
     if check_leakage and names:
-        rows = leads if known is None else leads[known.to_numpy()]
+        rows = leads if known is None else leads[np.asarray(known)]
         warnings += derived_warnings(rows[list(names.values())].reset_index(drop=True), y, spec)
     return TrainingSet(frame=frame, feature_names=names, label_report=report, strengths=strengths, spec=spec,
-                       glossary=glossary, leak_warnings=warnings)
+                       glossary=glossary, leak_warnings=warnings, relation=relation)
+
+
+def check_declared(spec: DatasetSpec, leads: pd.DataFrame, source: str) -> None:
+    for key in ("exclude", "known_after_contact", "pii", "allow_strong"):
+        # A misspelt pii or known_after_contact column would silently become a feature.
+        require_columns(leads, getattr(spec.features, key), source, f"features.{key}")
 
 
 def derived_warnings(originals: pd.DataFrame, y: np.ndarray, spec: DatasetSpec) -> list[dict]:

@@ -32,6 +32,8 @@ def run_build(spec: Path, out: Path, as_of: str | None = None, engine: str = "pa
     report = training_set.label_report
     if report.summary():
         say(Line(report.summary(), highlight=False))
+    if training_set.relation is not None and training_set.relation.summary():
+        say(Line(training_set.relation.summary(), highlight=False))
     warn_all(say, training_set.warnings())
     if report.not_yet_known:
         say(Line(f"left out {report.not_yet_known:,} leads whose outcome is not yet known "

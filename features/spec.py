@@ -148,6 +148,8 @@ class DatasetSpec(Strict):
     name: str
     leads: LeadsSpec
     outcome: OutcomeSpec
+    lookups: list[LookupSpec] = Field(default_factory=list)  # related tables joined by key (features/lookups.py)
+    activities: ActivitiesSpec | None = None  # activity events, aggregated point-in-time (features/activities.py)
     features: FeaturesSpec = Field(default_factory=FeaturesSpec)
     rules: str | None = None
     display: str | None = None  # glossary of field and value names per language (features/glossary.py)
@@ -164,6 +166,11 @@ class DatasetSpec(Strict):
         """Columns that must never reach the model, whatever else is said."""
         f = self.features
         return set(f.exclude) | set(f.known_after_contact) | set(f.pii)
+
+
+from features.relations_spec import ActivitiesSpec, LookupSpec  # noqa: E402  (they extend _Source above)
+
+DatasetSpec.model_rebuild()
 
 
 def load_spec(path: str | Path) -> DatasetSpec:

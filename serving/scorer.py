@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from features import Glossary, load_glossary
+from features.context import check_lists, context_fields, enrich_records
 from serving.config import DEFAULT_ACTIONS, Action, ServiceConfig
 from serving.model_check import fetch_model
 from training import (
@@ -179,6 +180,9 @@ class Scorer:
                live: bool = True, questions: bool = False) -> list[dict]:
         """The request path. `live` False (a canary): a model error is raised, not answered by the rules."""
         glossary = state.model.glossary if state else self.glossary
+        check_lists(leads)
+        if state is not None:  # lookups joined, engagement as of the request's time (features/context.py)
+            leads = enrich_records(state.model.pipeline, leads)
         results = [self._rule_part(lead, lang, glossary, state) for lead in leads]
         if questions:
             for result in results:
@@ -360,12 +364,15 @@ class Scorer:
         known = self.rule_fields(state) | {"lead_id", self.id_field}
         if state is None:
             return [k for k in keys if k not in known]
+        known |= context_fields(state.model.pipeline)
         return [k for k in state.model.pipeline.named_steps["encode"].unknown_fields(keys) if k not in known]
 
     def log_rows(self, leads: Sequence[Mapping[str, object]], ids: list, results: list[dict], request_id: str,
                  origin: str) -> list[dict]:
         """Prediction log rows of one request (training/loop/rows.py, the builder batch scoring uses too)."""
         state = self.state
+        if state is not None:  # the joined and engagement fields too, so monitor sees their drift
+            leads = enrich_records(state.model.pipeline, leads)
         inputs = [json.dumps(self.loggable_inputs(lead), ensure_ascii=False, default=str) for lead in leads]
         return prediction_rows(request_id, origin, state.model if state else None, ids, results, inputs)
 

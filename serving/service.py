@@ -36,7 +36,9 @@ from serving.redact import install_redaction
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 
-LeadValue = StrictStr | StrictInt | StrictFloat | StrictBool | None
+# A lead's recent activities ride in its own `activities` field: [{"at": ..., "type": ..., "channel": ...}]
+Activity = dict[str, StrictStr | StrictInt | StrictFloat | None]
+LeadValue = StrictStr | StrictInt | StrictFloat | StrictBool | list[Activity] | None
 Leads = Annotated[list[dict[str, LeadValue]], Field(min_length=1, max_length=1000,
                                                      description="1 to 1,000 leads: CRM field -> value")]
 # An int when given (null is refused); left out, the service's top_reasons (3 unless configured).

@@ -38,10 +38,21 @@ def synthetic_spec(synthetic_dir) -> dict:
     raw = yaml.safe_load((ROOT / "data" / "specs" / "synthetic.yaml").read_text())
     raw["leads"]["path"] = str(synthetic_dir / "leads.csv")
     raw["outcome"]["path"] = str(synthetic_dir / "outcomes.csv")
+    for lookup in raw.get("lookups", []):
+        lookup["path"] = str(synthetic_dir / Path(lookup["path"]).name)
+    if raw.get("activities"):
+        raw["activities"]["path"] = str(synthetic_dir / "activities.csv")
     raw["rules"] = str(ROOT / raw["rules"])  # some tests change the working folder
     raw["display"] = str(ROOT / raw["display"])
     raw.pop("synthetic")
     return raw
+
+
+@pytest.fixture(scope="session")
+def leads_only_spec(synthetic_spec) -> dict:
+    """The synthetic spec without its lookups and activities: what the Dask engine builds (it does not
+    relate tables yet); without the display glossary too, which names the account's columns."""
+    return {k: v for k, v in synthetic_spec.items() if k not in ("lookups", "activities", "display")}
 
 
 @pytest.fixture

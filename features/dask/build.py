@@ -240,6 +240,9 @@ def check_dask_source(spec: DatasetSpec) -> None:
     if spec.leads.path is None:
         raise LeadscoreError(f"{spec.leads.describe()}: --engine dask reads files; set 'leads.path' to a CSV or "
                              "Parquet file, a folder or a glob (or use the pandas engine)")
+    if spec.lookups or spec.activities:
+        raise LeadscoreError("--engine dask does not join 'lookups' or count 'activities' yet; build and train this "
+                             "spec with the pandas engine (the default)")
 
 
 def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksize: str = "64MB") -> DaskTrainingSet:

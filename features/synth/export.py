@@ -26,6 +26,14 @@ import pyarrow.csv as pacsv
 
 from features.atomic import replace_atomically
 from features.errors import LeadscoreError
+from features.synth.engagement import (
+    activity_table,
+    early_activities,
+    engagement_effect,
+    later_activities,
+    make_accounts,
+    pick_accounts,
+)
 
 START = np.datetime64("2024-07-01T00:00:00")
 EXPORT_AT = np.datetime64("2026-07-01T00:00:00")  # the export's snapshot: later wins are not in it
@@ -148,6 +156,13 @@ def _solve_intercept(logit: np.ndarray, hot: np.ndarray, hour_grid: np.ndarray,
 def generate(n_leads: int, seed: int = 0, period: Period | None = None,
              variants=()) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Return (leads, outcomes, truth) frames for n_leads synthetic leads (of `period`, default the first)."""
+    frames = generate_export(n_leads, seed, period, variants)
+    return frames["leads.csv"], frames["outcomes.csv"], frames["truth.csv"]
+
+
+def generate_export(n_leads: int, seed: int = 0, period: Period | None = None, variants=()) -> dict[str, pd.DataFrame]:
+    """Every file of the export by name: leads, outcomes, truth, accounts and activities
+    (features/synth/engagement.py)."""
     if n_leads < 1:
         raise LeadscoreError("--leads must be at least 1")
     period = period or Period()
@@ -206,6 +221,13 @@ def generate(n_leads: int, seed: int = 0, period: Period | None = None,
         + 1.2 * np.tanh(seconds / 900.0) + 0.25 * np.minimum(clicks, 4) + 0.3 * np.minimum(forms, 3)
         + 0.4 * webinar - 0.4 * do_not_call - 0.2 * ~email_consent
     )
+    # Accounts and activity history: their own random stream, so the other columns keep their values.
+    related = np.random.default_rng([seed, 24])
+    accounts = make_accounts()
+    account_ids, account_term = pick_accounts(related, n, accounts)
+    propensity = 0.7 * intent + 0.7 * related.normal(size=n)
+    early = early_activities(related, created, propensity)
+    logit = logit + account_term + engagement_effect(early, created)
     hour_grid = np.quantile(np.clip(np.random.default_rng(seed + 1).lognormal(np.log(6.0), 1.2, 20_000),
                                     0.05, 500.0), (np.arange(32) + 0.5) / 32)
     extra, base_rate = {}, BASE_RATE
@@ -229,7 +251,7 @@ def generate(n_leads: int, seed: int = 0, period: Period | None = None,
         "time_on_site_sec": seconds, "pages_per_visit": pages, "email_opens": opens,
         "email_clicks": clicks, "form_fills": forms, "webinar_attended": np.where(webinar, "yes", "no"),
         "hours_to_first_response": np.round(hours, 2), "do_not_call": np.where(do_not_call, "yes", "no"),
-        "email_consent": np.where(email_consent, "yes", "no"), **extra,
+        "email_consent": np.where(email_consent, "yes", "no"), "account_id": account_ids, **extra,
         "contact_name": pd.Series(first).str.cat(pd.Series(last), sep=" ").to_numpy(),
         "email": (pd.Series(first).str.lower() + "." + pd.Series(last).str.lower()
                   + pd.Series(np.arange(n) % 997).astype(str) + "@example.com").to_numpy(),
@@ -246,7 +268,11 @@ def generate(n_leads: int, seed: int = 0, period: Period | None = None,
         "won_at": np.concatenate([won_at[recorded], START + np.arange(orphans).astype("timedelta64[D]")]),
         "amount": np.round(np.concatenate([rng.lognormal(8.5, 0.7, int(recorded.sum())), np.full(orphans, 1000.0)]), 2),
     })
-    return leads, outcomes, pd.DataFrame({"lead_id": ids, "p_convert": np.round(truth, 6)})
+    later = later_activities(related, created, propensity, recorded, won_at, period.export_at)
+    events = pd.concat([early[early["at"].to_numpy() <= period.export_at], later], ignore_index=True)
+    return {"leads.csv": leads, "outcomes.csv": outcomes,
+            "truth.csv": pd.DataFrame({"lead_id": ids, "p_convert": np.round(truth, 6)}),
+            "accounts.csv": accounts, "activities.csv": activity_table(events, ids)}
 
 
 def write_export(out_dir: str | Path, n_leads: int, seed: int = 0, variants=(),
@@ -256,11 +282,12 @@ def write_export(out_dir: str | Path, n_leads: int, seed: int = 0, variants=(),
     date_format: strftime pattern for created_at and won_at (e.g. "%d-%m-%Y %H:%M", as many CRMs export);
     None writes ISO 8601. variants: harder data (see generate).
     """
-    leads, outcomes, truth = generate(n_leads, seed, variants=variants)
+    frames = generate_export(n_leads, seed, variants=variants)
     if date_format:
-        leads["created_at"] = leads["created_at"].dt.strftime(date_format)
-        outcomes["won_at"] = outcomes["won_at"].dt.strftime(date_format)
-    return write_frames(out_dir, {"leads.csv": leads, "outcomes.csv": outcomes, "truth.csv": truth})
+        dated = (("leads.csv", "created_at"), ("outcomes.csv", "won_at"), ("activities.csv", "occurred_at"))
+        for name, column in dated:
+            frames[name][column] = frames[name][column].dt.strftime(date_format)
+    return write_frames(out_dir, frames)
 
 
 def write_frames(out_dir: str | Path, frames: dict[str, pd.DataFrame]) -> Path:
@@ -278,6 +305,7 @@ def ensure_export(spec) -> None:
     if spec.synthetic is None:
         return
     paths = [p for p in (spec.leads.path, spec.outcome.path) if p is not None]
+    paths += [t.path for t in [*spec.lookups, *([spec.activities] if spec.activities else [])] if t.path]
     if all(Path(p).is_file() for p in paths):
         return
     write_export(spec.synthetic.out, spec.synthetic.leads, spec.synthetic.seed)

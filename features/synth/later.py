@@ -9,6 +9,8 @@
   outcomes_import.csv  their outcomes for `leadscore outcomes import`: lead_id, outcome (won or lost),
                        outcome_at, first_response_hours, deal_value
   truth.csv            the hidden conversion probability of every lead
+  accounts.csv         the accounts (the same table as the first export's)
+  activities.csv       both periods' activity events, up to the later export date
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from features.messages import Line, Say, say_nothing
-from features.synth.export import CHANNELS, EXPORT_AT, Period, generate, write_export, write_frames
+from features.synth.export import CHANNELS, EXPORT_AT, Period, generate_export, write_export, write_frames
 
 NEW_CAMPAIGN = "partner summit 2026"
 HORIZON_DAYS = 90
@@ -34,8 +36,9 @@ LATER = Period(
 def later_frames(n_leads: int, seed: int = 0) -> dict[str, pd.DataFrame]:
     """The later export's frames (see the module doc); first period as `leadscore synth` makes it."""
     first = Period(export_at=LATER.export_at)  # same leads as the first export, wins known until later
-    leads1, won1, truth1 = generate(n_leads, seed, first)
-    leads2, won2, truth2 = generate(n_leads, seed + 1, LATER)
+    frames1, frames2 = generate_export(n_leads, seed, first), generate_export(n_leads, seed + 1, LATER)
+    leads1, won1, truth1 = (frames1[name] for name in ("leads.csv", "outcomes.csv", "truth.csv"))
+    leads2, won2, truth2 = (frames2[name] for name in ("leads.csv", "outcomes.csv", "truth.csv"))
     won2 = won2[won2["lead_id"].str.startswith(LATER.id_prefix)]  # the orphan deals are in the first table
 
     first_win = won2.groupby("lead_id").agg(won_at=("won_at", "min"), amount=("amount", "first"))
@@ -51,7 +54,9 @@ def later_frames(n_leads: int, seed: int = 0) -> dict[str, pd.DataFrame]:
     })
     return {"leads.csv": pd.concat([leads1, leads2], ignore_index=True), "outcomes.csv": won1,
             "new_leads.csv": leads2, "outcomes_import.csv": outcomes,
-            "truth.csv": pd.concat([truth1, truth2], ignore_index=True)}
+            "truth.csv": pd.concat([truth1, truth2], ignore_index=True),
+            "accounts.csv": frames1["accounts.csv"],  # one accounts table for every period
+            "activities.csv": pd.concat([frames1["activities.csv"], frames2["activities.csv"]], ignore_index=True)}
 
 
 def write_later_export(out_dir: str | Path, n_leads: int, seed: int = 0) -> Path:
@@ -64,5 +69,6 @@ def run_synth(out: Path, leads: int, seed: int = 0, date_format: str | None = No
     later one of the feedback loop."""
     folder = write_later_export(out, leads, seed) if later else write_export(
         out, leads, seed, date_format=date_format, variants=variants)
-    say(Line(f"wrote {leads:,} synthetic leads to {folder}/ (leads.csv, outcomes.csv, truth.csv)"))
+    files = "leads.csv, outcomes.csv, truth.csv, accounts.csv, activities.csv"
+    say(Line(f"wrote {leads:,} synthetic leads to {folder}/ ({files})"))
     return folder

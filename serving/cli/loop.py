@@ -1,4 +1,4 @@
-"""The feedback-loop commands of `leadscore`: outcomes import, monitor, retrain, rules suggest.
+"""The feedback-loop commands of `leadscore`: outcomes and activities import, monitor, retrain, rules suggest.
 
 Each command turns its options into one call of a stage. Exit codes fit schedulers: 0 fine, 1 a
 monitoring threshold was breached, 2 bad input, 3 retrain kept the champion.
@@ -35,6 +35,26 @@ def import_(
     from training.loop.outcomes import run_outcomes_import
 
     run_guarded(lambda: run_outcomes_import(db, input, sql_url, sql_query, rejects, won, lost, say))
+
+activities_app = typer.Typer(help="The leads' activity events in the loop's database.", no_args_is_help=True)
+app.add_typer(activities_app, name="activities")
+
+
+@activities_app.command("import")
+def import_activities(
+    input: Annotated[Path | None, typer.Option("--input", help="CSV or Parquet of activity events.")] = None,
+    sql_url: Annotated[str | None, typer.Option("--sql-url", help="SQLAlchemy URL to read them from.")] = None,
+    sql_query: Annotated[str | None, typer.Option("--sql-query", help="SELECT returning one event per row.")
+                         ] = None,
+    spec: Annotated[Path | None, typer.Option("--spec", help="Dataset spec naming the activity columns "
+                                              "(default: lead_id, occurred_at, activity_type, channel).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Store activity events beside the prediction log: idempotent, one transaction, bad rows counted."""
+    from training.loop.activities import run_activities_import
+
+    run_guarded(lambda: run_activities_import(db, input, sql_url, sql_query, spec, say))
+
 
 @app.command()
 def monitor(

@@ -70,11 +70,18 @@ def score(
                                                "LEADSCORE_PREDICTION_DB or sqlite:///predictions.db).")] = None,
     questions: Annotated[bool, typer.Option("--questions", help="Add the top questions worth asking (what a rep "
                                             "should find out next, with the score each answer gives).")] = False,
+    activities: Annotated[Path | None, typer.Option(
+        "--activities", help="The leads' activity events (.csv or .parquet), shaped like the spec's activity table."
+    )] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Prediction time of every lead (ISO 8601; default now): activities after it never count.")
+    ] = None,
 ) -> None:
     """Score a batch of leads: probability, score 0-100, band and the top reasons."""
     from training.scoring.run import ScoreOptions, run_score
 
     options = ScoreOptions(model=model, output=output, input=input, sql_url=sql_url, sql_query=sql_query, lang=lang,
                            output_table=output_table, output_mode=output_mode, keep=keep, engine=engine.value,
-                           scheduler=scheduler, no_log=no_log, log_db=log_db, questions=questions)
+                           scheduler=scheduler, no_log=no_log, log_db=log_db, questions=questions,
+                           activities=activities, as_of=as_of)
     run_guarded(lambda: run_score(options, say))

@@ -3,6 +3,7 @@
 import copy
 import gzip
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -45,6 +46,16 @@ def spec_for(raw, folder, **leads):
     raw = copy.deepcopy(raw)
     raw["leads"]["path"] = str(folder / "leads.csv")
     raw["outcome"]["path"] = str(folder / "outcomes.csv")
+    # the export's own related tables; a folder holding leads and outcomes only keeps the shared accounts
+    # (every synthetic export has the same) and has no activities
+    raw["lookups"] = [{**t, "path": str(folder / Path(t["path"]).name)} if (folder / Path(t["path"]).name).is_file()
+                      else t for t in raw.get("lookups", [])]
+    if raw.get("activities") and (folder / "activities.csv").is_file():
+        raw["activities"] = {**raw["activities"], "path": str(folder / "activities.csv")}
+        if leads.get("date_format"):
+            raw["activities"]["date_format"] = leads["date_format"]
+    else:
+        raw.pop("activities", None)
     raw["leads"].update(leads)
     return raw
 

@@ -20,6 +20,11 @@ def synthetic_training_set(synthetic_spec):
     return build_training_set(DatasetSpec.model_validate(synthetic_spec))
 
 
+@pytest.fixture(scope="session")
+def leads_only_training_set(leads_only_spec):
+    return build_training_set(DatasetSpec.model_validate(leads_only_spec))
+
+
 @pytest.fixture
 def fast_options():
     return TrainOptions(tune_trials=3, n_jobs=2)

@@ -28,12 +28,13 @@ def _parts(source, folder, rows: int, suffix: str):
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
-def test_dask_build_equals_pandas_build(synthetic_spec, synthetic_dir, scheduler_address, tmp_path, suffix):
-    spec = DatasetSpec.model_validate(synthetic_spec)
+def test_dask_build_equals_pandas_build(leads_only_spec, synthetic_dir, scheduler_address, tmp_path, suffix):
+    spec = DatasetSpec.model_validate(leads_only_spec)
     pandas_set = build_training_set(spec)
     write_training_set(pandas_set, tmp_path / "pandas.parquet")
-    parted = DatasetSpec.model_validate({**synthetic_spec, "leads": {
-        **synthetic_spec["leads"], "path": str(_parts(synthetic_dir / "leads.csv", tmp_path / "parts", 1100, suffix))}})
+    parted = DatasetSpec.model_validate({**leads_only_spec, "leads": {
+        **leads_only_spec["leads"],
+        "path": str(_parts(synthetic_dir / "leads.csv", tmp_path / "parts", 1100, suffix))}})
     dask_set, (parquet, profile) = build_on_dask(parted, tmp_path / "dask.parquet", scheduler=scheduler_address)
 
     expected, got = pd.read_parquet(tmp_path / "pandas.parquet"), pd.read_parquet(parquet)
@@ -46,7 +47,7 @@ def test_dask_build_equals_pandas_build(synthetic_spec, synthetic_dir, scheduler
     assert [(s.column, s.auc) for s in dask_set.strengths] == [(s.column, s.auc) for s in pandas_set.strengths]
 
 
-def test_dask_build_refuses_a_duplicate_id_naming_rows(synthetic_spec, synthetic_dir, scheduler_address, tmp_path,
+def test_dask_build_refuses_a_duplicate_id_naming_rows(leads_only_spec, synthetic_dir, scheduler_address, tmp_path,
                                                         write_spec):
     leads = pd.read_csv(synthetic_dir / "leads.csv")
     folder = tmp_path / "parts"
@@ -55,7 +56,7 @@ def test_dask_build_refuses_a_duplicate_id_naming_rows(synthetic_spec, synthetic
     tail = leads.iloc[2000:].copy()
     tail.iloc[5, 0] = leads.iloc[3, 0]  # the id of data row 4 again at data row 2006, in another partition
     tail.to_parquet(folder / "b.parquet")
-    spec = write_spec({**synthetic_spec, "leads": {**synthetic_spec["leads"], "path": str(folder)}})
+    spec = write_spec({**leads_only_spec, "leads": {**leads_only_spec["leads"], "path": str(folder)}})
     out = tmp_path / "out.parquet"
     result = CliRunner().invoke(app, ["build", "--spec", str(spec), "--out", str(out), "--engine", "dask",
                                       "--scheduler", scheduler_address])
@@ -65,11 +66,11 @@ def test_dask_build_refuses_a_duplicate_id_naming_rows(synthetic_spec, synthetic
     assert not out.exists() and not list(tmp_path.glob(".*.tmp"))
 
 
-def test_unknown_engine_or_sql_source_on_dask_exits_2(synthetic_spec, tmp_path, write_spec):
-    sql = write_spec({**synthetic_spec, "leads": {**{k: v for k, v in synthetic_spec["leads"].items() if k != "path"},
+def test_unknown_engine_or_sql_source_on_dask_exits_2(leads_only_spec, tmp_path, write_spec):
+    sql = write_spec({**leads_only_spec, "leads": {**{k: v for k, v in leads_only_spec["leads"].items() if k != "path"},
                                                   "sql": {"url": "sqlite://", "query": "select 1"}}}, "sql.yaml")
-    for command, spec, extra in (("build", write_spec(synthetic_spec), ["--engine", "spark"]),
-                                 ("train", write_spec(synthetic_spec), ["--engine", "spark"]),
+    for command, spec, extra in (("build", write_spec(leads_only_spec), ["--engine", "spark"]),
+                                 ("train", write_spec(leads_only_spec), ["--engine", "spark"]),
                                  ("build", sql, ["--engine", "dask", "--scheduler", "tcp://127.0.0.1:9"])):
         out = ["--out", str(tmp_path / "out.parquet")] if command == "build" else []
         result = CliRunner().invoke(app, [command, "--spec", str(spec), *out, *extra])

@@ -15,12 +15,12 @@ from training.scoring.score import score_frame
 pytestmark = pytest.mark.slow
 
 
-def test_dask_training_matches_pandas_and_loads_as_usual(synthetic_spec, synthetic_training_set, synthetic_dir,
+def test_dask_training_matches_pandas_and_loads_as_usual(leads_only_spec, leads_only_training_set, synthetic_dir,
                                                          scheduler_address, tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
     monkeypatch.chdir(tmp_path)
-    spec = DatasetSpec.model_validate(synthetic_spec)
-    pandas_result = evaluate_all(synthetic_training_set, TrainOptions())
+    spec = DatasetSpec.model_validate(leads_only_spec)
+    pandas_result = evaluate_all(leads_only_training_set, TrainOptions())
     result = train_on_dask(spec, TrainOptions(), scheduler=scheduler_address)
 
     ours, theirs = result.metrics["models"][SERVED], pandas_result.metrics["models"][SERVED]
@@ -35,8 +35,8 @@ def test_dask_training_matches_pandas_and_loads_as_usual(synthetic_spec, synthet
     loaded = load_model(result.model_uri)
     leads = pd.read_csv(synthetic_dir / "leads.csv").head(200)
     scored = score_frame(loaded, leads)
-    direct = result.pipeline.predict_proba(leads[synthetic_training_set.features].rename(
-        columns=synthetic_training_set.feature_names))[:, 1]
+    direct = result.pipeline.predict_proba(leads[leads_only_training_set.features].rename(
+        columns=leads_only_training_set.feature_names))[:, 1]
     assert len(scored) == 200 and scored["reasons"].str.len().min() > 0
     assert abs(scored["probability"].to_numpy() - direct).max() <= 5e-7  # score_frame rounds to 6 decimals
 
@@ -69,19 +69,19 @@ def test_dask_folds_score_held_rows_on_the_workers(x_education_spec, scheduler_a
     assert all(len(p) == 1500 for p in result.predictions.values())
 
 
-def test_dask_time_split_over_many_partitions(synthetic_spec, synthetic_training_set, scheduler_address):
+def test_dask_time_split_over_many_partitions(leads_only_spec, leads_only_training_set, scheduler_address):
     """The newest 20% live in the last partitions: partitions without a held-out row are skipped, and
     every held-out row is evaluated once, as with the pandas engine."""
     from features.dask.build import build_training_set_dask
     from features.dask.cluster import dask_client
     from training.fit.dask import evaluate_dask
 
-    spec = DatasetSpec.model_validate(synthetic_spec)
+    spec = DatasetSpec.model_validate(leads_only_spec)
     with dask_client(scheduler_address) as client:
         ts = build_training_set_dask(spec, blocksize="100KB")
         assert ts.frame.npartitions >= 5
         result = evaluate_dask(ts, TrainOptions(), client)
-    pandas_result = evaluate_all(synthetic_training_set, TrainOptions())
+    pandas_result = evaluate_all(leads_only_training_set, TrainOptions())
     assert result.metrics["rows_evaluated"] == pandas_result.metrics["rows_evaluated"]
     assert len(result.training_set.frame) == result.metrics["rows_evaluated"]
     ours, theirs = result.metrics["models"], pandas_result.metrics["models"]

@@ -33,6 +33,8 @@ def variant_set(folder, leads: int, variants: tuple[str, ...], seed: int = 3):
     write_export(folder, leads, seed, variants)
     raw = yaml.safe_load((ROOT / "data" / "specs" / "synthetic.yaml").read_text())
     raw["leads"]["path"], raw["outcome"]["path"] = str(folder / "leads.csv"), str(folder / "outcomes.csv")
+    for table in [*raw.get("lookups", []), *([raw["activities"]] if raw.get("activities") else [])]:
+        table["path"] = str(folder / Path(table["path"]).name)  # the export's own accounts and activities
     raw["rules"], raw["display"] = None, None
     raw.pop("synthetic")
     ts = build_training_set(DatasetSpec.model_validate(raw))

@@ -62,6 +62,7 @@ def test_rule_reasons_read_in_chinese_with_the_glossary():
 
 def test_synthetic_glossary_names_every_generated_value_in_chinese():
     """Every category the synthetic generator writes has a Chinese name (so reasons are fully Chinese)."""
+    from features.synth import engagement
     from features.synth import export as synth
 
     glossary = load_glossary(SYNTHETIC)
@@ -69,6 +70,7 @@ def test_synthetic_glossary_names_every_generated_value_in_chinese():
               | {title for *_, titles in synth.SENIORITY.values() for title in titles}
               | {city for *_, cities in synth.PLACES.values() for city in cities}
               | set(synth.NEED) | set(synth.TIMELINE) | set(synth.BUDGET) | set(synth.AUTHORITY)
-              | {"inbound", "outbound"})
+              | {"inbound", "outbound"} | set(engagement.TIERS) | set(engagement.TYPES) | {engagement.CONTRACT}
+              | {channel for _, _, channel, _ in engagement.TYPES.values()})
     untranslated = sorted(v for v in values if glossary.value(v, "zh") == v)
     assert not untranslated

@@ -20,6 +20,7 @@ from training.fit.options import TrainOptions
 from training.model.baselines import OdooNaiveBayes, make_logistic
 from training.model.boost import HOLDOUT_ROWS
 from training.model.classifier import make_pipeline
+from training.report.engagement_names import with_engagement_names
 from training.rules.table import load_rules
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def fit_model(X: pd.DataFrame, y: np.ndarray, ts: TrainingSet, options: TrainOpt
     spec = ts.spec
     pipeline = make_pipeline(X, ts.feature_names, spec.leads.missing_values, seed=spec.evaluation.seed,
                              n_jobs=options.n_jobs, tune_trials=options.tune_trials, tune_minutes=minutes,
-                             learned=learned)
+                             learned=learned, context=ts.relation.context if ts.relation else None)
     return pipeline.fit(X, y, classify__progress=progress.trial_done if progress else None)
 
 
@@ -188,6 +189,7 @@ def evaluate_all(ts: TrainingSet, options: TrainOptions, progress=None) -> Train
     pipeline = fit_model(X, y, ts, options, minutes, bar, learned[-1] if len(y) >= REUSE_ROWS else None)
     bar.fit_done()
     classifier = pipeline.named_steps["classify"]
+    ts.glossary = with_engagement_names(ts.glossary, pipeline)  # engagement reasons in plain words
     metrics = {
         "protocol": protocol_name(ts.frame, spec.evaluation.folds),
         "rows_evaluated": int(len(rows)),

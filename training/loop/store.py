@@ -1,5 +1,6 @@
-"""The loop's database: every table on one MetaData (the prediction log, imported outcomes, monitor reports),
-its URL default, the one engine opener, and a synchronous idempotent writer of the log for batch jobs.
+"""The loop's database: every table on one MetaData (the prediction log, imported outcomes, monitor reports,
+offered questions, activity events), its URL default, the one engine opener, and a synchronous idempotent
+writer of the log for batch jobs.
 
 One row per scored lead. `row_key` is "<request_id>:<index in request>": inserting the same row twice
 (a retry, a replayed spool file) is a no-op, so the log never counts a lead twice. `inputs` holds the
@@ -63,6 +64,17 @@ monitor_reports = sa.Table(
     sa.Column("model_name", sa.String(128)),
     sa.Column("breaches", sa.Integer, nullable=False),
     sa.Column("report", sa.Text, nullable=False),  # JSON of MonitorResult: figures only, no lead data
+)
+# The leads' activity events (`leadscore activities import`, training/loop/activities.py).
+activities = sa.Table(
+    "activities", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("row_key", sa.String(64), nullable=False, unique=True),
+    sa.Column("lead_id", sa.String(128), nullable=False, index=True),
+    sa.Column("occurred_at", sa.DateTime, nullable=False),  # naive UTC
+    sa.Column("activity_type", sa.String(128), nullable=False),
+    sa.Column("channel", sa.String(64)),
+    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
 )
 COLUMNS = tuple(c.name for c in predictions.columns if c.name != "id")
 # The questions worth asking a logged answer offered (training/explain/questions.py): one row per question,

@@ -248,11 +248,18 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
 
 
 def make_pipeline(frame: pd.DataFrame, original_names: Mapping[str, str], missing_values: Sequence[str] = (),
-                  seed: int = 0, n_jobs: int = 2, **learner) -> Pipeline:
+                  seed: int = 0, n_jobs: int = 2, context=None, **learner) -> Pipeline:
     """The model Pipeline for a training frame of feature columns (safe names); `learner` goes to
-    LeadClassifier (params, tune_trials, tune_minutes, blend, ...)."""
+    LeadClassifier (params, tune_trials, tune_minutes, blend, ...). `context`: the build's fitted
+    LeadContext (features/context.py), first step when the spec has lookups or activities; frozen, since
+    what it learned (activity types kept, lookup tables) belongs to the build, not to each fit."""
     categorical = [i for i, c in enumerate(frame.columns) if not is_numeric_column(frame[c])]
-    return Pipeline([
+    steps = [
         ("encode", LeadEncoder(original_names=dict(original_names), missing_values=list(missing_values))),
         ("classify", LeadClassifier(categorical_features=categorical, random_state=seed, n_jobs=n_jobs, **learner)),
-    ])
+    ]
+    if context is not None:
+        from sklearn.frozen import FrozenEstimator
+
+        steps.insert(0, ("context", FrozenEstimator(context)))
+    return Pipeline(steps)

@@ -47,6 +47,8 @@ MOVED_TYPES = {
 TRUSTED_TYPES = [
     "collections.OrderedDict",
     "features.encoder.LeadEncoder",
+    "features.context.LeadContext",
+    "sklearn.frozen._frozen.FrozenEstimator",
     *MOVED_TYPES.values(),
     *MOVED_TYPES,
     "lightgbm.sklearn.LGBMClassifier",

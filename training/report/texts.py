@@ -170,6 +170,18 @@ QUESTIONS = {
            "caption": "尚未知道、而答案会改变评分的字段：点击一个答案，即按该答案重新评分。"},
 }
 
+# Names of the engagement features (features/activities.py) in reasons and on the page: "{type}" is the
+# activity type in the glossary's words, "{window}" days. "count" gets the English plural by adding "s".
+ENGAGEMENT_NAMES = {
+    "en": {"count": "{type}s in the last {window} days", "since": "days since the last {type}",
+           "since_any": "days since the last activity", "distinct": "kinds of activity",
+           "decayed": "recent engagement (each activity fades with time)", "first_channel": "first touch channel",
+           "last_channel": "last touch channel", "other": "other activities"},
+    "zh": {"count": "近 {window} 天{type}次数", "since": "距上次{type}天数", "since_any": "距上次活动天数",
+           "distinct": "活动种类数", "decayed": "近期互动得分（活动影响随时间衰减）", "first_channel": "首次接触渠道",
+           "last_channel": "最近接触渠道", "other": "其他活动"},
+}
+
 # The monitoring report (training/monitor/report.py) and its section on the managers' page.
 MONITOR_TITLES = {
     "en": {"title": "How the scores held up", "calibration": "Realised conversion per band against prediction",

@@ -36,6 +36,8 @@ class ScoreOptions:
     no_log: bool = False
     log_db: str | None = None
     questions: bool = False  # add the top questions worth asking (columns questions, questions_json)
+    activities: Path | None = None  # the leads' activity events, shaped like the spec's activity table
+    as_of: str | None = None  # the prediction time of every lead (default now): engagement as of then
 
 
 def run_score(options: ScoreOptions, say: Say = say_nothing) -> pd.DataFrame:
@@ -50,9 +52,20 @@ def run_score(options: ScoreOptions, say: Say = say_nothing) -> pd.DataFrame:
     loaded = load_model(options.model)
     logged = None if options.no_log else _prediction_log(loaded, options.log_db)
     if options.engine == "dask":
+        if "context" in dict(loaded.pipeline.steps):
+            raise LeadscoreError("this model joins lookups or counts activities, which --engine dask does not do "
+                                 "yet; score it with --engine pandas")
         bands, where = _score_on_dask(loaded, options, logged)
     else:
-        bands, where = _score_here(loaded, options, path, sql, logged)
+        from training.scoring.related import score_inputs
+
+        events, as_of, notes = score_inputs(loaded, options.activities, options.as_of)
+        warn_all(say, notes)
+        matches: list = []
+        bands, where = _score_here(loaded, options, path, sql, logged, events, as_of, matches)
+        from training.scoring.related import match_shift
+
+        warn_all(say, match_shift(loaded, matches))
     counts = bands["band"].value_counts()
     say(Line(f"scored {len(bands):,} leads into {where}: " + ", ".join(
         f"{band} {int(counts.get(band, 0)):,}" for band in BANDS), highlight=False))
@@ -81,10 +94,11 @@ def _score_on_dask(loaded, options: ScoreOptions, logged) -> tuple[pd.DataFrame,
                       on_scored=logged, questions=options.questions)
 
 
-def _score_here(loaded, options: ScoreOptions, path: str | None, sql, logged) -> tuple[pd.DataFrame, str]:
+def _score_here(loaded, options: ScoreOptions, path: str | None, sql, logged, events=None, as_of=None,
+                matches=None) -> tuple[pd.DataFrame, str]:
     from training.scoring.score import score_source
 
     keep = [c.strip() for c in options.keep.split(",") if c.strip()] if options.keep else None
     return score_source(loaded, options.output, path=path, sql=sql, lang=options.lang, keep=keep,
                         table=options.output_table, mode=options.output_mode, on_scored=logged,
-                        questions=options.questions)
+                        questions=options.questions, events=events, as_of=as_of, matches=matches)

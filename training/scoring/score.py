@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from features.context import LeadsAt
 from features.load import load_table
 from features.spec import SqlSource
 from training.evaluate.metrics import assign_bands
@@ -27,16 +28,24 @@ CHUNK_ROWS = 50_000
 
 
 def score_frame(model: LoadedModel, leads: pd.DataFrame, lang: str = "en", top: int = 3,
-                first_id: int = 1, questions: bool = False) -> pd.DataFrame:
+                first_id: int = 1, questions: bool = False, events: pd.DataFrame | None = None,
+                as_of: pd.Timestamp | None = None, matches: list | None = None) -> pd.DataFrame:
     """Scores and reasons for every lead of a frame (original or safe column names); with `questions`,
     the top questions worth asking (training/explain/questions.py) as text and JSON.
 
     Without an id column, leads are numbered from `first_id` (their row number in the whole input).
+    A model with lookups or activities (its Pipeline's LeadContext) joins them and counts `events` as of
+    `as_of` (default now); `matches` collects how each lookup matched, for the run's comparison.
     """
     meta = model.metadata
     id_field = meta.id_field
     ids = leads[id_field].astype("string") if id_field in leads else pd.Series(
         np.arange(first_id, first_id + len(leads))).astype("string")
+    context = dict(model.pipeline.steps).get("context")
+    if context is not None:
+        if matches is not None and context.lookups:
+            matches.extend(context.match(leads)[1])
+        leads = context.transform(LeadsAt(leads.reset_index(drop=True), events, as_of, id_field))
     encoder = model.pipeline.named_steps["encode"]
     rules = rules_for_model(meta, None)
     parts = []
@@ -101,7 +110,8 @@ def numeric_fields(model: LoadedModel) -> set[str]:
 
 def score_source(model: LoadedModel, out: str | Path, path: str | None = None, sql: SqlSource | None = None,
                  lang: str = "en", keep: list[str] | None = None, table: str | None = None,
-                 mode: str = "append", on_scored=None, questions: bool = False) -> tuple[pd.DataFrame, str]:
+                 mode: str = "append", on_scored=None, questions: bool = False, events: pd.DataFrame | None = None,
+                 as_of: pd.Timestamp | None = None, matches: list | None = None) -> tuple[pd.DataFrame, str]:
     """Read leads from a file or SQL chunk by chunk, score them, write them to a file or a database table.
 
     Returns the bands of every scored lead and where they went. A file appears whole or not at all; a
@@ -115,7 +125,8 @@ def score_source(model: LoadedModel, out: str | Path, path: str | None = None, s
     sink = table_writer(str(out), table, mode) if to_table else chunk_writer(Path(out))
     with sink as writer:
         for chunk in chunks:
-            scored = score_frame(model, chunk, lang=lang, first_id=first, questions=questions)
+            scored = score_frame(model, chunk, lang=lang, first_id=first, questions=questions, events=events,
+                                 as_of=as_of, matches=matches)
             written = keep_columns(scored, chunk, keep) if keep else scored  # a bad --keep fails before the log
             if on_scored is not None:  # the prediction log reads the id as lead_id, whatever the spec calls it
                 on_scored(chunk, scored.rename(columns={scored.columns[0]: "lead_id"}))

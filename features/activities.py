@@ -1,0 +1,204 @@
+"""Activity events -> engagement features per lead, as of a prediction time (point-in-time).
+
+Like Feast's get_historical_features and Featuretools' cutoff times: every row has its own prediction
+time, and only events at or before it count; an event after it cannot reach a feature. Per row:
+counts per activity type per window, days since the last activity and since the last of each type, the
+number of distinct types, a decayed engagement sum (each event weighs 0.5 ** (age / half-life)), and the
+first and last touch channel. Types beyond the `max_types` most frequent share 'other', so the number
+of features stays bounded whatever the CRM logs.
+
+One aggregation (`aggregate`) serves every caller: the table path (build, batch scoring) and the
+record path (the service's request with its activities) only turn their input into the same arrays.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from features.errors import LeadscoreError
+
+DAY_NS = 86_400 * 10**9
+EPOCH, MICROSECOND = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
+OTHER = "other"
+LAST_ANY = "days since last activity"
+DISTINCT = "activity types"
+DECAYED = "engagement score"
+FIRST_CHANNEL, LAST_CHANNEL = "first touch channel", "last touch channel"
+
+
+@dataclass(frozen=True)
+class EngagementColumn:
+    """What an engagement feature counts, for plain-word reasons: kind, activity type, window in days."""
+
+    kind: str  # "count", "since", "since_any", "distinct", "decayed", "first_channel", "last_channel"
+    type: str | None = None
+    window: int | None = None
+
+
+def count_name(kind: str, window: int) -> str:
+    return f"{kind} in the last {window} days"
+
+
+def since_name(kind: str) -> str:
+    return f"days since last {kind}"
+
+
+def engagement_columns(types: Sequence[str], windows: Sequence[int], grouped: bool,
+                       channel: bool) -> dict[str, EngagementColumn]:
+    """Every engagement feature (original name -> what it counts), in a fixed order."""
+    kinds = list(types) + ([OTHER] if grouped else [])
+    columns = {count_name(t, w): EngagementColumn("count", t, w) for w in windows for t in kinds}
+    columns[LAST_ANY] = EngagementColumn("since_any")
+    columns.update({since_name(t): EngagementColumn("since", t) for t in types})
+    columns[DISTINCT] = EngagementColumn("distinct")
+    columns[DECAYED] = EngagementColumn("decayed")
+    if channel:
+        columns[FIRST_CHANNEL] = EngagementColumn("first_channel")
+        columns[LAST_CHANNEL] = EngagementColumn("last_channel")
+    return columns
+
+
+def kept_types(types: pd.Series, max_types: int, min_count: int) -> tuple[list[str], bool]:
+    """The types that get their own features (most frequent first, at least `min_count` events) and
+    whether any other type exists (it then counts as 'other')."""
+    counts = types.value_counts()
+    kept = sorted((t for t, c in counts.items() if c >= min_count and t != OTHER),
+                  key=lambda t: (-counts[t], t))[:max_types]
+    return kept, bool(len(set(counts.index) - set(kept)))
+
+
+def aggregate(n: int, row: np.ndarray, age_days: np.ndarray, type_code: np.ndarray, channel: np.ndarray | None,
+              columns: Mapping[str, EngagementColumn], types: Sequence[str], half_life_days: float) -> dict:
+    """The engagement features of `n` rows from their events: `row` (which row each event belongs to),
+    `age_days` (prediction time minus event time; negative = after it, never counted), `type_code` (index
+    into `types`, len(types) for 'other'). Returns original name -> values (float, or object channels)."""
+    known = age_days >= 0  # an event after the prediction time was not known then
+    row, age, code = row[known], age_days[known], type_code[known]
+    n_types = len(types) + 1
+    cell = row * n_types + code
+    out: dict[str, np.ndarray] = {}
+    by_window: dict[int, np.ndarray] = {}
+    for name, col in columns.items():
+        if col.kind == "count":
+            if col.window not in by_window:
+                inside = age < col.window
+                by_window[col.window] = np.bincount(cell[inside], minlength=n * n_types).reshape(n, n_types)
+            t = len(types) if col.type == OTHER else types.index(col.type)
+            out[name] = by_window[col.window][:, t].astype(np.float64)
+    order = np.lexsort((age, row))  # per row, most recent first
+    row_sorted, age_sorted = row[order], age[order]
+    starts = np.flatnonzero(np.r_[True, row_sorted[1:] != row_sorted[:-1]]) if len(row_sorted) else np.array([], int)
+    ends = np.r_[starts[1:], len(row_sorted)] - 1 if len(starts) else starts
+    present = row_sorted[starts] if len(starts) else np.array([], int)
+    last = np.full(n, np.nan)
+    last[present] = age_sorted[starts]
+    out[LAST_ANY] = np.round(last, 3)
+    if any(c.kind == "since" for c in columns.values()):
+        cells_sorted = cell[np.lexsort((age, cell))]
+        ages_by_cell = age[np.lexsort((age, cell))]
+        first_of_cell = np.flatnonzero(np.r_[True, cells_sorted[1:] != cells_sorted[:-1]]) if len(cell) else []
+        per_type = np.full(n * n_types, np.nan)
+        per_type[cells_sorted[first_of_cell]] = ages_by_cell[first_of_cell]
+        per_type = per_type.reshape(n, n_types)
+        for name, col in columns.items():
+            if col.kind == "since":
+                out[name] = np.round(per_type[:, types.index(col.type)], 3)
+    seen = np.bincount(np.unique(cell), minlength=n * n_types).reshape(n, n_types) if len(cell) else \
+        np.zeros((n, n_types))
+    out[DISTINCT] = seen.sum(axis=1).astype(np.float64)
+    out[DECAYED] = np.round(np.bincount(row, weights=np.power(0.5, age / half_life_days), minlength=n), 4)
+    if FIRST_CHANNEL in columns:
+        first = np.full(n, None, dtype=object)
+        latest = np.full(n, None, dtype=object)
+        if channel is not None and len(starts):
+            channel_sorted = channel[known][order]
+            latest[present] = channel_sorted[starts]
+            first[present] = channel_sorted[ends]
+        out[FIRST_CHANNEL], out[LAST_CHANNEL] = first, latest
+    return {name: out[name] for name in columns}
+
+
+def type_codes(types: Sequence[str], values) -> np.ndarray:
+    lookup = {t: i for i, t in enumerate(types)}
+    return np.fromiter((lookup.get(v, len(types)) for v in values), dtype=np.int64, count=len(values))
+
+
+def features_for_table(row_ids: pd.Series, as_of: np.ndarray, events: pd.DataFrame | None,
+                       columns: Mapping[str, EngagementColumn], types: Sequence[str],
+                       half_life_days: float) -> pd.DataFrame:
+    """Engagement features of rows (one per lead id) from a normalised events table (lead, at, type[,
+    channel]); `as_of` is each row's prediction time (datetime64[ns])."""
+    n = len(row_ids)
+    index = pd.Index(row_ids.astype("string").to_numpy(dtype=object))
+    if not index.is_unique:
+        raise LeadscoreError("engagement features need one row per lead id; the ids repeat")
+    if events is None or events.empty:
+        row = np.array([], dtype=np.int64)
+        age = np.array([], dtype=np.float64)
+        code, channel = np.array([], dtype=np.int64), None
+    else:
+        row = index.get_indexer(events["lead"].to_numpy(dtype=object))
+        inside = row >= 0
+        events, row = events[inside], row[inside]
+        as_of_ns = np.asarray(as_of, dtype="datetime64[ns]").astype(np.int64)
+        age = (as_of_ns[row] - events["at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)) / DAY_NS
+        code = pd.Categorical(events["type"], categories=list(types)).codes.astype(np.int64)
+        code[code < 0] = len(types)
+        channel = events["channel"].to_numpy(dtype=object) if "channel" in events else None
+    values = aggregate(n, row.astype(np.int64), age, code, channel, columns, types, half_life_days)
+    return pd.DataFrame(values, index=row_ids.index)
+
+
+def event_time(value: object, where: str) -> np.int64:
+    """An event time of a request as naive UTC nanoseconds; a time without a zone is read as UTC."""
+    if isinstance(value, str):  # the service's hot path: the standard library parses ISO 8601 fastest
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            parsed = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+            return np.int64((parsed - EPOCH) // MICROSECOND) * 1000
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise LeadscoreError(f"{where}: {value!r} is not a date and time; send ISO 8601, e.g. "
+                             "2026-03-31T14:05:00Z", loc=tuple(where.split("."))) from None
+    if stamp is pd.NaT:
+        raise LeadscoreError(f"{where}: the time is empty; send ISO 8601, e.g. 2026-03-31T14:05:00Z")
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return np.int64(stamp.as_unit("ns").value)
+
+
+def features_for_records(activities: Sequence[Sequence[Mapping] | None], as_of_ns: Sequence[int],
+                         columns: Mapping[str, EngagementColumn], types: Sequence[str],
+                         half_life_days: float) -> list[dict]:
+    """The same features for the service: each lead's activities as sent ({at, type, channel}), without
+    pandas on the hot path."""
+    rows, ages, kinds, channels = [], [], [], []
+    for r, events in enumerate(activities):
+        for k, event in enumerate(events or ()):
+            where = f"leads.{r}.activities.{k}"
+            if not isinstance(event, Mapping) or "at" not in event or "type" not in event:
+                raise LeadscoreError(f"{where}: an activity needs 'at' (a time) and 'type'",
+                                     loc=("leads", r, "activities", k))
+            rows.append(r)
+            ages.append((as_of_ns[r] - event_time(event["at"], where)) / DAY_NS)
+            kinds.append(str(event["type"]))
+            channels.append(None if event.get("channel") is None else str(event["channel"]))
+    values = aggregate(len(activities), np.asarray(rows, dtype=np.int64), np.asarray(ages, dtype=np.float64),
+                       type_codes(types, kinds), np.asarray(channels, dtype=object), columns, types, half_life_days)
+    return [{name: _plain(v[r]) for name, v in values.items()} for r in range(len(activities))]
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    return value

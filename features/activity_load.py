@@ -1,0 +1,138 @@
+"""Read an activity table and say what is wrong with it: unknown lead ids, duplicates, events dated in
+the future, times with and without a zone side by side. Counted with examples (and left out), or one
+error naming the table, column and row; never a traceback."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+
+from features.dates import parse_dates
+from features.errors import LeadscoreError
+from features.load import load_table, require_columns
+from features.messages import shown
+from features.relations_spec import ActivitiesSpec
+
+EXAMPLES = 5
+WARN_SHARE = 0.01
+_ZONE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+
+
+@dataclass
+class ActivityReport:
+    """What reading the activity table found, kept in the profile."""
+
+    rows: int = 0
+    used: int = 0
+    unknown_leads: int = 0
+    unknown_examples: list[str] = field(default_factory=list)
+    duplicates: int = 0
+    duplicate_examples: list[str] = field(default_factory=list)
+    future: int = 0
+    future_examples: list[str] = field(default_factory=list)
+    empty: int = 0
+    after_prediction_time: int = 0  # events later than their row's prediction time: never features
+    won_before_prediction_time: int = 0  # leads already won when they would be scored: left out
+
+    def warnings(self) -> list[str]:
+        found = []
+        if self.rows and self.unknown_leads / self.rows > WARN_SHARE:
+            found.append(f"activities: {self.unknown_leads:,} of {self.rows:,} events name a lead id that is not in "
+                         f"the leads, e.g. {', '.join(map(repr, self.unknown_examples))}; check 'activities.lead_id'")
+        if self.duplicates:
+            found.append(f"activities: {self.duplicates:,} events repeat another (same lead, time, type and "
+                         f"channel) and count once, e.g. {'; '.join(self.duplicate_examples)}")
+        if self.future:
+            found.append(f"activities: {self.future:,} events are dated in the future and are left out, e.g. "
+                         f"{'; '.join(self.future_examples)}; check 'activities.date_format'")
+        if self.empty:
+            found.append(f"activities: {self.empty:,} events have no lead id, time or type and are left out")
+        return found
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def check_zones(text: pd.Series, spec: ActivitiesSpec, source: str) -> None:
+    """Times with a zone beside times without one: the bare ones' zone is a question for the user."""
+    if spec.timezone is not None or text.isna().all():
+        return
+    zoned = text.str.contains(_ZONE, na=False)
+    bare = ~zoned & text.notna()
+    if zoned.any() and bare.any():
+        a, b = int(zoned.to_numpy().nonzero()[0][0]), int(bare.to_numpy().nonzero()[0][0])
+        raise LeadscoreError(
+            f"{source}: column {spec.at!r} has times with a zone (data row {a + 1}: {text.iloc[a]!r}) and times "
+            f"without one (data row {b + 1}: {text.iloc[b]!r}); set 'activities.timezone' to the zone of the "
+            "times without one, e.g. \"UTC\" or \"Asia/Shanghai\"")
+
+
+def event_times(values: pd.Series, spec: ActivitiesSpec, source: str, ids: pd.Series) -> pd.Series:
+    """The event times as naive UTC; bare times read in 'activities.timezone' when it is set."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return parse_dates(values, None, source, spec.at, "activities.date_format", ids)
+    text = values.astype("string").str.strip()
+    check_zones(text, spec, source)
+    if spec.timezone is None:
+        return parse_dates(text, spec.date_format, source, spec.at, "activities.date_format", ids)
+    zoned = text.str.contains(_ZONE, na=False)
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    if zoned.any():
+        out[zoned] = parse_dates(text[zoned], spec.date_format, source, spec.at, "activities.date_format",
+                                 ids[zoned])
+    if (~zoned).any():
+        naive = parse_dates(text[~zoned], spec.date_format, source, spec.at, "activities.date_format", ids[~zoned])
+        try:
+            out[~zoned] = naive.dt.tz_localize(spec.timezone, ambiguous="NaT", nonexistent="NaT") \
+                .dt.tz_convert("UTC").dt.tz_localize(None)
+        except Exception:  # an unknown zone name
+            raise LeadscoreError(f"'activities.timezone' {spec.timezone!r} is not a time zone; use e.g. \"UTC\" or "
+                                 "\"Europe/Berlin\"") from None
+    return out
+
+
+def read_activities(spec: ActivitiesSpec, lead_ids: pd.Series | None = None,
+                    now: pd.Timestamp | None = None) -> tuple[pd.DataFrame, ActivityReport]:
+    """The events as (lead, at, type[, channel]) with what was left out counted in the report.
+    `lead_ids`: the leads the events must belong to (None: any)."""
+    source = spec.describe()
+    table = load_table(spec.path, spec.sql, "activities", spec.encoding)
+    needed = [spec.lead_id, spec.at, spec.type] + [c for c in (spec.channel, spec.value) if c]
+    require_columns(table, needed, source, "activities.lead_id / .at / .type / .channel / .value")
+    return normalise_events(table, spec, source, lead_ids, now)
+
+
+def normalise_events(table: pd.DataFrame, spec: ActivitiesSpec, source: str, lead_ids: pd.Series | None = None,
+                     now: pd.Timestamp | None = None) -> tuple[pd.DataFrame, ActivityReport]:
+    report = ActivityReport(rows=len(table))
+    lead = table[spec.lead_id].astype("string").str.strip()
+    kind = table[spec.type].astype("string").str.strip()
+    at = event_times(table[spec.at], spec, source, lead.fillna(""))
+    events = pd.DataFrame({"lead": lead, "at": at, "type": kind})
+    if spec.channel:
+        events["channel"] = table[spec.channel].astype("string").str.strip().astype(object)
+    empty = events["lead"].isna() | events["at"].isna() | events["type"].isna() | (events["type"] == "")
+    report.empty = int(empty.sum())
+    events = events[~empty.to_numpy()]
+    now = now if now is not None else pd.Timestamp.now(tz="UTC").tz_localize(None)
+    future = events["at"] > now + pd.Timedelta(days=1)
+    if future.any():
+        report.future = int(future.sum())
+        report.future_examples = [f"lead {shown(r.lead)} {r.type!r} at {r.at}" for r in
+                                  events[future].head(EXAMPLES).itertuples()]
+        events = events[~future.to_numpy()]
+    if lead_ids is not None:
+        unknown = ~events["lead"].isin(set(lead_ids.astype("string")))
+        report.unknown_leads = int(unknown.sum())
+        report.unknown_examples = list(dict.fromkeys(events.loc[unknown, "lead"].head(200).tolist()))[:EXAMPLES]
+        events = events[~unknown.to_numpy()]
+    duplicated = events.duplicated(keep="first")
+    if duplicated.any():
+        report.duplicates = int(duplicated.sum())
+        report.duplicate_examples = [f"lead {shown(r.lead)} {r.type!r} at {r.at}" for r in
+                                     events[duplicated].head(EXAMPLES).itertuples()]
+        events = events[~duplicated.to_numpy()]
+    report.used = len(events)
+    return events.reset_index(drop=True), report

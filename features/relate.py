@@ -1,0 +1,111 @@
+"""The build's step for related tables and activities: join the spec's lookups onto the leads, add the
+engagement features as of each lead's prediction time, and leave out leads already won by then.
+
+The fitted LeadContext it returns is the one the model's Pipeline carries, so scoring and the service
+make the same columns the training set holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from features.activity_load import ActivityReport, read_activities
+from features.context import LeadContext, LeadsAt
+from features.errors import LeadscoreError
+from features.labels import read_wins
+from features.lookups import MatchReport, read_lookups
+from features.spec import DatasetSpec
+
+
+@dataclass
+class Relation:
+    """What relating the leads made and found, for the training set and its profile."""
+
+    context: LeadContext
+    matches: list[MatchReport] = field(default_factory=list)
+    activities: ActivityReport | None = None
+    keep: np.ndarray | None = None  # leads still open at their prediction time (None: all)
+    prediction_time: str | None = None
+
+    def warnings(self) -> list[str]:
+        found = [w for m in self.matches if (w := m.warning())]
+        return found + (self.activities.warnings() if self.activities else [])
+
+    def summary(self) -> str | None:
+        """One line of what point-in-time engagement saw, printed by `leadscore build`."""
+        a = self.activities
+        if a is None:
+            return None
+        return (f"activities: {a.used:,} of {a.rows:,} events used; prediction time {self.prediction_time}; "
+                f"{a.after_prediction_time:,} events after their lead's prediction time never reach a feature; "
+                f"{a.won_before_prediction_time:,} leads already won by then left out; "
+                f"{len(self.context.engagement_columns_)} engagement features")
+
+    def profile(self) -> dict:
+        out: dict = {"lookups": [m.as_dict() for m in self.matches]}
+        if self.activities is not None:
+            out["activities"] = {**self.activities.as_dict(), "prediction_time": self.prediction_time,
+                                 "types": list(self.context.types_),
+                                 "features": list(self.context.engagement_columns_)}
+        return out
+
+
+def prediction_times(spec: DatasetSpec, created_at: pd.Series | None, source: str) -> np.ndarray:
+    if created_at is None:
+        raise LeadscoreError(f"{source}: activity features need each lead's creation time for its prediction time; "
+                             "set 'leads.created_at' in the spec")
+    age = pd.Timedelta(days=spec.activities.prediction.age_days)
+    return (created_at + age).to_numpy(dtype="datetime64[ns]")
+
+
+def won_by(ids: pd.Series, as_of: np.ndarray, spec: DatasetSpec) -> np.ndarray:
+    """Leads whose first win came at or before their prediction time: decided already, nothing to score."""
+    outcome = spec.outcome
+    if not outcome.is_table or not outcome.won_at:
+        return np.zeros(len(ids), dtype=bool)
+    won_ids, won_at = read_wins(outcome)
+    first = pd.DataFrame({"lead": won_ids, "at": won_at}).groupby("lead")["at"].min()
+    first_win = first.reindex(ids.astype("string").to_numpy(dtype=object)).to_numpy(dtype="datetime64[ns]")
+    return ~np.isnat(first_win) & (first_win <= as_of)
+
+
+def relate_leads(spec: DatasetSpec, leads: pd.DataFrame, ids: pd.Series, created_at: pd.Series | None,
+                 source: str) -> tuple[pd.DataFrame, Relation]:
+    """The leads with lookup columns and engagement features, and the fitted LeadContext behind them."""
+    lookups = read_lookups(spec.lookups)
+    act = spec.activities
+    events, report, as_of = None, None, None
+    if act is not None:
+        as_of = prediction_times(spec, created_at, source)
+        events, report = read_activities(act, ids)
+    context = LeadContext(lookups=[t.to_plain() for t in lookups], windows=act.windows if act else None,
+                          half_life_days=act.half_life_days if act else 14.0,
+                          max_types=act.max_types if act else 12, min_type_count=act.min_type_count if act else 20,
+                          channel=bool(act and act.channel),
+                          event_columns=act.model_dump(include={"lead_id", "at", "type", "channel", "timezone",
+                                                                "date_format", "encoding"}) if act else None)
+    framed = leads.assign(**{"__lead_id__": ids.astype("string")})
+    decided = won_by(ids, as_of, spec) if act is not None else np.zeros(len(leads), dtype=bool)
+    # Learned from the leads that become training rows: a lead won by its prediction time is left out,
+    # and so is what it did (its after-the-win events must not even name a feature).
+    kept = framed[~decided]
+    context.fit(LeadsAt(kept, events, None if as_of is None else as_of[~decided], "__lead_id__"))
+    joined, matches = context.match(leads, source)
+    relation = Relation(context=context, matches=matches, activities=report)
+    if act is None:
+        return joined, relation
+    at = LeadsAt(framed, events, as_of, "__lead_id__")
+    ages = context.event_ages(at)
+    report.after_prediction_time = int(np.sum(ages < 0))
+    report.won_before_prediction_time = int(decided.sum())
+    relation.keep = ~decided
+    relation.prediction_time = f"{act.prediction.age_days:g} days after creation"
+    engagement = context.engagement(at)
+    clash = [c for c in engagement.columns if c in joined.columns]
+    if clash:
+        raise LeadscoreError(f"{source}: the engagement feature {clash[0]!r} has the name of a leads column; rename "
+                             "that activity type in the activity table or the column in the leads")
+    return pd.concat([joined, engagement], axis=1), relation
