@@ -165,13 +165,17 @@ def event_time(value: object, where: str) -> np.int64:
         if parsed is not None:
             parsed = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
             return np.int64((parsed - EPOCH) // MICROSECOND) * 1000
+    loc = tuple(int(p) if p.isdigit() else p for p in where.split("."))
+    if not isinstance(value, str | datetime | pd.Timestamp | np.datetime64):  # JSON has no time: text only
+        raise LeadscoreError(f"{where}: expected a date and time as text; send ISO 8601, e.g. 2026-03-31T14:05:00Z",
+                             loc=loc)
     try:
         stamp = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise LeadscoreError(f"{where}: {value!r} is not a date and time; send ISO 8601, e.g. "
-                             "2026-03-31T14:05:00Z", loc=tuple(where.split("."))) from None
+    except (ValueError, TypeError, OverflowError):  # the message never quotes the value: it may be personal
+        raise LeadscoreError(f"{where}: expected a date and time; send ISO 8601, e.g. 2026-03-31T14:05:00Z",
+                             loc=loc) from None
     if stamp is pd.NaT:
-        raise LeadscoreError(f"{where}: the time is empty; send ISO 8601, e.g. 2026-03-31T14:05:00Z")
+        raise LeadscoreError(f"{where}: the time is empty; send ISO 8601, e.g. 2026-03-31T14:05:00Z", loc=loc)
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
     return np.int64(stamp.as_unit("ns").value)
@@ -184,11 +188,21 @@ def features_for_records(activities: Sequence[Sequence[Mapping] | None], as_of_n
     pandas on the hot path."""
     rows, ages, kinds, channels = [], [], [], []
     for r, events in enumerate(activities):
+        if events is not None and not isinstance(events, list | tuple):
+            raise LeadscoreError(f"leads.{r}.activities: expected a list of activities; send [] or "
+                                 "[{'at': '2026-03-31T14:05:00Z', 'type': ..., 'channel': ...}]",
+                                 loc=("leads", r, "activities"))
         for k, event in enumerate(events or ()):
             where = f"leads.{r}.activities.{k}"
             if not isinstance(event, Mapping) or "at" not in event or "type" not in event:
-                raise LeadscoreError(f"{where}: an activity needs 'at' (a time) and 'type'",
+                raise LeadscoreError(f"{where}: expected an activity with 'at' (a time) and 'type'; send "
+                                     "{'at': '2026-03-31T14:05:00Z', 'type': ..., 'channel': ...}",
                                      loc=("leads", r, "activities", k))
+            for key in ("type", "channel"):
+                if not isinstance(event.get(key), str) and not (key == "channel" and event.get(key) is None):
+                    raise LeadscoreError(f"{where}.{key}: expected text; send the activity's {key} as text"
+                                         + (" or null" if key == "channel" else ""),
+                                         loc=("leads", r, "activities", k, key))
             rows.append(r)
             ages.append((as_of_ns[r] - event_time(event["at"], where)) / DAY_NS)
             kinds.append(str(event["type"]))

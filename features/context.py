@@ -219,6 +219,31 @@ def check_lists(records: Sequence[Mapping[str, object]]) -> None:
                                      "a single value", loc=("leads", i, key))
 
 
+def computed_fields(pipeline) -> set[str]:
+    """Lead fields the model's LeadContext makes (joined lookup columns, engagement features), by original
+    and safe name: the service computes them, so a request must not send them."""
+    context = dict(pipeline.steps).get("context")
+    if context is None:
+        return set()
+    names = context.output_names()
+    return set(names) | {safe_name(n) for n in names}
+
+
+def check_not_computed(records: Sequence[Mapping[str, object]], pipeline) -> None:
+    """A value sent in a field the service computes would be overwritten without a word: refused instead."""
+    computed = computed_fields(pipeline)
+    if not computed:
+        return
+    for i, record in enumerate(records):
+        for key in record:
+            if key in computed:
+                raise LeadscoreError(
+                    f"field {key!r} of lead {i + 1}: expected no value, the service computes it from the lead's "
+                    f"{ACTIVITIES_FIELD!r} and related tables; leave it out and send the lead's activities "
+                    "([{'at': ISO 8601 time, 'type': ..., 'channel': ...}]) and its key fields",
+                    loc=("leads", i, key))
+
+
 def context_fields(pipeline) -> set[str]:
     """Request fields the model's LeadContext reads that are no feature (keys, activities, as_of)."""
     context = dict(pipeline.steps).get("context")

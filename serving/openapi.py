@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
+from features.context import ACTIVITIES_FIELD, computed_fields, context_fields
 from features.encoder import MAX_NUMBER, NUMBER_TEXT, SPACE
 from serving.questions_doc import describe_questions
 
@@ -57,6 +58,7 @@ class Served:
     max_chars: int = 1000
     fields: dict[str, bool] = field(default_factory=dict)  # a lead's field names -> numeric (the served model's)
     placeholders: tuple[str, ...] = ()  # text a numeric field reads as missing (the spec's missing_values)
+    activities: bool = False  # the model reads each lead's activities and as_of (features/context.py)
 
 
 def lead_value(max_chars: int) -> dict:
@@ -83,12 +85,28 @@ def number_value(placeholders: tuple[str, ...], max_chars: int) -> dict:
                            "blank text or a missing-value placeholder as missing"}
 
 
+TIME = {"type": "string", "format": "date-time", "description": "ISO 8601, e.g. 2026-03-31T14:05:00Z (no zone: UTC)"}
+
+
+def activities_schema(max_chars: int) -> dict:
+    return {"type": "array", "nullable": True, "description": (
+        "the lead's activities (visits, emails, calls...); the service computes the engagement features from "
+        "them, as of `as_of`"), "items": {
+        "type": "object", "required": ["at", "type"], "properties": {
+            "at": TIME, "type": {"type": "string", "maxLength": max_chars},
+            "channel": {"type": "string", "maxLength": max_chars, "nullable": True}}}}
+
+
 def request_schema(served: Served) -> dict:
     numbers, text = number_value(served.placeholders, served.max_chars), lead_value(served.max_chars)
     lead = {"type": "object", "description": "a lead: CRM field -> value. Fields the model does not use are ignored "
                                              "and listed back in unknown_fields",
             "properties": {name: numbers if numeric else text for name, numeric in served.fields.items()},
             "additionalProperties": text}
+    if served.activities:
+        lead["properties"]["activities"] = activities_schema(served.max_chars)
+        lead["properties"]["as_of"] = {**TIME, "nullable": True, "description": (
+            "the lead's prediction time: activities after it never count (left out: the time of the request)")}
     return {"type": "object", "required": ["leads"], "properties": {
         "leads": {"type": "array", "minItems": 1, "maxItems": min(served.max_leads, 1000), "items": lead},
         "lang": {"type": "string", "enum": ["en", "zh"], "default": "en",
@@ -234,13 +252,17 @@ def served_now() -> Served:
     state = service.scorer.state if service.scorer is not None else None
     fields: dict[str, bool] = {}
     placeholders: tuple[str, ...] = ()
+    activities = False
     if state is not None:
         encoder = state.model.pipeline.named_steps["encode"]
+        computed = computed_fields(state.model.pipeline)  # the service makes them: not a client's to send
         for name, i in encoder.column_index_.items():  # safe and original names reach the same column
-            fields[str(name)] = bool(encoder.is_numeric_[i])
+            if str(name) not in computed:
+                fields[str(name)] = bool(encoder.is_numeric_[i])
+        activities = ACTIVITIES_FIELD in context_fields(state.model.pipeline)
         placeholders = tuple(str(p) for p in encoder.missing_values or ())
     return Served(max_leads=config.max_leads, max_chars=config.max_string_chars, fields=fields,
-                  placeholders=placeholders)
+                  placeholders=placeholders, activities=activities)
 
 
 async def serve_corrected(app, scope, receive, send, protected: tuple[str, ...]) -> None:

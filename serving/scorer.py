@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from features import Glossary, load_glossary
-from features.context import check_lists, context_fields, enrich_records
+from features.context import check_lists, check_not_computed, computed_fields, context_fields, enrich_records
 from serving.config import DEFAULT_ACTIONS, Action, ServiceConfig
 from serving.model_check import fetch_model
 from training import (
@@ -147,7 +147,9 @@ class Scorer:
         JSON under the CRM names the model publishes, encoded, explained, and answered within the answer's
         ranges as strict JSON. Raises ModelRefused when it cannot."""
         names = state.model.metadata.features
-        sent = json.loads(json.dumps({names.get(k, k): v for k, v in lead.items()}, allow_nan=False))
+        computed = computed_fields(state.model.pipeline)  # a training row holds them; a client never sends them
+        sent = json.loads(json.dumps({names.get(k, k): v for k, v in lead.items()
+                                      if k not in computed and names.get(k, k) not in computed}, allow_nan=False))
         try:
             result = self._score(state, [sent], "en", None, live=False)[0]
             json.dumps(result, allow_nan=False)
@@ -182,6 +184,7 @@ class Scorer:
         glossary = state.model.glossary if state else self.glossary
         check_lists(leads)
         if state is not None:  # lookups joined, engagement as of the request's time (features/context.py)
+            check_not_computed(leads, state.model.pipeline)
             leads = enrich_records(state.model.pipeline, leads)
         results = [self._rule_part(lead, lang, glossary, state) for lead in leads]
         if questions:

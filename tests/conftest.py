@@ -34,6 +34,23 @@ def synthetic_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def engaged_leads(synthetic_dir, sample_leads):
+    """The sample leads as a CRM sends them at their prediction time (the default spec's: three days after
+    creation), each with its activities up to then and that time as `as_of`."""
+    import pandas as pd
+
+    events = pd.read_csv(synthetic_dir / "activities.csv", parse_dates=["occurred_at"])
+    leads = []
+    for lead in sample_leads:
+        as_of = pd.Timestamp(lead["created_at"]) + pd.Timedelta(days=3)
+        mine = events[(events["lead_id"] == lead["lead_id"]) & (events["occurred_at"] <= as_of)]
+        leads.append({**lead, "as_of": as_of.isoformat(), "activities": [
+            {"at": at.isoformat(), "type": kind, "channel": None if pd.isna(channel) else channel}
+            for at, kind, channel in zip(mine["occurred_at"], mine["activity_type"], mine["channel"], strict=True)]})
+    return leads
+
+
+@pytest.fixture(scope="session")
 def synthetic_spec(synthetic_dir) -> dict:
     raw = yaml.safe_load((ROOT / "data" / "specs" / "synthetic.yaml").read_text())
     raw["leads"]["path"] = str(synthetic_dir / "leads.csv")

@@ -148,6 +148,7 @@ def test_declared_answers_are_matched_to_the_exports_spelling_or_refused(synthet
 def test_leadscore_score_questions_adds_the_top_questions(registry, synthetic_dir, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
+    from features.context import enrich_records
     from serving.cli.main import app
     from training.registry.tracking import load_model
 
@@ -162,7 +163,8 @@ def test_leadscore_score_questions_adds_the_top_questions(registry, synthetic_di
     scored = pd.read_csv(out, keep_default_na=False)
     model = load_model("models:/leadscore-synthetic@champion")
     for i, questions in enumerate(scored["questions_json"].map(json.loads)):
-        lead = json.loads(leads.iloc[i].to_json())
+        # As batch scoring sees the lead: its account joined, its engagement (no activities given) as of now.
+        lead = enrich_records(model.pipeline, [json.loads(leads.iloc[i].to_json())])[0]
         assert len(questions) <= 3 and scored["questions"][i] == "\n".join(q["text"] for q in questions)
         for question in questions:
             for answer in question["answers"]:

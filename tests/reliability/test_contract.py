@@ -11,6 +11,8 @@ import time
 import httpx
 import pytest
 
+from features.context import computed_fields
+
 pytestmark = pytest.mark.slow
 MARKER = "ZQXmarkerQZX"  # no digits or hex: nothing the server writes by itself can contain it
 
@@ -31,8 +33,35 @@ def post(server, body, **headers) -> httpx.Response:
 
 
 def numeric_fields(registry) -> list[str]:
-    encoder = registry[1].pipeline.named_steps["encode"]
-    return [name for name, numeric in zip(encoder.display_names_, encoder.is_numeric_, strict=True) if numeric]
+    """The numeric fields a client sends (not those the service computes from the lead's activities)."""
+    pipeline = registry[1].pipeline
+    encoder, computed = pipeline.named_steps["encode"], computed_fields(pipeline)
+    return [name for name, numeric in zip(encoder.display_names_, encoder.is_numeric_, strict=True)
+            if numeric and name not in computed]
+
+
+def test_fields_the_service_computes_and_bad_activities_are_refused_by_field_without_the_value(
+        shared_server, registry, sample_leads):
+    computed = sorted(computed_fields(registry[1].pipeline))
+    assert computed, "the default spec's model computes engagement features from activities"
+    lead = sample_leads[0]
+    for field in computed[:3]:
+        error = strict_json(post(shared_server, {"leads": [{**lead, field: 3}]}).text)
+        assert error["detail"][0]["loc"] == ["leads", 0, field], error
+        assert "the service computes it" in error["error"] and "send the lead's activities" in error["error"]
+    good = {"at": "2026-03-31T14:05:00Z", "type": "email open", "channel": "email"}
+    for activities, where in [(MARKER, ["leads", 0, "activities"]), (7, ["leads", 0, "activities"]),
+                              ([{**good, "at": MARKER}], ["leads", 0, "activities", 0]),
+                              ([{**good, "at": 12}], ["leads", 0, "activities", 0]),
+                              ([{**good, "type": 5}], ["leads", 0, "activities", 0, "type"]),
+                              ([{"type": "email open"}], ["leads", 0, "activities", 0])]:
+        response = post(shared_server, {"leads": [{**lead, "activities": activities}]})
+        assert response.status_code == 422, (activities, response.text)
+        error = strict_json(response.text)
+        assert error["detail"][0]["loc"] == where and MARKER not in response.text, error
+        assert "expected" in error["error"] and "send" in error["error"], error
+    answer = post(shared_server, {"leads": [{**lead, "activities": [good], "as_of": "2026-04-01T00:00:00Z"}]})
+    assert answer.status_code == 200 and answer.json()["results"][0]["source"] == "model", answer.text
 
 
 def logged_request_ids(server, wait_for: str) -> set[str]:

@@ -10,8 +10,8 @@ from features.errors import LeadscoreError
 from serving.follow_up import follow_up_by
 
 
-def test_each_band_gets_its_deadline_from_the_creation_time(client, sample_leads):
-    leads = [{**lead, "created_at": "2026-03-02 10:15:00"} for lead in sample_leads]
+def test_each_band_gets_its_deadline_from_the_creation_time(client, engaged_leads):
+    leads = [{**lead, "created_at": "2026-03-02 10:15:00"} for lead in engaged_leads]
     results = client.post("/predict", json={"leads": leads}).json()["results"]
     hours = {"hot": 1, "warm": 24}  # the default actions: call within 1 hour, within 24 hours
     assert {r["band"] for r in results} >= {"hot", "cold"}
