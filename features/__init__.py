@@ -7,7 +7,7 @@ on first use, so importing the package stays light and has no side effects.
 from features.exports import lazy_exports
 
 _HOMES = {
-    "DatasetSpec": "features.spec", "SqlSource": "features.spec", "load_spec": "features.spec",
+    "DatasetSpec": "features.spec", "SqlSource": "features.source_spec", "load_spec": "features.spec",
     "TrainingSet": "features.build", "build_training_set": "features.build", "write_training_set": "features.build",
     "LeadEncoder": "features.encoder", "LeadscoreError": "features.errors",
     "Glossary": "features.glossary", "load_glossary": "features.glossary",

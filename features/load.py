@@ -12,7 +12,7 @@ import pandas as pd
 from features.csv_shape import drop_empty, prepared, some_columns
 from features.errors import LeadscoreError
 from features.messages import did_you_mean
-from features.spec import SqlSource
+from features.source_spec import SqlSource
 
 log = logging.getLogger(__name__)
 

@@ -26,10 +26,10 @@ from __future__ import annotations
 from pydantic import Field, field_validator, model_validator
 
 from features.config_file import Strict
-from features.spec import _Source
+from features.source_spec import TableSource
 
 
-class LookupSpec(_Source):
+class LookupSpec(TableSource):
     """A many-to-one table joined onto the leads (or onto another lookup: a chain) by a key."""
 
     name: str
@@ -66,7 +66,7 @@ class PredictionTimeSpec(Strict):
     age_days: float = Field(default=3.0, ge=0.0)
 
 
-class ActivitiesSpec(_Source):
+class ActivitiesSpec(TableSource):
     lead_id: str
     at: str
     type: str

@@ -12,31 +12,11 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from features.config_file import Strict, load_yaml_model
+from features.relations_spec import ActivitiesSpec, LookupSpec
+from features.source_spec import TableSource
 
 
-class SqlSource(Strict):
-    url: str = Field(description="SQLAlchemy URL, e.g. sqlite:///crm.db or postgresql://...")
-    query: str = Field(description="SELECT statement returning one row per record")
-
-
-class _Source(Strict):
-    path: str | None = None
-    sql: SqlSource | None = None
-    encoding: str | None = None  # text encoding of a CSV file, e.g. latin-1 or gbk (default utf-8)
-    date_format: str | None = None  # strftime pattern of its date columns, e.g. "%d-%m-%Y"; None: ISO or proven
-
-    @model_validator(mode="after")
-    def _one_source(self) -> _Source:
-        if self.path is not None and self.sql is not None:
-            raise ValueError("give either 'path' or 'sql', not both")
-        return self
-
-    def describe(self) -> str:
-        """Where the table comes from, for messages."""
-        return self.path if self.path is not None else f"{self.sql.url} ({self.sql.query})"
-
-
-class LeadsSpec(_Source):
+class LeadsSpec(TableSource):
     id: str
     created_at: str | None = None
     missing_values: list[str] = Field(default_factory=list)
@@ -48,7 +28,7 @@ class LeadsSpec(_Source):
         return self
 
 
-class OutcomeSpec(_Source):
+class OutcomeSpec(TableSource):
     """Either `column` of the leads table, or a separate table of won deals joined on `id`."""
 
     column: str | None = None
@@ -168,9 +148,6 @@ class DatasetSpec(Strict):
         return set(f.exclude) | set(f.known_after_contact) | set(f.pii)
 
 
-from features.relations_spec import ActivitiesSpec, LookupSpec  # noqa: E402  (they extend _Source above)
-
-DatasetSpec.model_rebuild()
 
 
 def load_spec(path: str | Path) -> DatasetSpec:

@@ -14,7 +14,8 @@ from features.init.draft import Draft, draft_spec, quoted, quoted_list
 from features.load import load_table, source_from_options
 from features.messages import Line, Say, say_nothing, warn_all
 from features.names import safe_name
-from features.spec import DatasetSpec, FeaturesSpec, SqlSource
+from features.source_spec import SqlSource
+from features.spec import DatasetSpec, FeaturesSpec
 
 
 def _listing(key: str, columns: list[str]) -> str:

@@ -7,7 +7,7 @@ import pytest
 
 from features.errors import LeadscoreError
 from features.load import load_table
-from training.registry.contract import model_metadata
+from training.fit.metadata import model_metadata
 from training.registry.tracking import LoadedModel
 from training.scoring import batch_io
 from training.scoring.score import score_frame, score_source

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from features.load import load_table
-from training.registry.contract import model_metadata
+from training.fit.metadata import model_metadata
 from training.registry.tracking import LoadedModel
 from training.scoring.dask import score_dask
 from training.scoring.score import numeric_fields, score_frame

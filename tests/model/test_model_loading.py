@@ -5,7 +5,8 @@ import os
 
 import mlflow
 
-from training.registry.contract import json_safe, model_metadata
+from training.fit.metadata import model_metadata
+from training.registry.contract import json_safe
 
 
 def settings() -> tuple:

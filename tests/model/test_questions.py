@@ -15,7 +15,8 @@ from training.evaluate.metrics import assign_bands
 from training.explain.askable import resolve_askable
 from training.explain.contributions import explain_records
 from training.explain.questions import MIN_CHANGE, questions_for_frame, questions_for_records
-from training.registry.contract import json_safe, model_metadata
+from training.fit.metadata import model_metadata
+from training.registry.contract import json_safe
 from training.registry.tracking import LoadedModel
 from training.rules.table import RuleTable
 

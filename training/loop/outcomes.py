@@ -22,7 +22,7 @@ from features.atomic import replace_atomically
 from features.errors import LeadscoreError
 from features.load import load_table, require_columns, safe_url, source_from_options
 from features.messages import Line, Say, say_nothing
-from features.spec import SqlSource
+from features.source_spec import SqlSource
 from training.loop.store import create_tables, open_engine, outcomes, predictions
 
 REQUIRED = ["lead_id", "outcome", "outcome_at"]

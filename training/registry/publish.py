@@ -23,9 +23,10 @@ from features.spec import DatasetSpec
 from features.synth.export import ensure_export
 from training.explain.contributions import explain_frame, mean_abs_points
 from training.fit.decisions import log_decisions, run_name
+from training.fit.metadata import model_metadata
 from training.fit.progress import StepReporter
 from training.fit.train import TrainOptions, TrainResult, source_column, train
-from training.registry.contract import ModelMetadata, data_hash, json_safe, model_metadata
+from training.registry.contract import ModelMetadata, data_hash, json_safe
 from training.registry.gate import register_and_gate
 from training.registry.tracking import PIP_REQUIREMENTS, TRUSTED_TYPES, experiment_id, git_commit, recording_to
 from training.report import cards

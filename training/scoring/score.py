@@ -14,7 +14,7 @@ import pandas as pd
 
 from features.context import LeadsAt
 from features.load import load_table
-from features.spec import SqlSource
+from features.source_spec import SqlSource
 from training.evaluate.metrics import assign_bands
 from training.explain.contributions import explain_matrix
 from training.explain.reasons import build_reasons, frame_columns
