@@ -387,3 +387,16 @@ def test_emails_and_phone_numbers_in_text_fields_are_masked_in_the_prediction_lo
         "job_title"]
     assert "example.org" not in json.dumps(rows) and "7731" not in json.dumps(rows)
     assert masked() == before + 3
+
+
+def test_the_readmes_example_leads_are_answered_by_the_model_with_nothing_ignored(shared_server):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    leads = [json.loads(text) for text in re.findall(r"^L\d='(\{.*?\})'$", readme, re.S | re.M)]
+    assert len(leads) == 2 and "activities" in leads[0]
+    answer = post(shared_server, {"leads": leads, "lang": "zh"})
+    assert answer.status_code == 200, answer.text
+    body = strict_json(answer.text)
+    assert [r["source"] for r in body["results"]] == ["model", "model"] and body["unknown_fields"] == []
