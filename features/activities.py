@@ -155,16 +155,16 @@ def features_for_table(row_ids: pd.Series, as_of: np.ndarray, events: pd.DataFra
     return pd.DataFrame(values, index=row_ids.index)
 
 
-def event_time(value: object, where: str) -> np.int64:
-    """An event time of a request as naive UTC nanoseconds; a time without a zone is read as UTC."""
+def event_time(value: object, where: str) -> int:
+    """An event time of a request as UTC nanoseconds since 1970; a time without a zone is read as UTC.
+
+    A Python int, not int64: RFC 3339 times span years 1 to 9999, beyond int64 nanoseconds, and only the
+    difference of two times (an age in days) is ever used."""
     if isinstance(value, str):  # the service's hot path: the standard library parses ISO 8601 fastest
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            parsed = None
+        parsed = _rfc3339(value)
         if parsed is not None:
             parsed = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-            return np.int64((parsed - EPOCH) // MICROSECOND) * 1000
+            return (parsed - EPOCH) // MICROSECOND * 1000
     loc = tuple(int(p) if p.isdigit() else p for p in where.split("."))
     if not isinstance(value, str | datetime | pd.Timestamp | np.datetime64):  # JSON has no time: text only
         raise LeadscoreError(f"{where}: expected a date and time as text; send ISO 8601, e.g. 2026-03-31T14:05:00Z",
@@ -178,7 +178,23 @@ def event_time(value: object, where: str) -> np.int64:
         raise LeadscoreError(f"{where}: the time is empty; send ISO 8601, e.g. 2026-03-31T14:05:00Z", loc=loc)
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return np.int64(stamp.as_unit("ns").value)
+    return int(stamp.as_unit("ns").value)
+
+
+def _rfc3339(text: str) -> datetime | None:
+    """ISO 8601 as Python reads it, plus what RFC 3339 also allows: a lower-case 't' or 'z', and a leap
+    second (:60, read as :59, the last second that exists)."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    fixed = text.upper() if len(text) > 10 else text
+    if len(fixed) > 19 and fixed[10] in "T " and fixed[17:19] == "60":
+        fixed = fixed[:17] + "59" + fixed[19:]
+    try:
+        return datetime.fromisoformat(fixed)
+    except ValueError:
+        return None
 
 
 def features_for_records(activities: Sequence[Sequence[Mapping] | None], as_of_ns: Sequence[int],

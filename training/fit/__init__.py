@@ -1,6 +1,6 @@
 """`leadscore train`: evaluate every model on the same held-out rows and refit the served one (`train`),
-on a Dask cluster too (`dask`); the model's metadata made from the run (`metadata`); what the run decided (`decisions`), its progress (`progress`), the
-scheduler's summary file (`run_summary`), and the command's one call (`run`).
+on a Dask cluster too (`dask`); the run's metadata (`metadata`); what the run decided (`decisions`),
+its progress (`progress`), the scheduler's summary file (`run_summary`), and the command's one call (`run`).
 
 Public names are imported from their modules on first use, so importing the package stays light.
 """

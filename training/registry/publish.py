@@ -19,6 +19,7 @@ import yaml
 from mlflow.models import infer_signature
 
 from features.atomic import write_texts
+from features.context import computed_fields
 from features.spec import DatasetSpec
 from features.synth.export import ensure_export
 from training.explain.contributions import explain_frame, mean_abs_points
@@ -61,13 +62,14 @@ def page_data(result, sample: pd.DataFrame, explanation, encoder) -> dict:
     held = result.rows
     source = source_column(ts)
     sources = sample[source].tolist() if source in sample else None
+    computed = computed_fields(result.pipeline)  # the service makes them from a lead's activities and keys
     return {
         "drivers": top,
         "dependence": cards.dependence(explanation, sample, encoder, [d["feature"] for d in top]),
         "reliability": cards.reliability(ts.frame["label"].to_numpy()[held],
                                          result.predictions[result.metrics["served"]][held]),
-        "form": cards.form_fields(encoder, sample),
-        "examples": cards.example_leads(sample, explanation.probability, encoder.display_names_),
+        "form": cards.form_fields(encoder, sample, computed),
+        "examples": cards.example_leads(sample, explanation.probability, encoder.display_names_, computed=computed),
         "example_tags": cards.example_tags(explanation.probability, result.metrics["bands"], sources),
         "known_limits": cards.KNOWN_LIMITS,
     }

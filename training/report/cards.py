@@ -8,6 +8,8 @@ features, conversion by band and by source, a reliability diagram, the model car
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 
@@ -86,10 +88,13 @@ def reliability(y: np.ndarray, p: np.ndarray, bins: int = 10) -> dict:
             "leads": [int(len(c)) for c in chunks if len(c)]}
 
 
-def form_fields(encoder, frame: pd.DataFrame) -> list[dict]:
-    """The explainer form: one field per feature, with the known categories or a typical number."""
+def form_fields(encoder, frame: pd.DataFrame, computed: Collection[str] = ()) -> list[dict]:
+    """The explainer form: one field per feature, with the known categories or a typical number. Fields
+    the service computes (joined columns, engagement) are left out: /predict refuses them when sent."""
     fields = []
     for i, name in enumerate(encoder.display_names_):
+        if name in computed:
+            continue
         if encoder.is_numeric_[i]:
             values = pd.to_numeric(frame.iloc[:, i], errors="coerce").dropna()
             fields.append({"name": name, "kind": "numeric",
@@ -99,13 +104,15 @@ def form_fields(encoder, frame: pd.DataFrame) -> list[dict]:
     return fields
 
 
-def example_leads(frame: pd.DataFrame, probability: np.ndarray, names: list[str], count: int = 6) -> list[dict]:
-    """A few leads across the score range, features only, keyed by original names."""
+def example_leads(frame: pd.DataFrame, probability: np.ndarray, names: list[str], count: int = 6,
+                  computed: Collection[str] = ()) -> list[dict]:
+    """A few leads across the score range, features only, keyed by original names; without the fields
+    the service computes, as a client sends a lead."""
     leads = []
     for i in _example_rows(probability, count):
         row = frame.iloc[int(i)]
         leads.append({name: (None if pd.isna(v) else (v.item() if hasattr(v, "item") else v))
-                      for name, v in zip(names, row.tolist(), strict=True)})
+                      for name, v in zip(names, row.tolist(), strict=True) if name not in computed})
     return leads
 
 
