@@ -64,6 +64,8 @@ def import_activities(db_url: str, path: str | None = None, sql=None, columns: d
     needed = [spec.lead_id, spec.at, spec.type] + ([spec.channel] if spec.channel else [])
     require_columns(table, needed, source, "activities import (--spec's activities: lead_id, at, type)")
     events, checks = normalise_events(table, spec, source)
+    if "channel" in events:  # an event without a channel is stored with none (NULL), not pandas' NA
+        events["channel"] = events["channel"].astype(object).where(events["channel"].notna(), None)
     now = datetime.now(UTC)
     rows = [{"row_key": row_key(r.lead, r.at, r.type, getattr(r, "channel", None)), "lead_id": r.lead,
              "occurred_at": r.at.to_pydatetime(), "activity_type": r.type,
