@@ -4,7 +4,9 @@ its activities keeps them; a database fault is answered by the rules, never a 50
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import time
 
 import httpx
 import pandas as pd
@@ -77,6 +79,23 @@ def test_sent_and_stored_activities_give_the_same_answer(db_server, engaged_lead
     read = model["counters"]["stored_activities"]
     assert read["leads_read"] >= 5 and read["events_read"] >= sum(len(lead["activities"]) for lead in engaged)
     assert not {"activities", "as_of"} & set(stored.json()["unknown_fields"])
+    logged = {body["request_id"]: logged_inputs(folder, body["request_id"], len(engaged))
+              for body in (sent.json(), stored.json())}
+    assert logged[sent.json()["request_id"]] == logged[stored.json()["request_id"]]  # the log saw what was scored
+    assert any("pricing" in key for key in json.loads(logged[stored.json()["request_id"]][0]))
+
+
+def logged_inputs(folder, request_id: str, rows: int, seconds: float = 30) -> list[str]:
+    """The prediction log's inputs of a request, in order, once the service has written them."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with sqlite3.connect(folder / "predictions.db") as connection:
+            found = [r[0] for r in connection.execute(
+                "select inputs from predictions where request_id = ? order by row_key", (request_id,))]
+        if len(found) == rows:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"request {request_id}: {len(found)} of {rows} rows logged")
 
 
 def test_stored_events_after_as_of_are_ignored(db_server, engaged_leads):
