@@ -29,6 +29,7 @@ from features.context import ACTIVITIES_FIELD, now_utc
 log = logging.getLogger(__name__)
 ACTIVITIES_UNAVAILABLE = "activities_unavailable"
 _EPOCH = datetime(1970, 1, 1)
+CONNECT_SECONDS = 5  # PostgreSQL: how long a request waits to connect before the rules answer its leads
 
 
 class StoredActivities:
@@ -45,7 +46,11 @@ class StoredActivities:
             if self._engine is None:
                 from training.loop.store import open_engine
 
-                self._engine = open_engine(self.url)
+                url = sa.make_url(self.url)
+                if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+                    # a request waits for this read: an unreachable server must fail it soon, not hang it
+                    url = url.update_query_dict({"connect_timeout": str(CONNECT_SECONDS)})
+                self._engine = open_engine(url.render_as_string(hide_password=False))
             return self._engine
 
     def fill(self, leads: Sequence[Mapping[str, object]], id_field: str | None

@@ -40,3 +40,16 @@ def test_stored_activities_as_of_on_postgresql(tmp_path):
         assert [a["type"] for a in filled[2]["activities"]] == ["email open"]  # a second before: not yet
         assert filled[3] == leads[3]  # sent its own (none): the table is not asked for it
         assert len(stored_activities(url)) == 4 and set(stored_activities(url, ["L2"])["lead"]) == {"L2"}
+
+
+def test_an_unreachable_postgresql_is_counted_and_its_leads_left_to_the_rules():
+    from serving.launch import free_port
+
+    source = StoredActivities(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/postgres")
+    try:
+        filled, unread = source.fill([{"lead_id": "L1"}, {"lead_id": "L2", "activities": []}], "lead_id")
+    finally:
+        source.close()
+    assert unread == {0} and filled[0] == {"lead_id": "L1"}
+    assert source.counters["read_errors"] == 1 and source.counters["last_read_error"].startswith("OperationalError")
+    assert "L1" not in source.counters["last_read_error"]
