@@ -63,6 +63,9 @@ class ServiceConfig(BaseModel):
     questions: bool = False  # /predict answers questions worth asking unless the request says otherwise
     question_min_change: float = Field(default=0.05, gt=0.0, le=1.0)  # probability change worth a question
     last_activity_field: str | None = None  # lead field with its last activity time: follow_up_by counts from it
+    # Leads sent without `activities` get theirs from the loop database's activity table (prediction_db,
+    # filled by `leadscore activities import`), by the model's id field, as of the lead's as_of
+    activities_from_db: bool = False
     reload_seconds: float = Field(default=0.0, ge=0.0)  # >0: check the registry for a new champion
     retry_seconds: float = Field(default=30.0, gt=0.0)  # while on rules, retry loading the model
     prediction_spool: str = "predictions.spool"

@@ -59,6 +59,7 @@ class Served:
     fields: dict[str, bool] = field(default_factory=dict)  # a lead's field names -> numeric (the served model's)
     placeholders: tuple[str, ...] = ()  # text a numeric field reads as missing (the spec's missing_values)
     activities: bool = False  # the model reads each lead's activities and as_of (features/context.py)
+    activities_from_db: bool = False  # leads sent without activities get theirs from the loop database
 
 
 def lead_value(max_chars: int) -> dict:
@@ -88,10 +89,14 @@ def number_value(placeholders: tuple[str, ...], max_chars: int) -> dict:
 TIME = {"type": "string", "format": "date-time", "description": "ISO 8601, e.g. 2026-03-31T14:05:00Z (no zone: UTC)"}
 
 
-def activities_schema(max_chars: int) -> dict:
+def activities_schema(max_chars: int, from_db: bool = False) -> dict:
+    where = ("left out or null: the service reads the lead's events from its activity table (`leadscore activities "
+             "import`) by the lead's id field, those at or before `as_of`; if that table cannot be read, the rules "
+             "answer (fallback_reason activities_unavailable)" if from_db else
+             "left out: no activity (the service is not configured to read an activity table, `activities_from_db`)")
     return {"type": "array", "nullable": True, "description": (
         "the lead's activities (visits, emails, calls...); the service computes the engagement features from "
-        "them, as of `as_of`"), "items": {
+        f"them, as of `as_of`. Sent (even []): these are used; {where}"), "items": {
         "type": "object", "required": ["at", "type"], "properties": {
             "at": TIME, "type": {"type": "string", "maxLength": max_chars},
             "channel": {"type": "string", "maxLength": max_chars, "nullable": True}}}}
@@ -104,7 +109,7 @@ def request_schema(served: Served) -> dict:
             "properties": {name: numbers if numeric else text for name, numeric in served.fields.items()},
             "additionalProperties": text}
     if served.activities:
-        lead["properties"]["activities"] = activities_schema(served.max_chars)
+        lead["properties"]["activities"] = activities_schema(served.max_chars, served.activities_from_db)
         lead["properties"]["as_of"] = {**TIME, "nullable": True, "description": (
             "the lead's prediction time: activities after it never count (left out: the time of the request)")}
     return {"type": "object", "required": ["leads"], "properties": {
@@ -144,7 +149,7 @@ RESULT = {
         "source": {"type": "string", "enum": ["model", "rules"]},
         "model_version": {"type": "string", "nullable": True},
         "fallback_reason": _nullable({"type": "string", "enum": [
-            "model_unavailable", "too_many_missing_features", "model_error"]}),
+            "model_unavailable", "too_many_missing_features", "model_error", "activities_unavailable"]}),
         "base_score": {"type": "number", "minimum": 0, "maximum": 100, "nullable": True},
         "reasons": {"type": "object", "required": ["positive", "negative"], "additionalProperties": False,
                     "properties": {"positive": {"type": "array", "items": REASON},
@@ -262,7 +267,8 @@ def served_now() -> Served:
         activities = ACTIVITIES_FIELD in context_fields(state.model.pipeline)
         placeholders = tuple(str(p) for p in encoder.missing_values or ())
     return Served(max_leads=config.max_leads, max_chars=config.max_string_chars, fields=fields,
-                  placeholders=placeholders, activities=activities)
+                  placeholders=placeholders, activities=activities,
+                  activities_from_db=activities and config.activities_from_db)
 
 
 async def serve_corrected(app, scope, receive, send, protected: tuple[str, ...]) -> None:

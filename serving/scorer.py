@@ -18,9 +18,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from features import Glossary, load_glossary
-from features.context import check_lists, check_not_computed, computed_fields, context_fields, enrich_records
+from features.context import (
+    ACTIVITIES_FIELD,
+    check_lists,
+    check_not_computed,
+    computed_fields,
+    context_fields,
+    enrich_records,
+)
 from serving.config import DEFAULT_ACTIONS, Action, ServiceConfig
 from serving.model_check import fetch_model
+from serving.stored_activities import ACTIVITIES_UNAVAILABLE, StoredActivities
 from training import (
     LoadedModel,
     RuleTable,
@@ -97,6 +105,8 @@ class Scorer:
         self.counters = Counters()
         self._reload_lock = threading.Lock()
         self._refused: str | None = None  # the version last refused: not tried again until the alias moves
+        # `activities_from_db`: leads sent without activities get theirs from the loop database
+        self.stored = StoredActivities(config.prediction_db) if config.activities_from_db else None
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def load(self) -> bool:
@@ -170,16 +180,28 @@ class Scorer:
         return self.state is not None and self.counters.model_errors_in_row < FAILING_AFTER
 
     # -- scoring -----------------------------------------------------------------------------------
+    def with_stored_activities(self, leads: Sequence[Mapping[str, object]]
+                               ) -> tuple[Sequence[Mapping[str, object]], frozenset[int]]:
+        """With `activities_from_db` and a model that reads activities: the leads sent without activities
+        get their stored ones (serving/stored_activities.py). Also the positions of the leads whose
+        activities could not be read (the rules answer them: pass them to `score`)."""
+        state = self.state
+        if self.stored is None or state is None or ACTIVITIES_FIELD not in context_fields(state.model.pipeline):
+            return leads, frozenset()
+        check_lists(leads)  # an id sent as a list is the caller's 422 before any query
+        return self.stored.fill(leads, state.model.metadata.id_field)
+
     def score(self, leads: Sequence[Mapping[str, object]], lang: str = "en", top: int | None = None,
-              questions: bool = False) -> list[dict]:
+              questions: bool = False, unread: frozenset[int] = frozenset()) -> list[dict]:
         """One result per lead, in order. Raises LeadscoreError (a 4xx) for a value of the wrong kind.
-        With `questions`, each result has `questions` (none for a lead the rules answered)."""
-        results = self._score(self.state, leads, lang, top, questions=questions)  # state read once: a reload
+        With `questions`, each result has `questions` (none for a lead the rules answered). `unread`: leads
+        whose stored activities could not be read, answered by the rules."""
+        results = self._score(self.state, leads, lang, top, questions=questions, unread=unread)  # state read once
         self._count(results)  # cannot change it mid-request
         return results
 
     def _score(self, state: ModelState | None, leads: Sequence[Mapping[str, object]], lang: str, top: int | None,
-               live: bool = True, questions: bool = False) -> list[dict]:
+               live: bool = True, questions: bool = False, unread: frozenset[int] = frozenset()) -> list[dict]:
         """The request path. `live` False (a canary): a model error is raised, not answered by the rules."""
         glossary = state.model.glossary if state else self.glossary
         check_lists(leads)
@@ -198,9 +220,10 @@ class Scorer:
         encoder = state.model.pipeline.named_steps["encode"]
         matrix = encoder.transform_records(leads)  # validates every lead first: bad values name their field
         lacking = too_many_missing(matrix, self.config.max_missing_share)  # the same test as batch scoring
-        rows = [i for i in range(len(leads)) if not lacking[i]]
+        rows = [i for i in range(len(leads)) if not lacking[i] and i not in unread]
         for i in sorted(set(range(len(leads))) - set(rows)):
-            results[i] = self._fallback(results[i], TOO_MANY_MISSING, lang, state)
+            why = ACTIVITIES_UNAVAILABLE if i in unread else TOO_MANY_MISSING
+            results[i] = self._fallback(results[i], why, lang, state)
         if rows and live:
             self._model_part(state, matrix, leads, rows, results, lang, top or self.config.top_reasons)
         elif rows:
@@ -345,6 +368,8 @@ class Scorer:
                             "last_load_error": self.counters.last_load_error,
                             "model_errors_in_row": self.counters.model_errors_in_row,
                             "masked_inputs": self.counters.masked_inputs}}
+        if self.stored is not None:
+            out["counters"]["stored_activities"] = dict(self.stored.counters)
         if state:
             meta = state.model.metadata
             out.update(version=state.version, loaded_at=state.loaded_at, name=meta.dataset,

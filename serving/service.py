@@ -164,7 +164,8 @@ class LeadScoring:
                                                "send the rest in another request")
         try:
             asked = self.config.questions if questions is None else questions
-            results = self.scorer.score(leads, lang, top=reasons, questions=asked)
+            leads, unread = self.scorer.with_stored_activities(leads)  # `activities_from_db`, else as sent
+            results = self.scorer.score(leads, lang, top=reasons, questions=asked, unread=unread)
         except LeadscoreError as exc:
             return _error(ctx, 422, list(exc.loc or ("leads",)), str(exc))
         request_id = ctx.request.headers.get("x-request-id", "")  # set by the request guard

@@ -58,3 +58,19 @@ def test_failed_import_leaves_the_table_as_it_was(tmp_path):
         tmp_path / "c.csv", index=False)
     result, text = run("--input", str(tmp_path / "c.csv"), "--db", db)
     assert result.exit_code == 2 and "'activity_type'" in text and count(db) == 1
+
+
+def test_an_event_without_a_channel_is_stored_with_none(tmp_path):
+    db = f"sqlite:///{tmp_path}/loop.db"
+    events([("L1", "2026-03-01T10:00:00Z", "sales call", None),
+            ("L1", "2026-03-02T10:00:00Z", "email open", "email")]).to_csv(tmp_path / "a.csv", index=False)
+    result, text = run("--input", str(tmp_path / "a.csv"), "--db", db)
+    assert result.exit_code == 0, result.output
+    stored = stored_activities(db, ["L1"]).sort_values("at")
+    assert stored["channel"].isna().tolist() == [True, False] and stored["channel"].iloc[1] == "email"
+    engine = sa.create_engine(db)
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("select count(*) from activities where channel is null").scalar() == 1
+    finally:
+        engine.dispose()

@@ -64,6 +64,8 @@ def import_activities(db_url: str, path: str | None = None, sql=None, columns: d
     needed = [spec.lead_id, spec.at, spec.type] + ([spec.channel] if spec.channel else [])
     require_columns(table, needed, source, "activities import (--spec's activities: lead_id, at, type)")
     events, checks = normalise_events(table, spec, source)
+    if "channel" in events:  # an event without a channel is stored with none (NULL), not pandas' NA
+        events["channel"] = events["channel"].astype(object).where(events["channel"].notna(), None)
     now = datetime.now(UTC)
     rows = [{"row_key": row_key(r.lead, r.at, r.type, getattr(r, "channel", None)), "lead_id": r.lead,
              "occurred_at": r.at.to_pydatetime(), "activity_type": r.type,
@@ -95,17 +97,40 @@ def insert_new(connection: sa.Connection, rows: list[dict]) -> int:
     return len(fresh)
 
 
-def stored_activities(db_url: str, lead_ids: list[str]) -> pd.DataFrame:
-    """The stored events of some leads as (lead, at, type, channel): what retraining and the service read."""
+def stored_activities(db_url: str, lead_ids: list[str] | None = None) -> pd.DataFrame:
+    """The stored events of some leads (None: of every lead) as (lead, at, type, channel): what retraining
+    reads. No activity table yet: no events."""
     engine = open_engine(db_url)
     try:
-        create_tables(engine, activities)
         with engine.connect() as connection:
-            frame = pd.read_sql(sa.select(activities.c.lead_id, activities.c.occurred_at, activities.c.activity_type,
-                                          activities.c.channel).where(activities.c.lead_id.in_(lead_ids)), connection)
+            if not sa.inspect(connection).has_table(activities.name):
+                return pd.DataFrame({"lead": pd.Series(dtype="string"), "at": pd.Series(dtype="datetime64[ns]"),
+                                     "type": pd.Series(dtype="string"), "channel": pd.Series(dtype=object)})
+            query = sa.select(activities.c.lead_id, activities.c.occurred_at, activities.c.activity_type,
+                              activities.c.channel)
+            if lead_ids is not None:
+                query = query.where(activities.c.lead_id.in_(lead_ids))
+            frame = pd.read_sql(query, connection)
+    except sa.exc.SQLAlchemyError as exc:
+        message = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise LeadscoreError(f"{safe_url(db_url)}: cannot read the imported activities: {message}") from None
     finally:
         engine.dispose()
+    frame["occurred_at"] = pd.to_datetime(frame["occurred_at"]).astype("datetime64[ns]")
     return frame.rename(columns={"lead_id": "lead", "occurred_at": "at", "activity_type": "type"})
+
+
+def events_as_of(connection: sa.Connection, wanted: list[tuple[int, str, datetime]]) -> list[tuple]:
+    """The stored events of each (key, lead id, as-of time), only those at or before that time, in one
+    query for the whole batch: the triples travel as a VALUES list joined to the table, so the as-of cut is
+    made by the database. Rows: (key, occurred_at, type, channel); times naive UTC."""
+    if not wanted:
+        return []
+    asked = sa.values(sa.column("k", sa.Integer), sa.column("lead_id", sa.String), sa.column("as_of", sa.DateTime),
+                      name="wanted").data(wanted).cte("wanted")
+    query = sa.select(asked.c.k, activities.c.occurred_at, activities.c.activity_type, activities.c.channel) \
+        .join(activities, sa.and_(activities.c.lead_id == asked.c.lead_id, activities.c.occurred_at <= asked.c.as_of))
+    return [tuple(row) for row in connection.execute(query)]
 
 
 def run_activities_import(db: str | None, input: Path | None = None, sql_url: str | None = None,

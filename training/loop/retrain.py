@@ -3,7 +3,9 @@ through the champion gate of `train --promote`; optionally the running service r
 
 The spec's table of won deals is joined with the imported won outcomes (same lead id, first win
 counts), then labels are drawn point-in-time exactly as `build` draws them: a lead whose horizon has
-not closed is left out, not counted as lost.
+not closed is left out, not counted as lost. When the spec has activities and the loop database holds
+imported ones (`leadscore activities import`), the engagement features are built from the spec's
+events plus the imported ones (each event once), point-in-time as `build` builds them.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class RetrainResult:
     before: Champion | None
     result: TrainResult
     imported_wins: int
+    imported_activities: int = 0  # imported events added to the spec's (0: the spec's events alone)
 
     @property
     def exit_code(self) -> int:
@@ -83,6 +86,36 @@ def with_imported_outcomes(spec: DatasetSpec, wins: pd.DataFrame, folder: Path) 
     return spec.model_copy(update={"outcome": outcome.model_copy(update={"path": str(path), "sql": None})})
 
 
+def with_imported_activities(spec: DatasetSpec, db_url: str, folder: Path) -> tuple[DatasetSpec, int]:
+    """A copy of the spec whose activity table is its own events plus the imported ones, each event
+    (lead, time, type, channel) once, and how many imported events were new to it. The spec unchanged
+    when it has no activities or nothing was imported."""
+    from features.activity_load import read_activities
+    from training.loop.activities import stored_activities
+
+    act = spec.activities
+    if act is None:
+        return spec, 0
+    stored = stored_activities(db_url)
+    if stored.empty:
+        return spec, 0
+    own, _ = read_activities(act)  # normalised as the build reads it: naive UTC, trimmed, checked
+    columns = ["lead", "at", "type"] + (["channel"] if act.channel else [])
+    stored = stored.assign(lead=stored["lead"].astype("string"), type=stored["type"].astype("string"))
+    if act.channel:
+        stored["channel"] = stored["channel"].astype(object).where(stored["channel"].notna(), None)
+        own["channel"] = own["channel"].astype(object).where(own["channel"].notna(), None)
+    key = own[columns].astype({"at": "datetime64[ns]"})
+    combined = pd.concat([key, stored[columns].astype({"at": "datetime64[ns]"})], ignore_index=True)
+    combined = combined[~combined.duplicated()]  # an event in both counts once
+    added = len(combined) - len(key.drop_duplicates())
+    names = {"lead": act.lead_id, "at": act.at, "type": act.type, "channel": act.channel}
+    path = folder / "activities.parquet"  # times as datetimes: read as naive UTC, whatever the spec's zone
+    combined.rename(columns=names).to_parquet(path, index=False)
+    return spec.model_copy(update={"activities": act.model_copy(update={"path": str(path), "sql": None,
+                                                                       "value": None})}), added
+
+
 def champion_before(name: str) -> Champion | None:
     from mlflow.exceptions import MlflowException
 
@@ -103,8 +136,9 @@ def retrain(spec: DatasetSpec, db_url: str, options: TrainOptions, progress=None
     options.model_name, options.register, options.promote = name, True, True
     before = champion_before(name)
     with tempfile.TemporaryDirectory(prefix="leadscore-retrain-") as folder:
+        spec, added = with_imported_activities(spec, db_url, Path(folder))
         result = train_and_publish(with_imported_outcomes(spec, wins, Path(folder)), options, progress)
-    return RetrainResult(before=before, result=result, imported_wins=len(wins))
+    return RetrainResult(before=before, result=result, imported_wins=len(wins), imported_activities=added)
 
 
 def run_retrain(spec: Path, db: str | None, tune_trials: int = TrainOptions.tune_trials, model_name: str | None = None,
@@ -131,6 +165,7 @@ def retrain_lines(outcome: RetrainResult) -> list[Line]:
     new = result.metrics["models"][result.metrics["served"]]
     profile = result.training_set.profile()
     lines = [Line(f"imported wins used: {outcome.imported_wins:,}"),
+             Line(f"imported activity events added: {outcome.imported_activities:,}"),
              Line(f"window: {before.window if before else '-'} -> {profile['data_window']}"),
              Line(f"rows: {f'{before.rows:,}' if before and before.rows else '-'} -> {profile['rows']:,}")]
     if before:
