@@ -113,3 +113,13 @@ def test_a_model_without_activities_keeps_the_generic_reason():
 def test_english_plurals():
     assert [plural(w) for w in ("email open", "sales call", "unsubscribe", "reply", "inbox", "day")] == \
         ["email opens", "sales calls", "unsubscribes", "replies", "inboxes", "days"]
+
+
+def test_models_without_activity_features_have_no_engagement_words():
+    from types import SimpleNamespace
+
+    from training.explain.engagement import engagement_words
+
+    assert engagement_words(SimpleNamespace(steps=[("encode", None), ("classify", None)])) is None
+    no_activities = SimpleNamespace(columns_={}, half_life_days=14.0)  # a LeadContext with lookups only
+    assert engagement_words(SimpleNamespace(steps=[("context", no_activities), ("encode", None)])) is None
