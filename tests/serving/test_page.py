@@ -181,6 +181,7 @@ def test_activities_section_in_a_browser(browser, live_server, registry, lang, t
     from selenium.webdriver.common.by import By
 
     base, token = live_server
+    console_errors(browser)  # what earlier pages of the shared browser logged is not this page's
     browser.get(f"{base}/drivers?token={token}&lang={lang}")
     engagement = browser.find_element(By.ID, "engagement")
     assert engagement.find_element(By.TAG_NAME, "h2").text == title
