@@ -31,11 +31,16 @@ def test_batch_reasons_equal_per_lead_reasons(trained, lang):
     missing = list(encoder.missing_values)
     expected = _per_row(explanation, lang, missing, glossary)
     got = build_reasons(explanation.points, explanation.display_names, frame_columns(encoder, sample), lang=lang,
-                        missing_values=missing, glossary=glossary)
+                        missing_values=missing, glossary=glossary, engagement=explanation.engagement)
     assert got["top_positive"].tolist() == expected[0]
     assert got["top_negative"].tolist() == expected[1]
     assert got["reasons"].tolist() == expected[2]
     assert sum(bool(t) for t in expected[0]) > 100 and sum(bool(t) for t in expected[1]) > 100
+    # Engagement reasons are in plain words in both paths (the synthetic spec has activities).
+    worded = {"en": ("in the last 7 days", "no activity for", "last activity "),
+              "zh": ("近 7 天", "没有任何活动", "上次活动距今")}.get(lang, ("in the last 7 days",))
+    joined = " ".join(expected[0] + expected[1])
+    assert any(w in joined for w in worded), joined[:500]
 
 
 def test_odd_values_and_exact_halves_match(trained):

@@ -51,11 +51,18 @@ def test_engagement_reasons_in_plain_words_en_and_zh(client, registry, sample_le
     lead = {**engaged_lead(sample_leads), "as_of": AS_OF.isoformat()}
     body = predict(client, [lead], reasons=10).json()
     assert not {"activities", "as_of", "account_id"} & set(body["unknown_fields"])
-    for lang, words in (("en", ("raises the score by", "lowers the score by")), ("zh", ("评分提高", "评分降低"))):
+    for lang, words in (("en", ("raise the score by", "raises the score by", "lower the score by",
+                                "lowers the score by")), ("zh", ("评分提高", "评分降低"))):
         reasons = predict(client, [lead], lang=lang, reasons=10).json()["results"][0]["reasons"]
         engaged = [r for r in reasons["positive"] + reasons["negative"] if r["label"] in names[lang]]
         assert engaged, reasons
-        assert all(r["text"].startswith(r["label"]) and any(w in r["text"] for w in words) for r in engaged)
+        assert all(any(w in r["text"] for w in words) for r in engaged)
+        # Plain words, not "{generated name} = {value}": the sentence the feature's kind and value pick,
+        # ending with the reason's own points.
+        unit = " points" if lang == "en" else " 分"
+        assert all(r["text"].endswith(f"{abs(r['impact']):g}{unit}") for r in engaged), engaged
+        generic = ("=",) if lang == "en" else ("次数为", "天数为")  # the generic template's "{name} = {value}"
+        assert not [r for r in engaged if any(g in r["text"] for g in generic)], engaged
     assert "pricing page visits in the last 7 days" in names["en"] and "近 7 天访问定价页次数" in names["zh"]
 
 

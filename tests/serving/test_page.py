@@ -109,7 +109,8 @@ def test_managers_page_in_a_browser(browser, live_server, registry):
                            "logistic regression", "naive Bayes (as in Odoo)", "the points table"], metric_rows
     sizes = chart_sizes(browser)
     names = {name for name, _, _ in sizes}
-    assert {"chart-drivers", "chart-bands", "chart-sources", "chart-reliability", "dependence"} <= names
+    assert {"chart-drivers", "chart-bands", "chart-sources", "chart-reliability", "dependence",
+            "chart-engagement"} <= names
     assert all(width > 50 and height > 50 for _, width, height in sizes), sizes
     assert browser.find_element(By.ID, "model-version").text == "1"
     assert "hours to first response" in browser.find_element(By.ID, "model-card").text  # excluded, by its display name
@@ -169,6 +170,33 @@ def test_managers_page_in_a_browser(browser, live_server, registry):
     assert not half_width_in_chinese(browser), half_width_in_chinese(browser)
     assert not console_errors(browser)
     browser.save_screenshot(str(ARTIFACTS / "drivers-zh.png"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("lang", "title"), [("en", "Activities: what drives conversion, and how fast it fades"),
+                                             ("zh", "客户活动：哪些活动推动转化，效果消退得多快")])
+def test_activities_section_in_a_browser(browser, live_server, registry, lang, title):
+    """Each kept activity type's effect by when the lead last did it, the conversion by days since the last
+    activity as a drawn chart, in the reader's language."""
+    from selenium.webdriver.common.by import By
+
+    base, token = live_server
+    console_errors(browser)  # what earlier pages of the shared browser logged is not this page's
+    browser.get(f"{base}/drivers?token={token}&lang={lang}")
+    engagement = browser.find_element(By.ID, "engagement")
+    assert engagement.find_element(By.TAG_NAME, "h2").text == title
+    kinds = [r.get_attribute("data-type") for r in engagement.find_elements(By.CSS_SELECTOR, "tr[data-type]")]
+    assert sorted(kinds) == sorted(dict(registry[1].pipeline.steps)["context"].types_), kinds
+    cells = [c.text for c in engagement.find_elements(By.CSS_SELECTOR, "#engagement-effects td[data-points]")]
+    assert cells and all(re.fullmatch(r"([+-]\d+\.\d|–)( \(|（)[\d,]+(\)|）)", c) for c in cells), cells
+    assert [s for s in chart_sizes(browser) if s[0] == "chart-engagement" and s[1] > 50 and s[2] > 50]
+    if lang == "zh":
+        words = " ".join(e.text for e in engagement.find_elements(By.CSS_SELECTOR, "h2, p, table, ul, figcaption"))
+        assert not ENGLISH_WORD.search(words), words  # activity types named by the glossary
+        assert not half_width_in_chinese(browser), half_width_in_chinese(browser)
+    assert not console_errors(browser)
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / f"activities-{lang}.png"))
 
 
 READ_LEAD = ("const lead = {}; for (const e of document.getElementById('lead-form').elements) {"

@@ -1,6 +1,6 @@
 """Reasons behind a score: exact TreeSHAP contributions on the matrix the model saw (`contributions`), the
-same numbers for whole batches from precomputed tables (`treeshap`), and reason texts built column-wise
-for a batch (`reasons`).
+same numbers for whole batches from precomputed tables (`treeshap`), reason texts built column-wise
+for a batch (`reasons`), and engagement reasons in plain words (`engagement`).
 
 Public names are imported from their modules on first use, so importing the package stays light.
 """

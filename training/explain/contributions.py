@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from features.glossary import EMPTY, Glossary
+from training.explain.engagement import EngagementWords, engagement_words
 from training.report.texts import REASONS
 
 LANGUAGES = tuple(REASONS)
@@ -33,6 +34,7 @@ class Explanation:
     values: list[list[object]]   # the lead's own value per feature, as sent
     display_names: list[str]     # each feature's display (original) name
     matrix: np.ndarray           # the encoded rows the model saw, shape (n, f)
+    engagement: EngagementWords | None = None  # the model's engagement features, for plain-word reasons
 
     @property
     def score(self) -> np.ndarray:
@@ -55,7 +57,8 @@ def _explain(pipeline, matrix: np.ndarray, values: list[list[object]]) -> Explan
     scale = np.divide(delta, total, out=np.zeros_like(delta), where=np.abs(total) > 1e-12)
     return Explanation(probability=probability, raw=raw, contributions=per_feature, base_value=base,
                        points=per_feature * scale[:, None], base_score=base_score, values=values,
-                       display_names=list(encoder.display_names_), matrix=matrix)
+                       display_names=list(encoder.display_names_), matrix=matrix,
+                       engagement=engagement_words(pipeline))
 
 
 def explain_frame(pipeline, frame: pd.DataFrame) -> Explanation:
@@ -126,9 +129,14 @@ def reasons_for(explanation: Explanation, row: int, top: int = 3, lang: str = "e
             continue
         value, feature = explanation.values[row][i], explanation.display_names[i]
         label = glossary.field(feature, lang)
-        text = REASONS[lang]["up" if rounded > 0 else "down"].format(
-            feature=label, value=format_value(value, lang, set(missing_values), glossary),
-            points=f"{abs(rounded):g}")
+        words = explanation.engagement.sentence(feature, value, rounded > 0, lang, glossary) \
+            if explanation.engagement is not None else None
+        if words is not None:  # "3 pricing page visits in the last 7 days raise the score by 6 points"
+            text = f"{words[0]}{abs(rounded):g}{words[1]}"
+        else:
+            text = REASONS[lang]["up" if rounded > 0 else "down"].format(
+                feature=label, value=format_value(value, lang, set(missing_values), glossary),
+                points=f"{abs(rounded):g}")
         out[side].append({"feature": feature, "label": label, "value": jsonable(value),
                           "impact": rounded, "text": text})
     return out

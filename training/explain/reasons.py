@@ -16,6 +16,7 @@ import pandas as pd
 
 from features.glossary import EMPTY, Glossary
 from training.explain.contributions import format_value, jsonable
+from training.explain.engagement import EngagementWords
 from training.report.texts import REASONS
 
 
@@ -59,11 +60,27 @@ class _Column:
             codes, uniques = pd.factorize(values, use_na_sentinel=True)
             uniques = np.asarray(uniques, dtype=object)
         uniques = np.append(uniques, None)  # code -1 (missing) reads the last entry
-        self.codes = codes
+        self.codes, self.uniques = codes, uniques
         self.text = np.array([format_value(v, lang, missing, glossary) for v in uniques], dtype=object)
         self.text_escaped = np.array([_escape(t) for t in self.text], dtype=object)
         self.json = np.array([json.dumps(jsonable(v), ensure_ascii=False, default=str) for v in uniques],
                              dtype=object)
+        self._sentences: dict[bool, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
+
+    def sentences(self, engagement: EngagementWords, feature: str, up: bool, lang: str, glossary: Glossary
+                  ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Per distinct value: whether it has an engagement sentence, and its text before and after the
+        points (plain and escaped for JSON)."""
+        if up not in self._sentences:
+            phrased = [engagement.sentence(feature, v, up, lang, glossary) for v in self.uniques]
+            has = np.array([s is not None for s in phrased], dtype=bool)
+            said = [s or ("", "") for s in phrased]
+            self._sentences[up] = (has, {
+                "before": np.array([s[0] for s in said], dtype=object),
+                "after": np.array([s[1] for s in said], dtype=object),
+                "before_json": np.array([_escape(s[0]) for s in said], dtype=object),
+                "after_json": np.array([_escape(s[1]) for s in said], dtype=object)})
+        return self._sentences[up]
 
 
 def _dumps(text: str) -> str:
@@ -79,10 +96,12 @@ def _points_tables(rounded: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 
 def build_reasons(points: np.ndarray, features: Sequence[str], columns: Sequence[np.ndarray | None], top: int = 3,
-                  lang: str = "en", missing_values: Sequence[str] = (), glossary: Glossary = EMPTY) -> pd.DataFrame:
+                  lang: str = "en", missing_values: Sequence[str] = (), glossary: Glossary = EMPTY,
+                  engagement: EngagementWords | None = None) -> pd.DataFrame:
     """top_positive, top_negative (texts joined by '; ') and reasons (JSON) for every row.
 
-    `columns[j]` holds feature j's value per row as sent (None when the lead did not send it).
+    `columns[j]` holds feature j's value per row as sent (None when the lead did not send it);
+    `engagement` (the Explanation's) puts the engagement features' reasons in plain words.
     """
     lang = lang if lang in REASONS else "en"
     n = len(points)
@@ -104,6 +123,9 @@ def build_reasons(points: np.ndarray, features: Sequence[str], columns: Sequence
             value_text = np.full(n, "", dtype=object)
             value_escaped = np.full(n, "", dtype=object)
             value_json = np.full(n, "null", dtype=object)
+            worded = np.zeros(n, dtype=bool)  # rows whose reason is an engagement sentence
+            pieces_of = {name: np.full(n, "", dtype=object)
+                         for name in ("before", "after", "before_json", "after_json")}
             for j in np.unique(feature[valid[:, k]]):
                 rows = np.nonzero(valid[:, k] & (feature == j))[0]
                 if j not in coded:
@@ -112,10 +134,19 @@ def build_reasons(points: np.ndarray, features: Sequence[str], columns: Sequence
                 codes = coded[j].codes[rows]
                 value_text[rows], value_json[rows] = coded[j].text[codes], coded[j].json[codes]
                 value_escaped[rows] = coded[j].text_escaped[codes]
+                if engagement is not None and features[j] in engagement.columns:
+                    has, pieces = coded[j].sentences(engagement, features[j], side == "positive", lang, glossary)
+                    worded[rows] = has[codes]
+                    for name, values in pieces.items():
+                        pieces_of[name][rows] = values[codes]
             codes = point_codes[np.arange(n), feature]
             text = _fill(template, label_array[feature], value_text, point_text[codes])
             # The JSON literal of the same text, from pieces escaped once each (escaping is per character).
             text_json = '"' + _fill(template, label_escaped[feature], value_escaped, point_text[codes], _escape) + '"'
+            if worded.any():  # the same sentence as reasons_for: before + points + after
+                text = np.where(worded, pieces_of["before"] + point_text[codes] + pieces_of["after"], text)
+                text_json = np.where(worded, '"' + pieces_of["before_json"] + point_text[codes]
+                                     + pieces_of["after_json"] + '"', text_json)
             fragment = head[feature] + value_json + ', "impact": ' + point_json[codes] + ', "text": ' + text_json + "}"
             texts.append(np.where(valid[:, k], text, ""))
             fragments.append(np.where(valid[:, k], fragment, ""))

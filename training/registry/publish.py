@@ -31,6 +31,7 @@ from training.registry.contract import ModelMetadata, data_hash, json_safe
 from training.registry.gate import register_and_gate
 from training.registry.tracking import PIP_REQUIREMENTS, TRUSTED_TYPES, experiment_id, git_commit, recording_to
 from training.report import cards
+from training.report.engagement_page import engagement_view
 from training.report.page import render_report
 from training.report.plots import plot_evaluation, plot_shap_summary
 
@@ -72,6 +73,7 @@ def page_data(result, sample: pd.DataFrame, explanation, encoder) -> dict:
         "examples": cards.example_leads(sample, explanation.probability, encoder.display_names_, computed=computed),
         "example_tags": cards.example_tags(explanation.probability, result.metrics["bands"], sources),
         "known_limits": cards.KNOWN_LIMITS,
+        "engagement": engagement_view(result.pipeline, explanation, ts.frame, ts.frame["label"].to_numpy()),
     }
 
 

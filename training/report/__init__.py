@@ -1,6 +1,6 @@
 """What people read: the managers' page and the run report (`page`), its chart data (`cards`) and charts
-(`charts`, `plots`), display names (`display`), the plain-language summary (`summary`), and every
-sentence in English and Chinese (`texts`).
+(`charts`, `plots`), display names (`display`), the plain-language summary (`summary`), the section on
+activities (`engagement_page`), and every sentence in English and Chinese (`texts`).
 
 Public names are imported from their modules on first use, so importing the package stays light.
 """

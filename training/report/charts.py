@@ -108,6 +108,11 @@ def source_chart(sources: dict, field: str, names: Names) -> str:
                  [v["conversion_rate"] for _, v in items], BLUE, names.t["rate"], percent=True)
 
 
+def rate_chart(labels: list[str], rates: list[float], names: Names) -> str:
+    """Conversion rate per group, one bar each, in the groups' own order."""
+    return _hbar(labels, rates, BLUE, names.t["rate"], percent=True)
+
+
 def reliability_chart(curve: dict, names: Names) -> str:
     fig, ax = _axes(4.2, 3.6)
     ax.plot([0, 1], [0, 1], color=NEUTRAL, linestyle=":")

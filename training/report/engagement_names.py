@@ -1,6 +1,8 @@
-"""Plain-word names of the engagement features, in English and Chinese, added to a model's glossary so
-reasons read "pricing page visits in the last 7 days = 3 raises the score by 6 points" and
-"近 7 天访问定价页次数为 3，评分提高 6 分". A name the spec's glossary gives itself wins."""
+"""Plain-word names of the engagement features, in English and Chinese, added to a model's glossary: a
+reason's `label`, the drivers chart and the explainer's form name them so ("pricing page visits in the last
+7 days", "近 7 天访问定价页次数"); the reason's sentence itself comes from training/explain/engagement.py
+("3 pricing page visits in the last 7 days raise the score by 6 points"). A name the spec's glossary gives
+itself wins."""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from features.glossary import glossary_from
 from training.registry.contract import ModelMetadata
 from training.report import charts
 from training.report.display import Names, values_by_field
+from training.report.engagement_page import engagement_section
 from training.report.summary import summary_sentences
 from training.report.texts import (
     LANGUAGE_NAMES,
@@ -132,6 +133,7 @@ def _render(meta: ModelMetadata, lang: str, interactive: bool, version: str | No
 <figure class="chart" id="chart-drivers">{charts.drivers_chart(page['drivers'], names)}</figure>
 <h3>{t['dependence']}</h3><p>{t['dependence_caption']}</p><div class="grid">{dependence}</div></section>
 <section id="conversion"><h2>{t['conversion']}</h2><div class="grid">{_conversion(meta, names)}</div></section>
+{engagement_section(page.get('engagement'), names)}
 {explainer}
 {_card(meta, names, version)}
 </body></html>"""

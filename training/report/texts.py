@@ -182,6 +182,68 @@ ENGAGEMENT_NAMES = {
            "last_channel": "最近接触渠道", "other": "其他活动"},
 }
 
+# Engagement reasons in plain words (training/explain/engagement.py): "{what}" is the phrase the feature's kind,
+# activity type, window and the lead's value pick; "{points}" the same points number as every reason.
+# English subjects that are plural ("3 pricing page visits ...") take "raise"/"lower".
+ENGAGEMENT_REASONS = {
+    "en": {"up": "{what} raises the score by {points} points", "down": "{what} lowers the score by {points} points",
+           "up_many": "{what} raise the score by {points} points",
+           "down_many": "{what} lower the score by {points} points",
+           "count_many": "{n} {types} in the last {window} days", "count_one": "1 {type} in the last {window} days",
+           "count_none": "no {type} in the last {window} days",
+           "since": "last {type} {ago}", "since_gap": "no {type} for {days}", "since_never": "no {type} on record",
+           "since_any": "last activity {ago}", "since_any_gap": "no activity for {days}",
+           "since_any_never": "no activity on record",
+           "distinct_many": "{n} kinds of activity", "distinct_one": "1 kind of activity",
+           "distinct_none": "no activity of any kind",
+           "decayed": "recent engagement of {value} (an activity's weight halves every {half_life} days)",
+           "decayed_low": "recent engagement below {value} (an activity's weight halves every {half_life} days)",
+           "decayed_none": "no recent engagement",
+           "first_channel": "first touch through {channel}", "last_channel": "last touch through {channel}",
+           "channel_none": "no touch on record",
+           "days": "{n} days", "day": "1 day", "ago": "{days} ago", "today": "less than a day ago",
+           "other_one": "other activity", "other_many": "other activities"},
+    "zh": {"up": "{what}，评分提高 {points} 分", "down": "{what}，评分降低 {points} 分",
+           "up_many": "{what}，评分提高 {points} 分", "down_many": "{what}，评分降低 {points} 分",
+           "count_many": "近 {window} 天{type} {n} 次", "count_one": "近 {window} 天{type} 1 次",
+           "count_none": "近 {window} 天没有{type}",
+           "since": "上次{type}{ago}", "since_gap": "已 {days}没有{type}", "since_never": "没有{type}的记录",
+           "since_any": "上次活动{ago}", "since_any_gap": "已 {days}没有任何活动",
+           "since_any_never": "没有任何活动记录",
+           "distinct_many": "有过 {n} 种活动", "distinct_one": "有过 1 种活动", "distinct_none": "没有任何活动",
+           "decayed": "近期互动得分为 {value}（每项活动的分量每 {half_life} 天减半）",
+           "decayed_low": "近期互动得分低于 {value}（每项活动的分量每 {half_life} 天减半）",
+           "decayed_none": "近期没有互动",
+           "first_channel": "首次接触渠道为“{channel}”", "last_channel": "最近接触渠道为“{channel}”",
+           "channel_none": "没有接触记录",
+           "days": "{n} 天", "day": "1 天", "ago": "距今 {days}", "today": "距今不到 1 天",
+           "other_one": "其他活动", "other_many": "其他活动"},
+}
+
+# The managers' page's section on activities (training/report/engagement_page.py): what each activity type does
+# to the score by when the lead last did it (the model's points), and conversion by days since the last activity.
+ENGAGEMENT_PAGE = {
+    "en": {"title": "Activities: what drives conversion, and how fast it fades",
+           "effects": "The model's average effect on the score (points) of each kind of activity, by when the lead "
+                      "last did it; in brackets, the leads of the sample. The engagement score weighs each activity "
+                      "half as much every {half_life} days.",
+           "activity": "Activity", "first": "in the last {window} days", "between": "{low}–{high} days ago",
+           "last": "{window} days ago or more", "never": "never", "none": "no activity",
+           "cell": "{points} ({leads})",
+           "fade": "{type}: {recent} points when done in the last {window} days, {older} when longer ago, {never} "
+                   "when never done.",
+           "conversion": "Conversion rate by days since the lead's last activity (training data; in brackets, "
+                         "leads)", "label": "{bin} ({leads})"},
+    "zh": {"title": "客户活动：哪些活动推动转化，效果消退得多快",
+           "effects": "模型中每类活动对评分的平均影响（分），按线索最近一次进行该活动的时间分组；"
+                      "括号内为样本中的线索数。互动得分中，每项活动的分量每 {half_life} 天减半。",
+           "activity": "活动", "first": "近 {window} 天内", "between": "{low} 至 {high} 天前",
+           "last": "{window} 天前或更早", "never": "从未", "none": "没有活动",
+           "cell": "{points}（{leads}）",
+           "fade": "{type}：近 {window} 天内进行过，平均 {recent} 分；更早进行过，{older} 分；从未进行，{never} 分。",
+           "conversion": "按距上次活动天数分组的转化率（训练数据；括号内为线索数）", "label": "{bin}（{leads}）"},
+}
+
 # The monitoring report (training/monitor/report.py) and its section on the managers' page.
 MONITOR_TITLES = {
     "en": {"title": "How the scores held up", "calibration": "Realised conversion per band against prediction",

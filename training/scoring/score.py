@@ -54,7 +54,8 @@ def score_frame(model: LoadedModel, leads: pd.DataFrame, lang: str = "en", top: 
         matrix = encoder.transform(chunk)
         explanation = explain_matrix(model.pipeline, matrix, [])
         reasons = build_reasons(explanation.points, explanation.display_names, frame_columns(encoder, chunk), top=top,
-                                lang=lang, missing_values=meta.missing_values, glossary=model.glossary)
+                                lang=lang, missing_values=meta.missing_values, glossary=model.glossary,
+                                engagement=explanation.engagement)
         bands = assign_bands(explanation.probability, meta.bands.thresholds())
         part = pd.DataFrame({
             id_field or "lead_id": ids.iloc[start:start + CHUNK_ROWS].to_numpy(),  # the spec's own id name
