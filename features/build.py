@@ -238,7 +238,8 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
 
     strengths = []
     if check_leakage and names:
-        strengths = column_strengths(frame[list(names)], y, spec.evaluation.folds, spec.evaluation.seed)
+        groups = pd.factorize(frame["lead_id"])[0] if snapshots is not None else None
+        strengths = column_strengths(frame[list(names)], y, spec.evaluation.folds, spec.evaluation.seed, groups)
         check_leaks(strengths, spec.features.leak_threshold, set(spec.features.allow_strong), names)
     warnings = leak_warnings(strengths, spec.features.leak_warn, names, set(spec.features.allow_strong))
     if check_leakage and names:

@@ -201,3 +201,14 @@ def test_build_prints_and_writes_the_snapshot_counts(engaged_crm, write_spec, tm
     assert f"{len(frame):,} rows of {frame['lead_id'].nunique():,} leads" in text
     if snapshots["rows_not_yet_known"]:
         assert f"{snapshots['rows_not_yet_known']:,} snapshot rows whose outcome is not yet known" in text
+
+
+def test_leak_guard_keeps_a_lead_in_one_fold(engaged_crm):
+    """A text unique to each lead says nothing about its outcome; with a lead's snapshot rows on both sides
+    of the guard's folds it would look like a leak and stop the build."""
+    folder, raw = engaged_crm
+    leads = pd.read_csv(folder / "leads.csv")
+    leads["reference"] = [f"R{v}" for v in np.random.default_rng(1).permutation(len(leads))]
+    leads.to_csv(folder / "leads.csv", index=False)
+    ts = build_training_set(DatasetSpec.model_validate(raw))
+    assert {s.column: s.auc for s in ts.strengths}["reference"] < 0.6
