@@ -23,6 +23,7 @@ from features.load import require_columns
 from features.spec import DatasetSpec
 
 DAY_NS = 86_400 * 10**9
+MAX_ROWS = 50_000_000  # a spec asking for more rows than memory holds gets a question, not a crash
 
 
 @dataclass
@@ -62,7 +63,8 @@ class SnapshotReport:
 def snapshot_times(created_at: np.ndarray, stop: np.ndarray, end: np.datetime64, every_days: float,
                    max_age_days: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(lead position, snapshot time) of every snapshot: created + k * every_days for k = 0, 1, ... while
-    before `stop` (first win or close; NaT: none), at or before `end`, and at most `max_age_days` old."""
+    before `stop` (first win or close; NaT: none), at or before `end`, and at most `max_age_days` old.
+    More than MAX_ROWS snapshots stop the build, naming the keys that make fewer."""
     created = np.asarray(created_at, dtype="datetime64[ns]").astype(np.int64)
     step = int(round(every_days * DAY_NS))
     big = np.iinfo(np.int64).max // 4
@@ -73,6 +75,10 @@ def snapshot_times(created_at: np.ndarray, stop: np.ndarray, end: np.datetime64,
     count = np.minimum(count, np.where(until_end >= 0, until_end // step + 1, 0))
     if max_age_days is not None:
         count = np.minimum(count, int(max_age_days * DAY_NS) // step + 1)
+    if int(count.sum()) > MAX_ROWS:
+        raise LeadscoreError(f"snapshots would make {int(count.sum()):,} training rows, more than {MAX_ROWS:,}; "
+                             "raise 'activities.prediction.snapshot_every_days' or set a lower "
+                             "'activities.prediction.max_age_days'")
     position = np.repeat(np.arange(len(created)), count)
     k = np.arange(len(position)) - np.repeat(np.cumsum(count) - count, count)
     return position, (created[position] + k * step).astype("datetime64[ns]")

@@ -212,3 +212,14 @@ def test_leak_guard_keeps_a_lead_in_one_fold(engaged_crm):
     leads.to_csv(folder / "leads.csv", index=False)
     ts = build_training_set(DatasetSpec.model_validate(raw))
     assert {s.column: s.auc for s in ts.strengths}["reference"] < 0.6
+
+
+def test_too_many_snapshot_rows_is_a_question_for_the_spec(tiny, write_spec, tmp_path, monkeypatch):
+    import features.snapshots
+
+    monkeypatch.setattr(features.snapshots, "MAX_ROWS", 10)
+    out = tmp_path / "o.parquet"
+    result = CliRunner().invoke(app, ["build", "--spec", str(write_spec(tiny)), "--out", str(out), "--as-of", AS_OF])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2 and "Traceback" not in result.output and not out.exists()
+    assert "13 training rows, more than 10" in text and "'activities.prediction.max_age_days'" in text
