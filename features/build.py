@@ -41,7 +41,7 @@ PHONE = re.compile(r"^\+?[\d\s().\-]{7,20}$")
 class TrainingSet:
     """A labelled, leak-checked table plus what is needed to explain and reproduce it."""
 
-    frame: pd.DataFrame  # lead_id, [created_at], [snapshot_at], label, then features under safe names
+    frame: pd.DataFrame  # lead_id, [created_at], [snapshot_at, horizon_end], label, then features (safe names)
     feature_names: dict[str, str]  # safe name -> original column name
     label_report: LabelReport  # how the labels were drawn: snapshot, leads left out, unmatched outcomes
     strengths: list[ColumnStrength]
@@ -223,8 +223,9 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
     parts = {"lead_id": ids.astype("string")}
     if created_at is not None:
         parts["created_at"] = created_at
-    if snapshots is not None:  # each row's prediction time: the evaluation splits by it (training/evaluate)
+    if snapshots is not None:  # each row's prediction time and when its label is known: the evaluation splits by them
         parts["snapshot_at"] = pd.Series(snapshots.at, index=leads.index)
+        parts["horizon_end"] = parts["snapshot_at"] + pd.Timedelta(days=spec.activities.prediction.horizon_days)
     parts["label"] = labels
     frame = pd.concat([pd.DataFrame(parts, index=leads.index), features], axis=1)
     if relation is not None and relation.keep is not None:  # already won at the prediction time: nothing to score

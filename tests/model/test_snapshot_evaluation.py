@@ -45,9 +45,13 @@ def test_time_split_goes_by_snapshot_date_and_keeps_a_lead_on_one_side(snapshot_
     assert len(held) == pytest.approx(TIME_HOLDOUT_SHARE * len(frame), rel=0.05)
     # by snapshot date, not creation: some held-out rows belong to leads created before trained-on ones
     assert held_rows["created_at"].min() < train_rows["created_at"].max()
-    # what is left out of training: the older rows of the leads held out, and nothing else
+    # every trained-on label was known at the cut: its horizon ended by the first held-out snapshot
+    assert train_rows["horizon_end"].max() <= held_rows["snapshot_at"].min()
+    # what is left out of training: the older rows of the leads held out, rows whose horizon runs past
+    # the cut, and nothing else
     dropped = frame.drop(index=frame.index[np.r_[train, held]])
-    assert set(dropped["lead_id"]) <= set(held_rows["lead_id"]) and len(dropped) > 0
+    of_held = dropped["lead_id"].isin(set(held_rows["lead_id"]))
+    assert of_held.any() and (dropped.loc[~of_held, "horizon_end"] > held_rows["snapshot_at"].min()).all()
     assert held_rows["label"].nunique() == 2 and train_rows["label"].nunique() == 2
 
 
