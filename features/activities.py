@@ -129,25 +129,44 @@ def type_codes(types: Sequence[str], values) -> np.ndarray:
     return np.fromiter((lookup.get(v, len(types)) for v in values), dtype=np.int64, count=len(values))
 
 
+def event_rows(row_ids: pd.Series, event_leads: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(event position, row position) pairs: each event goes to every row of its lead, since a lead has
+    one row at a fixed age but several with snapshots. Events of no row's lead are left out."""
+    ids = pd.Index(row_ids.astype("string").to_numpy(dtype=object))
+    leads = event_leads.astype("string").to_numpy(dtype=object)
+    if ids.is_unique:
+        row = ids.get_indexer(leads)
+        event = np.flatnonzero(row >= 0)
+        return event, row[event].astype(np.int64)
+    codes, uniques = pd.factorize(ids)
+    rows_by_lead = np.argsort(codes, kind="stable")
+    counts = np.bincount(codes, minlength=len(uniques))
+    starts = np.cumsum(counts) - counts
+    lead = pd.Index(uniques).get_indexer(leads)
+    hit = np.flatnonzero(lead >= 0)
+    per_event = counts[lead[hit]]
+    event = np.repeat(hit, per_event)
+    offset = np.arange(int(per_event.sum())) - np.repeat(np.cumsum(per_event) - per_event, per_event)
+    return event, rows_by_lead[np.repeat(starts[lead[hit]], per_event) + offset].astype(np.int64)
+
+
 def features_for_table(row_ids: pd.Series, as_of: np.ndarray, events: pd.DataFrame | None,
                        columns: Mapping[str, EngagementColumn], types: Sequence[str],
                        half_life_days: float) -> pd.DataFrame:
-    """Engagement features of rows (one per lead id) from a normalised events table (lead, at, type[,
-    channel]); `as_of` is each row's prediction time (datetime64[ns])."""
+    """Engagement features of rows (one per lead id, or several: snapshots) from a normalised events table
+    (lead, at, type[, channel]); `as_of` is each row's prediction time (datetime64[ns])."""
     n = len(row_ids)
-    index = pd.Index(row_ids.astype("string").to_numpy(dtype=object))
-    if not index.is_unique:
-        raise LeadscoreError("engagement features need one row per lead id; the ids repeat")
     if events is None or events.empty:
         row = np.array([], dtype=np.int64)
         age = np.array([], dtype=np.float64)
         code, channel = np.array([], dtype=np.int64), None
     else:
-        row = index.get_indexer(events["lead"].to_numpy(dtype=object))
-        inside = row >= 0
-        events, row = events[inside], row[inside]
+        event, row = event_rows(row_ids, events["lead"])
         as_of_ns = np.asarray(as_of, dtype="datetime64[ns]").astype(np.int64)
-        age = (as_of_ns[row] - events["at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)) / DAY_NS
+        age = (as_of_ns[row] - events["at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)[event]) / DAY_NS
+        known = age >= 0  # dropped here already: a lead's snapshot rows would otherwise repeat its later events
+        event, row, age = event[known], row[known], age[known]
+        events = events.iloc[event]
         code = pd.Categorical(events["type"], categories=list(types)).codes.astype(np.int64)
         code[code < 0] = len(types)
         channel = events["channel"].to_numpy(dtype=object) if "channel" in events else None

@@ -41,7 +41,7 @@ PHONE = re.compile(r"^\+?[\d\s().\-]{7,20}$")
 class TrainingSet:
     """A labelled, leak-checked table plus what is needed to explain and reproduce it."""
 
-    frame: pd.DataFrame  # lead_id, [created_at], label, then features under safe names
+    frame: pd.DataFrame  # lead_id, [created_at], [snapshot_at, horizon_end], label, then features (safe names)
     feature_names: dict[str, str]  # safe name -> original column name
     label_report: LabelReport  # how the labels were drawn: snapshot, leads left out, unmatched outcomes
     strengths: list[ColumnStrength]
@@ -187,16 +187,28 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
         created_at = parse_dates(leads[leads_spec.created_at], leads_spec.date_format, source, leads_spec.created_at,
                                  "leads.date_format", ids)
         check_not_future(created_at, ids, source, leads_spec.created_at)
+    snapshot = pd.Timestamp(as_of) if as_of else None
+    snapshots = None
+    if spec.activities is not None and spec.activities.prediction.snapshots:  # a row per lead per snapshot
+        from features.snapshots import snapshot_rows
+
+        snapshots, report, counted = snapshot_rows(spec, leads, ids, created_at, snapshot, source)
+        leads = leads.iloc[snapshots.position].reset_index(drop=True)
+        ids, created_at = ids.iloc[snapshots.position].reset_index(drop=True), \
+            created_at.iloc[snapshots.position].reset_index(drop=True)
     relation = None
     if related:  # lookups joined and engagement added first: the spec may name their columns too
         from features.relate import relate_leads
 
-        leads, relation = relate_leads(spec, leads, ids, created_at, source)
+        leads, relation = relate_leads(spec, leads, ids, created_at, source,
+                                       None if snapshots is None else snapshots.at)
         check_declared(spec, leads, source)
     glossary = check_glossary(spec, leads.columns, source)
-    snapshot = pd.Timestamp(as_of) if as_of else None
 
-    if outcome.is_table:
+    if snapshots is not None:
+        labels, known = pd.Series(snapshots.label, index=leads.index), pd.Series(snapshots.known, index=leads.index)
+        relation.snapshots = counted
+    elif outcome.is_table:
         labels, known, report = labels_from_table(ids, created_at, outcome, snapshot)
     else:
         labels, report = labels_from_column(leads, ids, outcome, source), LabelReport()
@@ -211,6 +223,9 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
     parts = {"lead_id": ids.astype("string")}
     if created_at is not None:
         parts["created_at"] = created_at
+    if snapshots is not None:  # each row's prediction time and when its label is known: the evaluation splits by them
+        parts["snapshot_at"] = pd.Series(snapshots.at, index=leads.index)
+        parts["horizon_end"] = parts["snapshot_at"] + pd.Timedelta(days=spec.activities.prediction.horizon_days)
     parts["label"] = labels
     frame = pd.concat([pd.DataFrame(parts, index=leads.index), features], axis=1)
     if relation is not None and relation.keep is not None:  # already won at the prediction time: nothing to score
@@ -224,7 +239,8 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
 
     strengths = []
     if check_leakage and names:
-        strengths = column_strengths(frame[list(names)], y, spec.evaluation.folds, spec.evaluation.seed)
+        groups = pd.factorize(frame["lead_id"])[0] if snapshots is not None else None
+        strengths = column_strengths(frame[list(names)], y, spec.evaluation.folds, spec.evaluation.seed, groups)
         check_leaks(strengths, spec.features.leak_threshold, set(spec.features.allow_strong), names)
     warnings = leak_warnings(strengths, spec.features.leak_warn, names, set(spec.features.allow_strong))
     if check_leakage and names:

@@ -35,9 +35,10 @@ def run_build(spec: Path, out: Path, as_of: str | None = None, engine: str = "pa
     if training_set.relation is not None and training_set.relation.summary():
         say(Line(training_set.relation.summary(), highlight=False))
     warn_all(say, training_set.warnings())
+    snapshots = training_set.relation is not None and training_set.relation.snapshots is not None
     if report.not_yet_known:
-        say(Line(f"left out {report.not_yet_known:,} leads whose outcome is not yet known "
-                 f"(horizon not closed at snapshot {report.snapshot})"))
+        say(Line(f"left out {report.not_yet_known:,} {'snapshot rows' if snapshots else 'leads'} whose outcome is "
+                 f"not yet known (horizon not closed at snapshot {report.snapshot})"))
     if report.still_open:
         say(Line(f"left out {report.still_open:,} open leads (outcome not known yet: 'outcome.open'); they are "
                  "the ones `leadscore score` is for"))

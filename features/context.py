@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 from features.activities import (
     EngagementColumn,
     engagement_columns,
+    event_rows,
     event_time,
     features_for_records,
     features_for_table,
@@ -93,14 +94,12 @@ class LeadContext(TransformerMixin, BaseEstimator):
         return self
 
     def event_ages(self, X: LeadsAt) -> np.ndarray:
-        """Each event's age in days at its lead's prediction time (NaN for events of unknown leads)."""
-        ids = X.frame[X.id_column].astype("string").to_numpy(dtype=object)
-        as_of = self._as_of(X)
-        position = pd.Index(ids).get_indexer(X.events["lead"].to_numpy(dtype=object))
+        """Each event's age in days at its lead's prediction time, the latest one when the lead has several
+        rows (snapshots): negative when no row of its lead knows it; NaN for events of unknown leads."""
+        event, row = event_rows(X.frame[X.id_column], X.events["lead"])
         times = X.events["at"].to_numpy(dtype="datetime64[ns]")
-        ages = np.full(len(position), np.nan)
-        hit = position >= 0
-        ages[hit] = (as_of[position[hit]] - times[hit]) / np.timedelta64(1, "D")
+        ages = np.full(len(X.events), np.nan)
+        np.fmax.at(ages, event, (self._as_of(X)[row] - times[event]) / np.timedelta64(1, "D"))
         return ages
 
     @staticmethod

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from features.columns import is_numeric_column, quantile_edges
 from features.errors import LeadscoreError
@@ -58,18 +58,21 @@ def single_column_auc(values: pd.Series, y: np.ndarray, folds: np.ndarray) -> fl
     return float(roc_auc_score(y, oof))
 
 
-def assign_folds(y: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
-    """Stratified fold number per row."""
+def assign_folds(y: np.ndarray, n_folds: int, seed: int, groups: np.ndarray | None = None) -> np.ndarray:
+    """Stratified fold number per row; with `groups` (a lead's snapshot rows), a group's rows share a fold."""
     folds = np.empty(len(y), dtype=np.int64)
-    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    for k, (_, held) in enumerate(splitter.split(np.zeros(len(y)), y)):
+    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed) if groups is None else \
+        StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    for k, (_, held) in enumerate(splitter.split(np.zeros(len(y)), y, groups)):
         folds[held] = k
     return folds
 
 
-def column_strengths(frame: pd.DataFrame, y: np.ndarray, n_folds: int, seed: int) -> list[ColumnStrength]:
-    """Every column's single-column out-of-fold ROC-AUC, strongest first."""
-    folds = assign_folds(y, n_folds, seed)
+def column_strengths(frame: pd.DataFrame, y: np.ndarray, n_folds: int, seed: int,
+                     groups: np.ndarray | None = None) -> list[ColumnStrength]:
+    """Every column's single-column out-of-fold ROC-AUC, strongest first; `groups`: rows that must share
+    a fold (a lead's snapshot rows, whose lead-wide values would otherwise be seen on both sides)."""
+    folds = assign_folds(y, n_folds, seed, groups)
     strengths = [ColumnStrength(c, single_column_auc(frame[c], y, folds)) for c in frame.columns]
     return sorted(strengths, key=lambda s: s.auc, reverse=True)
 

@@ -29,6 +29,7 @@ class Relation:
     activities: ActivityReport | None = None
     keep: np.ndarray | None = None  # leads still open at their prediction time (None: all)
     prediction_time: str | None = None
+    snapshots: object = None  # features/snapshots.py SnapshotReport, when each lead has a row per snapshot
 
     def warnings(self) -> list[str]:
         found = [w for m in self.matches if (w := m.warning())]
@@ -39,7 +40,9 @@ class Relation:
         a = self.activities
         if a is None:
             return None
-        return (f"activities: {a.used:,} of {a.rows:,} events used; prediction time {self.prediction_time}; "
+        snapshots = f"{self.snapshots.summary()}; " if self.snapshots is not None else ""
+        return snapshots + (
+                f"activities: {a.used:,} of {a.rows:,} events used; prediction time {self.prediction_time}; "
                 f"{a.after_prediction_time:,} events after their lead's prediction time never reach a feature; "
                 f"{a.won_before_prediction_time:,} leads already won by then left out; "
                 f"{len(self.context.engagement_columns_)} engagement features")
@@ -50,6 +53,8 @@ class Relation:
             out["activities"] = {**self.activities.as_dict(), "prediction_time": self.prediction_time,
                                  "types": list(self.context.types_),
                                  "features": list(self.context.engagement_columns_)}
+        if self.snapshots is not None:
+            out["snapshots"] = self.snapshots.as_dict()
         return out
 
 
@@ -73,13 +78,15 @@ def won_by(ids: pd.Series, as_of: np.ndarray, spec: DatasetSpec) -> np.ndarray:
 
 
 def relate_leads(spec: DatasetSpec, leads: pd.DataFrame, ids: pd.Series, created_at: pd.Series | None,
-                 source: str) -> tuple[pd.DataFrame, Relation]:
-    """The leads with lookup columns and engagement features, and the fitted LeadContext behind them."""
+                 source: str, as_of: np.ndarray | None = None) -> tuple[pd.DataFrame, Relation]:
+    """The leads with lookup columns and engagement features, and the fitted LeadContext behind them.
+    `as_of`: each row's prediction time when the rows are snapshots (a lead may then have several rows);
+    None: the spec's fixed age after creation."""
     lookups = read_lookups(spec.lookups)
     act = spec.activities
-    events, report, as_of = None, None, None
+    events, report = None, None
     if act is not None:
-        as_of = prediction_times(spec, created_at, source)
+        as_of = prediction_times(spec, created_at, source) if as_of is None else as_of
         events, report = read_activities(act, ids)
     context = LeadContext(lookups=[t.to_plain() for t in lookups], windows=act.windows if act else None,
                           half_life_days=act.half_life_days if act else 14.0,
@@ -102,7 +109,7 @@ def relate_leads(spec: DatasetSpec, leads: pd.DataFrame, ids: pd.Series, created
     report.after_prediction_time = int(np.sum(ages < 0))
     report.won_before_prediction_time = int(decided.sum())
     relation.keep = ~decided
-    relation.prediction_time = f"{act.prediction.age_days:g} days after creation"
+    relation.prediction_time = act.prediction.describe()
     engagement = context.engagement(at)
     clash = [c for c in engagement.columns if c in joined.columns]
     if clash:

@@ -19,6 +19,9 @@
       half_life_days: 14            # the decayed engagement sum halves every this many days
       max_types: 12                 # rarer types share 'other', so the feature count is bounded
       prediction: {age_days: 3}     # each training row's prediction time: this many days after creation
+      # or snapshots: a row per lead every 7 days from creation while it is open, labelled by a win
+      # within 30 days after the snapshot (needs 'outcome.won_at'; see features/snapshots.py)
+      # prediction: {snapshot_every_days: 7, horizon_days: 30, max_age_days: 180, closed_at: closed_on}
 """
 
 from __future__ import annotations
@@ -60,10 +63,51 @@ class LookupSpec(TableSource):
         return self.via.split(".", 1)[1] if "." in self.via else self.via
 
 
+SNAPSHOT_KEYS = ("horizon_days", "max_age_days", "closed_at")
+
+
 class PredictionTimeSpec(Strict):
-    """When each training row is scored: a fixed age after creation (snapshots are not built yet)."""
+    """When each training row is scored: a fixed age after creation (one row per lead, the default), or
+    snapshots (a row per lead every `snapshot_every_days` from creation while it is open, labelled by a
+    win within `horizon_days` after the snapshot)."""
 
     age_days: float = Field(default=3.0, ge=0.0)
+    snapshot_every_days: float | None = Field(default=None, gt=0.0)
+    horizon_days: float | None = Field(default=None, gt=0.0)
+    max_age_days: float | None = Field(default=None, ge=0.0)  # no snapshot after this age (None: while open)
+    closed_at: str | None = None  # the leads' column with the date a lead was closed (won or lost): none after it
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> PredictionTimeSpec:
+        if self.snapshot_every_days is None:
+            extra = [k for k in SNAPSHOT_KEYS if getattr(self, k) is not None]
+            if extra:
+                raise ValueError(f"'activities.prediction.{extra[0]}' belongs to snapshots: set "
+                                 "'snapshot_every_days' too, or remove it for one row per lead at 'age_days'")
+            return self
+        if "age_days" in self.model_fields_set:
+            raise ValueError("'activities.prediction' takes either 'age_days' (one row per lead at a fixed age) or "
+                             "'snapshot_every_days' with 'horizon_days' (a row every K days while the lead is "
+                             "open), not both; remove one")
+        if self.horizon_days is None:
+            raise ValueError("'activities.prediction.snapshot_every_days' needs 'horizon_days': each snapshot is "
+                             "labelled by a win within this many days after it")
+        if self.closed_at is None and self.max_age_days is None:
+            # A won-deals table dates wins only: without either key a lost lead would look open for ever.
+            raise ValueError("snapshots need to know when a lead stops being open: set "
+                             "'activities.prediction.closed_at' (the leads' column with the date a lead was won or "
+                             "lost) or 'activities.prediction.max_age_days' (no snapshot after this age), or both")
+        return self
+
+    @property
+    def snapshots(self) -> bool:
+        return self.snapshot_every_days is not None
+
+    def describe(self) -> str:
+        if self.snapshots:
+            return (f"every {self.snapshot_every_days:g} days from creation while open, labelled by a win within "
+                    f"{self.horizon_days:g} days")
+        return f"{self.age_days:g} days after creation"
 
 
 class ActivitiesSpec(TableSource):

@@ -142,10 +142,29 @@ class DatasetSpec(Strict):
     bands: BandsSpec = Field(default_factory=BandsSpec)
     actions: dict[Literal["hot", "warm", "cold"], ActionSpec] | None = None  # None: the defaults for `record`
 
+    @model_validator(mode="after")
+    def _snapshots_need_win_dates(self) -> DatasetSpec:
+        prediction = self.activities.prediction if self.activities else None
+        if prediction is None or not prediction.snapshots:
+            return self
+        if not self.outcome.is_table or self.outcome.won_at is None:
+            raise ValueError("'activities.prediction.snapshot_every_days' labels each snapshot by a win within "
+                             "'horizon_days' after it: it needs a won-deals table with dates ('outcome.path' or "
+                             "'outcome.sql', 'outcome.id' and 'outcome.won_at')")
+        horizon = self.outcome.horizon_days
+        if horizon is not None and horizon != prediction.horizon_days:
+            raise ValueError(f"'outcome.horizon_days' ({horizon}) counts from creation, but snapshots are labelled "
+                             f"from each snapshot ('activities.prediction.horizon_days': "
+                             f"{prediction.horizon_days:g}); remove 'outcome.horizon_days' or make them equal")
+        return self
+
     def never_features(self) -> set[str]:
         """Columns that must never reach the model, whatever else is said."""
         f = self.features
-        return set(f.exclude) | set(f.known_after_contact) | set(f.pii)
+        # A lead's close date is known only once its outcome is: never a feature.
+        closed = {self.activities.prediction.closed_at} if self.activities and self.activities.prediction.closed_at \
+            else set()
+        return set(f.exclude) | set(f.known_after_contact) | set(f.pii) | closed
 
 
 
