@@ -99,7 +99,8 @@ def activities_schema(max_chars: int, from_db: bool = False) -> dict:
         f"them, as of `as_of`. Sent (even []): these are used; {where}"), "items": {
         "type": "object", "required": ["at", "type"], "properties": {
             "at": TIME, "type": {"type": "string", "maxLength": max_chars},
-            "channel": {"type": "string", "maxLength": max_chars, "nullable": True}}}}
+            "channel": {"type": "string", "maxLength": max_chars, "nullable": True}},
+        "additionalProperties": lead_value(max_chars)}}  # other fields of the event: kept out of the features
 
 
 def request_schema(served: Served) -> dict:

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 
 # A lead's recent activities ride in its own `activities` field: [{"at": ..., "type": ..., "channel": ...}]
-Activity = dict[str, StrictStr | StrictInt | StrictFloat | None]
+Activity = dict[str, StrictStr | StrictInt | StrictFloat | StrictBool | None]  # at, type, channel and any extra field
 LeadValue = StrictStr | StrictInt | StrictFloat | StrictBool | list[Activity] | None
 Leads = Annotated[list[dict[str, LeadValue]], Field(min_length=1, max_length=1000,
                                                      description="1 to 1,000 leads: CRM field -> value")]
