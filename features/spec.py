@@ -62,6 +62,9 @@ class FeaturesSpec(Strict):
     known_after_contact: list[str] = Field(default_factory=list)
     pii: list[str] = Field(default_factory=list)
     allow_strong: list[str] = Field(default_factory=list)
+    # Columns that name people (owners, sales reps): they stay features, but the managers' page shows a
+    # person's effect only where it is beyond noise, as a description of the leads, not of the person.
+    people: list[str] = Field(default_factory=list)
     leak_threshold: float = Field(default=0.90, gt=0.5, le=1.0)
     leak_warn: float = Field(default=0.75, gt=0.5, le=1.0)  # strong enough to warn about, not to stop
 
@@ -69,6 +72,18 @@ class FeaturesSpec(Strict):
     def _warn_below_stop(self) -> FeaturesSpec:
         if self.leak_warn > self.leak_threshold:
             raise ValueError("'leak_warn' must not be above 'leak_threshold'")
+        return self
+
+    @model_validator(mode="after")
+    def _people_are_not_pii(self) -> FeaturesSpec:
+        # pii is never a feature and never shown; a people column is a feature shown with care: not both.
+        both = [c for c in self.people if c in self.pii]
+        if both:
+            raise ValueError(f"{both[0]!r} is under both 'pii' and 'people': personal data is never a feature; "
+                             "keep it under one of them")
+        twice = sorted({c for c in self.people if self.people.count(c) > 1})
+        if twice:
+            raise ValueError(f"{twice[0]!r} is listed twice under 'people': list it once")
         return self
 
 

@@ -32,6 +32,18 @@ _ID = re.compile(r"(^|[\W_])(id|key|uuid|guid)$|^id[\W_]|编号|号码$", re.IGN
 _CREATED = re.compile(r"creat|open|added|start|submitted|创建|日期", re.IGNORECASE)
 _PII_NAME = re.compile(r"(^|_)(e_?mail|email_address|phone|phone_number|mobile|telephone|tel|surname|first_name|"
                        r"last_name|full_name|contact_name|name|address|street)$|姓名|电话|手机|邮箱|地址")
+# Columns naming the person a lead belongs to (owner, sales rep, agent), by their name in the export.
+_PEOPLE_NAME = re.compile(r"(^|_)(lead_|account_|deal_|record_)?(owner|owners|owned_by)(_|$)|(^|_)(sales_?)?reps?(_|$)|"
+                          r"sales_?person|sales_?(man|woman)|(?<!user_)agent(_|$)|(account|sales|relationship)_manager|"
+                          r"assigned(_to)?(_|$)|assignee|handled_by|(^|_)(consultant|advisor|adviser)(_|$)",
+                          re.IGNORECASE)
+_PEOPLE_NAME_ZH = re.compile(r"负责人|销售(员|代表|人员)?$|跟进人|业务员|客户经理|顾问|归属人|分配给|经办人|所有者")
+# Values that read as people's names: "Ana Silva" (two capitalised words), or a Chinese name of two to four
+# characters starting with a common surname.
+_PERSON_EN = re.compile(r"[A-Z][a-z'’]+ [A-Z][a-z'’-]+")
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢" \
+            "姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔汤"
+_PERSON_ZH = re.compile(f"[{_SURNAMES}][\u4e00-\u9fff]{{1,3}}")
 PLACEHOLDERS = ("Select", "N/A", "n/a", "NA", "-", "--", "?", "(blank)", "null", "NULL", "None", "none")
 SAMPLE_ROWS = 100_000  # column strengths and patterns are read from a sample: init must stay fast on big exports
 
@@ -50,6 +62,7 @@ class Draft:
     missing_values: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     pii: list[str] = field(default_factory=list)
+    people: list[tuple[str, str]] = field(default_factory=list)  # (column, why it reads as naming people)
     after_contact: list[tuple[str, float]] = field(default_factory=list)
     strong: list[tuple[str, float]] = field(default_factory=list)
     dates: list[str] = field(default_factory=list)
@@ -88,6 +101,29 @@ def _looks_like_pii(column: str, values: pd.Series) -> bool:
         return False
     sample = _text(values).head(500)
     return len(sample) >= 5 and any(sample.str.fullmatch(p).mean() > 0.5 for p in (EMAIL, PHONE))
+
+
+def _names_people(column: str, values: pd.Series) -> str | None:
+    """Why a text column reads as naming the people leads belong to (owners, reps), or None: its name reads
+    like such a role, or its values look like people's names held by several leads each."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return None
+    text = _text(values)
+    distinct = pd.Series(text[text != ""].unique(), dtype="string")
+    if len(distinct) < 2:
+        return None
+    if _PEOPLE_NAME.search(safe_name(column)) or _PEOPLE_NAME_ZH.search(str(column)):
+        return "its name reads like a person's role"
+    if len(distinct) > len(text) / 3:  # a contact's own name differs on (nearly) every lead: that is pii
+        return None
+    english = distinct[distinct.str.fullmatch(_PERSON_EN).fillna(False)]
+    words = english.str.split(" ")
+    # Category phrases share words ("Finance Management", "Marketing Management"); a team's names rarely do.
+    varied = len(english) and min(words.str[0].nunique(), words.str[-1].nunique()) >= 0.8 * len(english)
+    chinese = distinct.str.fullmatch(_PERSON_ZH).fillna(False).mean()
+    if (len(english) >= 0.9 * len(distinct) and varied) or chinese >= 0.9:
+        return "its values look like people's names"
+    return None
 
 
 def _date_columns(frame: pd.DataFrame) -> dict[str, object]:
@@ -141,6 +177,8 @@ def draft_spec(leads: pd.DataFrame, name: str, source: dict, outcomes: pd.DataFr
     draft.missing_values = [p for p in PLACEHOLDERS if any((sample[c] == p).any() for c in text_columns)]
 
     known = {c for c in [id_column, *second_ids, *draft.pii, *dates] if c}
+    draft.people = [(c, why) for c in sample.columns if c not in known
+                    for why in [_names_people(c, sample[c])] if why]
     if outcomes is None:
         candidates = outcome_candidates(leads, known)
         if not candidates:

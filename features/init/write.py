@@ -22,6 +22,20 @@ def _listing(key: str, columns: list[str]) -> str:
     return f"  {key}: {quoted_list(columns)}"
 
 
+PEOPLE_KEY = ("columns naming people (owners, sales reps): they stay features, and the page shows a person's "
+              "effect only where it is beyond noise, as a description of the leads they were given, not of "
+              "their skill")
+
+
+def _people_lines(people: list[tuple[str, str]]) -> list[str]:
+    """The `people` key: each proposed column on its own line with a CHECK saying why, so none is a silent choice."""
+    if not people:
+        return [f"  people: []  # {PEOPLE_KEY}"]
+    return [f"  people:  # {PEOPLE_KEY}",
+            *[f"    - {quoted(column)}  # CHECK: {why}; does it name a person (owner, rep)? If not, delete this "
+              "line; to keep it out of the model, move it to exclude" for column, why in people]]
+
+
 def render_spec(draft: Draft, display: str) -> str:
     defaults = FeaturesSpec()
     lines = ["# Written by `leadscore init`: check every line marked CHECK or FILL IN, then run",
@@ -58,6 +72,7 @@ def render_spec(draft: Draft, display: str) -> str:
         lines.append(f"    # - {quoted(column)}  # CHECK: ROC-AUC {auc:.3f} alone: filled in after contact? then "
                      "list it here")
     lines += [_listing("pii", draft.pii) + "  # personal data: never features, never logged",
+              *_people_lines(draft.people),
               "  allow_strong: []  # strong columns the team declares honest (known before contact)",
               f"  leak_warn: {defaults.leak_warn}  # single-column ROC-AUC that prints a warning",
               f"  leak_threshold: {defaults.leak_threshold}  # single-column ROC-AUC that stops the build",

@@ -61,3 +61,20 @@ def test_not_a_mapping(tmp_path):
     path.write_text("- a\n- b\n")
     with pytest.raises(LeadscoreError, match="YAML mapping"):
         load_spec(path)
+
+
+def test_people_columns_stay_features_and_are_not_pii(synthetic_spec, write_spec):
+    raw = copy.deepcopy(synthetic_spec)
+    raw["features"]["people"] = ["owner"]
+    spec = load_spec(write_spec(raw))
+    assert spec.features.people == ["owner"] and "owner" not in spec.never_features()
+    raw["features"]["pii"] = [*raw["features"].get("pii", []), "owner"]
+    with pytest.raises(LeadscoreError, match=r"'owner' is under both 'pii' and 'people'"):
+        load_spec(write_spec(raw))
+    raw = copy.deepcopy(synthetic_spec)
+    raw["features"]["people"] = ["owner", "owner"]
+    with pytest.raises(LeadscoreError, match=r"'owner' is listed twice under 'people'"):
+        load_spec(write_spec(raw))
+    raw["features"]["people"] = "owner"
+    with pytest.raises(LeadscoreError, match=r"features\.people"):
+        load_spec(write_spec(raw))

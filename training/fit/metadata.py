@@ -10,6 +10,7 @@ from training.evaluate.drift import summarize_training
 from training.evaluate.splits import protocol_name
 from training.explain.askable import askable_metadata
 from training.registry.contract import ModelMetadata
+from training.report.people import people_effects
 from training.rules.fit import learned_rules
 from training.scoring.answer import actions_for
 
@@ -21,6 +22,9 @@ def model_metadata(result: TrainResult, page: dict | None = None) -> ModelMetada
     """What the service and the managers' page need beside the Pipeline (stored in the MLmodel file)."""
     ts, metrics = result.training_set, result.metrics
     profile = ts.profile()
+    people = list(ts.spec.features.people)
+    if page is not None and people:  # each person's effect, shown on the page only beyond noise
+        page = {**page, "people": people_effects(result, people)}
     return ModelMetadata.model_validate({
         "dataset": ts.spec.name,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -59,4 +63,5 @@ def model_metadata(result: TrainResult, page: dict | None = None) -> ModelMetada
         "askable": askable_metadata(result),
         "created_field": ts.spec.leads.created_at,
         "created_format": ts.spec.leads.date_format,
+        "people": people,
     })

@@ -9,7 +9,7 @@ Versions and their migration rule (`read_metadata`):
   "lightgbm" (else the first entry, when `metrics` has no "lightgbm"); the old keys are dropped. Every
   other key kept its meaning.
 - 1: this module's `ModelMetadata`. Optional keys added within version 1 (`askable`, `created_field`,
-  `created_format`) default to "not recorded": a model without them loads and lacks only what they enable
+  `created_format`, `people`) default to "not recorded": a model without them loads and lacks only what they enable
   (no questions worth asking, no follow_up_by).
 A version above METADATA_VERSION is refused: the model was written by a newer leadscore.
 """
@@ -91,6 +91,7 @@ class ModelMetadata(BaseModel):
     askable: dict[str, dict[str, Any]] = Field(default_factory=dict)
     created_field: str | None = None  # the spec's leads.created_at: a lead's creation time, for follow_up_by
     created_format: str | None = None  # the spec's leads.date_format
+    people: list[str] = Field(default_factory=list)  # the spec's features.people: columns naming people
 
     def served_metrics(self) -> dict[str, float]:
         return self.metrics.get(self.served, {})

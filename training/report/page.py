@@ -21,6 +21,7 @@ from training.registry.contract import ModelMetadata
 from training.report import charts
 from training.report.display import Names, values_by_field
 from training.report.engagement_page import engagement_section
+from training.report.people import people_section, screen
 from training.report.summary import summary_sentences
 from training.report.texts import (
     LANGUAGE_NAMES,
@@ -112,7 +113,7 @@ def _card(meta: ModelMetadata, names: Names, version: str | None) -> str:
 
 
 def _render(meta: ModelMetadata, lang: str, interactive: bool, version: str | None, monitoring_html: str) -> str:
-    page = meta.page or {}
+    page = screen(meta.page or {}, meta.people)  # no person named where their effect is within noise
     names = Names(glossary_from(meta.display), lang, values_by_field(page))
     t = names.t
     summary = "".join(f"<p>{_e(s)}</p>" for s in summary_sentences(meta, lang))
@@ -132,6 +133,7 @@ def _render(meta: ModelMetadata, lang: str, interactive: bool, version: str | No
 <section id="drivers"><h2>{t['drivers']}</h2><p>{t['drivers_caption']}</p>
 <figure class="chart" id="chart-drivers">{charts.drivers_chart(page['drivers'], names)}</figure>
 <h3>{t['dependence']}</h3><p>{t['dependence_caption']}</p><div class="grid">{dependence}</div></section>
+{people_section(meta, names)}
 <section id="conversion"><h2>{t['conversion']}</h2><div class="grid">{_conversion(meta, names)}</div></section>
 {engagement_section(page.get('engagement'), names)}
 {explainer}

@@ -302,6 +302,26 @@ PROTOCOLS = {
            "folds": "分层 {folds} 折交叉验证，折外预测"},
 }
 
+# Columns naming people (spec features.people) on the managers' page (training/report/people.py).
+PEOPLE = {
+    "en": {"title": "Owners and reps",
+           "data_not_person": "These effects describe the data, not the person: the leads each person was given "
+                              "and the period they were given them in, not how good they are at selling.",
+           "rule": "A person is shown only where their effect is beyond noise: at least {min_leads} leads, and a "
+                   "difference from the typical person (the median) more than twice what chance alone gives with "
+                   "that many leads.",
+           "effect": "{points} score points against the typical person",
+           "leads": "{leads} leads, {conversion} converted",
+           "others": "{n} others: within noise", "none_beyond": "No one's effect is beyond noise."},
+    "zh": {"title": "负责人与销售",
+           "data_not_person": "这些影响描述的是数据，而不是这个人：每个人分到的线索以及分到的时间段，"
+                              "而不是他们的销售能力。",
+           "rule": "只有影响超出误差范围的人才会列出：至少 {min_leads} 条线索，且与典型人员（中位数）的差异"
+                   "超过这么多线索仅凭偶然所能产生差异的两倍。",
+           "effect": "与典型人员相比 {points} 分", "leads": "{leads} 条线索，{conversion} 成交",
+           "others": "其他 {n} 人：在误差范围内", "none_beyond": "没有人的影响超出误差范围。"},
+}
+
 # Each language named in itself, for the page's language switch.
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
 
