@@ -251,8 +251,9 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
 
 
 def check_declared(spec: DatasetSpec, leads: pd.DataFrame, source: str) -> None:
-    for key in ("exclude", "known_after_contact", "pii", "allow_strong"):
-        # A misspelt pii or known_after_contact column would silently become a feature.
+    for key in ("exclude", "known_after_contact", "pii", "allow_strong", "people"):
+        # A misspelt pii or known_after_contact column would silently become a feature; a misspelt
+        # people column would show its persons on the page unscreened.
         require_columns(leads, getattr(spec.features, key), source, f"features.{key}")
 
 

@@ -55,6 +55,14 @@ def test_misspelt_pii_column(tmp_path, write_spec, small_leads):
     assert_failed_cleanly(result, text, tmp_path / "o.parquet", "'contact_nmae'", "features.pii")
 
 
+def test_misspelt_people_column(tmp_path, write_spec, small_leads):
+    leads, raw = small_leads
+    leads.to_csv(raw["leads"]["path"], index=False)
+    raw["features"]["people"] = ["ownre"]
+    result, text = run_build(write_spec, raw, tmp_path / "o.parquet")
+    assert_failed_cleanly(result, text, tmp_path / "o.parquet", "'ownre'", "features.people")
+
+
 def test_misspelt_display_field(tmp_path, write_spec, small_leads):
     leads, raw = small_leads
     leads.to_csv(raw["leads"]["path"], index=False)
