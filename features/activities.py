@@ -185,19 +185,19 @@ def event_time(value: object, where: str) -> int:
             parsed = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
             return (parsed - EPOCH) // MICROSECOND * 1000
     loc = tuple(int(p) if p.isdigit() else p for p in where.split("."))
-    if not isinstance(value, str | datetime | pd.Timestamp | np.datetime64):  # JSON has no time: text only
-        raise LeadscoreError(f"{where}: expected a date and time as text; send ISO 8601, e.g. 2026-03-31T14:05:00Z",
+    # Text is ISO 8601 or refused: pandas would also read 'now', '12:00' or '2020' (and fail on 'Jan'
+    # with an error of its own), times the request never meant. Objects come from the service itself.
+    if isinstance(value, str) or not isinstance(value, datetime | pd.Timestamp | np.datetime64):
+        raise LeadscoreError(f"{where}: expected a date and time as ISO 8601 text; send e.g. 2026-03-31T14:05:00Z",
                              loc=loc)
     try:
         stamp = pd.Timestamp(value)
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_convert("UTC").tz_localize(None)
+        return int(stamp.as_unit("ns").value)
     except (ValueError, TypeError, OverflowError):  # the message never quotes the value: it may be personal
         raise LeadscoreError(f"{where}: expected a date and time; send ISO 8601, e.g. 2026-03-31T14:05:00Z",
                              loc=loc) from None
-    if stamp is pd.NaT:
-        raise LeadscoreError(f"{where}: the time is empty; send ISO 8601, e.g. 2026-03-31T14:05:00Z", loc=loc)
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return int(stamp.as_unit("ns").value)
 
 
 def _rfc3339(text: str) -> datetime | None:

@@ -53,6 +53,8 @@ def test_fields_the_service_computes_and_bad_activities_are_refused_by_field_wit
     for activities, where in [(MARKER, ["leads", 0, "activities"]), (7, ["leads", 0, "activities"]),
                               ([{**good, "at": MARKER}], ["leads", 0, "activities", 0]),
                               ([{**good, "at": 12}], ["leads", 0, "activities", 0]),
+                              ([{**good, "at": "Jan"}], ["leads", 0, "activities", 0]),  # was a 500
+                              ([{**good, "at": "now"}], ["leads", 0, "activities", 0]),  # pandas reads it
                               ([{**good, "type": 5}], ["leads", 0, "activities", 0, "type"]),
                               ([{"type": "email open"}], ["leads", 0, "activities", 0])]:
         response = post(shared_server, {"leads": [{**lead, "activities": activities}]})
@@ -60,6 +62,8 @@ def test_fields_the_service_computes_and_bad_activities_are_refused_by_field_wit
         error = strict_json(response.text)
         assert error["detail"][0]["loc"] == where and MARKER not in response.text, error
         assert "expected" in error["error"] and "send" in error["error"], error
+    late = post(shared_server, {"leads": [{**lead, "activities": [good], "as_of": "12:00"}]})
+    assert late.status_code == 422 and strict_json(late.text)["detail"][0]["loc"] == ["leads", 0, "as_of"], late.text
     answer = post(shared_server, {"leads": [{**lead, "activities": [good], "as_of": "2026-04-01T00:00:00Z"}]})
     assert answer.status_code == 200 and answer.json()["results"][0]["source"] == "model", answer.text
 
