@@ -86,7 +86,7 @@ class LeadContext(TransformerMixin, BaseEstimator):
             self.types_, self.grouped_ = kept_types(X.events["type"][ages >= 0], self.max_types, self.min_type_count)
         columns = engagement_columns(self.types_, self.windows, self.grouped_, self.channel) if self.windows else {}
         self.columns_ = {name: asdict(col) for name, col in columns.items()}  # plain dicts for the model file
-        self._cache_columns = None
+        self._cache_columns = self._cache_computed = None
         self.unmatched_share_ = {}
         if isinstance(X, LeadsAt) and self.lookups:
             self.unmatched_share_ = {r.table: round(r.share, 4) for r in self.match(X.frame)[1]}
@@ -192,6 +192,13 @@ class LeadContext(TransformerMixin, BaseEstimator):
         state = super().__getstate__()
         return {k: v for k, v in state.items() if not k.startswith("_cache")}  # rebuilt on first use
 
+    def computed_names(self) -> frozenset[str]:
+        """The columns this step adds, by original and safe name (kept: the service asks on every request)."""
+        if self.__dict__.get("_cache_computed") is None:
+            names = self.output_names()
+            self._cache_computed = frozenset(names) | {safe_name(n) for n in names}
+        return self._cache_computed
+
     @property
     def engagement_columns_(self) -> dict[str, EngagementColumn]:
         check_is_fitted(self, "columns_")
@@ -209,38 +216,29 @@ def enrich_records(pipeline, records: Sequence[Mapping[str, object]], as_of: pd.
     return records if context is None else context.transform_records(records, as_of)
 
 
-def check_lists(records: Sequence[Mapping[str, object]]) -> None:
-    """Only a lead's activities may be a list: any other field holding one is the caller's mistake."""
+def check_fields(records: Sequence[Mapping[str, object]], pipeline=None) -> None:
+    """One walk over the request's fields. Only a lead's activities may be a list: any other field holding
+    one is the caller's mistake. With a pipeline, a value sent in a field the service computes would be
+    overwritten without a word: refused instead."""
+    computed = computed_fields(pipeline) if pipeline is not None else frozenset()
     for i, record in enumerate(records):
         for key, value in record.items():
             if isinstance(value, list | tuple | dict) and key != ACTIVITIES_FIELD:
                 raise LeadscoreError(f"field {key!r} of lead {i + 1}: only {ACTIVITIES_FIELD!r} may hold a list; send "
                                      "a single value", loc=("leads", i, key))
-
-
-def computed_fields(pipeline) -> set[str]:
-    """Lead fields the model's LeadContext makes (joined lookup columns, engagement features), by original
-    and safe name: the service computes them, so a request must not send them."""
-    context = dict(pipeline.steps).get("context")
-    if context is None:
-        return set()
-    names = context.output_names()
-    return set(names) | {safe_name(n) for n in names}
-
-
-def check_not_computed(records: Sequence[Mapping[str, object]], pipeline) -> None:
-    """A value sent in a field the service computes would be overwritten without a word: refused instead."""
-    computed = computed_fields(pipeline)
-    if not computed:
-        return
-    for i, record in enumerate(records):
-        for key in record:
             if key in computed:
                 raise LeadscoreError(
                     f"field {key!r} of lead {i + 1}: expected no value, the service computes it from the lead's "
                     f"{ACTIVITIES_FIELD!r} and related tables; leave it out and send the lead's activities "
                     "([{'at': ISO 8601 time, 'type': ..., 'channel': ...}]) and its key fields",
                     loc=("leads", i, key))
+
+
+def computed_fields(pipeline) -> frozenset[str]:
+    """Lead fields the model's LeadContext makes (joined lookup columns, engagement features), by original
+    and safe name: the service computes them, so a request must not send them."""
+    context = dict(pipeline.steps).get("context")
+    return frozenset() if context is None else context.computed_names()
 
 
 def context_fields(pipeline) -> set[str]:

@@ -20,8 +20,7 @@ import numpy as np
 from features import Glossary, load_glossary
 from features.context import (
     ACTIVITIES_FIELD,
-    check_lists,
-    check_not_computed,
+    check_fields,
     computed_fields,
     context_fields,
     enrich_records,
@@ -188,7 +187,7 @@ class Scorer:
         state = self.state
         if self.stored is None or state is None or ACTIVITIES_FIELD not in context_fields(state.model.pipeline):
             return leads, frozenset()
-        check_lists(leads)  # an id sent as a list is the caller's 422 before any query
+        check_fields(leads)  # an id sent as a list is the caller's 422 before any query
         return self.stored.fill(leads, state.model.metadata.id_field)
 
     def score(self, leads: Sequence[Mapping[str, object]], lang: str = "en", top: int | None = None,
@@ -204,9 +203,8 @@ class Scorer:
                live: bool = True, questions: bool = False, unread: frozenset[int] = frozenset()) -> list[dict]:
         """The request path. `live` False (a canary): a model error is raised, not answered by the rules."""
         glossary = state.model.glossary if state else self.glossary
-        check_lists(leads)
+        check_fields(leads, state.model.pipeline if state is not None else None)
         if state is not None:  # lookups joined, engagement as of the request's time (features/context.py)
-            check_not_computed(leads, state.model.pipeline)
             leads = enrich_records(state.model.pipeline, leads)
         results = [self._rule_part(lead, lang, glossary, state) for lead in leads]
         if questions:

@@ -8,14 +8,15 @@ ROOT = Path(__file__).resolve().parents[2]
 RANK = {"features": 0, "training": 1, "serving": 2}
 
 
-def imported_modules(tree: ast.AST) -> list[tuple[int, str]]:
-    """(line, module) of every absolute import in a module, at any depth."""
+def imported_modules(tree: ast.AST) -> list[tuple[int, str, list[str]]]:
+    """(line, module, names it may bind) of every absolute import in a module, at any depth; `from X import Y`
+    may bind the module X.Y, so the names are X and X.Y (the cycle check needs them, the layer check X)."""
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found += [(node.lineno, alias.name) for alias in node.names]
+            found += [(node.lineno, alias.name, [alias.name]) for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.append((node.lineno, node.module))
+            found.append((node.lineno, node.module, [node.module, *(f"{node.module}.{a.name}" for a in node.names)]))
     return found
 
 
@@ -23,7 +24,7 @@ def upward_imports(root: Path) -> list[str]:
     bad = []
     for package, rank in RANK.items():
         for path in sorted((root / package).rglob("*.py")):
-            for line, module in imported_modules(ast.parse(path.read_text(encoding="utf-8"))):
+            for line, module, _ in imported_modules(ast.parse(path.read_text(encoding="utf-8"))):
                 top = module.split(".")[0]
                 if RANK.get(top, -1) > rank:
                     bad.append(f"{path.relative_to(root)}:{line} imports {module}")
@@ -52,22 +53,11 @@ def import_cycles(root: Path) -> list[list[str]]:
                 modules[".".join(path.relative_to(root).with_suffix("").parts)] = path
     edges = {name: set() for name in modules}
     for name, path in modules.items():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                targets = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
-            elif isinstance(node, ast.Import):
-                targets = [a.name for a in node.names]
-            else:
-                continue
+        for _, _, targets in imported_modules(ast.parse(path.read_text(encoding="utf-8"))):
             edges[name] |= {t for t in targets if t in modules and t != name}
     cycles = []
     for start in sorted(modules):  # a module in a cycle reaches itself; each cycle is reported once
-        seen, stack = set(), list(edges[start])
-        while stack:
-            current = stack.pop()
-            if current not in seen:
-                seen.add(current)
-                stack.extend(edges[current])
+        seen = _reach(edges, start)
         if start in seen:
             group = sorted(m for m in seen if start in _reach(edges, m))
             if group not in cycles:
