@@ -11,6 +11,7 @@ from features.atomic import write_texts
 from features.config_file import read_yaml
 from features.errors import LeadscoreError
 from features.init.draft import Draft, draft_spec, quoted, quoted_list
+from features.init.tables import Tables, propose_tables
 from features.load import load_table, source_from_options
 from features.messages import Line, Say, say_nothing, warn_all
 from features.names import safe_name
@@ -36,7 +37,8 @@ def _people_lines(people: list[tuple[str, str]]) -> list[str]:
               "line; to keep it out of the model, move it to exclude" for column, why in people]]
 
 
-def render_spec(draft: Draft, display: str) -> str:
+def render_spec(draft: Draft, display: str, related: list[str] = ()) -> str:
+    """The spec's text; `related` are the lines of the proposed lookups and activities (features/init/tables.py)."""
     defaults = FeaturesSpec()
     lines = ["# Written by `leadscore init`: check every line marked CHECK or FILL IN, then run",
              "#   leadscore build --spec THIS_FILE   and   leadscore train --spec THIS_FILE",
@@ -53,7 +55,7 @@ def render_spec(draft: Draft, display: str) -> str:
     elif draft.date_note:
         lines.append(f"  date_format: null  # CHECK: {draft.date_note}")
     lines.append(f"  missing_values: {quoted_list(draft.missing_values)}  # placeholders meaning 'not given'")
-    lines += ["outcome:", *draft.outcome, *draft.outcome_others, "features:",
+    lines += ["outcome:", *draft.outcome, *draft.outcome_others, *related, "features:",
               _listing("exclude", draft.exclude) + "  # identifiers besides the id: never features",
               "  known_after_contact:  # filled in by sales after contact: never features"]
     for column, share in draft.later_dates:
@@ -99,8 +101,9 @@ def render_glossary(columns: list[str]) -> str:
 
 
 def init_spec(out: Path, path: str | None = None, sql: SqlSource | None = None, outcomes: str | None = None,
-              encoding: str | None = None, force: bool = False) -> Draft:
-    """Draft and write SPEC and its glossary stub; never overwrites without `force`."""
+              encoding: str | None = None, force: bool = False, tables: list[str] = ()) -> tuple[Draft, Tables]:
+    """Draft and write SPEC and its glossary stub; never overwrites without `force`. `tables`: the export's
+    other tables (accounts, products, activities), proposed as lookups or the activity table."""
     display = out.with_name(out.stem + ".display.yaml")
     for target in (out, display):
         if target.exists() and not force:
@@ -118,11 +121,13 @@ def init_spec(out: Path, path: str | None = None, sql: SqlSource | None = None, 
     draft = draft_spec(leads, name, source, outcome_table, outcome_source)
     if sql is not None:
         draft.source = {}
-    text = render_spec(draft, str(display))
+    related = propose_tables(leads, draft.id, list(tables), encoding, {draft.id, *draft.pii, *draft.exclude})
+    text = render_spec(draft, str(display), related.lines())
     if sql is not None:  # the SQL source as a flow mapping under leads
         text = text.replace("leads:\n", f"leads:\n  sql: {{url: {quoted(sql.url)}, query: {quoted(sql.query)}}}\n", 1)
     columns = [c for c in leads.columns if c not in {draft.id, *draft.pii, *draft.exclude}
                and not pd.isna(c) and leads[c].notna().any()]  # empty columns are dropped by the build
+    columns += related.display
     try:  # what init writes must read back as a valid spec
         DatasetSpec.model_validate(read_yaml(text))
     except ValidationError as exc:
@@ -131,18 +136,20 @@ def init_spec(out: Path, path: str | None = None, sql: SqlSource | None = None, 
                              f"({'.'.join(map(str, first['loc']))}: {first['msg']}); check that the file has a "
                              "header row and one row per lead") from None
     write_texts({out: text, display: render_glossary(columns)})
-    return draft
+    return draft, related
 
 
 def run_init(out: Path, source: Path | None = None, sql_url: str | None = None,
                       sql_query: str | None = None, outcomes: Path | None = None, encoding: str | None = None,
-                      force: bool = False, say: Say = say_nothing) -> Draft:
+                      force: bool = False, say: Say = say_nothing, tables: list[Path] = ()) -> Draft:
     """`leadscore init`: the spec and glossary stub for a file or an SQL query, then what to check in them."""
     path, sql = source_from_options(source, sql_url, sql_query, flag="--from")
-    draft = init_spec(out, path=path, sql=sql, outcomes=str(outcomes) if outcomes else None, encoding=encoding,
-                      force=force)
+    draft, related = init_spec(out, path=path, sql=sql, outcomes=str(outcomes) if outcomes else None,
+                               encoding=encoding, force=force, tables=[str(t) for t in tables])
     say(Line(f"wrote {out} and {out.with_name(out.stem + '.display.yaml')}: check the lines marked CHECK or "
              f"FILL IN, then `leadscore build --spec {out}`", highlight=False))
+    for note in related.notes:
+        say(Line(note, highlight=False))
     warn_all(say, [f"column {c!r} alone separates the outcome at ROC-AUC {auc:.3f}: listed under known_after_contact"
                    for c, auc in draft.after_contact])
     warn_all(say, [f"derived leak: {later} − {earlier}: {auc:.2f} ROC-AUC alone; if either is filled in during or "

@@ -44,11 +44,14 @@ def init(
     sql_query: Annotated[str | None, typer.Option("--sql-query", help="SELECT returning one lead per row.")] = None,
     encoding: Annotated[str | None, typer.Option("--encoding", help="Text encoding of the CSV (e.g. latin-1).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing spec.")] = False,
+    table: Annotated[list[Path] | None, typer.Option(
+        "--table", help="Another table of the export (accounts, products, reps, activities), repeatable: proposed "
+                        "as a lookup joined by key or as the activity table.")] = None,
 ) -> None:
     """Write a commented dataset spec for your own export: then edit it, build and train."""
     from features.init.write import run_init
 
-    run_guarded(lambda: run_init(out, source, sql_url, sql_query, outcomes, encoding, force, say))
+    run_guarded(lambda: run_init(out, source, sql_url, sql_query, outcomes, encoding, force, say, table or []))
 
 
 @app.command()
