@@ -16,7 +16,8 @@ from features.errors import LeadscoreError
 from features.messages import shown
 
 ISO = "ISO8601"
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
+# A zone may follow the time after a space ("2024-03-05 14:22:01 +0800"), as CRM exports write it.
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?( ?(Z|[+-]\d{2}:?\d{2}))?$")
 # Three numbers split by one separator, then an optional clock time.
 _NUMERIC = re.compile(r"^(\d{1,4})([-/.])(\d{1,2})\2(\d{1,4})(?:([ T])(\d{1,2}:\d{2}(?::\d{2})?))?$")
 _SAMPLE = 20_000

@@ -29,6 +29,7 @@ from features.spec import FeaturesSpec
 # Column names and values to recognise in any CRM export, English or Chinese: data for the guesses, not
 # sentences to show (those live in training/report/texts.py).
 _ID = re.compile(r"(^|[\W_])(id|key|uuid|guid)$|^id[\W_]|编号|号码$", re.IGNORECASE)
+_WON_DATE = re.compile(r"won|win|customer|convert|closed|signed|purchase|成交|签约|转化|赢单|购买", re.IGNORECASE)
 _CREATED = re.compile(r"creat|open|added|start|submitted|创建|日期", re.IGNORECASE)
 _PII_NAME = re.compile(r"(^|_)(e_?mail|email_address|phone|phone_number|mobile|telephone|tel|surname|first_name|"
                        r"last_name|full_name|contact_name|name|address|street)$|姓名|电话|手机|邮箱|地址")
@@ -179,12 +180,26 @@ def draft_spec(leads: pd.DataFrame, name: str, source: dict, outcomes: pd.DataFr
     known = {c for c in [id_column, *second_ids, *draft.pii, *dates] if c}
     draft.people = [(c, why) for c in sample.columns if c not in known
                     for why in [_names_people(c, sample[c])] if why]
-    if outcomes is None:
-        candidates = outcome_candidates(leads, known)
-        if not candidates:
-            draft.outcome = ['  column: "FILL IN"  # the column that says whether the lead was won',
-                             '  positive: ["FILL IN"]  # its value(s) meaning won, quoted']
-            return draft
+    candidates = outcome_candidates(leads, known) if outcomes is None else []
+    won_date = None
+    if outcomes is None and not candidates and "path" in source:
+        won_date = _won_date(sample, draft)
+    if won_date is not None:  # the export says when a lead was won, not whether: a point-in-time outcome
+        column, share = won_date
+        draft.outcome = [f"  path: {quoted(source['path'])}  # the leads file itself: a lead is won when "
+                         f"{column!r} is filled",
+                         f"  id: {quoted(id_column)}",
+                         f"  won_at: {quoted(column)}  # CHECK: filled on {share:.0%} of rows, after "
+                         f"{draft.created_at!r}: the date each lead was won",
+                         "  horizon_days: null  # FILL IN: a lead counts as won when won within this many days "
+                         "of creation (e.g. 90); younger leads wait"]
+        y = sample[column].notna().astype("int8").to_numpy()
+        known.add(column)
+    elif outcomes is None and not candidates:
+        draft.outcome = ['  column: "FILL IN"  # the column that says whether the lead was won',
+                         '  positive: ["FILL IN"]  # its value(s) meaning won, quoted']
+        return draft
+    elif outcomes is None:
         best = candidates[0]
         column = best.column
         draft.outcome = [f"  column: {quoted(column)}",
@@ -223,6 +238,16 @@ def draft_spec(leads: pd.DataFrame, name: str, source: dict, outcomes: pd.DataFr
     if y.min() != y.max():
         draft.derived = derived_leaks(features.reset_index(drop=True), y, FeaturesSpec().leak_warn)
     return draft
+
+
+def _won_date(sample: pd.DataFrame, draft: Draft) -> tuple[str, float] | None:
+    """(column, filled share) of a date filled after creation on only some rows, named like a win ('Became a
+    Customer Date', 'Won On', '成交日期'): the export records when a lead was won instead of whether."""
+    for column, _ in draft.later_dates:
+        share = float(sample[column].notna().mean())
+        if 0.005 <= share <= 0.9 and _WON_DATE.search(str(column)):
+            return column, share
+    return None
 
 
 def _earliest_first(sample: pd.DataFrame, dates: dict, draft: Draft) -> str | None:
