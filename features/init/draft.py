@@ -181,8 +181,9 @@ def draft_spec(leads: pd.DataFrame, name: str, source: dict, outcomes: pd.DataFr
     draft.people = [(c, why) for c in sample.columns if c not in known
                     for why in [_names_people(c, sample[c])] if why]
     candidates = outcome_candidates(leads, known) if outcomes is None else []
+    decided_values = [c for c in candidates if c.kind != "stage-no-loss"]
     won_date = None
-    if outcomes is None and not candidates and "path" in source:
+    if outcomes is None and not decided_values and "path" in source:
         won_date = _won_date(sample, draft)
     if won_date is not None:  # the export says when a lead was won, not whether: a point-in-time outcome
         column, share = won_date
@@ -200,19 +201,20 @@ def draft_spec(leads: pd.DataFrame, name: str, source: dict, outcomes: pd.DataFr
                          '  positive: ["FILL IN"]  # its value(s) meaning won, quoted']
         return draft
     elif outcomes is None:
-        best = candidates[0]
+        best = (decided_values or candidates)[0]
         column = best.column
         draft.outcome = [f"  column: {quoted(column)}",
                          f"  positive: {quoted_list(best.positive)}" + (
-                             f"  # {best.note}" if best.note and best.kind != "stage" else ""),
-                         f"  negative: {quoted_list(best.negative)}"]
+                             f"  # {best.note}" if best.note and best.kind == "two-valued" else ""),
+                         f"  negative: {quoted_list(best.negative)}" + (
+                             f"  # {best.note}" if best.kind == "stage-no-loss" else "")]
         if best.open:
             draft.outcome.append(f"  open: {quoted_list(best.open)}  # CHECK: still open (not yet won or lost): "
                                  "never labels, left out of training; the ones to score")
-        if best.kind == "stage" and [v for v in best.open if v]:
+        if best.kind.startswith("stage") and [v for v in best.open if v]:
             draft.record = "opportunity"
         draft.outcome_others = [f"  # or column {quoted(c.column)}: positive {quoted_list(c.positive)}, negative "
-                                f"{quoted_list(c.negative)}" for c in candidates[1:6]]
+                                f"{quoted_list(c.negative)}" for c in candidates if c is not best][:5]
         decided = ~sample[column].astype("string").str.strip().fillna("").isin(best.open)
         sample = sample[decided.to_numpy()]
         y = _label_keys(sample[column].astype("string").str.strip(), best.positive)

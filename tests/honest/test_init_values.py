@@ -55,6 +55,41 @@ def test_two_valued_outcome_from_values_in_any_language(cli, tmp_path, column, v
     assert [str(v) for v in spec["outcome"]["positive"]] == expected
 
 
+@pytest.mark.parametrize(("values", "won", "lost"), [
+    # Salesforce lead status
+    (["Open - Not Contacted", "Working - Contacted", "Closed - Converted", "Closed - Not Converted"],
+     ["Closed - Converted"], ["Closed - Not Converted"]),
+    # Zoho lead status: several ways of losing, several of being open
+    (["Contacted", "Junk Lead", "Lost Lead", "Not Contacted", "Pre-Qualified", "Not Qualified", "Converted"],
+     ["Converted"], ["Junk Lead", "Lost Lead", "Not Qualified"]),
+    (["open", "won", "lost", "deleted"], ["won"], ["lost"]),  # Pipedrive deal status
+])
+def test_crm_stage_vocabularies_are_read_and_the_rest_is_open(cli, tmp_path, values, won, lost):
+    rng = np.random.default_rng(1)
+    n = 400
+    frame = pd.DataFrame({"Lead ID": range(n), "Industry": rng.choice(["retail", "software"], n),
+                          "Lead Status": rng.choice(values, n)})
+    text, spec, _ = _init(cli, tmp_path, frame)
+    assert spec["outcome"]["column"] == "Lead Status"
+    assert spec["outcome"]["positive"] == won and sorted(spec["outcome"]["negative"]) == sorted(lost)
+    assert sorted(spec["outcome"]["open"]) == sorted(set(values) - set(won) - set(lost))
+    assert "CHECK" in text.split("open: ")[1].splitlines()[0]
+
+
+def test_a_stage_with_wins_and_no_lost_value_asks_which_values_mean_lost(cli, tmp_path):
+    """Odoo archives lost deals: an export of active ones holds Won and open stages only. Nothing is taken as
+    lost without the reader saying so."""
+    rng = np.random.default_rng(2)
+    n = 300
+    frame = pd.DataFrame({"ID": range(n), "Expected Revenue": rng.integers(100, 9000, n),
+                          "Stage": rng.choice(["New", "Qualified", "Proposition", "Won"], n)})
+    text, spec, _ = _init(cli, tmp_path, frame)
+    assert spec["outcome"]["column"] == "Stage" and spec["outcome"]["positive"] == ["Won"]
+    assert spec["outcome"]["negative"] == []
+    assert "FILL IN: no value reads as lost" in text.split("negative: ")[1].splitlines()[0]
+    assert sorted(spec["outcome"]["open"]) == ["New", "Proposition", "Qualified"]
+
+
 def test_clock_times_are_seconds_and_the_call_length_is_a_named_leak(cli, tmp_path):
     rng = np.random.default_rng(1)
     n = 800
