@@ -67,8 +67,8 @@ def synthetic_spec(synthetic_dir) -> dict:
 
 @pytest.fixture(scope="session")
 def leads_only_spec(synthetic_spec) -> dict:
-    """The synthetic spec without its lookups and activities: what the Dask engine builds (it does not
-    relate tables yet); without the display glossary too, which names the account's columns."""
+    """The synthetic spec without its lookups and activities (the leads table alone, as many tests of the
+    Dask engine need it); without the display glossary too, which names the account's columns."""
     return {k: v for k, v in synthetic_spec.items() if k not in ("lookups", "activities", "display")}
 
 

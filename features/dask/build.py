@@ -12,7 +12,9 @@ once, then handed to every partition:
 - personal-data check: on the first partition (the pandas engine looks at the first 500 values);
 - leak guard: exact, the same function on one column at a time gathered to the client with the labels
   (a number is 8 bytes a row), so its figures equal the pandas engine's;
-- profile: missing shares, distinct counts and the date window are Dask aggregates (exact).
+- profile: missing shares, distinct counts and the date window are Dask aggregates (exact);
+- lookup tables are small: read on the client, joined on every partition by the LeadContext the model
+  carries; their match counts are summed over the partitions.
 Row numbers in error messages count from the start of the whole input, as on one machine.
 """
 
@@ -27,8 +29,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.build import TrainingSet, check_glossary, check_personal_data, feature_frame
+from features.build import TrainingSet, check_declared, check_glossary, check_personal_data, feature_frame
 from features.checks import check_enough, check_not_future
+from features.context import LeadContext, LeadsAt
 from features.dask.read import read_frame
 from features.dates import detect_format, parse_dates
 from features.errors import LeadscoreError
@@ -45,7 +48,9 @@ from features.labels import (
 )
 from features.leakage import ColumnStrength, assign_folds, check_leaks, leak_warnings, single_column_auc
 from features.load import blank_placeholders, require_columns
+from features.lookups import EXAMPLES, MatchReport, read_lookups
 from features.messages import shown
+from features.relate import Relation
 from features.spec import DatasetSpec
 
 log = logging.getLogger(__name__)
@@ -240,9 +245,9 @@ def check_dask_source(spec: DatasetSpec) -> None:
     if spec.leads.path is None:
         raise LeadscoreError(f"{spec.leads.describe()}: --engine dask reads files; set 'leads.path' to a CSV or "
                              "Parquet file, a folder or a glob (or use the pandas engine)")
-    if spec.lookups or spec.activities:
-        raise LeadscoreError("--engine dask does not join 'lookups' or count 'activities' yet; build and train this "
-                             "spec with the pandas engine (the default)")
+    if spec.activities:
+        raise LeadscoreError("--engine dask does not count 'activities' yet; build and train this spec with the "
+                             "pandas engine (the default)")
 
 
 def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksize: str = "64MB") -> DaskTrainingSet:
@@ -258,13 +263,19 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
     leads.columns = [str(c) for c in leads.columns]
     declared = [leads_spec.id] + ([leads_spec.created_at] if leads_spec.created_at else [])
     require_columns(leads._meta, declared, source, "leads.id / leads.created_at")
-    for key in ("exclude", "known_after_contact", "pii", "allow_strong"):
-        require_columns(leads._meta, getattr(spec.features, key), source, f"features.{key}")
-    glossary = check_glossary(spec, leads.columns, source)
+    context = _lookup_context(spec)
+    if context is not None:
+        context.fit(LeadsAt(leads._meta))
+    # The spec and the glossary may name joined columns: both are checked against every column there will be.
+    every = context.match(leads._meta, source)[0] if context is not None else leads._meta
+    check_declared(spec, every, source)
+    glossary = check_glossary(spec, every.columns, source)
     reserved = set(declared) | ({spec.outcome.column} if spec.outcome.column else set())
     # Columns that never become features (personal data, excluded, known after contact) are not even
-    # parsed: Dask pushes the selection into the reader, so they never take memory on the workers.
-    leads = leads[[c for c in leads.columns if c in reserved or c not in spec.never_features()]]
+    # parsed: Dask pushes the selection into the reader, so they never take memory on the workers. A
+    # lookup's key column is kept until the join, even when it is no feature itself.
+    keys = {t["on"] for t in context.lookups} if context is not None else set()
+    leads = leads[[c for c in leads.columns if c in reserved | keys or c not in spec.never_features()]]
     leads = leads.map_partitions(blank_placeholders, list(leads_spec.missing_values), meta=leads._meta).persist()
 
     facts = _per_part(_facts, leads, leads_spec.id)
@@ -284,6 +295,10 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
         leads = leads.map_partitions(_parse_part, leads_spec.created_at, fmt, source, leads_spec.id, offsets,
                                      meta=meta).persist()
 
+    relation = None
+    if context is not None:
+        leads, relation = _join_lookups(leads, context, spec, source)
+        facts = _per_part(_facts, leads, leads_spec.id)  # the joined columns' filled counts too
     filled = {c: sum(f["filled"].get(c, 0) for f in facts) for c in leads.columns}
     plan = _Plan(spec=spec, source=source, reserved=reserved, empty=[c for c, n in filled.items() if n == 0],
                  offsets=offsets, outcome=_outcome_for_parts(leads, spec, source))
@@ -308,5 +323,46 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
     log.debug("dask build: leak guard done, %.1f s", time.monotonic() - started)
     warnings = leak_warnings(strengths, spec.features.leak_warn, names, set(spec.features.allow_strong))
     return DaskTrainingSet(frame=frame, feature_names=names, label_report=report, strengths=strengths, spec=spec,
-                           glossary=glossary, leak_warnings=warnings, stats=_stats(frame, list(names), y))
+                           glossary=glossary, leak_warnings=warnings, stats=_stats(frame, list(names), y),
+                           relation=relation)
+
+
+def _lookup_context(spec: DatasetSpec) -> LeadContext | None:
+    """The LeadContext holding the spec's lookup tables (small: read on the client, sent to every partition)."""
+    if not spec.lookups:
+        return None
+    return LeadContext(lookups=[t.to_plain() for t in read_lookups(spec.lookups)])
+
+
+def _joined_part(part: pd.DataFrame, context: LeadContext, source: str, never: list[str]) -> pd.DataFrame:
+    joined = context.match(part, source)[0]
+    return joined.drop(columns=[c for c in never if c in joined.columns])
+
+
+def _match_part(part: pd.DataFrame, number: int, context: LeadContext, source: str) -> list[MatchReport]:
+    return context.match(part, source)[1]
+
+
+def _join_lookups(leads, context: LeadContext, spec: DatasetSpec, source: str):
+    """The leads with their lookups joined on every partition, and the Relation the model's Pipeline carries
+    (its unmatched shares summed over all partitions, as the pandas build measures them on all rows)."""
+    meta_joined = context.match(leads._meta, source)[0]
+    declared = {spec.leads.id, spec.leads.created_at, spec.outcome.column} - {None}
+    never = [c for c in meta_joined.columns if c in spec.never_features() and c not in declared]
+    meta = meta_joined.drop(columns=never)
+    joined = leads.map_partitions(_joined_part, context, source, never, meta=meta).persist()
+    parts = _per_part(_match_part, leads, context, source)
+    matches = [_merged(reports) for reports in zip(*parts, strict=True)]
+    context.unmatched_share_ = {m.table: round(m.share, 4) for m in matches}
+    return joined, Relation(context=context, matches=matches)
+
+
+def _merged(reports: tuple[MatchReport, ...]) -> MatchReport:
+    """One lookup's match over all partitions: counts summed, the first examples in row order."""
+    first = reports[0]
+    examples = list(dict.fromkeys(e for r in reports for e in r.examples))[:EXAMPLES]
+    nearest = {e: n for r in reports for e, n in r.nearest.items() if e in examples}
+    return MatchReport(table=first.table, column=first.column, rows=sum(r.rows for r in reports),
+                       missing_key=sum(r.missing_key for r in reports), unmatched=sum(r.unmatched for r in reports),
+                       examples=examples, nearest=nearest, warn_at=first.warn_at)
 

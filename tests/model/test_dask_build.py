@@ -77,3 +77,35 @@ def test_unknown_engine_or_sql_source_on_dask_exits_2(leads_only_spec, tmp_path,
         assert result.exit_code == 2 and "Traceback" not in result.output, result.output
         assert "--engine" in result.output or "leads.path" in result.output
     assert not (tmp_path / "out.parquet").exists()
+
+
+def test_an_activity_table_on_dask_exits_2_before_any_cluster(synthetic_spec, tmp_path, write_spec):
+    spec = write_spec(synthetic_spec)  # the default spec: accounts and activities
+    result = CliRunner().invoke(app, ["build", "--spec", str(spec), "--out", str(tmp_path / "out.parquet"),
+                                      "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9"])
+    assert result.exit_code == 2 and "'activities'" in result.output and "pandas engine" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out.parquet").exists()
+
+
+def test_dask_build_joins_lookups_like_pandas(synthetic_spec, synthetic_dir, scheduler_address, tmp_path):
+    """Lookup tables are read once and joined on every partition: the same rows, columns and match report
+    (counts summed over partitions) as the pandas build; the model's LeadContext carries the same shares."""
+    raw = {k: v for k, v in synthetic_spec.items() if k != "activities"}
+    leads = pd.read_csv(synthetic_dir / "leads.csv", dtype=str, keep_default_na=False)
+    leads.loc[leads.index[::97], "account_id"] = "ACC-NOWHERE"  # keys the accounts table does not hold
+    leads.loc[leads.index[5::89], "account_id"] = ""
+    leads.to_csv(tmp_path / "leads.csv", index=False)
+    raw["leads"] = {**raw["leads"], "path": str(tmp_path / "leads.csv")}
+    pandas_set = build_training_set(DatasetSpec.model_validate(raw))
+    write_training_set(pandas_set, tmp_path / "pandas.parquet")
+    parted = DatasetSpec.model_validate({**raw, "leads": {
+        **raw["leads"], "path": str(_parts(tmp_path / "leads.csv", tmp_path / "parts", 1100, ".csv"))}})
+    dask_set, (parquet, profile) = build_on_dask(parted, tmp_path / "dask.parquet", scheduler=scheduler_address)
+
+    expected, got = pd.read_parquet(tmp_path / "pandas.parquet"), pd.read_parquet(parquet)
+    assert any(c.startswith("account_") for c in got.columns) and "account_id" not in got.columns
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    assert json.loads(profile.read_text()) == json.loads((tmp_path / "pandas.profile.json").read_text())
+    ours, theirs = dask_set.relation.matches[0], pandas_set.relation.matches[0]
+    assert ours == theirs and ours.unmatched > 40 and ours.missing_key > 40 and "ACC-NOWHERE" in ours.examples
+    assert dask_set.relation.context.unmatched_share_ == pandas_set.relation.context.unmatched_share_

@@ -87,3 +87,33 @@ def test_dask_time_split_over_many_partitions(leads_only_spec, leads_only_traini
     ours, theirs = result.metrics["models"], pandas_result.metrics["models"]
     assert abs(ours[SERVED]["roc_auc"] - theirs[SERVED]["roc_auc"]) <= 0.01
     assert abs(ours["rules"]["roc_auc"] - theirs["rules"]["roc_auc"]) <= 1e-9  # same held-out rows, no fitting
+
+
+def test_dask_trains_and_scores_a_spec_with_lookups(synthetic_spec, synthetic_dir, scheduler_address, tmp_path,
+                                                    monkeypatch):
+    """The model trained on the cluster carries the lookup tables (its LeadContext), so scoring joins the
+    account's columns from the lead's key alone, on this machine and on the cluster alike."""
+    from training.scoring.dask import score_dask
+    from training.scoring.score import numeric_fields
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    monkeypatch.chdir(tmp_path)
+    spec = DatasetSpec.model_validate({k: v for k, v in synthetic_spec.items() if k != "activities"})
+    result = train_on_dask(spec, TrainOptions(), scheduler=scheduler_address)
+    context = result.pipeline.named_steps["context"]
+    assert [t["name"] for t in context.lookups] == ["account"] and context.windows is None
+    assert result.metrics["models"][SERVED]["roc_auc"] > 0.7
+
+    loaded = load_model(result.model_uri)
+    leads = pd.read_csv(synthetic_dir / "leads.csv").head(600)
+    here = score_frame(loaded, leads)
+    unjoined = score_frame(loaded, leads.assign(account_id=None))
+    assert (here["probability"] != unjoined["probability"]).mean() > 0.5  # the account's columns count
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for i, start in enumerate(range(0, len(leads), 200)):
+        leads.iloc[start:start + 200].to_parquet(parts / f"part-{i}.parquet")
+    score_dask(loaded, tmp_path / "scored", str(parts), numeric_fields(loaded), scheduler=scheduler_address)
+    there = pd.read_parquet(tmp_path / "scored").reset_index(drop=True)
+    assert (there["probability"] - here["probability"]).abs().max() <= 1e-9
+    assert there["reasons"].tolist() == here["reasons"].tolist()

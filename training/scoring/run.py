@@ -52,9 +52,10 @@ def run_score(options: ScoreOptions, say: Say = say_nothing) -> pd.DataFrame:
     loaded = load_model(options.model)
     logged = None if options.no_log else _prediction_log(loaded, options.log_db)
     if options.engine == "dask":
-        if "context" in dict(loaded.pipeline.steps):
-            raise LeadscoreError("this model joins lookups or counts activities, which --engine dask does not do "
-                                 "yet; score it with --engine pandas")
+        context = dict(loaded.pipeline.steps).get("context")
+        if context is not None and context.windows is not None:  # lookups join on each partition; activities not
+            raise LeadscoreError("this model counts activities, which --engine dask does not do yet; score it "
+                                 "with --engine pandas")
         bands, where = _score_on_dask(loaded, options, logged)
     else:
         from training.scoring.related import score_inputs
