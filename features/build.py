@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from features.amounts import amount_series, is_amount_column
 from features.atomic import replace_all_atomically
 from features.checks import check_enough, check_not_future
 from features.clock import clock_series, is_clock_column
@@ -148,6 +149,8 @@ def feature_frame(leads: pd.DataFrame, spec: DatasetSpec, reserved: set[str],
     for column in features.columns:
         if is_clock_column(features[column]):  # 13:45:20 is 49,520 seconds, not one of 3,777 categories
             features[column] = clock_series(features[column])
+        elif is_amount_column(features[column]):  # $1,234.50 is a number, not one of 2,374 categories
+            features[column] = amount_series(features[column])
         elif pd.api.types.is_bool_dtype(features[column]):
             features[column] = features[column].astype("float64")
         elif not is_numeric_column(features[column]):

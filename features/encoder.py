@@ -21,6 +21,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from features.amounts import amount_series
 from features.clock import clock_seconds, clock_series
 from features.columns import is_numeric_column
 from features.errors import LeadscoreError
@@ -130,6 +131,11 @@ class LeadEncoder(TransformerMixin, BaseEstimator):
             bad = numbers.isna() & text.notna()
             if bad.any():  # times of day and durations read as seconds (features/clock.py)
                 numbers = numbers.fillna(clock_series(text))
+                bad = numbers.isna() & text.notna()
+            # Amounts written for people ($1,234.50) as in an export's file: read as numbers (features/amounts.py).
+            # Not on the service's path: its document declares numbers and plain decimal text only.
+            if bad.any():
+                numbers = numbers.fillna(amount_series(text))
                 bad = numbers.isna() & text.notna()
             if bad.any():
                 row = int(bad.to_numpy().nonzero()[0][0])

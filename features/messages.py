@@ -4,10 +4,13 @@ Line a command hands to the CLI to print."""
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from features.errors import LeadscoreError
 
 
 def shown(value: object) -> str:
@@ -68,3 +71,19 @@ def say_nothing(line: Line) -> None:
 def warn_all(say: Say, texts: Iterable[str]) -> None:
     for text in texts:
         say(Line(text, warning=True))
+
+
+_ROW = re.compile(r"data row (\d+)")
+
+
+def rows_counted_from(offset: int, call, source: str | None = None):
+    """Run `call` on a part of the input (a partition, a chunk); a 'data row N' in its error counts within
+    the part: make it count in the whole input, as on one read of the whole file. `source`: the file, named
+    first when the message does not name it."""
+    try:
+        return call()
+    except LeadscoreError as exc:
+        message = _ROW.sub(lambda m: f"data row {int(m.group(1)) + offset}", str(exc))
+        if source and not message.startswith(source):
+            message = f"{source}: {message}"
+        raise LeadscoreError(message, loc=exc.loc) from None

@@ -21,7 +21,6 @@ Row numbers in error messages count from the start of the whole input, as on one
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,13 +48,12 @@ from features.labels import (
 from features.leakage import ColumnStrength, assign_folds, check_leaks, leak_warnings, single_column_auc
 from features.load import blank_placeholders, require_columns
 from features.lookups import EXAMPLES, MatchReport, read_lookups
-from features.messages import shown
+from features.messages import rows_counted_from, shown
 from features.relate import Relation
 from features.spec import DatasetSpec
 
 log = logging.getLogger(__name__)
 DATE_SAMPLE = 100_000
-_ROW = re.compile(r"data row (\d+)")
 
 
 @dataclass
@@ -83,14 +81,6 @@ class DaskTrainingSet(TrainingSet):
                 writer.close()
 
 
-def _global_rows(call, offset: int):
-    """Run `call`; a 'data row N' in its error counts within a partition: make it count in the whole input."""
-    try:
-        return call()
-    except LeadscoreError as exc:
-        raise LeadscoreError(_ROW.sub(lambda m: f"data row {int(m.group(1)) + offset}", str(exc))) from None
-
-
 def _per_part(function, frame, *args) -> list:
     """function(partition, number, *args) on every partition; the small results come back in order."""
     import dask
@@ -107,8 +97,8 @@ def _parse_part(part: pd.DataFrame, column: str, fmt: str | None, source: str, i
                 offsets: list[int], partition_info: dict | None = None) -> pd.DataFrame:
     offset = offsets[partition_info["number"]] if partition_info else 0
     ids = part[id_column]
-    parsed = _global_rows(lambda: parse_dates(part[column], fmt, source, column, "leads.date_format", ids), offset)
-    _global_rows(lambda: check_not_future(parsed, ids, source, column), offset)
+    parsed = rows_counted_from(offset, lambda: parse_dates(part[column], fmt, source, column, "leads.date_format", ids))
+    rows_counted_from(offset, lambda: check_not_future(parsed, ids, source, column))
     return part.assign(**{column: parsed})
 
 
@@ -166,7 +156,7 @@ def _training_part(part: pd.DataFrame, plan: _Plan, partition_info: dict | None 
     elif plan.outcome.is_table:  # no dates: won when it appears in the table at all
         labels = ids.astype("string").isin(plan.won).astype("int8")
     else:
-        labels = _global_rows(lambda: labels_from_column(part, ids, plan.outcome, plan.source), offset)
+        labels = rows_counted_from(offset, lambda: labels_from_column(part, ids, plan.outcome, plan.source))
         if plan.outcome.open:  # open leads are never labels
             known = ~outcome_open(part[plan.outcome.column], plan.outcome)
     features, _ = feature_frame(part, plan.spec, plan.reserved, plan.empty)

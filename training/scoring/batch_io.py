@@ -2,16 +2,17 @@
 
 Parquet is read batch by batch (pyarrow's iter_batches); CSV through pyarrow's streaming reader. A
 streaming CSV reader infers types from its first block only, so a column could change type later in
-the file; instead the model decides: its numeric fields are read as numbers, every other column as
-text. Output goes to a temporary file beside the target and is renamed into place at the end, so a
-failed run leaves nothing half-written.
+the file; instead the model decides: its numeric fields are read as numbers (as text where a batch
+writes them for people: the encoder reads those), every other column as text. Output goes to a
+temporary file beside the target and is renamed into place at the end, so a failed run leaves nothing
+half-written.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pandas as pd
@@ -30,11 +31,25 @@ def _csv_batches(path: Path, numeric: set[str]) -> Iterator[pa.RecordBatch]:
     from pyarrow import csv
 
     header = csv.open_csv(path, read_options=csv.ReadOptions(block_size=1 << 16)).schema.names
-    types = {name: pa.float64() if name in numeric else pa.string() for name in header}
     reader = csv.open_csv(path, read_options=csv.ReadOptions(block_size=1 << 24),
-                          convert_options=csv.ConvertOptions(column_types=types, null_values=NULL_MARKERS,
-                                                             strings_can_be_null=True))
-    yield from reader
+                          convert_options=csv.ConvertOptions(column_types={name: pa.string() for name in header},
+                                                             null_values=NULL_MARKERS, strings_can_be_null=True))
+    for batch in reader:
+        yield _numbers_where_plain(batch, numeric)
+
+
+def _numbers_where_plain(batch: pa.RecordBatch, numeric: set[str]) -> pa.RecordBatch:
+    """The model's numeric fields as numbers where the whole batch holds plain ones; otherwise left as text,
+    which the encoder reads (times of day, amounts such as $1,234) or refuses naming the row."""
+    import pyarrow.compute as pc
+
+    columns = []
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        if name in numeric:
+            with suppress(pa.ArrowInvalid):
+                column = pc.cast(pc.utf8_trim_whitespace(column), pa.float64())
+        columns.append(column)
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
 
 
 def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[pa.RecordBatch]:
@@ -64,8 +79,7 @@ def read_chunks(path: str | Path, numeric: set[str] = frozenset(),
                 yield frame.iloc[start:start + chunk_rows].reset_index(drop=True)
             rows += batch.num_rows
     except (pa.ArrowInvalid, OSError) as exc:
-        raise LeadscoreError(f"{path}: cannot be read as {suffix[1:].upper()} after data row {rows}: {exc}; "
-                             "a field the model reads as a number must hold only numbers or be empty") from None
+        raise LeadscoreError(f"{path}: cannot be read as {suffix[1:].upper()} after data row {rows}: {exc}") from None
     if rows == 0:
         raise LeadscoreError(f"{path}: the leads table has no rows; point --input at the full export")
 

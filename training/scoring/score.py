@@ -7,6 +7,7 @@ Written atomically: a failed run leaves no partial file.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import pandas as pd
 
 from features.context import LeadsAt
 from features.load import load_table
+from features.messages import rows_counted_from
 from features.source_spec import SqlSource
 from training.evaluate.metrics import assign_bands
 from training.explain.contributions import explain_matrix
@@ -126,8 +128,9 @@ def score_source(model: LoadedModel, out: str | Path, path: str | None = None, s
     sink = table_writer(str(out), table, mode) if to_table else chunk_writer(Path(out))
     with sink as writer:
         for chunk in chunks:
-            scored = score_frame(model, chunk, lang=lang, first_id=first, questions=questions, events=events,
-                                 as_of=as_of, matches=matches)
+            scored = rows_counted_from(first - 1, functools.partial(
+                score_frame, model, chunk, lang=lang, first_id=first, questions=questions, events=events,
+                as_of=as_of, matches=matches), path)
             written = keep_columns(scored, chunk, keep) if keep else scored  # a bad --keep fails before the log
             if on_scored is not None:  # the prediction log reads the id as lead_id, whatever the spec calls it
                 on_scored(chunk, scored.rename(columns={scored.columns[0]: "lead_id"}))
