@@ -97,3 +97,22 @@ def test_dask_scoring_numbers_leads_without_ids_by_row(loaded, synthetic_dir, sc
     assert got["lead_id"].astype(str).tolist() == [str(i) for i in range(1, 2501)]
     assert got["lead_id"].astype(str).tolist() == whole["lead_id"].astype(str).tolist()
     assert (got["probability"] - whole["probability"]).abs().max() <= 1e-9
+
+
+def test_dask_reads_csv_numbers_plain_or_written_for_people(loaded, synthetic_dir, scheduler_address, tmp_path):
+    """CSV parts read as text, then plain numbers as numbers per partition: a part writing a numeric field
+    as '12%' scores as 12, the plain part exactly as the pandas engine scores it, reasons included."""
+    leads = load_table(str(synthetic_dir / "leads.csv"), None, "leads").iloc[:600].reset_index(drop=True)
+    field = next(n for n in numeric_fields(loaded) if n in leads.columns and leads[n].notna().all())
+    parts = tmp_path / "leads"
+    parts.mkdir()
+    leads.iloc[:300].to_csv(parts / "part-0.csv", index=False)
+    written = leads.iloc[300:].copy()
+    written[field] = written[field].map(lambda v: f"{v:g}%")
+    written.to_csv(parts / "part-1.csv", index=False)
+    score_dask(loaded, tmp_path / "scored", str(parts), numeric_fields(loaded), scheduler=scheduler_address)
+    got = pd.read_parquet(tmp_path / "scored").reset_index(drop=True)
+    whole = score_frame(loaded, leads)
+    assert (got["probability"] - whole["probability"]).abs().max() <= 1e-9
+    for column in ("score", "band", "top_positive", "top_negative"):  # reasons' JSON: 1365.0 read from CSV parts
+        assert got[column].iloc[:300].tolist() == whole[column].iloc[:300].tolist(), column

@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import uuid
+from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
@@ -28,14 +29,26 @@ from training.scoring.score import score_frame
 
 
 def read_leads(source: str, numeric: set[str]):
-    """A Dask DataFrame of the leads: numeric model fields as numbers, every other CSV column as text."""
+    """A Dask DataFrame of the leads, every CSV column as text; numeric model fields become numbers on each
+    partition where they are plain ones (the encoder reads amounts such as $1,234 and times of day, or
+    refuses a value naming its row), as the pandas engine's reader does."""
     import dask.dataframe as dd
 
     files, suffix = list_files(source)
     if suffix != ".csv":
         return dd.read_parquet(files)
     header = pd.read_csv(files[0], nrows=0).columns
-    return dd.read_csv(files, dtype={c: "float64" if c in numeric else "str" for c in header}, blocksize="64MB")
+    text = dd.read_csv(files, dtype={c: "str" for c in header}, blocksize="64MB")
+    # The meta stays text: a partition's numeric field is float64 or, written for people, text.
+    return text.map_partitions(_plain_numbers, numeric, meta=text._meta)
+
+
+def _plain_numbers(part: pd.DataFrame, numeric: set[str]) -> pd.DataFrame:
+    out = part.copy()
+    for column in numeric & set(part.columns):
+        with suppress(ValueError, TypeError):  # written for people: left as text for the encoder
+            out[column] = pd.to_numeric(part[column].str.strip(), errors="raise").astype("float64")
+    return out
 
 
 def _score_part(part: pd.DataFrame, model: LoadedModel, lang: str, offsets: list[int], dtypes: dict,
