@@ -5,7 +5,8 @@ engagement, consent) plus personal data that must never become a feature. Conver
 log-odds with non-linear effects and interactions (budget x authority; slow first response hurts hot
 leads most). The first response happens after the lead is scored, so truth.csv holds each lead's
 conversion probability given what is known at creation (the response delay integrated out): the best
-any model of the export can do. Deterministic by seed.
+any model of the export can do; and `p_convert_fit_only`, the same without the activity history
+(features/synth/fit_truth.py): the best a model without activities can do. Deterministic by seed.
 
 Variants (`leadscore synth --variant NAME`, repeatable) stress a learner the way other CRMs do; with none,
 the export is unchanged. Each changes the hidden log-odds, so truth.csv stays the true probability:
@@ -34,6 +35,7 @@ from features.synth.engagement import (
     make_accounts,
     pick_accounts,
 )
+from features.synth.fit_truth import fit_only_truth
 
 START = np.datetime64("2024-07-01T00:00:00")
 EXPORT_AT = np.datetime64("2026-07-01T00:00:00")  # the export's snapshot: later wins are not in it
@@ -227,7 +229,8 @@ def generate_export(n_leads: int, seed: int = 0, period: Period | None = None, v
     account_ids, account_term = pick_accounts(related, n, accounts)
     propensity = 0.7 * intent + 0.7 * related.normal(size=n)
     early = early_activities(related, created, propensity)
-    logit = logit + account_term + engagement_effect(early, created)
+    engagement = engagement_effect(early, created)
+    logit = logit + account_term + engagement
     hour_grid = np.quantile(np.clip(np.random.default_rng(seed + 1).lognormal(np.log(6.0), 1.2, 20_000),
                                     0.05, 500.0), (np.arange(32) + 0.5) / 32)
     extra, base_rate = {}, BASE_RATE
@@ -238,6 +241,13 @@ def generate_export(n_leads: int, seed: int = 0, period: Period | None = None, v
     for h in hour_grid:  # P(convert | what is known at creation): the response delay integrated out
         truth += 1 / (1 + np.exp(-(logit + _response_effect(h, hot))))
     truth /= len(hour_grid)
+    # The `linear` variant shrinks every term of the log-odds but its own, engagement included.
+    engagement_scale = 0.25 if "linear" in variants else 1.0
+    recorded_fields = {"need": need_rec, "timeline": timeline_rec, "budget": budget, "size": size_rec,
+                       "visits": visits, "seconds": seconds, "opens": opens, "clicks": clicks, "forms": forms,
+                       "webinar": webinar, "webinar_channel": channel == "webinar"}
+    fit_truth = fit_only_truth(logit - engagement_scale * engagement, hot, _response_effect, hour_grid,
+                               engagement_scale, recorded_fields, SIZES)
     won = rng.random(n) < 1 / (1 + np.exp(-(logit + _response_effect(hours, hot))))
 
     ids = np.char.add(period.id_prefix, np.char.zfill(np.arange(1, n + 1).astype(str), 7)).astype(object)
@@ -271,7 +281,8 @@ def generate_export(n_leads: int, seed: int = 0, period: Period | None = None, v
     later = later_activities(related, created, propensity, recorded, won_at, period.export_at)
     events = pd.concat([early[early["at"].to_numpy() <= period.export_at], later], ignore_index=True)
     return {"leads.csv": leads, "outcomes.csv": outcomes,
-            "truth.csv": pd.DataFrame({"lead_id": ids, "p_convert": np.round(truth, 6)}),
+            "truth.csv": pd.DataFrame({"lead_id": ids, "p_convert": np.round(truth, 6),
+                                       "p_convert_fit_only": np.round(fit_truth, 6)}),
             "accounts.csv": accounts, "activities.csv": activity_table(events, ids)}
 
 
