@@ -130,3 +130,32 @@ def test_grouped_holdout_and_sample_take_whole_leads_near_the_asked_share():
     picked = sample(y, 3000, 0, leads)
     assert len(picked) == pytest.approx(3000, abs=8)
     assert set(np.flatnonzero(np.isin(leads, leads[picked]))) == set(picked)  # every row of each picked lead
+
+
+def test_grouped_inner_folds_are_not_fooled_by_a_lead_on_both_sides(tagged_snapshots):
+    """Measured on the snapshot rows' own time split: split by rows, the inner out-of-fold log loss that
+    chooses the trees, the blend and the calibration is far better than what the held-out rows see (a
+    lead's other rows were in the fit), early stopping stops late, and held out the model is worse.
+    Split by lead, the inner estimate is honest and the held-out Brier score lower."""
+    from sklearn.metrics import brier_score_loss, log_loss
+
+    from training.evaluate.splits import evaluation_splits
+    from training.model.classifier import make_pipeline
+
+    ts = tagged_snapshots
+    X, y = ts.frame[[c for c in ts.features if c != "lead_tag"]], ts.frame["label"].to_numpy()
+    (train, held), = evaluation_splits(ts.frame, 5, 0)
+    found = {}
+    for name, groups in (("rows", None), ("leads", ts.frame["lead_id"].to_numpy()[train])):
+        pipeline = make_pipeline(X, ts.feature_names, context=ts.relation.context)
+        pipeline.fit(X.iloc[train], y[train], classify__groups=groups)
+        classifier = pipeline.named_steps["classify"]
+        p = pipeline.predict_proba(X.iloc[held])[:, 1]
+        found[name] = {"inner_log_loss": classifier.blend_log_loss_[classifier.weight_],
+                       "held_log_loss": log_loss(y[held], p), "held_brier": brier_score_loss(y[held], p),
+                       "trees": classifier.n_estimators_}
+    rows, leads = found["rows"], found["leads"]
+    optimism = {name: f["held_log_loss"] - f["inner_log_loss"] for name, f in found.items()}
+    assert optimism["rows"] > optimism["leads"] + 0.02, found
+    assert rows["trees"] > leads["trees"], found
+    assert leads["held_brier"] < rows["held_brier"], found
