@@ -17,7 +17,8 @@ How each part is computed, and why:
 - the engagement log-odds given a propensity has no closed form (counts, recency and decay of random
   events), so it is simulated with the generator's own functions (features/synth/engagement.py) from a
   fixed seed: SIMULATED draws per propensity value, the same for every export. Averaged over many
-  propensity values per lead, the simulation moves a probability by about 0.001.
+  propensity values per lead, another seed moves a lead's probability by a few ten-thousandths on
+  average and by about 0.001 at most (docs/benchmarks.md, "Engagement on the synthetic export").
 - the first-response delay: the truth's own hour grid, each simulated draw taking one hour in turn.
 - the lead's own log-odds: interpolated on a fine grid (linear; the error is far below the simulation's).
 """
@@ -77,10 +78,10 @@ def intent_log_lik(fields: dict[str, np.ndarray], sizes: dict) -> np.ndarray:
     budget = np.zeros((n, len(INTENT)))
     if known_size.any():
         shift = 0.35 * (size.map(rank).fillna(0).to_numpy(dtype=float) - 2)
-        budget[known_size] = _ordinal_log_lik(*budget_cut[:3], 0.3, shift, 1.0)[known_size]
+        budget[known_size] = _ordinal_log_lik(*budget_cut, 0.3, shift, 1.0)[known_size]
     if (~known_size).any():
         shares = np.array([v[0] for v in sizes.values()], dtype=float)
-        mixed = sum(share * np.exp(_ordinal_log_lik(*budget_cut[:3], 0.3, np.full(n, 0.35 * (r - 2)), 1.0))
+        mixed = sum(share * np.exp(_ordinal_log_lik(*budget_cut, 0.3, np.full(n, 0.35 * (r - 2)), 1.0))
                     for r, share in enumerate(shares / shares.sum()))
         budget[~known_size] = np.log(np.clip(mixed, 1e-300, None))[~known_size]
 
