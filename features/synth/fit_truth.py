@@ -16,9 +16,9 @@ How each part is computed, and why:
 - propensity given intent: normal, integrated on a grid of propensity values.
 - the engagement log-odds given a propensity has no closed form (counts, recency and decay of random
   events), so it is simulated with the generator's own functions (features/synth/engagement.py) from a
-  fixed seed: SIMULATED draws per propensity value, the same for every export. Averaged over many
-  propensity values per lead, another seed moves a lead's probability by a few ten-thousandths on
-  average and by about 0.001 at most (docs/benchmarks.md, "Engagement on the synthetic export").
+  fixed seed: SIMULATED draws per propensity value, the same for every export. Each lead averages over
+  many propensity values, so the simulation's own error stays far below the differences the benchmark
+  compares (measured with another seed: docs/benchmarks.md, "Engagement on the synthetic export").
 - the first-response delay: the truth's own hour grid, each simulated draw taking one hour in turn.
 - the lead's own log-odds: interpolated on a fine grid (linear; the error is far below the simulation's).
 """

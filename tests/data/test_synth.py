@@ -71,7 +71,8 @@ def test_unknown_variant_names_the_choices():
 def test_fit_only_truth_is_the_truth_with_engagement_marginalised(variants):
     """p_convert is the probability given the fields and the activities, so its mean over leads of one
     fit-only probability must be that probability (E[truth | fields] = fit-only truth): checked per
-    decile. Ignoring what the fields say about intent misses by up to 0.06 in the top decile."""
+    decile. A computation that ignored what the fields say about intent misses the top deciles far more
+    (docs/benchmarks.md, "Engagement on the synthetic export")."""
     truth = generate_export(20_000, 3, variants=variants)["truth.csv"]
     fit_only = truth["p_convert_fit_only"]
     assert np.all((fit_only > 0) & (fit_only < 1))
