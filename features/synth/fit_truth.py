@@ -2,9 +2,10 @@
 
 truth.csv's `p_convert` conditions on everything known at the prediction time, activities included. The
 fit-only truth (`p_convert_fit_only`) is the best any model without the activity table can do: the same
-log-odds with the engagement term marginalised out. Engagement follows a propensity (0.7 x intent + 0.7 x
+log-odds with the engagement term marginalised out. Engagement follows a propensity (part intent, part
 independent noise), and intent also moves the recorded fields (need, timeline, budget, visits, time on
-site, opens, clicks, forms, webinar), so the marginal is taken over intent's posterior given those fields:
+site, opens, clicks, forms, webinar; features/synth/intent.py), so the marginal is taken over intent's
+posterior given those fields:
 
     P(win | fields) = E_intent|fields E_propensity|intent E_activities|propensity E_response[sigmoid(...)]
 
@@ -31,6 +32,24 @@ from scipy.special import expit, ndtr
 from scipy.stats import norm
 
 from features.synth.engagement import early_activities, engagement_effect
+from features.synth.intent import (
+    BUDGET_CUT,
+    BUDGET_MIDDLE_SIZE,
+    BUDGET_PER_SIZE,
+    CLICK,
+    FORMS,
+    NEED_CUT,
+    OPENS,
+    PROPENSITY_INTENT,
+    PROPENSITY_NOISE,
+    SECONDS,
+    SECONDS_SIGMA,
+    TIMELINE_CUT,
+    VISITS,
+    WEBINAR,
+    Linear,
+    Ordinal,
+)
 
 SIMULATED = 512  # engagement draws per propensity value
 INTENT = np.linspace(-6.0, 6.0, 121)
@@ -40,13 +59,13 @@ CHUNK = 20_000  # leads per step: the posterior is leads x intent grid
 SEED = (2024, 31)
 
 
-def _ordinal_log_lik(values: np.ndarray, labels: list[str], cuts: list[float], slope: float, shift: np.ndarray,
-                     sigma: float) -> np.ndarray:
+def _ordinal_log_lik(values: np.ndarray, cut: Ordinal, shift: np.ndarray) -> np.ndarray:
     """log P(recorded label | intent) per lead and intent grid point for a label cut from slope x intent +
-    shift + sigma x noise (labels[0] the highest); 0 where the value is blank or not one of the labels."""
-    upper = np.array([np.inf, *cuts], dtype=float)
-    lower = np.array([*cuts, -np.inf], dtype=float)
-    index = pd.Series(values, dtype=object).map({label: i for i, label in enumerate(labels)})
+    shift + sigma x noise; 0 where the value is blank or not one of the labels ('unknown')."""
+    slope, sigma = cut.slope, cut.sigma
+    upper = np.array([np.inf, *cut.cuts], dtype=float)
+    lower = np.array([*cut.cuts, -np.inf], dtype=float)
+    index = pd.Series(values, dtype=object).map({label: i for i, label in enumerate(cut.labels)})
     known = index.notna().to_numpy()
     out = np.zeros((len(values), len(INTENT)))
     if not known.any():
@@ -58,30 +77,29 @@ def _ordinal_log_lik(values: np.ndarray, labels: list[str], cuts: list[float], s
     return out
 
 
-def _poisson_log_lik(counts: np.ndarray, base: float, slope: float) -> np.ndarray:
-    log_rate = base + slope * INTENT[None, :]
+def _poisson_log_lik(counts: np.ndarray, log_mean: Linear) -> np.ndarray:
+    log_rate = _at_intent(log_mean)
     return counts[:, None] * log_rate - np.exp(log_rate)
 
 
 def intent_log_lik(fields: dict[str, np.ndarray], sizes: dict) -> np.ndarray:
     """log P(recorded fields | intent), leads x intent grid (terms that do not depend on intent left out).
-    The slopes and cuts are the generator's (features/synth/export.py generate_export)."""
+    The slopes and cuts are the generator's (features/synth/intent.py)."""
     n = len(fields["need"])
-    need = _ordinal_log_lik(fields["need"], ["high", "medium", "low"], [0.6, -0.5], 1.0, np.zeros(n), 0.8)
-    timeline = _ordinal_log_lik(fields["timeline"], ["now", "this quarter", "later", "just looking"],
-                                [1.0, 0.1, -0.8], 0.7, np.zeros(n), 1.0)
+    need = _ordinal_log_lik(fields["need"], NEED_CUT, np.zeros(n))
+    timeline = _ordinal_log_lik(fields["timeline"], TIMELINE_CUT, np.zeros(n))
     # Budget reads the true company size; where the size is blank, it is summed over the sizes' shares.
-    budget_cut = (fields["budget"], ["high", "medium", "low"], [0.9, -0.1])
     rank = {size: r for r, size in enumerate(sizes)}
     size = pd.Series(fields["size"], dtype=object)
     known_size = size.notna().to_numpy()
     budget = np.zeros((n, len(INTENT)))
     if known_size.any():
-        shift = 0.35 * (size.map(rank).fillna(0).to_numpy(dtype=float) - 2)
-        budget[known_size] = _ordinal_log_lik(*budget_cut, 0.3, shift, 1.0)[known_size]
+        shift = BUDGET_PER_SIZE * (size.map(rank).fillna(0).to_numpy(dtype=float) - BUDGET_MIDDLE_SIZE)
+        budget[known_size] = _ordinal_log_lik(fields["budget"], BUDGET_CUT, shift)[known_size]
     if (~known_size).any():
         shares = np.array([v[0] for v in sizes.values()], dtype=float)
-        mixed = sum(share * np.exp(_ordinal_log_lik(*budget_cut, 0.3, np.full(n, 0.35 * (r - 2)), 1.0))
+        mixed = sum(share * np.exp(_ordinal_log_lik(fields["budget"], BUDGET_CUT,
+                                                    np.full(n, BUDGET_PER_SIZE * (r - BUDGET_MIDDLE_SIZE))))
                     for r, share in enumerate(shares / shares.sum()))
         budget[~known_size] = np.log(np.clip(mixed, 1e-300, None))[~known_size]
 
@@ -89,17 +107,19 @@ def intent_log_lik(fields: dict[str, np.ndarray], sizes: dict) -> np.ndarray:
     seen = visits > 0
     on_site = np.zeros((n, len(INTENT)))
     log_seconds = np.log(np.clip(fields["seconds"][seen].astype(float), 0.5, None)) - 0.5 * np.log(visits[seen])
-    on_site[seen] = norm.logpdf(log_seconds[:, None], 5.0 + 0.45 * INTENT[None, :], 0.9)
+    on_site[seen] = norm.logpdf(log_seconds[:, None], _at_intent(SECONDS), SECONDS_SIGMA)
     opens, clicks = fields["opens"].astype(float), fields["clicks"].astype(float)
-    click_logit = -1.5 + 0.5 * INTENT[None, :]
-    clicked = clicks[:, None] * _log_sigmoid(click_logit) + (opens - clicks)[:, None] * _log_sigmoid(-click_logit)
-    webinar_logit = -2.5 + 0.6 * INTENT[None, :]
+    clicked = (clicks[:, None] * _log_sigmoid(_at_intent(CLICK))
+               + (opens - clicks)[:, None] * _log_sigmoid(-_at_intent(CLICK)))
     chosen = fields["webinar"].astype(bool)[:, None]
-    webinar = np.where(chosen, _log_sigmoid(webinar_logit), _log_sigmoid(-webinar_logit))
+    webinar = np.where(chosen, _log_sigmoid(_at_intent(WEBINAR)), _log_sigmoid(-_at_intent(WEBINAR)))
     webinar[fields["webinar_channel"].astype(bool)] = 0.0  # a webinar lead attended by its channel: says nothing
-    return (need + timeline + budget + _poisson_log_lik(visits, 0.9, 0.5) + on_site
-            + _poisson_log_lik(opens, 0.7, 0.3) + clicked + _poisson_log_lik(fields["forms"].astype(float), -0.7, 0.5)
-            + webinar)
+    return (need + timeline + budget + _poisson_log_lik(visits, VISITS) + on_site + _poisson_log_lik(opens, OPENS)
+            + clicked + _poisson_log_lik(fields["forms"].astype(float), FORMS) + webinar)
+
+
+def _at_intent(line: Linear) -> np.ndarray:
+    return line.base + line.slope * INTENT[None, :]
 
 
 def _log_sigmoid(logit: np.ndarray) -> np.ndarray:
@@ -123,8 +143,8 @@ def fit_only_truth(fit_log_odds: np.ndarray, hot: np.ndarray, response, hour_gri
     draws = engagement_scale * engagement_draws()  # propensity x draw
     hours = hour_grid[np.arange(SIMULATED) % len(hour_grid)]
     grid = np.linspace(fit_log_odds.min() - 0.1, fit_log_odds.max() + 0.1, LOG_ODDS_POINTS)
-    # P(propensity | intent): 0.7 x intent + 0.7 x standard normal, on the propensity grid
-    mix = norm.pdf(PROPENSITY[None, :], 0.7 * INTENT[:, None], 0.7)
+    # P(propensity | intent) on the propensity grid
+    mix = norm.pdf(PROPENSITY[None, :], PROPENSITY_INTENT * INTENT[:, None], PROPENSITY_NOISE)
     mix /= mix.sum(axis=1, keepdims=True)
     table = {}
     for h in (0.0, 1.0):
