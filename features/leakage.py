@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from features.columns import is_numeric_column, quantile_edges
 from features.errors import LeadscoreError
+from features.folds import stratified_folds
 
 _BINS = 20
 _PRIOR_WEIGHT = 10.0  # smoothing towards the overall rate, so a value seen twice cannot look perfect
@@ -61,9 +61,7 @@ def single_column_auc(values: pd.Series, y: np.ndarray, folds: np.ndarray) -> fl
 def assign_folds(y: np.ndarray, n_folds: int, seed: int, groups: np.ndarray | None = None) -> np.ndarray:
     """Stratified fold number per row; with `groups` (a lead's snapshot rows), a group's rows share a fold."""
     folds = np.empty(len(y), dtype=np.int64)
-    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed) if groups is None else \
-        StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    for k, (_, held) in enumerate(splitter.split(np.zeros(len(y)), y, groups)):
+    for k, (_, held) in enumerate(stratified_folds(y, n_folds, seed, groups)):
         folds[held] = k
     return folds
 

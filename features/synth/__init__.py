@@ -1,5 +1,5 @@
-"""The embedded default data: a synthetic CRM export with planted effects (`export`), and a later period
-with drift and outcomes for the feedback loop (`later`).
+"""The embedded default data: a synthetic CRM export with planted effects (`export`; the truth without the
+activities: `fit_truth`), and a later period with drift and outcomes for the feedback loop (`later`).
 
 Public names are imported from their modules on first use, so importing the package stays light.
 """

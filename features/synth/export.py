@@ -5,7 +5,8 @@ engagement, consent) plus personal data that must never become a feature. Conver
 log-odds with non-linear effects and interactions (budget x authority; slow first response hurts hot
 leads most). The first response happens after the lead is scored, so truth.csv holds each lead's
 conversion probability given what is known at creation (the response delay integrated out): the best
-any model of the export can do. Deterministic by seed.
+any model of the export can do; and `p_convert_fit_only`, the same without the activity history
+(features/synth/fit_truth.py): the best a model without activities can do. Deterministic by seed.
 
 Variants (`leadscore synth --variant NAME`, repeatable) stress a learner the way other CRMs do; with none,
 the export is unchanged. Each changes the hidden log-odds, so truth.csv stays the true probability:
@@ -33,6 +34,23 @@ from features.synth.engagement import (
     later_activities,
     make_accounts,
     pick_accounts,
+)
+from features.synth.fit_truth import fit_only_truth
+from features.synth.intent import (
+    BUDGET_CUT,
+    BUDGET_MIDDLE_SIZE,
+    BUDGET_PER_SIZE,
+    CLICK,
+    FORMS,
+    NEED_CUT,
+    OPENS,
+    PROPENSITY_INTENT,
+    PROPENSITY_NOISE,
+    SECONDS,
+    SECONDS_SIGMA,
+    TIMELINE_CUT,
+    VISITS,
+    WEBINAR,
 )
 
 START = np.datetime64("2024-07-01T00:00:00")
@@ -184,23 +202,24 @@ def generate_export(n_leads: int, seed: int = 0, period: Period | None = None, v
     city = np.array([PLACES[c][2][i % len(PLACES[c][2])] for i, c in
                      zip(rng.integers(0, 6, size=n), country, strict=True)], dtype=object)
 
-    need = _ordinal(intent + 0.8 * rng.normal(size=n), [0.6, -0.5], ["high", "medium", "low"])
-    timeline = _ordinal(0.7 * intent + rng.normal(size=n), [1.0, 0.1, -0.8],
-                        ["now", "this quarter", "later", "just looking"])
+    need = _ordinal(NEED_CUT.slope * intent + NEED_CUT.sigma * rng.normal(size=n), NEED_CUT.cuts, NEED_CUT.labels)
+    timeline = _ordinal(TIMELINE_CUT.slope * intent + TIMELINE_CUT.sigma * rng.normal(size=n), TIMELINE_CUT.cuts,
+                        TIMELINE_CUT.labels)
     size_rank = pd.Series(size).map({k: i for i, k in enumerate(SIZES)}).to_numpy(dtype=float)
-    budget = _ordinal(0.35 * (size_rank - 2) + 0.3 * intent + rng.normal(size=n), [0.9, -0.1],
-                      ["high", "medium", "low"])
+    budget = _ordinal(BUDGET_PER_SIZE * (size_rank - BUDGET_MIDDLE_SIZE) + BUDGET_CUT.slope * intent
+                      + BUDGET_CUT.sigma * rng.normal(size=n), BUDGET_CUT.cuts, BUDGET_CUT.labels)
     budget[rng.random(n) < 0.15] = "unknown"
     authority = np.where(rng.random(n) < _effect(seniority, SENIORITY, 2), "yes", "no").astype(object)
     authority[rng.random(n) < 0.12] = "unknown"
 
-    visits = rng.poisson(np.exp(0.9 + 0.5 * intent))
-    seconds = np.where(visits > 0, np.round(rng.lognormal(5.0 + 0.45 * intent, 0.9) * np.sqrt(visits)), 0)
+    visits = rng.poisson(np.exp(VISITS.base + VISITS.slope * intent))
+    seconds = np.where(visits > 0, np.round(rng.lognormal(SECONDS.base + SECONDS.slope * intent, SECONDS_SIGMA)
+                                            * np.sqrt(visits)), 0)
     pages = np.where(visits > 0, np.round(1 + rng.gamma(2.0, 1.1, size=n), 1), 0.0)
-    opens = rng.poisson(np.exp(0.7 + 0.3 * intent))
-    clicks = rng.binomial(opens, 1 / (1 + np.exp(1.5 - 0.5 * intent)))
-    forms = rng.poisson(np.exp(-0.7 + 0.5 * intent))
-    webinar = (channel == "webinar") | (rng.random(n) < 1 / (1 + np.exp(2.5 - 0.6 * intent)))
+    opens = rng.poisson(np.exp(OPENS.base + OPENS.slope * intent))
+    clicks = rng.binomial(opens, 1 / (1 + np.exp(-(CLICK.base + CLICK.slope * intent))))
+    forms = rng.poisson(np.exp(FORMS.base + FORMS.slope * intent))
+    webinar = (channel == "webinar") | (rng.random(n) < 1 / (1 + np.exp(-(WEBINAR.base + WEBINAR.slope * intent))))
     do_not_call = rng.random(n) < 0.08
     email_consent = rng.random(n) < 0.75
     hours = np.clip(rng.lognormal(np.log(6.0), 1.2, size=n), 0.05, 500.0)
@@ -225,9 +244,10 @@ def generate_export(n_leads: int, seed: int = 0, period: Period | None = None, v
     related = np.random.default_rng([seed, 24])
     accounts = make_accounts()
     account_ids, account_term = pick_accounts(related, n, accounts)
-    propensity = 0.7 * intent + 0.7 * related.normal(size=n)
+    propensity = PROPENSITY_INTENT * intent + PROPENSITY_NOISE * related.normal(size=n)
     early = early_activities(related, created, propensity)
-    logit = logit + account_term + engagement_effect(early, created)
+    engagement = engagement_effect(early, created)
+    logit = logit + account_term + engagement
     hour_grid = np.quantile(np.clip(np.random.default_rng(seed + 1).lognormal(np.log(6.0), 1.2, 20_000),
                                     0.05, 500.0), (np.arange(32) + 0.5) / 32)
     extra, base_rate = {}, BASE_RATE
@@ -238,6 +258,13 @@ def generate_export(n_leads: int, seed: int = 0, period: Period | None = None, v
     for h in hour_grid:  # P(convert | what is known at creation): the response delay integrated out
         truth += 1 / (1 + np.exp(-(logit + _response_effect(h, hot))))
     truth /= len(hour_grid)
+    # The `linear` variant shrinks every term of the log-odds but its own, engagement included.
+    engagement_scale = 0.25 if "linear" in variants else 1.0
+    recorded_fields = {"need": need_rec, "timeline": timeline_rec, "budget": budget, "size": size_rec,
+                       "visits": visits, "seconds": seconds, "opens": opens, "clicks": clicks, "forms": forms,
+                       "webinar": webinar, "webinar_channel": channel == "webinar"}
+    fit_truth = fit_only_truth(logit - engagement_scale * engagement, hot, _response_effect, hour_grid,
+                               engagement_scale, recorded_fields, SIZES)
     won = rng.random(n) < 1 / (1 + np.exp(-(logit + _response_effect(hours, hot))))
 
     ids = np.char.add(period.id_prefix, np.char.zfill(np.arange(1, n + 1).astype(str), 7)).astype(object)
@@ -271,7 +298,8 @@ def generate_export(n_leads: int, seed: int = 0, period: Period | None = None, v
     later = later_activities(related, created, propensity, recorded, won_at, period.export_at)
     events = pd.concat([early[early["at"].to_numpy() <= period.export_at], later], ignore_index=True)
     return {"leads.csv": leads, "outcomes.csv": outcomes,
-            "truth.csv": pd.DataFrame({"lead_id": ids, "p_convert": np.round(truth, 6)}),
+            "truth.csv": pd.DataFrame({"lead_id": ids, "p_convert": np.round(truth, 6),
+                                       "p_convert_fit_only": np.round(fit_truth, 6)}),
             "accounts.csv": accounts, "activities.csv": activity_table(events, ids)}
 
 

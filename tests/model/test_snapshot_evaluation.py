@@ -101,3 +101,19 @@ def test_model_from_snapshot_rows_scores_through_the_same_pipeline(published, sn
             "--as-of", row["snapshot_at"].isoformat()])
         assert scored.exit_code == 0, scored.output
         assert pd.read_csv(out)["probability"].iloc[0] == pytest.approx(probability, abs=1e-6)
+
+
+def test_the_protocol_says_how_snapshot_rows_were_made_and_split(published):
+    """The run, the model card and the page (metadata protocol, protocol_zh) say: a row per lead every K
+    days, split by snapshot date, a lead's rows on one side."""
+    from training.registry.tracking import load_model
+
+    _, result = published
+    meta = load_model("models:/leadscore-snapshots@champion").metadata
+    every, horizon = SNAPSHOTS["snapshot_every_days"], SNAPSHOTS["horizon_days"]
+    for text in (result.metrics["protocol"], meta.protocol):
+        assert f"one per lead every {every} days" in text and f"a win within {horizon} days" in text
+        assert "split by snapshot date" in text and "newest 20% of snapshot dates" in text
+        assert "a lead's rows stay on one side" in text
+    assert f"每 {every} 天一行" in meta.protocol_zh and f"{horizon} 天内" in meta.protocol_zh
+    assert "按快照日期划分" in meta.protocol_zh and "同一线索的行始终在同一侧" in meta.protocol_zh

@@ -55,8 +55,18 @@ def snapshot_time_split(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(train), np.flatnonzero(evaluated)
 
 
-def protocol_name(frame: pd.DataFrame, folds: int, lang: str = "en") -> str:
+def prediction_of(spec):
+    """The spec's prediction times (`activities.prediction`: a fixed age or snapshots), None without activities."""
+    return spec.activities.prediction if spec.activities else None
+
+
+def protocol_name(frame: pd.DataFrame, folds: int, lang: str = "en", prediction=None) -> str:
+    """The evaluation protocol in words; `prediction`: the spec's `activities.prediction`, which says how
+    snapshot rows (a `snapshot_at` column) were made."""
     texts = PROTOCOLS[lang]
+    if "snapshot_at" in frame and prediction is not None and prediction.snapshots:
+        return texts["snapshots"].format(every=prediction.snapshot_every_days, horizon=prediction.horizon_days,
+                                         held=TIME_HOLDOUT_SHARE)
     if "created_at" in frame:
         return texts["time"].format(train=1 - TIME_HOLDOUT_SHARE, held=TIME_HOLDOUT_SHARE)
     return texts["folds"].format(folds=folds)

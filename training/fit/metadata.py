@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from training.evaluate.drift import summarize_training
-from training.evaluate.splits import protocol_name
+from training.evaluate.splits import prediction_of, protocol_name
 from training.explain.askable import askable_metadata
 from training.registry.contract import ModelMetadata
 from training.report.people import people_effects
@@ -32,7 +32,7 @@ def model_metadata(result: TrainResult, page: dict | None = None) -> ModelMetada
         "positive_rate": profile["positive_rate"],
         "data_window": profile["data_window"],
         "protocol": metrics["protocol"],
-        "protocol_zh": protocol_name(ts.frame, ts.spec.evaluation.folds, "zh"),
+        "protocol_zh": protocol_name(ts.frame, ts.spec.evaluation.folds, "zh", prediction_of(ts.spec)),
         "bands": metrics["bands"],
         "metrics": {name: {k: v for k, v in m.items() if isinstance(v, float)}
                     for name, m in metrics["models"].items()},

@@ -15,7 +15,13 @@ from features.build import TrainingSet, build_training_set
 from features.spec import DatasetSpec
 from training.evaluate.metrics import auc_by_source, band_thresholds, rate_by_band, score_metrics, score_quantiles
 from training.evaluate.skill import BASE_RATE, skill_report
-from training.evaluate.splits import evaluated_rows, evaluation_splits, held_out_predictions, protocol_name
+from training.evaluate.splits import (
+    evaluated_rows,
+    evaluation_splits,
+    held_out_predictions,
+    prediction_of,
+    protocol_name,
+)
 from training.fit.options import TrainOptions
 from training.model.baselines import OdooNaiveBayes, make_logistic
 from training.model.boost import HOLDOUT_ROWS
@@ -75,14 +81,22 @@ class _Progress:
 
 
 def fit_model(X: pd.DataFrame, y: np.ndarray, ts: TrainingSet, options: TrainOptions, minutes: float | None,
-              progress: _Progress | None = None, learned: dict | None = None):
+              progress: _Progress | None = None, learned: dict | None = None, groups=None):
     """The model Pipeline fitted on these rows: tuning (if asked), early stopping, blending and
-    calibration all happen inside `pipeline.fit` (or, with `learned`, are an earlier fit's)."""
+    calibration all happen inside `pipeline.fit` (or, with `learned`, are an earlier fit's). `groups`:
+    the lead of each row (`lead_groups`), so that a lead's snapshot rows stay on one side of every inner split."""
     spec = ts.spec
     pipeline = make_pipeline(X, ts.feature_names, spec.leads.missing_values, seed=spec.evaluation.seed,
                              n_jobs=options.n_jobs, tune_trials=options.tune_trials, tune_minutes=minutes,
                              learned=learned, context=ts.relation.context if ts.relation else None)
-    return pipeline.fit(X, y, classify__progress=progress.trial_done if progress else None)
+    return pipeline.fit(X, y, classify__progress=progress.trial_done if progress else None, classify__groups=groups)
+
+
+def lead_groups(ts: TrainingSet, X: pd.DataFrame) -> np.ndarray | None:
+    """The lead id of each row of X (rows of `ts.frame`, by index): LeadClassifier keeps a lead's rows together."""
+    if "lead_id" not in ts.frame or not ts.frame.index.is_unique:
+        return None
+    return ts.frame["lead_id"].loc[X.index].to_numpy()
 
 
 def predict_candidates(pipeline, E: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -100,7 +114,7 @@ def candidate_models(ts: TrainingSet, options: TrainOptions, minutes: float | No
     the model appends its choices (`LeadClassifier.learned_`) to it."""
 
     def fit_served(X, y, E):
-        pipeline = fit_model(X, y, ts, options, minutes, progress)
+        pipeline = fit_model(X, y, ts, options, minutes, progress, groups=lead_groups(ts, X))
         if learned is not None:
             learned.append(pipeline.named_steps["classify"].learned_)
         return predict_candidates(pipeline, E)
@@ -186,12 +200,13 @@ def evaluate_all(ts: TrainingSet, options: TrainOptions, progress=None) -> Train
     average = float(np.mean(y))
     report = evaluate_models(y[rows], held, sources, spec, average)
 
-    pipeline = fit_model(X, y, ts, options, minutes, bar, learned[-1] if len(y) >= REUSE_ROWS else None)
+    pipeline = fit_model(X, y, ts, options, minutes, bar, learned[-1] if len(y) >= REUSE_ROWS else None,
+                         groups=lead_groups(ts, X))
     bar.fit_done()
     classifier = pipeline.named_steps["classify"]
     ts.glossary = with_engagement_names(ts.glossary, pipeline)  # engagement reasons in plain words
     metrics = {
-        "protocol": protocol_name(ts.frame, spec.evaluation.folds),
+        "protocol": protocol_name(ts.frame, spec.evaluation.folds, prediction=prediction_of(spec)),
         "rows_evaluated": int(len(rows)),
         "served": SERVED,
         "models": report,

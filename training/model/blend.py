@@ -8,7 +8,8 @@ import numpy as np
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
-from sklearn.model_selection import StratifiedKFold
+
+from features.folds import stratified_folds
 
 CALIBRATIONS = ("none", "sigmoid", "isotonic")
 BLEND_WEIGHTS = np.round(np.linspace(1.0, 0.0, 11), 1)  # LightGBM's weight; 1.0 first so it wins ties
@@ -31,16 +32,18 @@ def apply_calibrator(calibrator, raw: np.ndarray) -> np.ndarray:
     return calibrator.predict_proba(raw.reshape(-1, 1))[:, 1]
 
 
-def choose_calibration(raw: np.ndarray, y: np.ndarray, seed: int, folds: int = 5) -> tuple[str, dict]:
+def choose_calibration(raw: np.ndarray, y: np.ndarray, seed: int, folds: int = 5,
+                       groups=None) -> tuple[str, dict]:
     """Cross-validated Brier score of each calibration on out-of-fold raw scores; lowest wins.
 
-    'none' wins ties: a calibrator is kept only when it improves the Brier score.
+    'none' wins ties: a calibrator is kept only when it improves the Brier score. With `groups`, a lead's
+    rows are held out together.
     """
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    splits = stratified_folds(y, folds, seed, groups)
     scores = {}
     for method in CALIBRATIONS:
         error = 0.0
-        for fit_rows, held in splitter.split(raw.reshape(-1, 1), y):
+        for fit_rows, held in splits:
             calibrator = fit_calibrator(method, raw[fit_rows], y[fit_rows])
             error += float(np.sum((apply_calibrator(calibrator, raw[held]) - y[held]) ** 2))
         scores[method] = error / len(y)

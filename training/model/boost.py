@@ -11,7 +11,8 @@ from typing import NamedTuple
 
 import lightgbm as lgb
 import numpy as np
-from sklearn.model_selection import StratifiedKFold, train_test_split
+
+from features.folds import holdout, stratified_folds
 
 # Conservative defaults for small, noisy lead tables: shallow trees, column and row sampling.
 DEFAULT_PARAMS = {
@@ -52,12 +53,12 @@ def fit_booster(X: np.ndarray, y: np.ndarray, params: Mapping, categorical: Sequ
                      callbacks=[lgb.early_stopping(early_stopping_rounds, verbose=False)])
 
 
-def inner_splits(y: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def inner_splits(y: np.ndarray, folds: int, seed: int, groups=None) -> list[tuple[np.ndarray, np.ndarray]]:
     """Stratified K-fold of the training rows; large tables use one stratified 20% holdout (as good, K
-    times cheaper)."""
+    times cheaper). With `groups` (a lead id per row), a lead's rows stay on one side (features/folds.py)."""
     if len(y) >= HOLDOUT_ROWS:
-        return [tuple(train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=seed))]
-    return list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+        return [holdout(y, 0.2, seed, groups)]
+    return stratified_folds(y, folds, seed, groups)
 
 
 class InnerFolds(NamedTuple):
@@ -68,9 +69,9 @@ class InnerFolds(NamedTuple):
 
 def inner_cv(X: np.ndarray, y: np.ndarray, params: Mapping, categorical: Sequence[int], folds: int, seed: int,
              n_jobs: int, max_estimators: int = 3000, early_stopping_rounds: int = 50,
-             splits: list | None = None) -> InnerFolds:
+             splits: list | None = None, groups=None) -> InnerFolds:
     """Out-of-fold raw log-odds, best iteration and booster per fold, with early stopping on each held part."""
-    splits = inner_splits(y, folds, seed) if splits is None else splits
+    splits = inner_splits(y, folds, seed, groups) if splits is None else splits
     # On small tables one thread per fold, folds side by side, is ~1.7x faster than folds one after
     # another with all threads each (LightGBM's threads have too little work per tree there).
     workers = min(n_jobs, len(splits))

@@ -11,6 +11,9 @@ booster are then refit on all rows. (`bag_folds=True` serves the mean of the inn
 instead of the refit booster: training/model/bagging.py. Measured on 43 lead tables it bought nothing, +0.0004
 ROC-AUC on average with a standard error of 0.0004, for 2.7 times the trees to explain, so it is off by
 default; see `make bench-bagging`.) No evaluation row is ever used to stop, tune, blend or calibrate.
+With snapshot rows (several per lead), `fit(X, y, groups=lead ids)` keeps each lead's rows on one side of
+every inner split, the tuner's folds and its sample (features/folds.py); through the Pipeline it is
+`classify__groups`. Without groups, or with one row per lead, the splits are the plain stratified ones.
 Given `learned` (an earlier fit's `learned_`, from part of the same rows), a fit skips the inner folds
 and reuses those choices: the final fit of a large table after its evaluation fit (training/fit/train.py).
 
@@ -37,6 +40,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from features.columns import is_numeric_column
 from features.encoder import LeadEncoder
+from features.folds import row_groups
 from training.explain.treeshap import FEW_ROWS, tables_for, tree_contributions
 from training.model.bagging import mean_booster
 from training.model.blend import apply_calibrator, choose_calibration, choose_weight, fit_calibrator
@@ -80,7 +84,7 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
         tags.classifier_tags.multi_class = False
         return tags
 
-    def fit(self, X: np.ndarray, y: np.ndarray, progress=None) -> LeadClassifier:
+    def fit(self, X: np.ndarray, y: np.ndarray, progress=None, groups=None) -> LeadClassifier:
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
         check_classification_targets(y)
         y_type = type_of_target(y, input_name="y", raise_unknown=True)
@@ -95,7 +99,9 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
             self._reuse_choices(self.learned)
             fold_boosters = []
         else:
-            fold_boosters = self._learn_choices(X, y, cats, progress)
+            if groups is not None and len(groups) != len(y):
+                raise ValueError(f"groups has {len(groups)} entries for {len(y)} rows")
+            fold_boosters = self._learn_choices(X, y, cats, progress, row_groups(groups))
         self.bagged_folds_ = len(fold_boosters) if self.bag_folds and len(fold_boosters) > 1 else 0
         if self.bagged_folds_:
             # Serve the inner folds' boosters, averaged (training/model/bagging.py): no refit on all rows.
@@ -127,15 +133,17 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
         self.calibration_, self.calibrator_ = learned["calibration"], learned["calibrator"]
         self.n_estimators_, self.blend_log_loss_, self.calibration_brier_ = learned["n_estimators"], {}, {}
 
-    def _learn_choices(self, X, y, cats, progress) -> list:
+    def _learn_choices(self, X, y, cats, progress, groups=None) -> list:
         """Tuning (if asked), the tree count, the logistic penalty, the blend weight and the calibrator,
-        all from inner folds of the training rows. Returns the inner folds' boosters."""
+        all from inner folds of the training rows (a group's rows on one side). Returns the inner folds'
+        boosters."""
         seed = self.random_state
         params = {**scaled_defaults(len(y)), **(self.params or {})}
         if self.tune_trials > 0 or self.tune_minutes:  # opt-in: defaults win on most lead tables
-            params.update(tune(X, y, cats, self.tune_trials, self.tune_minutes, seed, self.n_jobs, progress))
+            params.update(tune(X, y, cats, self.tune_trials, self.tune_minutes, seed, self.n_jobs, progress,
+                               groups=groups))
         self.params_ = params
-        splits = inner_splits(y, self.inner_folds, seed)
+        splits = inner_splits(y, self.inner_folds, seed, groups)
         boosted, best, fold_boosters = inner_cv(X, y, params, cats, self.inner_folds, seed, self.n_jobs,
                                                 self.max_estimators, self.early_stopping_rounds, splits=splits)
         self.linear_c_, linear = self._inner_linear(X, y, cats, splits)
@@ -147,7 +155,8 @@ class LeadClassifier(ClassifierMixin, BaseEstimator):
             self.weight_, self.blend_log_loss_ = float(self.blend), {}
         blended = self.weight_ * boosted + (1 - self.weight_) * linear
         if self.calibration == "auto":
-            self.calibration_, self.calibration_brier_ = choose_calibration(blended, y_held, seed)
+            self.calibration_, self.calibration_brier_ = choose_calibration(
+                blended, y_held, seed, groups=None if groups is None else groups[held])
         else:
             self.calibration_, self.calibration_brier_ = self.calibration, {}
         self.calibrator_ = fit_calibrator(self.calibration_, blended, y_held)

@@ -9,6 +9,7 @@ noisy that the "best" trial is mostly luck. Measured (5-fold ROC-AUC, 15 trials;
 two cores, so a trial costs about 1.6 times the holdout's; three would not fit X Education's 90 s budget.
 The budget is a number of trials, a number of minutes, or both (whichever ends first). Large tables
 are tuned on a stratified sample of 30,000 rows, which keeps the budget bounded on a million leads.
+With `groups` (snapshot rows: a lead id per row), the folds and the sample keep a lead's rows together.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from collections.abc import Sequence
 import numpy as np
 import optuna
 from sklearn.metrics import log_loss
-from sklearn.model_selection import train_test_split
 
+from features.folds import row_groups, sample
 from training.model.boost import DEFAULT_PARAMS, inner_cv
 
 log = logging.getLogger(__name__)
@@ -47,15 +48,17 @@ def suggest(trial: optuna.Trial) -> dict:
 
 
 def tune(X: np.ndarray, y: np.ndarray, categorical: Sequence[int], trials: int, minutes: float | None,
-         seed: int, n_jobs: int = 2, progress=None, folds: int = TUNE_FOLDS) -> dict:
+         seed: int, n_jobs: int = 2, progress=None, folds: int = TUNE_FOLDS, groups=None) -> dict:
     """Best LightGBM parameters found within the budget (an empty dict when the budget is zero)."""
     if trials <= 0 and not minutes:
         return {}
+    groups = row_groups(groups)
     if len(y) > TUNE_SAMPLE_ROWS:
-        X, _, y, _ = train_test_split(X, y, train_size=TUNE_SAMPLE_ROWS, stratify=y, random_state=seed)
+        picked = sample(y, TUNE_SAMPLE_ROWS, seed, groups)
+        X, y, groups = X[picked], y[picked], None if groups is None else groups[picked]
 
     def objective(trial: optuna.Trial) -> float:
-        raw_oof = inner_cv(X, y, suggest(trial), categorical, folds, seed, n_jobs).log_odds
+        raw_oof = inner_cv(X, y, suggest(trial), categorical, folds, seed, n_jobs, groups=groups).log_odds
         return log_loss(y, 1.0 / (1.0 + np.exp(-raw_oof)))
 
     # Optuna's own handler prints a line per trial; quiet it while tuning only, then put back the

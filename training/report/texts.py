@@ -297,9 +297,16 @@ BAND_NOTES = {
 # How the run's held-out rows were chosen (training/evaluate/splits.py protocol_name).
 PROTOCOLS = {
     "en": {"time": "time-ordered: train on the oldest {train:.0%}, evaluate on the newest {held:.0%}",
-           "folds": "stratified {folds}-fold cross-validation, out-of-fold predictions"},
+           "folds": "stratified {folds}-fold cross-validation, out-of-fold predictions",
+           "snapshots": "snapshot rows: one per lead every {every:g} days while it is open, labelled by a win within "
+                        "{horizon:g} days; split by snapshot date: evaluate on the newest {held:.0%} of snapshot "
+                        "dates, train on the older rows of the other leads; a lead's rows stay on one side, in this "
+                        "split and in the model's own inner folds"},
     "zh": {"time": "按时间划分：用最早的 {train:.0%} 训练，在最新的 {held:.0%} 上评估",
-           "folds": "分层 {folds} 折交叉验证，折外预测"},
+           "folds": "分层 {folds} 折交叉验证，折外预测",
+           "snapshots": "快照行：线索未关闭期间每 {every:g} 天一行，标签为其后 {horizon:g} 天内是否成交；"
+                        "按快照日期划分：在最新 {held:.0%} 的快照日期上评估，用其他线索较早的行训练；"
+                        "同一线索的行始终在同一侧，这次划分和模型内部的折都是如此"},
 }
 
 # Columns naming people (spec features.people) on the managers' page (training/report/people.py).
