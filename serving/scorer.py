@@ -39,6 +39,7 @@ from training import (
     record_values,
     resolve_version,
 )
+from training.explain.treeshap import FEW_ROWS
 from training.loop.pii import mask_value
 from training.loop.rows import prediction_rows
 from training.registry.model_contract import ModelRefused
@@ -222,13 +223,14 @@ class Scorer:
         for i in sorted(set(range(len(leads))) - set(rows)):
             why = ACTIVITIES_UNAVAILABLE if i in unread else TOO_MANY_MISSING
             results[i] = self._fallback(results[i], why, lang, state)
+        variants = self._variants(state, leads, matrix, rows) if questions else None
         if rows and live:
-            self._model_part(state, matrix, leads, rows, results, lang, top or self.config.top_reasons)
+            self._model_part(state, matrix, leads, rows, results, lang, top or self.config.top_reasons, variants)
         elif rows:
             self._explain_into(state, matrix[rows], [leads[i] for i in rows], rows, results, lang,
-                               top or self.config.top_reasons)
+                               top or self.config.top_reasons, variants)
         if questions:
-            self._questions_into(state, leads, results, lang)
+            self._questions_into(state, leads, results, lang, variants)
         self._follow_up_into(state, leads, results)
         return results
 
@@ -243,13 +245,20 @@ class Scorer:
                                                   meta.created_field, meta.created_format,
                                                   self.config.last_activity_field)
 
-    def _questions_into(self, state, leads, results, lang) -> None:
+    @staticmethod
+    def _variants(state, leads, matrix, rows):
+        """The filled-in leads of the questions worth asking, encoded from the leads' own rows."""
+        from training.explain.questions import record_variants
+
+        return record_variants(state.model, leads, matrix, rows) if rows and state.model.metadata.askable else None
+
+    def _questions_into(self, state, leads, results, lang, variants=None) -> None:
         """Questions worth asking (training/explain/questions.py), from the model that scored the leads."""
         from training.explain.questions import questions_for_records
 
         current = {i: (r["probability"], r["band"]) for i, r in enumerate(results) if r["source"] == "model"}
         found = questions_for_records(state.model, leads, current, self.config.bands or state.model.metadata.bands
-                                      .thresholds(), lang, self.config.question_min_change)
+                                      .thresholds(), lang, self.config.question_min_change, variants)
         for i, asked in found.items():
             results[i]["questions"] = asked
 
@@ -261,9 +270,9 @@ class Scorer:
                 self.counters.fallbacks[result["fallback_reason"]] = self.counters.fallbacks.get(
                     result["fallback_reason"], 0) + 1
 
-    def _model_part(self, state, matrix, leads, rows, results, lang, top) -> None:
+    def _model_part(self, state, matrix, leads, rows, results, lang, top, variants=None) -> None:
         try:
-            self._explain_into(state, matrix[rows], [leads[i] for i in rows], rows, results, lang, top)
+            self._explain_into(state, matrix[rows], [leads[i] for i in rows], rows, results, lang, top, variants)
             self.counters.model_errors_in_row = 0
         except Exception:  # score lead by lead so one bad lead cannot take the batch down
             log.exception("model failed on a batch of %d; retrying lead by lead", len(rows))
@@ -276,9 +285,16 @@ class Scorer:
                     log.exception("model failed on lead %d; the rules answer", i)
                     results[i] = self._fallback(results[i], "model_error", lang, state)
 
-    def _explain_into(self, state, matrix, leads, rows, results, lang, top) -> None:
+    def _explain_into(self, state, matrix, leads, rows, results, lang, top, variants=None) -> None:
+        """Scores and reasons of `leads` (encoded as `matrix`) into `results[rows]`. `variants` (the
+        filled-in leads of their questions) go in the same model call when the batch stays within the
+        few-leads path a one-lead request takes (so each filled-in lead's probability is the one /predict
+        answers for it alone); otherwise the questions score them in their own call."""
         meta = state.model.metadata
         encoder = state.model.pipeline.named_steps["encode"]
+        together = variants is not None and len(variants) and len(rows) + len(variants) <= FEW_ROWS
+        if together:  # only the leads' rows carry values: reasons are read for them alone
+            matrix = np.vstack([matrix, variants.matrix])
         explanation = explain_matrix(state.model.pipeline, matrix, record_values(encoder, leads))
         probability = explanation.probability
         if not np.all((probability >= 0.0) & (probability <= 1.0)):  # NaN fails too: the rules answer instead
@@ -302,6 +318,8 @@ class Scorer:
                                     glossary=state.model.glossary),
             )
             results[i]["action"] = self._action(results[i]["band"], lang, state)
+        if together:
+            variants.probability = probability[len(rows):]
 
     def _rule_part(self, lead: Mapping[str, object], lang: str, glossary: Glossary, state=None) -> dict:
         rules = self.rules_of(state)

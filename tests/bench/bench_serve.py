@@ -72,6 +72,19 @@ def questions_cells(url: str, records: list[dict], folder: Path) -> dict:
     return cells
 
 
+def model_row(record: dict, tracking_uri: str) -> dict:
+    """The lead as MLflow's signature names it: its account joined and its engagement counted (none sent),
+    what our service computes from the same lead before the model sees it."""
+    from features.context import enrich_records
+    from training.explain.contributions import jsonable
+    from training.registry.tracking import load_model
+
+    os.environ["MLFLOW_TRACKING_URI"] = tracking_uri
+    model = load_model("models:/leadscore-synthetic@champion")
+    lead = enrich_records(model.pipeline, [record])[0]
+    return {safe: jsonable(lead.get(name)) for safe, name in model.metadata.features.items()}
+
+
 def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: `make bench-serve` installs it (apt-get install wrk)")
@@ -101,9 +114,7 @@ def main() -> None:
             ours = f"http://127.0.0.1:{ours_port}/predict"
             theirs = f"http://127.0.0.1:{mlflow_port}/invocations"
             one = json.dumps({"leads": records[:1]})
-            features = [c for c in leads.columns if c not in {"contact_name", "email", "phone", "lead_id", "created_at",
-                                                              "hours_to_first_response"}]
-            one_mlflow = json.dumps({"dataframe_records": [{k: records[0][k] for k in features}]})
+            one_mlflow = json.dumps({"dataframe_records": [model_row(records[0], env["MLFLOW_TRACKING_URI"])]})
             check = httpx.post(ours, content=one, headers={"content-type": "application/json"}).json()
             assert check["results"][0]["source"] == "model" and check["results"][0]["reasons"]["positive"]
             answer = httpx.post(theirs, content=one_mlflow, headers={"content-type": "application/json"})

@@ -150,7 +150,7 @@ def impact_order(explanation: Explanation) -> np.ndarray:
 def jsonable(value: object) -> object:
     if isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, float) and np.isnan(value):
+    if value is pd.NA or (isinstance(value, float) and np.isnan(value)):  # pd.NA: a missing cell of a text column
         return None
     return value
 

@@ -26,6 +26,7 @@ from features.names import safe_name
 from training.evaluate.drift import feature_psi, psi
 from training.evaluate.metrics import BANDS, safe_auc
 from training.registry.contract import ModelMetadata
+from training.scoring.answer import default_actions
 
 DEFAULT_THRESHOLDS = Path(__file__).resolve().parents[2] / "data" / "specs" / "monitor.yaml"
 RESPONSE_BUCKETS = [0, 1, 4, 24, 72, np.inf]  # hours
@@ -41,7 +42,8 @@ class Thresholds(Strict):
     min_leads: int = 100
     write_failures: int = 0
     fast_response_hours: float = 4.0
-    hot_deadline_hours: float = Field(default=1.0, gt=0.0)  # the hot action's within_hours (serving/config.py)
+    # Only to override: by default the hot band's deadline is the served model's hot action (`hot_deadline`)
+    hot_deadline_hours: float | None = Field(default=None, gt=0.0)
 
 
 def load_thresholds(path: str | Path | None) -> Thresholds:
@@ -153,9 +155,22 @@ def speed_to_lead(matured: pd.DataFrame, fast_hours: float) -> dict:
 LATE_LISTED = 50  # late hot leads listed by id, latest first (all are counted)
 
 
-def late_hot_leads(matured: pd.DataFrame, deadline_hours: float) -> dict:
+def hot_deadline(meta: ModelMetadata, limits: Thresholds) -> float | None:
+    """The hot band's follow-up deadline in hours: where the service reads the `follow_up_by` it answers
+    (the model's actions, from its spec or its kind of record), unless the thresholds file overrides it.
+    None when the hot action names no deadline."""
+    if limits.hot_deadline_hours is not None:
+        return limits.hot_deadline_hours
+    hot = (meta.actions or default_actions(meta.record)).get("hot") or {}
+    return hot.get("within_hours")
+
+
+def late_hot_leads(matured: pd.DataFrame, deadline_hours: float | None) -> dict:
     """Hot leads whose first response came after the hot band's deadline, and what that cost in
     expected conversions: speed to lead's estimate with the deadline as the line between fast and slow."""
+    if deadline_hours is None:
+        return {"deadline_hours": None, "late": 0, "lost_conversions": None, "on_time_rate": None,
+                "late_rate": None, "leads": []}
     timed = matured.dropna(subset=["first_response_hours"])
     late = timed[(timed["band"] == "hot") & (timed["first_response_hours"] >= deadline_hours)]
     late = late.sort_values("logged_at", ascending=False)
@@ -235,7 +250,7 @@ def monitor(log: pd.DataFrame, found: pd.DataFrame, meta: ModelMetadata, limits:
     result.sections["drift"], breaches = drift(log, inputs, meta, limits)
     result.breaches += breaches
     result.sections["speed_to_lead"] = speed_to_lead(matured, limits.fast_response_hours)
-    result.sections["late_hot_leads"] = late_hot_leads(matured, limits.hot_deadline_hours)
+    result.sections["late_hot_leads"] = late_hot_leads(matured, hot_deadline(meta, limits))
     result.sections["source_quality"] = source_quality(latest, meta.source_column)
     result.sections["write_failures"] = write_failures
     if offered is not None and len(offered):

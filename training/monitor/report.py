@@ -48,10 +48,51 @@ def render_sections(result: MonitorResult, lang: str) -> str:
         lost = t["lost"].format(h=speed["fast_hours"], slow=speed["slow_rate"], fast=speed["fast_rate"],
                                 lost=speed["lost_conversions"])
         parts.append(f"<p>{lost}</p>")
+    parts += _late_section(s.get("late_hot_leads"), t) + _questions_section(s.get("questions"), t)
     failures = "-" if s["write_failures"] is None else s["write_failures"]
     parts += [f"<h3>{t['sources']}</h3>", _table(s["source_quality"]),
               f"<h3>{t['failures']}</h3>", f"<p>{_cell(failures)}</p>"]
     return "\n".join(parts)
+
+
+def _headed(columns: tuple[str, ...], rows: list[tuple]) -> str:
+    """A table whose headings are sentences of the report's language (not the figures' keys)."""
+    return _table([dict(zip(columns, row, strict=True)) for row in rows])
+
+
+def _rate(value) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _late_section(late: dict | None, t: dict) -> list[str]:
+    """Hot leads first answered after the hot band's deadline, and the expected conversions that cost."""
+    if late is None:  # a report stored before the section existed
+        return []
+    parts = [f"<h3>{t['late']}</h3>"]
+    if late["deadline_hours"] is None:
+        return [*parts, f"<p>{t['late_no_deadline']}</p>"]
+    if not late["late"]:
+        return [*parts, f"<p>{t['late_none'].format(h=late['deadline_hours'])}</p>"]
+    parts.append(f"<p>{t['late_count'].format(late=late['late'], h=late['deadline_hours'])}</p>")
+    if late["lost_conversions"] is not None:
+        cost = t["late_cost"].format(late_rate=late["late_rate"], on_time=late["on_time_rate"],
+                                     lost=late["lost_conversions"])
+        parts.append(f"<p>{cost}</p>")
+    rows = [(r["lead_id"], f"{r['first_response_hours']:g}", t["yes"] if r["won"] else t["no"])
+            for r in late["leads"]]
+    return [*parts, _headed(t["late_columns"], rows)]
+
+
+def _questions_section(questions: dict | None, t: dict) -> list[str]:
+    """Per asked field: did the leads whose question was answered later convert differently."""
+    if questions is None:  # no question was ever offered (or a report from before questions)
+        return []
+    if not questions["fields"]:
+        return [f"<h3>{t['questions']}</h3>", f"<p>{t['questions_none']}</p>"]
+    rows = [(r["field"], f"{r['offered']:,}", f"{r['answered']:,}", f"{r['matured_answered']:,}",
+             _rate(r["conversion_answered"]), f"{r['matured_unanswered']:,}", _rate(r["conversion_unanswered"]))
+            for r in questions["fields"]]
+    return [f"<h3>{t['questions']}</h3>", _headed(t["questions_columns"], rows)]
 
 
 def render_html(result: MonitorResult, lang: str = "en") -> str:

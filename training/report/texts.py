@@ -251,11 +251,35 @@ MONITOR_TITLES = {
            "speed": "Speed to lead", "sources": "Source quality", "breaches": "Thresholds breached",
            "none": "No threshold breached.", "lost": "Hot leads answered after {h:g} h converted {slow:.1%} against "
            "{fast:.1%} when answered sooner: about {lost:.0f} conversions lost.",
-           "failures": "Prediction-log write failures"},
+           "failures": "Prediction-log write failures",
+           "late": "Hot leads answered after their deadline",
+           "late_count": "{late:,} hot leads were first answered after the hot band's {h:g} h deadline.",
+           "late_cost": "They converted {late_rate:.1%} against {on_time:.1%} for hot leads answered on time: "
+           "about {lost:.0f} expected conversions lost.",
+           "late_none": "No hot lead was answered after its {h:g} h deadline.",
+           "late_no_deadline": "The hot band's action sets no deadline.",
+           "late_columns": ("Lead", "First response (hours)", "Converted"),
+           "questions": "Questions asked, answered later",
+           "questions_none": "No question worth asking was offered to these leads.",
+           "questions_columns": ("Field", "Leads asked", "Answered later", "Matured, answered",
+                                 "Converted, answered", "Matured, not answered", "Converted, not answered"),
+           "yes": "yes", "no": "no"},
     "zh": {"title": "评分的实际表现", "calibration": "各等级的实际转化率与预测对比", "auc": "已有结果线索的 ROC-AUC",
            "drift": "与训练数据相比的漂移", "speed": "跟进速度", "sources": "线索来源质量", "breaches": "超出阈值",
            "none": "没有超出任何阈值。", "lost": "{h:g} 小时后才跟进的热线索转化率为 {slow:.1%}，更早跟进的为 "
-           "{fast:.1%}：约损失 {lost:.0f} 个转化。", "failures": "预测日志写入失败次数"},
+           "{fast:.1%}：约损失 {lost:.0f} 个转化。", "failures": "预测日志写入失败次数",
+           "late": "超过跟进时限才联系的热线索",
+           "late_count": "{late:,} 个热线索超过热线索 {h:g} 小时的跟进时限才首次联系。",
+           "late_cost": "它们的转化率为 {late_rate:.1%}，按时联系的热线索为 {on_time:.1%}："
+           "约损失 {lost:.0f} 个预期转化。",
+           "late_none": "没有热线索超过 {h:g} 小时的跟进时限才联系。",
+           "late_no_deadline": "热线索的跟进动作没有设定时限。",
+           "late_columns": ("线索", "首次联系（小时）", "已转化"),
+           "questions": "建议提问的问题及其后续回答",
+           "questions_none": "这些线索没有收到值得提问的问题。",
+           "questions_columns": ("字段", "提问的线索", "后来已回答", "有结果（已回答）", "转化率（已回答）",
+                                 "有结果（未回答）", "转化率（未回答）"),
+           "yes": "是", "no": "否"},
 }
 
 # The next step the service suggests for each band (serving/config.py; a service config may replace them).
