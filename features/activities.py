@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from features.errors import LeadscoreError
+from features.keys import positions_in
 
 DAY_NS = 86_400 * 10**9
 EPOCH, MICROSECOND = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
@@ -74,10 +75,13 @@ def kept_types(types: pd.Series, max_types: int, min_count: int) -> tuple[list[s
 
 
 def aggregate(n: int, row: np.ndarray, age_days: np.ndarray, type_code: np.ndarray, channel: np.ndarray | None,
-              columns: Mapping[str, EngagementColumn], types: Sequence[str], half_life_days: float) -> dict:
+              columns: Mapping[str, EngagementColumn], types: Sequence[str], half_life_days: float,
+              channel_values: pd.Series | None = None) -> dict:
     """The engagement features of `n` rows from their events: `row` (which row each event belongs to),
     `age_days` (prediction time minus event time; negative = after it, never counted), `type_code` (index
-    into `types`, len(types) for 'other'). Returns original name -> values (float, or object channels)."""
+    into `types`, len(types) for 'other'), `channel` (each event's channel, or with `channel_values` its
+    position there: the table path reads only the channels it returns). Returns original name -> values
+    (float, or object channels)."""
     known = age_days >= 0  # an event after the prediction time was not known then
     row, age, code = row[known], age_days[known], type_code[known]
     n_types = len(types) + 1
@@ -100,8 +104,8 @@ def aggregate(n: int, row: np.ndarray, age_days: np.ndarray, type_code: np.ndarr
     last[present] = age_sorted[starts]
     out[LAST_ANY] = np.round(last, 3)
     if any(c.kind == "since" for c in columns.values()):
-        cells_sorted = cell[np.lexsort((age, cell))]
-        ages_by_cell = age[np.lexsort((age, cell))]
+        by_cell = np.lexsort((age, cell))
+        cells_sorted, ages_by_cell = cell[by_cell], age[by_cell]
         first_of_cell = np.flatnonzero(np.r_[True, cells_sorted[1:] != cells_sorted[:-1]]) if len(cell) else []
         per_type = np.full(n * n_types, np.nan)
         per_type[cells_sorted[first_of_cell]] = ages_by_cell[first_of_cell]
@@ -109,8 +113,7 @@ def aggregate(n: int, row: np.ndarray, age_days: np.ndarray, type_code: np.ndarr
         for name, col in columns.items():
             if col.kind == "since":
                 out[name] = np.round(per_type[:, types.index(col.type)], 3)
-    seen = np.bincount(np.unique(cell), minlength=n * n_types).reshape(n, n_types) if len(cell) else \
-        np.zeros((n, n_types))
+    seen = np.bincount(cell, minlength=n * n_types).reshape(n, n_types) > 0
     out[DISTINCT] = seen.sum(axis=1).astype(np.float64)
     out[DECAYED] = np.round(np.bincount(row, weights=np.power(0.5, age / half_life_days), minlength=n), 4)
     if FIRST_CHANNEL in columns:
@@ -118,10 +121,14 @@ def aggregate(n: int, row: np.ndarray, age_days: np.ndarray, type_code: np.ndarr
         latest = np.full(n, None, dtype=object)
         if channel is not None and len(starts):
             channel_sorted = channel[known][order]
-            latest[present] = channel_sorted[starts]
-            first[present] = channel_sorted[ends]
+            latest[present] = _channels(channel_sorted[starts], channel_values)
+            first[present] = _channels(channel_sorted[ends], channel_values)
         out[FIRST_CHANNEL], out[LAST_CHANNEL] = first, latest
     return {name: out[name] for name in columns}
+
+
+def _channels(picked: np.ndarray, values: pd.Series | None) -> np.ndarray:
+    return picked if values is None else values.iloc[picked].to_numpy(dtype=object)
 
 
 def type_codes(types: Sequence[str], values) -> np.ndarray:
@@ -132,17 +139,16 @@ def type_codes(types: Sequence[str], values) -> np.ndarray:
 def event_rows(row_ids: pd.Series, event_leads: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(event position, row position) pairs: each event goes to every row of its lead, since a lead has
     one row at a fixed age but several with snapshots. Events of no row's lead are left out."""
-    ids = pd.Index(row_ids.astype("string").to_numpy(dtype=object))
-    leads = event_leads.astype("string").to_numpy(dtype=object)
-    if ids.is_unique:
-        row = ids.get_indexer(leads)
+    if pd.Index(row_ids.astype("string")).is_unique:
+        row = positions_in(event_leads, row_ids)
         event = np.flatnonzero(row >= 0)
-        return event, row[event].astype(np.int64)
-    codes, uniques = pd.factorize(ids)
+        return event, row[event]
+    uniques = pd.Series(pd.unique(row_ids.astype("string")), dtype="string")
+    codes = positions_in(row_ids, uniques)  # each row's lead, numbered in order of first appearance
     rows_by_lead = np.argsort(codes, kind="stable")
     counts = np.bincount(codes, minlength=len(uniques))
     starts = np.cumsum(counts) - counts
-    lead = pd.Index(uniques).get_indexer(leads)
+    lead = positions_in(event_leads, uniques)
     hit = np.flatnonzero(lead >= 0)
     per_event = counts[lead[hit]]
     event = np.repeat(hit, per_event)
@@ -156,6 +162,7 @@ def features_for_table(row_ids: pd.Series, as_of: np.ndarray, events: pd.DataFra
     """Engagement features of rows (one per lead id, or several: snapshots) from a normalised events table
     (lead, at, type[, channel]); `as_of` is each row's prediction time (datetime64[ns])."""
     n = len(row_ids)
+    channel_values = None
     if events is None or events.empty:
         row = np.array([], dtype=np.int64)
         age = np.array([], dtype=np.float64)
@@ -166,11 +173,13 @@ def features_for_table(row_ids: pd.Series, as_of: np.ndarray, events: pd.DataFra
         age = (as_of_ns[row] - events["at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)[event]) / DAY_NS
         known = age >= 0  # dropped here already: a lead's snapshot rows would otherwise repeat its later events
         event, row, age = event[known], row[known], age[known]
-        events = events.iloc[event]
-        code = pd.Categorical(events["type"], categories=list(types)).codes.astype(np.int64)
+        code = positions_in(events["type"].iloc[event], pd.Series(list(types), dtype="string"))
         code[code < 0] = len(types)
-        channel = events["channel"].to_numpy(dtype=object) if "channel" in events else None
-    values = aggregate(n, row.astype(np.int64), age, code, channel, columns, types, half_life_days)
+        if "channel" in events:  # event positions: only each row's first and last channel is ever read
+            channel, channel_values = event, events["channel"]
+        else:
+            channel = None
+    values = aggregate(n, row.astype(np.int64), age, code, channel, columns, types, half_life_days, channel_values)
     return pd.DataFrame(values, index=row_ids.index)
 
 
