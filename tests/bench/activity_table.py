@@ -33,7 +33,8 @@ def write_activities(leads_csv: Path, out: Path, n_events: int, seed: int = 0) -
         for start in range(0, n_events, 5_000_000):  # in chunks: the whole table at once would need several GB
             n = min(5_000_000, n_events - start)
             lead = rng.integers(0, len(ids), n)
-            at = np.minimum(created[lead] + rng.integers(-14 * 86_400, 90 * 86_400, n), created.max())
+            low, high = -14 * 86_400, np.minimum(90 * 86_400, created.max() - created[lead]) + 1
+            at = created[lead] + low + (rng.random(n) * (high - low)).astype(np.int64)
             kind = rng.choice(len(kinds), size=n, p=rates / rates.sum())
             writer.write_table(pa.table({
                 "lead_id": pa.array(ids[lead], pa.string()), "occurred_at": pa.array(at, pa.timestamp("s")),

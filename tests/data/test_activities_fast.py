@@ -125,3 +125,24 @@ def test_normalise_counts_as_filters_one_by_one():
         (int(empty.sum()), int(future.sum()), int(unknown.sum()), int(duplicated.sum()))
     assert min(report.empty, report.future, report.unknown_leads, report.duplicates) > 0
     pd.testing.assert_frame_equal(events, ref)
+
+
+def test_request_path_small_and_array_give_the_same_bits(monkeypatch):
+    """A request of a few leads takes the plain-Python path; forced through the arrays, every value is equal,
+    floats to the bit (weights, sums and rounding as numpy does them), ties in time included (10-hour steps)."""
+    import features.activities as activities
+
+    rng = np.random.default_rng(13)
+    columns = engagement_columns(TYPES, [7, 30, 90], grouped=True, channel=True)
+    sent = [[{"at": (AS_OF - pd.Timedelta(minutes=float(m))).isoformat() + "Z", "type": str(rng.choice(TYPES + ["x"])),
+              "channel": rng.choice(["web", "email", None])} for m in rng.integers(-5, 300, rng.integers(0, 60)) * 600]
+            for _ in range(12)] + [None, []]
+    as_of = [AS_OF.value - int(rng.integers(0, 5)) * 86_400 * 10**9 for _ in sent]
+    small = activities.features_for_records(sent, as_of, columns, TYPES, 7.0)
+    monkeypatch.setattr(activities, "SMALL_LEADS", 0)
+    arrays = activities.features_for_records(sent, as_of, columns, TYPES, 7.0)
+    assert sum(len(s or ()) for s in sent) > 200
+    for one, other in zip(small, arrays, strict=True):
+        assert list(one) == list(other)
+        for name in one:
+            assert one[name] == other[name] and type(one[name]) is type(other[name]), (name, one[name], other[name])
