@@ -28,6 +28,12 @@ def positions_in(values: pd.Series, keys: pd.Series) -> np.ndarray:
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
+def is_in(values: pd.Series, keys: pd.Series) -> np.ndarray:
+    """`values.isin(set(keys))` for text: whether each value is one of `keys` (missing: when `keys` has one)."""
+    found = pc.is_in(text_array(values), value_set=text_array(keys))
+    return found.fill_null(False).to_numpy(zero_copy_only=False)
+
+
 def text_codes(values: pd.Series) -> np.ndarray:
     """Each value (as text) numbered in order of first appearance; -1 when missing."""
     codes = text_array(values).dictionary_encode().indices

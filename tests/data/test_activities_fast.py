@@ -146,3 +146,12 @@ def test_request_path_small_and_array_give_the_same_bits(monkeypatch):
         assert list(one) == list(other)
         for name in one:
             assert one[name] == other[name] and type(one[name]) is type(other[name]), (name, one[name], other[name])
+
+
+def test_is_in_equals_pandas_isin_of_a_set():
+    from features.keys import is_in
+
+    rng = np.random.default_rng(4)
+    values = pd.Series(rng.choice(["a", "b", " a", "c", None], 500), dtype="string")
+    for keys in (pd.Series(["a", "c"], dtype="string"), pd.Series(["a", None], dtype="string")):
+        assert np.array_equal(is_in(values, keys), values.isin(set(keys)).to_numpy())
