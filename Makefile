@@ -6,7 +6,7 @@ SPEC ?= data/specs/synthetic.yaml
 XED_SPEC := data/specs/x_education.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser postgresql run serve loop test test-fast lint bench bench-build bench-init bench-train bench-tuning bench-serve bench-page bench-monitor bench-reliability soak bench-peers bench-gaps bench-bagging bench-members bench-score bench-scale bench-engagement clean
+.PHONY: help install browser postgresql run serve loop test test-fast lint bench bench-build bench-build-activities bench-init bench-train bench-tuning bench-serve bench-page bench-monitor bench-reliability soak bench-peers bench-gaps bench-bagging bench-members bench-score bench-scale bench-engagement clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ bench: bench-build bench-train bench-serve ## all benchmarks; results go into do
 
 bench-build: install ## synth 1,000,000 leads, then build the training set: wall time and peak memory
 	$(BIN)/python tests/bench/bench_build.py
+
+bench-build-activities: install ## the same build with 20,000,000 activities (engagement features point-in-time): wall time and memory
+	$(BIN)/python tests/bench/bench_build.py --activities 20000000
 
 bench-init: install ## leadscore init on 1,000,000 synthetic leads (ISO and day-first dates): wall time and memory
 	$(BIN)/python tests/bench/bench_init.py

@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from features.dates import parse_dates
 from features.errors import LeadscoreError
+from features.keys import duplicated_rows, positions_in, text_codes
 from features.load import load_table, require_columns
 from features.messages import shown
 from features.relations_spec import ActivitiesSpec
@@ -112,27 +114,33 @@ def normalise_events(table: pd.DataFrame, spec: ActivitiesSpec, source: str, lea
     at = event_times(table[spec.at], spec, source, lead.fillna(""))
     events = pd.DataFrame({"lead": lead, "at": at, "type": kind})
     if spec.channel:
-        events["channel"] = table[spec.channel].astype("string").str.strip().astype(object)
-    empty = events["lead"].isna() | events["at"].isna() | events["type"].isna() | (events["type"] == "")
+        events["channel"] = table[spec.channel].astype("string").str.strip()
+    empty = (events["lead"].isna() | events["at"].isna() | events["type"].isna() | (events["type"] == "")).to_numpy()
     report.empty = int(empty.sum())
-    events = events[~empty.to_numpy()]
+    keep = ~empty  # each check below counts among the events still kept; the table is cut once, at the end
     now = now if now is not None else pd.Timestamp.now(tz="UTC").tz_localize(None)
-    future = events["at"] > now + pd.Timedelta(days=1)
+    future = (events["at"] > now + pd.Timedelta(days=1)).to_numpy() & keep
     if future.any():
         report.future = int(future.sum())
         report.future_examples = [f"lead {shown(r.lead)} {r.type!r} at {r.at}" for r in
-                                  events[future].head(EXAMPLES).itertuples()]
-        events = events[~future.to_numpy()]
+                                  events.iloc[np.flatnonzero(future)[:EXAMPLES]].itertuples()]
+        keep &= ~future
     if lead_ids is not None:
-        unknown = ~events["lead"].isin(set(lead_ids.astype("string")))
+        lead_code = positions_in(events["lead"], lead_ids)
+        unknown = (lead_code < 0) & keep
         report.unknown_leads = int(unknown.sum())
-        report.unknown_examples = list(dict.fromkeys(events.loc[unknown, "lead"].head(200).tolist()))[:EXAMPLES]
-        events = events[~unknown.to_numpy()]
-    duplicated = events.duplicated(keep="first")
+        report.unknown_examples = list(dict.fromkeys(events["lead"].iloc[np.flatnonzero(unknown)[:200]].tolist())
+                                       )[:EXAMPLES]
+        keep &= ~unknown
+    else:
+        lead_code = text_codes(events["lead"])
+    at_ns = events["at"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    duplicated = duplicated_rows(events, [lead_code, at_ns], keep)
     if duplicated.any():
         report.duplicates = int(duplicated.sum())
         report.duplicate_examples = [f"lead {shown(r.lead)} {r.type!r} at {r.at}" for r in
-                                     events[duplicated].head(EXAMPLES).itertuples()]
-        events = events[~duplicated.to_numpy()]
+                                     events.iloc[np.flatnonzero(duplicated)[:EXAMPLES]].itertuples()]
+        keep &= ~duplicated
+    events = events.iloc[np.flatnonzero(keep)] if not keep.all() else events
     report.used = len(events)
     return events.reset_index(drop=True), report

@@ -16,6 +16,7 @@ import pandas as pd
 
 from features.dates import parse_dates
 from features.errors import LeadscoreError
+from features.keys import is_in
 from features.load import load_table, require_columns
 from features.messages import shown
 from features.spec import OutcomeSpec
@@ -206,7 +207,7 @@ def labels_from_table(
     won_ids, won_at = read_wins(outcome)
     report = LabelReport()
     lead_ids = ids.astype("string")
-    matched = won_ids.isin(set(lead_ids))
+    matched = pd.Series(is_in(won_ids, lead_ids), index=won_ids.index)
     report_unmatched(report, won_ids, matched, source)
 
     if won_at is None or created_at is None:

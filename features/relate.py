@@ -96,6 +96,12 @@ def relate_leads(spec: DatasetSpec, leads: pd.DataFrame, ids: pd.Series, created
                                                                 "date_format", "encoding"}) if act else None)
     framed = leads.assign(**{"__lead_id__": ids.astype("string")})
     decided = won_by(ids, as_of, spec) if act is not None else np.zeros(len(leads), dtype=bool)
+    if act is not None:
+        ages = context.event_ages(LeadsAt(framed, events, as_of, "__lead_id__"))
+        report.after_prediction_time = int(np.sum(ages < 0))
+        # Only events some row knows at its prediction time can reach a feature or name a type: the others
+        # (most of a long history) are left here, in order, so the steps below read a fraction of the table.
+        events = events[ages >= 0].reset_index(drop=True)
     # Learned from the leads that become training rows: a lead won by its prediction time is left out,
     # and so is what it did (its after-the-win events must not even name a feature).
     kept = framed[~decided]
@@ -105,8 +111,6 @@ def relate_leads(spec: DatasetSpec, leads: pd.DataFrame, ids: pd.Series, created
     if act is None:
         return joined, relation
     at = LeadsAt(framed, events, as_of, "__lead_id__")
-    ages = context.event_ages(at)
-    report.after_prediction_time = int(np.sum(ages < 0))
     report.won_before_prediction_time = int(decided.sum())
     relation.keep = ~decided
     relation.prediction_time = act.prediction.describe()

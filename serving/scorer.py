@@ -192,21 +192,27 @@ class Scorer:
         return self.stored.fill(leads, state.model.metadata.id_field)
 
     def score(self, leads: Sequence[Mapping[str, object]], lang: str = "en", top: int | None = None,
-              questions: bool = False, unread: frozenset[int] = frozenset()) -> list[dict]:
+              questions: bool = False, unread: frozenset[int] = frozenset(), enriched: list | None = None
+              ) -> list[dict]:
         """One result per lead, in order. Raises LeadscoreError (a 4xx) for a value of the wrong kind.
         With `questions`, each result has `questions` (none for a lead the rules answered). `unread`: leads
-        whose stored activities could not be read, answered by the rules."""
-        results = self._score(self.state, leads, lang, top, questions=questions, unread=unread)  # state read once
+        whose stored activities could not be read, answered by the rules. `enriched`: a list that receives
+        the leads as the model saw them (joined, engagement computed), for `log_rows`."""
+        results = self._score(self.state, leads, lang, top, questions=questions, unread=unread,  # state read once
+                              enriched=enriched)
         self._count(results)  # cannot change it mid-request
         return results
 
     def _score(self, state: ModelState | None, leads: Sequence[Mapping[str, object]], lang: str, top: int | None,
-               live: bool = True, questions: bool = False, unread: frozenset[int] = frozenset()) -> list[dict]:
+               live: bool = True, questions: bool = False, unread: frozenset[int] = frozenset(),
+               enriched: list | None = None) -> list[dict]:
         """The request path. `live` False (a canary): a model error is raised, not answered by the rules."""
         glossary = state.model.glossary if state else self.glossary
         check_fields(leads, state.model.pipeline if state is not None else None)
         if state is not None:  # lookups joined, engagement as of the request's time (features/context.py)
             leads = enrich_records(state.model.pipeline, leads)
+            if enriched is not None:
+                enriched.extend(leads)
         results = [self._rule_part(lead, lang, glossary, state) for lead in leads]
         if questions:
             for result in results:
@@ -412,10 +418,14 @@ class Scorer:
         return [k for k in state.model.pipeline.named_steps["encode"].unknown_fields(keys) if k not in known]
 
     def log_rows(self, leads: Sequence[Mapping[str, object]], ids: list, results: list[dict], request_id: str,
-                 origin: str) -> list[dict]:
-        """Prediction log rows of one request (training/loop/rows.py, the builder batch scoring uses too)."""
+                 origin: str, enriched: Sequence[Mapping[str, object]] | None = None) -> list[dict]:
+        """Prediction log rows of one request (training/loop/rows.py, the builder batch scoring uses too).
+        `enriched`: the leads as `score` gave them to the model (its engagement as of the same time, and
+        not computed twice)."""
         state = self.state
-        if state is not None:  # the joined and engagement fields too, so monitor sees their drift
+        if enriched:
+            leads = enriched
+        elif state is not None:  # the joined and engagement fields too, so monitor sees their drift
             leads = enrich_records(state.model.pipeline, leads)
         inputs = [json.dumps(self.loggable_inputs(lead), ensure_ascii=False, default=str) for lead in leads]
         return prediction_rows(request_id, origin, state.model if state else None, ids, results, inputs)

@@ -165,13 +165,14 @@ class LeadScoring:
         try:
             asked = self.config.questions if questions is None else questions
             leads, unread = self.scorer.with_stored_activities(leads)  # `activities_from_db`, else as sent
-            results = self.scorer.score(leads, lang, top=reasons, questions=asked, unread=unread)
+            enriched: list = []
+            results = self.scorer.score(leads, lang, top=reasons, questions=asked, unread=unread, enriched=enriched)
         except LeadscoreError as exc:
             return _error(ctx, 422, list(exc.loc or ("leads",)), str(exc))
         request_id = ctx.request.headers.get("x-request-id", "")  # set by the request guard
         unknown = self.scorer.unknown_fields(leads)
         ids = [_lead_id(lead, self.scorer.id_field) for lead in leads]
-        self.log.record(self.scorer.log_rows(leads, ids, results, request_id, _origin(ctx)))
+        self.log.record(self.scorer.log_rows(leads, ids, results, request_id, _origin(ctx), enriched))
         keys = (*RESULT_KEYS, "questions") if asked else RESULT_KEYS
         results = [{"lead_id": lead_id, **{k: result[k] for k in keys}}
                    for lead_id, result in zip(ids, results, strict=True)]

@@ -7,7 +7,9 @@ on the same registered model, both real servers on loopback, load from wrk (Debi
 - throughput at concurrency 8, against mlflow models serve, which gives no reasons (target 4x);
 - errors over the whole run (target zero);
 - questions worth asking (issue 25): one lead with unknown askable fields, p50 at concurrency 1 with and without
-  `"questions": true` (target: at most 2 ms more), and 1,000 leads with questions (target 1.5 s).
+  `"questions": true` (target: at most 2 ms more), and 1,000 leads with questions (target 1.5 s);
+- activities (issue 24): one lead with 50 activities against the same lead without, p50 at concurrency 1
+  (target: at most 1 ms more).
 The model is trained on the embedded synthetic export (20,000 leads) with the default budget.
 """
 
@@ -85,6 +87,22 @@ def model_row(record: dict, tracking_uri: str) -> dict:
     return {safe: jsonable(lead.get(name)) for safe, name in model.metadata.features.items()}
 
 
+def activities_cells(url: str, records: list[dict], folder: Path) -> dict:
+    """Issue 24: one lead with 50 activities against the same lead without, both as of the same time
+    (3 days after its creation), p50 at concurrency 1 (target: at most 1 ms more)."""
+    lead = records[0]
+    as_of = pd.Timestamp(lead["created_at"]) + pd.Timedelta(days=3)
+    kinds = pd.read_csv(ROOT / "data/generated/synthetic/activities.csv", usecols=["activity_type", "channel"],
+                        nrows=2000).drop_duplicates("activity_type")
+    events = [{"at": (as_of - pd.Timedelta(hours=7 * i + 1)).isoformat() + "Z", "type": kinds.iloc[i % len(kinds), 0],
+               "channel": kinds.iloc[i % len(kinds), 1]} for i in range(50)]
+    plain = {**lead, "as_of": as_of.isoformat() + "Z"}
+    for body in (plain, {**plain, "activities": events}):
+        assert httpx.post(url, json={"leads": [body]}).json()["results"][0]["source"] == "model"
+    return {"ours_no_activities_c1": wrk(url, json.dumps({"leads": [plain]}), 1, folder),
+            "ours_50_activities_c1": wrk(url, json.dumps({"leads": [{**plain, "activities": events}]}), 1, folder)}
+
+
 def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: `make bench-serve` installs it (apt-get install wrk)")
@@ -131,6 +149,7 @@ def main() -> None:
                 assert response.status_code == 200 and len(response.json()["results"]) == 1000
             results["ours_1000_leads_s"] = {"median": round(sorted(times)[10], 3), "max": round(max(times), 3)}
             results.update(questions_cells(ours, records, tmp))
+            results.update(activities_cells(ours, records, tmp))
         finally:
             for server in servers:
                 os.killpg(server.pid, signal.SIGTERM)
@@ -153,6 +172,10 @@ def main() -> None:
           f"{asked['p50_ms']:.2f} ms with (+{asked['p50_ms'] - same['p50_ms']:.2f} ms), p99 {same['p99_ms']:.2f} / "
           f"{asked['p99_ms']:.2f} ms, errors {same['errors'] + asked['errors']}; 1,000 leads with questions: median "
           f"{big_q['median']} s, max {big_q['max']} s")
+    bare, busy = results["ours_no_activities_c1"], results["ours_50_activities_c1"]
+    print(f"activities: one lead p50 {bare['p50_ms']:.2f} ms without, {busy['p50_ms']:.2f} ms with 50 "
+          f"(+{busy['p50_ms'] - bare['p50_ms']:.2f} ms), p99 {bare['p99_ms']:.2f} / {busy['p99_ms']:.2f} ms, "
+          f"errors {bare['errors'] + busy['errors']}")
     print(f"saved {save('serve', results)}")
 
 
