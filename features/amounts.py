@@ -23,15 +23,6 @@ AMOUNT = re.compile(rf"^\s*(?P<sign>[-+])?\s*(?P<pre>{_CURRENCY})?\s*(?P<sign2>-
 _DECIMAL_COMMA = re.compile(r"\d,\d{1,2}(?!\d)|\d,\d{4,}|\d\.\d{3},")
 
 
-def amount_value(text: str) -> float | None:
-    """The number a written amount stands for; None for anything that is not one."""
-    found = AMOUNT.match(str(text))
-    if not found:
-        return None
-    number = float(found["number"].replace(",", ""))
-    return -number if "-" in (found["sign"], found["sign2"]) else number
-
-
 def amount_series(values: pd.Series) -> pd.Series:
     """The number per value (NaN where a value is missing or not an amount)."""
     text = values.astype("string").str.strip()

@@ -126,29 +126,33 @@ class LeadEncoder(TransformerMixin, BaseEstimator):
         if self.is_numeric_[i]:
             if is_numeric_column(values) or pd.api.types.is_bool_dtype(values):
                 return values.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)
-            text = self._blank(values.astype("string"))
-            numbers = pd.to_numeric(text, errors="coerce")
-            bad = numbers.isna() & text.notna()
-            if bad.any():  # times of day and durations read as seconds (features/clock.py)
-                numbers = numbers.fillna(clock_series(text))
-                bad = numbers.isna() & text.notna()
-            # Amounts written for people ($1,234.50) as in an export's file: read as numbers (features/amounts.py).
-            # Not on the service's path: its document declares numbers and plain decimal text only.
-            if bad.any():
-                numbers = numbers.fillna(amount_series(text))
-                bad = numbers.isna() & text.notna()
-            if bad.any():
-                row = int(bad.to_numpy().nonzero()[0][0])
-                raise LeadscoreError(
-                    f"column {self.display_names_[i]!r}: {text.iloc[row]!r} at data row {row + 1} is not a "
-                    "number; send a number or leave it empty")
-            return numbers.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)
+            return self.read_numbers(i, values).to_numpy(dtype=np.float64, na_value=np.nan)
         codes = self.category_codes_[i]
         text = self._blank(values.astype("string"))
         mapped = text.map(codes).astype("float64")
         other = text.notna() & mapped.isna()
         mapped[other] = len(codes)
         return mapped.to_numpy(dtype=np.float64, na_value=np.nan)
+
+    def read_numbers(self, i: int, values: pd.Series) -> pd.Series:
+        """Numeric feature i's text as numbers (float64, same index): plain decimals, times of day and
+        durations as seconds (features/clock.py), amounts written for people such as $1,234.50
+        (features/amounts.py); blanks and placeholders missing; anything else is an error naming the row.
+        Not the service's path: its document declares numbers and plain decimal text only."""
+        text = self._blank(values.astype("string"))
+        numbers = pd.to_numeric(text, errors="coerce")
+        for reader in (clock_series, amount_series):
+            bad = numbers.isna() & text.notna()
+            if not bad.any():
+                break
+            numbers = numbers.fillna(reader(text))
+        bad = numbers.isna() & text.notna()
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0])
+            raise LeadscoreError(
+                f"column {self.display_names_[i]!r}: {text.iloc[row]!r} at data row {row + 1} is not a "
+                "number; send a number or leave it empty")
+        return numbers.astype("float64")
 
     # -- the records path (hot path of the service) --------------------------------------------------
     def transform_records(self, records: list[Mapping[str, object]]) -> np.ndarray:

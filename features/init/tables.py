@@ -52,13 +52,13 @@ class Tables:
         return out
 
 
-def _strings(values: pd.Series) -> pd.Series:
-    return _text(values).head(SAMPLE)
+def _keys(values: pd.Series) -> set:
+    """Every value of a key column (a sample would miss most keys of a large table)."""
+    return set(_text(values).to_numpy(dtype=object))
 
 
-def _share_held(values: pd.Series, keys: set) -> float:
-    """Share of the non-empty values that the key set holds (Python sets: fast on arrow strings)."""
-    sample = _strings(values).to_numpy(dtype=object)
+def _share_held(sample: np.ndarray, keys: set) -> float:
+    """Share of the sampled non-empty values that the key set holds (Python sets: fast on arrow strings)."""
     return float(np.mean([v in keys for v in sample])) if len(sample) else 0.0
 
 
@@ -86,8 +86,9 @@ def _best_match(columns: dict[str, pd.Series], keys: dict[str, set]) -> tuple[st
     for column, values in columns.items():
         if pd.api.types.is_float_dtype(values) or pd.api.types.is_bool_dtype(values):
             continue
+        sample = _text(values).head(SAMPLE).to_numpy(dtype=object)  # the values tested, once per column
         for key, held in keys.items():
-            share = _share_held(values, held)
+            share = _share_held(sample, held)
             if share >= MIN_MATCH and (best is None or share > best[2]):
                 best = (column, key, share)
     return best
@@ -136,14 +137,14 @@ def propose_tables(leads: pd.DataFrame, id_column: str | None, paths: list[str],
     """Proposals for the extra tables at `paths`; `never` are leads columns that are not features (id, pii)."""
     found = Tables()
     names: set[str] = set()
-    lead_ids = set(_strings(leads[id_column]).to_numpy(dtype=object)) if id_column else set()
+    lead_ids = _keys(leads[id_column]) if id_column else set()
     columns = {c: leads[c] for c in leads.columns if c not in never or c == id_column}
     chained: dict[str, pd.DataFrame] = {}  # lookup name -> its table, for chains
     for path in paths:
         table = load_table(path, None, f"--table {path}", encoding)
         table.columns = [str(c) for c in table.columns]
         uniques = _unique_columns(table)
-        keys = {c: set(_strings(table[c]).to_numpy(dtype=object)) for c in uniques}
+        keys = {c: _keys(table[c]) for c in uniques}
         activity = None
         if lead_ids:
             repeated = [c for c in table.columns if c not in uniques]

@@ -70,3 +70,20 @@ def test_batch_log_masks_emails_and_phone_numbers_in_text_fields(loaded, synthet
     assert [row["job_title"] for row in inputs[:3]] == ["<email>", "<phone>", "<email>"]
     assert inputs[3]["job_title"] == leads["job_title"].iloc[3] and "@" not in json.dumps(inputs)
     assert inputs[0]["website_visits"] == leads["website_visits"].iloc[0]  # numbers are logged as they are
+
+
+def test_numeric_fields_written_for_people_are_read_as_numbers_and_kept_as_numbers(loaded, synthetic_dir, tmp_path):
+    """A CSV writing a numeric field as '12%' in some rows: every chunk carries the number the model reads,
+    so the scores equal the plain file's and `--keep` writes one numeric column, whichever chunk it is."""
+    from training.scoring.score import numeric_fields
+
+    leads = load_table(str(synthetic_dir / "leads.csv"), None, "leads").iloc[:1200]
+    field = next(n for n in sorted(numeric_fields(loaded)) if n in leads.columns and leads[n].notna().all())
+    written = leads.astype({field: object})
+    written.loc[600:, field] = [f"{v:g}%" for v in leads.loc[600:, field]]
+    written.to_csv(tmp_path / "written.csv", index=False)
+    score_source(loaded, tmp_path / "scored.parquet", path=str(tmp_path / "written.csv"), keep=[field])
+    got = pd.read_parquet(tmp_path / "scored.parquet")
+    whole = score_frame(loaded, leads)
+    assert got[field].dtype == "float64" and got[field].tolist() == leads[field].astype(float).tolist()
+    pd.testing.assert_series_equal(got["probability"], whole["probability"], atol=1e-9, check_dtype=False)

@@ -26,7 +26,7 @@ def test_dask_scoring_equals_pandas_scoring(loaded, synthetic_dir, scheduler_add
     for i, start in enumerate(range(0, len(leads), 1100)):  # four files: several partitions on two workers
         leads.iloc[start:start + 1100].to_parquet(parts / f"part-{i}.parquet")
     out = tmp_path / "scored"
-    bands, where = score_dask(loaded, out, str(parts), numeric_fields(loaded), lang="zh",
+    bands, where = score_dask(loaded, out, str(parts), lang="zh",
                               scheduler=scheduler_address)
     assert where == str(out)
     got = pd.read_parquet(out).reset_index(drop=True)
@@ -53,7 +53,7 @@ def test_dask_scoring_into_a_table_and_the_prediction_log(loaded, synthetic_dir,
         leads.iloc[start:start + 700].to_parquet(parts / f"part-{i}.parquet")
     log_url, out_url = f"sqlite:///{tmp_path / 'log.db'}", f"sqlite:///{tmp_path / 'scores.db'}"
     logged = functools.partial(log_batch, log_url, loaded)
-    bands, where = score_dask(loaded, out_url, str(parts), numeric_fields(loaded), scheduler=scheduler_address,
+    bands, where = score_dask(loaded, out_url, str(parts), scheduler=scheduler_address,
                               table="scores", mode="replace", on_scored=logged)
     assert where.endswith("table 'scores'") and len(bands) == len(leads)
     table = pd.read_sql_table("scores", sa.create_engine(out_url))
@@ -91,7 +91,7 @@ def test_dask_scoring_numbers_leads_without_ids_by_row(loaded, synthetic_dir, sc
     for i, start in enumerate(range(0, len(leads), 1000)):
         leads.iloc[start:start + 1000].to_parquet(parts / f"part-{i}.parquet")
     out = tmp_path / "scored"
-    score_dask(loaded, out, str(parts), numeric_fields(loaded), scheduler=scheduler_address)
+    score_dask(loaded, out, str(parts), scheduler=scheduler_address)
     got = pd.read_parquet(out).reset_index(drop=True)
     whole = score_frame(loaded, leads)
     assert got["lead_id"].astype(str).tolist() == [str(i) for i in range(1, 2501)]
@@ -110,7 +110,7 @@ def test_dask_reads_csv_numbers_plain_or_written_for_people(loaded, synthetic_di
     written = leads.iloc[300:].copy()
     written[field] = written[field].map(lambda v: f"{v:g}%")
     written.to_csv(parts / "part-1.csv", index=False)
-    score_dask(loaded, tmp_path / "scored", str(parts), numeric_fields(loaded), scheduler=scheduler_address)
+    score_dask(loaded, tmp_path / "scored", str(parts), scheduler=scheduler_address)
     got = pd.read_parquet(tmp_path / "scored").reset_index(drop=True)
     whole = score_frame(loaded, leads)
     assert (got["probability"] - whole["probability"]).abs().max() <= 1e-9

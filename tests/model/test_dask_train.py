@@ -94,7 +94,6 @@ def test_dask_trains_and_scores_a_spec_with_lookups(synthetic_spec, synthetic_di
     """The model trained on the cluster carries the lookup tables (its LeadContext), so scoring joins the
     account's columns from the lead's key alone, on this machine and on the cluster alike."""
     from training.scoring.dask import score_dask
-    from training.scoring.score import numeric_fields
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
     monkeypatch.chdir(tmp_path)
@@ -113,7 +112,7 @@ def test_dask_trains_and_scores_a_spec_with_lookups(synthetic_spec, synthetic_di
     parts.mkdir()
     for i, start in enumerate(range(0, len(leads), 200)):
         leads.iloc[start:start + 200].to_parquet(parts / f"part-{i}.parquet")
-    score_dask(loaded, tmp_path / "scored", str(parts), numeric_fields(loaded), scheduler=scheduler_address)
+    score_dask(loaded, tmp_path / "scored", str(parts), scheduler=scheduler_address)
     there = pd.read_parquet(tmp_path / "scored").reset_index(drop=True)
     assert (there["probability"] - here["probability"]).abs().max() <= 1e-9
     assert there["reasons"].tolist() == here["reasons"].tolist()

@@ -14,7 +14,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 import uuid
-from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
@@ -25,30 +24,20 @@ from features.dask.read import list_files
 from features.errors import LeadscoreError
 from training.registry.tracking import LoadedModel
 from training.scoring.output import output_is_table, table_writer
-from training.scoring.score import score_frame
+from training.scoring.score import numbers_read, score_frame
 
 
-def read_leads(source: str, numeric: set[str]):
-    """A Dask DataFrame of the leads, every CSV column as text; numeric model fields become numbers on each
-    partition where they are plain ones (the encoder reads amounts such as $1,234 and times of day, or
-    refuses a value naming its row), as the pandas engine's reader does."""
+def read_leads(source: str):
+    """A Dask DataFrame of the leads, every CSV column as text: each partition's numeric model fields are
+    read as the model reads them when it is scored (`numbers_read`: plain numbers, amounts such as $1,234,
+    times of day), as the pandas engine does its chunks."""
     import dask.dataframe as dd
 
     files, suffix = list_files(source)
     if suffix != ".csv":
         return dd.read_parquet(files)
     header = pd.read_csv(files[0], nrows=0).columns
-    text = dd.read_csv(files, dtype={c: "str" for c in header}, blocksize="64MB")
-    # The meta stays text: a partition's numeric field is float64 or, written for people, text.
-    return text.map_partitions(_plain_numbers, numeric, meta=text._meta)
-
-
-def _plain_numbers(part: pd.DataFrame, numeric: set[str]) -> pd.DataFrame:
-    out = part.copy()
-    for column in numeric & set(part.columns):
-        with suppress(ValueError, TypeError):  # written for people: left as text for the encoder
-            out[column] = pd.to_numeric(part[column].str.strip(), errors="raise").astype("float64")
-    return out
+    return dd.read_csv(files, dtype={c: "str" for c in header}, blocksize="64MB")
 
 
 def _score_part(part: pd.DataFrame, model: LoadedModel, lang: str, offsets: list[int], dtypes: dict,
@@ -62,6 +51,7 @@ def _score_part(part: pd.DataFrame, model: LoadedModel, lang: str, offsets: list
     # otherwise each start the model's two TreeSHAP threads, four busy threads on two cores.
     if (threads := _worker_threads()) is not None:
         model.pipeline.named_steps["classify"].n_jobs = threads
+    part = numbers_read(model, part)
     scored = score_frame(model, part, lang=lang, first_id=first, questions=questions).astype(dtypes)
     if on_scored is not None:  # on the worker; a retried partition logs under the same keys (a no-op)
         on_scored(part, scored.rename(columns={scored.columns[0]: "lead_id"}), request_id=f"{run}-{number}")
@@ -78,7 +68,7 @@ def _worker_threads() -> int | None:
         return None
 
 
-def score_dask(model: LoadedModel, out: str | Path, source: str, numeric: set[str], lang: str = "en",
+def score_dask(model: LoadedModel, out: str | Path, source: str, lang: str = "en",
                scheduler: str | None = None, table: str | None = None, mode: str = "append",
                on_scored=None, questions: bool = False) -> tuple[pd.DataFrame, str]:
     """Score every partition on the cluster; returns the bands and where they went.
@@ -95,7 +85,7 @@ def score_dask(model: LoadedModel, out: str | Path, source: str, numeric: set[st
     temp = Path(tempfile.mkdtemp(dir=folder, prefix=f".{Path(str(out)).name[:40]}.", suffix=".tmp"))
     try:
         with dask_client(scheduler):
-            leads = read_leads(source, numeric)
+            leads = read_leads(source)
             # Leads without an id column are numbered by row across the whole input, as on one machine:
             # that needs each partition's length, one extra pass over the input, so only then.
             if model.metadata.id_field in leads.columns:

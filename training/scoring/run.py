@@ -86,11 +86,10 @@ def _prediction_log(loaded, log_db: str | None):
 
 def _score_on_dask(loaded, options: ScoreOptions, logged) -> tuple[pd.DataFrame, str]:
     from training.scoring.dask import score_dask
-    from training.scoring.score import numeric_fields
 
     if options.keep:
         raise LeadscoreError("--keep is for the pandas engine; --engine dask writes the scores only")
-    return score_dask(loaded, options.output, str(options.input), numeric_fields(loaded), lang=options.lang,
+    return score_dask(loaded, options.output, str(options.input), lang=options.lang,
                       scheduler=options.scheduler, table=options.output_table, mode=options.output_mode,
                       on_scored=logged, questions=options.questions)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from features.columns import is_numeric_column
 from features.context import LeadsAt
 from features.load import load_table
 from features.messages import rows_counted_from
@@ -27,6 +28,17 @@ from training.scoring.batch_io import chunk_writer, read_chunks
 from training.scoring.output import keep_columns, output_is_table, table_writer
 
 CHUNK_ROWS = 50_000
+
+
+def numbers_read(model: LoadedModel, leads: pd.DataFrame) -> pd.DataFrame:
+    """The leads with each numeric model field that a file holds as text ($1,234, 13:45) read as the numbers
+    the model reads, so every chunk or partition carries them as numbers (and `--keep` writes one type)."""
+    encoder = model.pipeline.named_steps["encode"]
+    texts = {i: c for i, c in encoder.feature_columns(leads.columns).items() if encoder.is_numeric_[i]
+             and not (is_numeric_column(leads[c]) or pd.api.types.is_bool_dtype(leads[c]))}
+    if not texts:
+        return leads
+    return leads.assign(**{str(c): encoder.read_numbers(i, leads[c]) for i, c in texts.items()})
 
 
 def score_frame(model: LoadedModel, leads: pd.DataFrame, lang: str = "en", top: int = 3,
@@ -128,6 +140,7 @@ def score_source(model: LoadedModel, out: str | Path, path: str | None = None, s
     sink = table_writer(str(out), table, mode) if to_table else chunk_writer(Path(out))
     with sink as writer:
         for chunk in chunks:
+            chunk = rows_counted_from(first - 1, functools.partial(numbers_read, model, chunk), path)
             scored = rows_counted_from(first - 1, functools.partial(
                 score_frame, model, chunk, lang=lang, first_id=first, questions=questions, events=events,
                 as_of=as_of, matches=matches), path)
