@@ -324,25 +324,26 @@ def _lookup_context(spec: DatasetSpec) -> LeadContext | None:
     return LeadContext(lookups=[t.to_plain() for t in read_lookups(spec.lookups)])
 
 
-def _joined_part(part: pd.DataFrame, context: LeadContext, source: str, never: list[str]) -> pd.DataFrame:
-    joined = context.match(part, source)[0]
-    return joined.drop(columns=[c for c in never if c in joined.columns])
-
-
-def _match_part(part: pd.DataFrame, number: int, context: LeadContext, source: str) -> list[MatchReport]:
-    return context.match(part, source)[1]
+def _joined_part(part: pd.DataFrame, context: LeadContext, source: str, never: list[str]
+                 ) -> tuple[pd.DataFrame, list[MatchReport]]:
+    joined, reports = context.match(part, source)
+    return joined.drop(columns=[c for c in never if c in joined.columns]), reports
 
 
 def _join_lookups(leads, context: LeadContext, spec: DatasetSpec, source: str):
     """The leads with their lookups joined on every partition, and the Relation the model's Pipeline carries
-    (its unmatched shares summed over all partitions, as the pandas build measures them on all rows)."""
+    (its unmatched shares summed over all partitions, as the pandas build measures them on all rows).
+    One pass: each partition is joined once, giving its rows and how each lookup matched there."""
+    import dask
+    import dask.dataframe as dd
+
     meta_joined = context.match(leads._meta, source)[0]
     declared = {spec.leads.id, spec.leads.created_at, spec.outcome.column} - {None}
     never = [c for c in meta_joined.columns if c in spec.never_features() and c not in declared]
-    meta = meta_joined.drop(columns=never)
-    joined = leads.map_partitions(_joined_part, context, source, never, meta=meta).persist()
-    parts = _per_part(_match_part, leads, context, source)
-    matches = [_merged(reports) for reports in zip(*parts, strict=True)]
+    pairs = [dask.delayed(_joined_part, nout=2)(part, context, source, never) for part in leads.to_delayed()]
+    kept = dask.persist(*[item for pair in pairs for item in pair])  # one task per partition, kept in memory
+    joined = dd.from_delayed(list(kept[0::2]), meta=meta_joined.drop(columns=never), verify_meta=False)
+    matches = [_merged(reports) for reports in zip(*dask.compute(*kept[1::2]), strict=True)]
     context.unmatched_share_ = {m.table: round(m.share, 4) for m in matches}
     return joined, Relation(context=context, matches=matches)
 
