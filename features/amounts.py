@@ -1,6 +1,6 @@
 """Numbers written for people (`$1,234.50`, `1,200,000`, `45%`, `¥12,000`, `EUR 900`) are numbers, not
-categories: read so by the build, the encoder (batch and service) and init, as clock times are
-(features/clock.py).
+categories: read so by the build and by batch scoring (the encoder's `read_numbers`), as clock times are
+(features/clock.py). Not by the service, whose API document declares numbers and plain decimal text.
 
 Only the form a column proves is read: a comma between groups of three digits, a point before the
 decimals, at most one currency throughout, a percent sign after. A column with a decimal comma
