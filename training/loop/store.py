@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -97,6 +98,9 @@ JOURNALED = (*COLUMNS, QUESTIONS_KEY)  # what a row keeps in the service's journ
 BATCH_WAIT_SECONDS = 120.0  # Dask workers log their partitions side by side: SQLite lets one write at a time
 
 
+_CREATE_ATTEMPTS = 6  # about a second in all: another writer's CREATE TABLE takes milliseconds
+
+
 def open_engine(url: str, wait_seconds: float = 5.0) -> sa.Engine:
     """The one way to the loop's database, for the service, batch logging, outcomes, monitor and retrain.
 
@@ -120,16 +124,19 @@ def create_tables(engine: sa.Engine, *tables: sa.Table) -> None:
     """Create the given tables (default: the prediction log and its offered questions) where missing: each
     writer creates its own.
     Dask workers log their partitions side by side: two may both see a table missing and both create it,
-    and the slower one fails ("already exists"). Then the table is there, so one more look that finds
-    everything present is success; any other failure is raised."""
+    and the slower one fails ("already exists"), possibly while the faster one has created the first table
+    and not yet the second. So a failure after which some of the tables exist is another writer at work:
+    look again shortly (create_all skips what exists); a failure with none of them present is raised."""
     tables = list(tables) or [predictions, offered_questions]
-    try:
-        metadata.create_all(engine, tables=tables)
-    except sa.exc.DatabaseError:
-        present = set(sa.inspect(engine).get_table_names())
-        if not {table.name for table in tables} <= present:
-            raise
-        metadata.create_all(engine, tables=tables)  # the tables exist now; this adds only missing indexes, if any
+    for attempt in range(_CREATE_ATTEMPTS):
+        try:
+            metadata.create_all(engine, tables=tables)
+            return
+        except sa.exc.DatabaseError:
+            present = set(sa.inspect(engine).get_table_names())
+            if attempt == _CREATE_ATTEMPTS - 1 or not {table.name for table in tables} & present:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def insert_rows(connection: sa.Connection, rows: Sequence[dict]) -> int:
