@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from features.config_file import load_yaml_model
 from features.errors import LeadscoreError
 from training.loop.store import DEFAULT_PREDICTION_DB
-from training.report.texts import ACTIONS
 from training.scoring.answer import MAX_MISSING_SHARE, RULE_BANDS
 
 SPECS = Path(__file__).resolve().parents[1] / "data" / "specs"
@@ -38,13 +37,6 @@ class Action(BaseModel):
     zh: str
 
 
-DEFAULT_ACTIONS = {
-    "hot": Action(channel="call", within_hours=1, **ACTIONS["hot"]),
-    "warm": Action(channel="call", within_hours=24, **ACTIONS["warm"]),
-    "cold": Action(channel="email", **ACTIONS["cold"]),
-}
-
-
 class ServiceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     model_uri: str = "models:/leadscore-synthetic@champion"
@@ -54,7 +46,8 @@ class ServiceConfig(BaseModel):
     display: str | None = str(DEFAULT_DISPLAY)
     bands: dict[str, float] | None = None  # {"hot": p, "warm": p}; None: the thresholds learned in training
     rule_bands: dict[str, float] = Field(default_factory=lambda: dict(RULE_BANDS))  # rule points
-    # None: the served model's actions (its spec's, or the defaults for its kind of record), else DEFAULT_ACTIONS
+    # None: the served model's actions (its spec's, or the defaults for its kind of record); monitor reads
+    # the hot deadline from here too (`leadscore monitor --service-config`)
     actions: dict[str, Action] | None = None
     max_leads: int = Field(default=1000, ge=1)
     # more missing features: rules answer (batch scoring uses the same share, training/scoring/answer.py)
@@ -77,6 +70,10 @@ class ServiceConfig(BaseModel):
     def metrics_enabled(environ: dict | None = None) -> bool:
         return (os.environ if environ is None else environ).get("LEADSCORE_METRICS") == "1"
 
+    def action_dicts(self) -> dict[str, dict] | None:
+        """`actions` as training/scoring/answer.py `follow_up_actions` takes them; None when not set."""
+        return None if self.actions is None else {band: a.model_dump() for band, a in self.actions.items()}
+
     @classmethod
     def from_env(cls, environ: dict | None = None) -> ServiceConfig:
         env = os.environ if environ is None else environ
@@ -95,6 +92,16 @@ class ServiceConfig(BaseModel):
             return cls.model_validate(values)
         except ValidationError as exc:
             raise LeadscoreError(f"invalid service config: {exc}") from None
+
+
+def service_actions(path: str | Path | None = None, environ: dict | None = None) -> dict[str, dict] | None:
+    """The actions of a service config file (default: the file LEADSCORE_SERVICE_CONFIG names, which the
+    service reads), for monitor's hot deadline; None without a file or when it sets none."""
+    env = os.environ if environ is None else environ
+    config_file = str(path) if path else env.get("LEADSCORE_SERVICE_CONFIG")
+    if not config_file:
+        return None
+    return ServiceConfig.from_env({"LEADSCORE_SERVICE_CONFIG": config_file}).action_dicts()
 
 
 def running_config() -> ServiceConfig:

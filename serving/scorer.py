@@ -25,7 +25,7 @@ from features.context import (
     context_fields,
     enrich_records,
 )
-from serving.config import DEFAULT_ACTIONS, Action, ServiceConfig
+from serving.config import ServiceConfig
 from serving.model_check import fetch_model
 from serving.stored_activities import ACTIVITIES_UNAVAILABLE, StoredActivities
 from training import (
@@ -47,6 +47,7 @@ from training.rules.table import rules_for_model
 from training.scoring.answer import (
     TOO_MANY_MISSING,
     band_note,
+    follow_up_actions,
     percentile,
     rule_note,
     too_many_missing,
@@ -107,6 +108,7 @@ class Scorer:
         self._refused: str | None = None  # the version last refused: not tried again until the alias moves
         # `activities_from_db`: leads sent without activities get theirs from the loop database
         self.stored = StoredActivities(config.prediction_db) if config.activities_from_db else None
+        self._configured_actions = config.action_dicts()  # once: `_actions` runs for every answer
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def load(self) -> bool:
@@ -244,10 +246,10 @@ class Scorer:
         """`follow_up_by`: the lead's creation (or last activity) time plus its band's deadline."""
         from serving.follow_up import follow_up_by
 
-        meta = state.model.metadata
+        meta, actions = state.model.metadata, self._actions(state)
         for i, (lead, result) in enumerate(zip(leads, results, strict=True)):
-            action = self._actions(state).get(result["band"]) if result["band"] else None
-            result["follow_up_by"] = follow_up_by(lead, i, action.within_hours if action else None,
+            action = actions.get(result["band"]) if result["band"] else None
+            result["follow_up_by"] = follow_up_by(lead, i, action.get("within_hours") if action else None,
                                                   meta.created_field, meta.created_format,
                                                   self.config.last_activity_field)
 
@@ -365,19 +367,18 @@ class Scorer:
         result["action"] = self._action(band, lang, state)
         return result
 
-    def _actions(self, state) -> dict:
-        """The service config's actions, else the served model's (its spec's or its record's defaults)."""
-        if self.config.actions is not None:
-            return self.config.actions
-        recorded = state.model.metadata.actions if state is not None else None
-        return {b: Action.model_validate(a) for b, a in recorded.items()} if recorded else DEFAULT_ACTIONS
+    def _actions(self, state) -> Mapping[str, Mapping]:
+        """The actions that apply (training/scoring/answer.py `follow_up_actions`, as monitor reads them)."""
+        meta = state.model.metadata if state is not None else None
+        return follow_up_actions(meta.record if meta else "lead", meta.actions if meta else None,
+                                 self._configured_actions)
 
     def _action(self, band: str, lang: str, state=None) -> dict:
         action = self._actions(state).get(band)
         if action is None:
             return {"band": band, "text": None}
-        return {"band": band, "channel": action.channel, "within_hours": action.within_hours,
-                "text": action.zh if lang == "zh" else action.en}
+        return {"band": band, "channel": action["channel"], "within_hours": action.get("within_hours"),
+                "text": action["zh" if lang == "zh" else "en"]}
 
     def describe(self) -> dict:
         """What GET /model reports."""

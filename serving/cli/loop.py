@@ -66,11 +66,16 @@ def monitor(
     service: Annotated[str | None, typer.Option("--service", help="Service URL: read its log write failures "
                                                 "(token from LEADSCORE_API_TOKEN).")] = None,
     html: Annotated[Path | None, typer.Option("--html", help="Also write the HTML report here.")] = None,
+    service_config: Annotated[Path | None, typer.Option(
+        "--service-config", help="The service's config file (default LEADSCORE_SERVICE_CONFIG, the one the "
+        "service reads): its actions set the hot deadline, as for the service's follow_up_by.")] = None,
 ) -> None:
     """How the scores held up: calibration, ROC-AUC, drift, speed to lead, source quality. Exit 1 on a breach."""
+    from serving.config import service_actions
     from training.monitor.run import run_monitor
 
-    code = run_guarded(lambda: run_monitor(db, since, model, thresholds, service, html, say))
+    code = run_guarded(lambda: run_monitor(db, since, model, thresholds, service, html, say,
+                                           service_actions(service_config)))
     if code:
         raise typer.Exit(code=code)
 

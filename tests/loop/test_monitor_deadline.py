@@ -1,4 +1,5 @@
-"""`monitor`'s hot deadline comes from where the service reads `follow_up_by`'s: the model's hot action."""
+"""`monitor`'s hot deadline comes from where the service reads `follow_up_by`'s: the service config's hot
+action, else the model's."""
 
 from __future__ import annotations
 
@@ -40,6 +41,14 @@ def test_the_thresholds_file_overrides_the_deadline():
     actions["hot"]["within_hours"] = 2.0
     late = late_section(with_actions(actions), Thresholds(min_leads=1, hot_deadline_hours=0.25))
     assert late["deadline_hours"] == 0.25 and late["late"] == 4
+
+
+def test_the_service_configs_actions_come_before_the_models_and_the_thresholds_file_before_both():
+    configured = default_actions("lead")
+    configured["hot"]["within_hours"] = 2.0
+    assert hot_deadline(with_actions(None), Thresholds(), configured) == 2.0
+    assert hot_deadline(with_actions(None), Thresholds(hot_deadline_hours=0.25), configured) == 0.25
+    assert hot_deadline(with_actions(None), Thresholds(), {}) is None  # a config with no actions: no deadline
 
 
 def test_a_hot_action_without_a_deadline_lists_no_late_leads():

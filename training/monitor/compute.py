@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from features.names import safe_name
 from training.evaluate.drift import feature_psi, psi
 from training.evaluate.metrics import BANDS, safe_auc
 from training.registry.contract import ModelMetadata
-from training.scoring.answer import default_actions
+from training.scoring.answer import follow_up_actions
 
 DEFAULT_THRESHOLDS = Path(__file__).resolve().parents[2] / "data" / "specs" / "monitor.yaml"
 RESPONSE_BUCKETS = [0, 1, 4, 24, 72, np.inf]  # hours
@@ -155,13 +156,14 @@ def speed_to_lead(matured: pd.DataFrame, fast_hours: float) -> dict:
 LATE_LISTED = 50  # late hot leads listed by id, latest first (all are counted)
 
 
-def hot_deadline(meta: ModelMetadata, limits: Thresholds) -> float | None:
-    """The hot band's follow-up deadline in hours: where the service reads the `follow_up_by` it answers
-    (the model's actions, from its spec or its kind of record), unless the thresholds file overrides it.
-    None when the hot action names no deadline."""
+def hot_deadline(meta: ModelMetadata, limits: Thresholds, configured: Mapping[str, Mapping] | None = None
+                 ) -> float | None:
+    """The hot band's follow-up deadline in hours: the hot action the service answers `follow_up_by` with
+    (training/scoring/answer.py `follow_up_actions`: `configured`, the service config's actions, else the
+    model's), unless the thresholds file overrides it. None when the hot action names no deadline."""
     if limits.hot_deadline_hours is not None:
         return limits.hot_deadline_hours
-    hot = (meta.actions or default_actions(meta.record)).get("hot") or {}
+    hot = follow_up_actions(meta.record, meta.actions, configured).get("hot") or {}
     return hot.get("within_hours")
 
 
@@ -219,9 +221,10 @@ def drift(log: pd.DataFrame, inputs: pd.DataFrame, meta: ModelMetadata, limits: 
 
 def monitor(log: pd.DataFrame, found: pd.DataFrame, meta: ModelMetadata, limits: Thresholds,
             write_failures: int | None = None, model_name: str | None = None,
-            offered: pd.DataFrame | None = None) -> MonitorResult:
+            offered: pd.DataFrame | None = None, actions: Mapping[str, Mapping] | None = None) -> MonitorResult:
     """Every figure of the report, and the thresholds it breaches. `offered`: the questions worth asking
-    the log's answers offered (training/monitor/questions.py)."""
+    the log's answers offered (training/monitor/questions.py). `actions`: the service config's, when it
+    sets them (they decide the hot deadline there, so here too)."""
     latest = log.sort_values("logged_at").drop_duplicates("lead_id", keep="last")
     names = list(meta.features.values())
     inputs = input_frame(latest["inputs"], names)
@@ -250,7 +253,7 @@ def monitor(log: pd.DataFrame, found: pd.DataFrame, meta: ModelMetadata, limits:
     result.sections["drift"], breaches = drift(log, inputs, meta, limits)
     result.breaches += breaches
     result.sections["speed_to_lead"] = speed_to_lead(matured, limits.fast_response_hours)
-    result.sections["late_hot_leads"] = late_hot_leads(matured, hot_deadline(meta, limits))
+    result.sections["late_hot_leads"] = late_hot_leads(matured, hot_deadline(meta, limits, actions))
     result.sections["source_quality"] = source_quality(latest, meta.source_column)
     result.sections["write_failures"] = write_failures
     if offered is not None and len(offered):

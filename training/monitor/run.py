@@ -4,6 +4,7 @@ MLflow and optionally write it as HTML."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,8 +39,9 @@ def monitor_inputs(url: str, since: str | None, model: str | None) -> tuple[pd.D
 
 def monitor_once(db_url: str, since: str | None = None, model: str | None = None,
                    thresholds: Path | None = None, service: str | None = None,
-                   html: Path | None = None) -> MonitorRun:
-    """Compute, store, track (and write as HTML) one monitoring report."""
+                   html: Path | None = None, actions: Mapping[str, Mapping] | None = None) -> MonitorRun:
+    """Compute, store, track (and write as HTML) one monitoring report. `actions`: those of the service's
+    config file, when it sets them (serving/config.py)."""
     from training.monitor.report import log_to_mlflow, render_html, store
 
     limits = load_thresholds(thresholds)
@@ -47,7 +49,7 @@ def monitor_once(db_url: str, since: str | None = None, model: str | None = None
     from training.monitor.questions import read_offered
 
     failures = read_write_failures(service) if service else None
-    result = monitor(log, found, meta, limits, failures, name, offered=read_offered(db_url))
+    result = monitor(log, found, meta, limits, failures, name, offered=read_offered(db_url), actions=actions)
     store(db_url, result)
     run_id = log_to_mlflow(result)
     if html:
@@ -57,12 +59,12 @@ def monitor_once(db_url: str, since: str | None = None, model: str | None = None
 
 def run_monitor(db: str | None, since: str | None = None, model: str | None = None,
                        thresholds: Path | None = None, service: str | None = None, html: Path | None = None,
-                       say: Say = say_nothing) -> int:
+                       say: Say = say_nothing, actions: Mapping[str, Mapping] | None = None) -> int:
     """`leadscore monitor`: one report, said section by section; the exit code (1 when a threshold was
     breached, so a scheduler can alert)."""
     from training.loop.store import database_url
 
-    done = monitor_once(database_url(db), since, model, thresholds, service, html)
+    done = monitor_once(database_url(db), since, model, thresholds, service, html, actions)
     for line in monitor_lines(done.result):
         say(line)
     say(Line(f"report logged to MLflow run {done.run_id}"))

@@ -34,11 +34,21 @@ def default_actions(record: str) -> dict[str, dict]:
             for band, (channel, hours) in _CHANNELS["opportunity" if record == "opportunity" else "lead"].items()}
 
 
-def actions_for(spec) -> dict[str, dict]:
-    """The spec's actions per band (features/spec.py), else the defaults for its kind of record."""
-    if spec.actions:
-        return {band: action.model_dump() for band, action in spec.actions.items()}
-    return default_actions(spec.record)
+def follow_up_actions(record: str = "lead", recorded: Mapping[str, Mapping] | None = None,
+                      configured: Mapping[str, Mapping] | None = None) -> Mapping[str, Mapping]:
+    """The next step per band that applies, decided here alone for the model's metadata (`recorded`: its
+    spec's actions), the service's answers and `follow_up_by`, and monitor's hot deadline: the service
+    config's actions (`configured`, even when empty), else the model's recorded ones, else the defaults for
+    its kind of record. Actions as plain dicts (channel, within_hours, en, zh); read them, never change them."""
+    if configured is not None:
+        return configured
+    return recorded or default_actions(record)
+
+
+def actions_for(spec) -> Mapping[str, Mapping]:
+    """The actions a model of this spec records (features/spec.py `actions`, else its record's defaults)."""
+    recorded = {band: action.model_dump() for band, action in spec.actions.items()} if spec.actions else None
+    return follow_up_actions(spec.record, recorded)
 
 
 def percentile(p: float, quantiles: list[float] | None) -> int | None:
