@@ -83,7 +83,13 @@ def rows_counted_from(offset: int, call, source: str | None = None):
     try:
         return call()
     except LeadscoreError as exc:
-        message = _ROW.sub(lambda m: f"data row {int(m.group(1)) + offset}", str(exc))
-        if source and not message.startswith(source):
-            message = f"{source}: {message}"
-        raise LeadscoreError(message, loc=exc.loc) from None
+        raise counted_from(offset, exc, source) from None
+
+
+def counted_from(offset: int, exc: LeadscoreError, source: str | None = None) -> LeadscoreError:
+    """`exc` (raised on a part of the input) with its 'data row N' counted in the whole input: for a caller
+    that learns the part's offset only once the part failed (`rows_counted_from` otherwise)."""
+    message = _ROW.sub(lambda m: f"data row {int(m.group(1)) + offset}", str(exc))
+    if source and not message.startswith(source):
+        message = f"{source}: {message}"
+    return LeadscoreError(message, loc=exc.loc)

@@ -116,3 +116,28 @@ def test_dask_reads_csv_numbers_plain_or_written_for_people(loaded, synthetic_di
     assert (got["probability"] - whole["probability"]).abs().max() <= 1e-9
     for column in ("score", "band", "top_positive", "top_negative"):  # reasons' JSON: 1365.0 read from CSV parts
         assert got[column].iloc[:300].tolist() == whole[column].iloc[:300].tolist(), column
+
+
+@pytest.mark.parametrize("ids", [True, False], ids=["with ids", "without ids"])
+def test_a_bad_value_in_a_later_partition_names_its_row_in_the_whole_input(loaded, synthetic_dir, scheduler_address,
+                                                                           tmp_path, ids):
+    """As on one machine: the row is counted from the start of the whole input, whether the leads carry ids
+    (no partition lengths computed up front) or not."""
+    from features.errors import LeadscoreError
+
+    leads = load_table(str(synthetic_dir / "leads.csv"), None, "leads").iloc[:1200].reset_index(drop=True)
+    if not ids:
+        leads = leads.drop(columns=["lead_id"])
+    field = next(n for n in numeric_fields(loaded) if n in leads.columns and leads[n].notna().all())
+    leads[field] = leads[field].map(lambda v: f"{v:g}")  # numbers as text in every file: one schema
+    leads.loc[1000, field] = "lots"  # the fourth file's 101st row
+    parts = tmp_path / "leads"
+    parts.mkdir()
+    for i, start in enumerate(range(0, len(leads), 300)):
+        leads.iloc[start:start + 300].to_parquet(parts / f"part-{i}.parquet")
+    out = tmp_path / "scored"
+    with pytest.raises(LeadscoreError) as raised:
+        score_dask(loaded, out, str(parts), scheduler=scheduler_address)
+    assert "'lots' at data row 1001 is not a number" in str(raised.value)
+    assert str(raised.value).startswith(str(parts))
+    assert not out.exists() and not list(tmp_path.glob(".*.tmp"))

@@ -22,6 +22,7 @@ import pandas as pd
 from features.dask.cluster import dask_client
 from features.dask.read import list_files
 from features.errors import LeadscoreError
+from features.messages import counted_from
 from training.registry.tracking import LoadedModel
 from training.scoring.output import output_is_table, table_writer
 from training.scoring.score import numbers_read, score_frame
@@ -40,6 +41,18 @@ def read_leads(source: str):
     return dd.read_csv(files, dtype={c: "str" for c in header}, blocksize="64MB")
 
 
+class PartitionError(LeadscoreError):
+    """A partition's error, its 'data row N' counted within the partition: `score_dask` counts it in the
+    whole input, computing the partitions' lengths only then."""
+
+    def __init__(self, message: str, number: int, loc: tuple | None = None):
+        super().__init__(message, loc)
+        self.number = number
+
+    def __reduce__(self):  # raised on a worker, pickled to the client
+        return type(self), (str(self), self.number, self.loc)
+
+
 def _score_part(part: pd.DataFrame, model: LoadedModel, lang: str, offsets: list[int], dtypes: dict,
                 on_scored=None, run: str = "", questions: bool = False,
                 partition_info: dict | None = None) -> pd.DataFrame:
@@ -51,8 +64,11 @@ def _score_part(part: pd.DataFrame, model: LoadedModel, lang: str, offsets: list
     # otherwise each start the model's two TreeSHAP threads, four busy threads on two cores.
     if (threads := _worker_threads()) is not None:
         model.pipeline.named_steps["classify"].n_jobs = threads
-    part = numbers_read(model, part)
-    scored = score_frame(model, part, lang=lang, first_id=first, questions=questions).astype(dtypes)
+    try:
+        part = numbers_read(model, part)
+        scored = score_frame(model, part, lang=lang, first_id=first, questions=questions).astype(dtypes)
+    except LeadscoreError as exc:
+        raise PartitionError(str(exc), number, exc.loc) from None
     if on_scored is not None:  # on the worker; a retried partition logs under the same keys (a no-op)
         on_scored(part, scored.rename(columns={scored.columns[0]: "lead_id"}), request_id=f"{run}-{number}")
     return scored
@@ -87,7 +103,9 @@ def score_dask(model: LoadedModel, out: str | Path, source: str, lang: str = "en
         with dask_client(scheduler):
             leads = read_leads(source)
             # Leads without an id column are numbered by row across the whole input, as on one machine:
-            # that needs each partition's length, one extra pass over the input, so only then.
+            # that needs each partition's length, one extra pass over the input, so only then (or when a
+            # partition's error names a row: the row in the whole input is named).
+            sizes = None
             if model.metadata.id_field in leads.columns:
                 offsets = [1] * leads.npartitions
             else:
@@ -96,7 +114,11 @@ def score_dask(model: LoadedModel, out: str | Path, source: str, lang: str = "en
             meta = score_frame(model, leads.head(1), lang=lang, questions=questions).iloc[:0]
             scored = leads.map_partitions(_score_part, model, lang, offsets, meta.dtypes.to_dict(), on_scored,
                                           uuid.uuid4().hex[:24], questions, meta=meta)
-            scored.to_parquet(str(temp), write_index=False)
+            try:
+                scored.to_parquet(str(temp), write_index=False)
+            except PartitionError as exc:
+                sizes = sizes if sizes is not None else leads.map_partitions(len).compute().tolist()
+                raise counted_from(sum(sizes[:exc.number]), exc, source) from None
         bands, where = pd.read_parquet(temp, columns=["band"]), str(out)
         if to_table:
             where = _parts_into_table(temp, str(out), table, mode)
