@@ -68,6 +68,17 @@ class ModelState:
         return self.model.version
 
 
+@dataclass(frozen=True)
+class Scored:
+    """One request's answers, with the leads as the model that scored them saw them (lookups joined,
+    engagement computed; as sent when no model was loaded) and that model's state: what the prediction
+    log records (`Scorer.log_rows`)."""
+
+    results: list[dict]
+    leads: Sequence[Mapping[str, object]]
+    state: ModelState | None
+
+
 NO_RULES = "no rule table in the model's dataset spec (spec key 'rules'): no rule score"
 
 
@@ -163,7 +174,7 @@ class Scorer:
         sent = json.loads(json.dumps({names.get(k, k): v for k, v in lead.items()
                                       if k not in computed and names.get(k, k) not in computed}, allow_nan=False))
         try:
-            result = self._score(state, [sent], "en", None, live=False)[0]
+            result = self._score(state, [sent], "en", None, live=False).results[0]
             json.dumps(result, allow_nan=False)
         except Exception as exc:
             raise ModelRefused(f"model version {state.version} failed its canary lead ({type(exc).__name__}: "
@@ -194,27 +205,21 @@ class Scorer:
         return self.stored.fill(leads, state.model.metadata.id_field)
 
     def score(self, leads: Sequence[Mapping[str, object]], lang: str = "en", top: int | None = None,
-              questions: bool = False, unread: frozenset[int] = frozenset(), enriched: list | None = None
-              ) -> list[dict]:
-        """One result per lead, in order. Raises LeadscoreError (a 4xx) for a value of the wrong kind.
-        With `questions`, each result has `questions` (none for a lead the rules answered). `unread`: leads
-        whose stored activities could not be read, answered by the rules. `enriched`: a list that receives
-        the leads as the model saw them (joined, engagement computed), for `log_rows`."""
-        results = self._score(self.state, leads, lang, top, questions=questions, unread=unread,  # state read once
-                              enriched=enriched)
-        self._count(results)  # cannot change it mid-request
-        return results
+              questions: bool = False, unread: frozenset[int] = frozenset()) -> Scored:
+        """One result per lead, in order, with the leads as the model saw them. Raises LeadscoreError (a 4xx)
+        for a value of the wrong kind. With `questions`, each result has `questions` (none for a lead the
+        rules answered). `unread`: leads whose stored activities could not be read, answered by the rules."""
+        scored = self._score(self.state, leads, lang, top, questions=questions, unread=unread)  # state read once
+        self._count(scored.results)  # cannot change it mid-request
+        return scored
 
     def _score(self, state: ModelState | None, leads: Sequence[Mapping[str, object]], lang: str, top: int | None,
-               live: bool = True, questions: bool = False, unread: frozenset[int] = frozenset(),
-               enriched: list | None = None) -> list[dict]:
+               live: bool = True, questions: bool = False, unread: frozenset[int] = frozenset()) -> Scored:
         """The request path. `live` False (a canary): a model error is raised, not answered by the rules."""
         glossary = state.model.glossary if state else self.glossary
         check_fields(leads, state.model.pipeline if state is not None else None)
         if state is not None:  # lookups joined, engagement as of the request's time (features/context.py)
             leads = enrich_records(state.model.pipeline, leads)
-            if enriched is not None:
-                enriched.extend(leads)
         results = [self._rule_part(lead, lang, glossary, state) for lead in leads]
         if questions:
             for result in results:
@@ -223,7 +228,7 @@ class Scorer:
             results = [self._fallback(r, "model_unavailable", lang) for r in results]
             for result in results:  # without a model, no spec says which field holds the creation time
                 result["follow_up_by"] = None
-            return results
+            return Scored(results, leads, state)
         encoder = state.model.pipeline.named_steps["encode"]
         matrix = encoder.transform_records(leads)  # validates every lead first: bad values name their field
         lacking = too_many_missing(matrix, self.config.max_missing_share)  # the same test as batch scoring
@@ -240,7 +245,7 @@ class Scorer:
         if questions:
             self._questions_into(state, leads, results, lang, variants)
         self._follow_up_into(state, leads, results)
-        return results
+        return Scored(results, leads, state)
 
     def _follow_up_into(self, state, leads, results) -> None:
         """`follow_up_by`: the lead's creation (or last activity) time plus its band's deadline."""
@@ -304,6 +309,10 @@ class Scorer:
         if together:  # only the leads' rows carry values: reasons are read for them alone
             matrix = np.vstack([matrix, variants.matrix])
         explanation = explain_matrix(state.model.pipeline, matrix, record_values(encoder, leads))
+        # The checks and the answers read the leads' own rows alone: a filled-in lead the model cannot
+        # score costs its question (training/explain/questions.py), not its lead's answer.
+        stacked = explanation.probability[len(rows):]
+        explanation = explanation.head(len(rows))
         probability = explanation.probability
         if not np.all((probability >= 0.0) & (probability <= 1.0)):  # NaN fails too: the rules answer instead
             raise ValueError("the model gave a probability outside 0..1")
@@ -327,7 +336,7 @@ class Scorer:
             )
             results[i]["action"] = self._action(results[i]["band"], lang, state)
         if together:
-            variants.probability = probability[len(rows):]
+            variants.probability = stacked
 
     def _rule_part(self, lead: Mapping[str, object], lang: str, glossary: Glossary, state=None) -> dict:
         rules = self.rules_of(state)
@@ -418,24 +427,19 @@ class Scorer:
         known |= context_fields(state.model.pipeline)
         return [k for k in state.model.pipeline.named_steps["encode"].unknown_fields(keys) if k not in known]
 
-    def log_rows(self, leads: Sequence[Mapping[str, object]], ids: list, results: list[dict], request_id: str,
-                 origin: str, enriched: Sequence[Mapping[str, object]] | None = None) -> list[dict]:
-        """Prediction log rows of one request (training/loop/rows.py, the builder batch scoring uses too).
-        `enriched`: the leads as `score` gave them to the model (its engagement as of the same time, and
-        not computed twice)."""
-        state = self.state
-        if enriched:
-            leads = enriched
-        elif state is not None:  # the joined and engagement fields too, so monitor sees their drift
-            leads = enrich_records(state.model.pipeline, leads)
-        inputs = [json.dumps(self.loggable_inputs(lead), ensure_ascii=False, default=str) for lead in leads]
-        return prediction_rows(request_id, origin, state.model if state else None, ids, results, inputs)
+    def log_rows(self, scored: Scored, ids: list, request_id: str, origin: str) -> list[dict]:
+        """Prediction log rows of one request (training/loop/rows.py, the builder batch scoring uses too):
+        the leads as the model that scored them saw them (joined and engagement fields too, so monitor sees
+        their drift), under that model's name."""
+        model = scored.state.model if scored.state is not None else None
+        inputs = [json.dumps(self.loggable_inputs(lead, scored.state), ensure_ascii=False, default=str)
+                  for lead in scored.leads]
+        return prediction_rows(request_id, origin, model, ids, scored.results, inputs)
 
-    def loggable_inputs(self, lead: Mapping[str, object]) -> dict:
+    def loggable_inputs(self, lead: Mapping[str, object], state: ModelState | None) -> dict:
         """The lead's model and rule fields only, for the prediction log: never personal data. A text
         value holding an email address or a phone number is masked (training/loop/pii.py) and counted; numbers
         are logged as sent (a numeric field takes no other text)."""
-        state = self.state
         encoder = state.model.pipeline.named_steps["encode"] if state else None
         index = encoder.column_index_ if encoder is not None else {}
         allowed = set(index) | self.rule_fields(state)

@@ -165,17 +165,16 @@ class LeadScoring:
         try:
             asked = self.config.questions if questions is None else questions
             leads, unread = self.scorer.with_stored_activities(leads)  # `activities_from_db`, else as sent
-            enriched: list = []
-            results = self.scorer.score(leads, lang, top=reasons, questions=asked, unread=unread, enriched=enriched)
+            scored = self.scorer.score(leads, lang, top=reasons, questions=asked, unread=unread)
         except LeadscoreError as exc:
             return _error(ctx, 422, list(exc.loc or ("leads",)), str(exc))
         request_id = ctx.request.headers.get("x-request-id", "")  # set by the request guard
         unknown = self.scorer.unknown_fields(leads)
         ids = [_lead_id(lead, self.scorer.id_field) for lead in leads]
-        self.log.record(self.scorer.log_rows(leads, ids, results, request_id, _origin(ctx), enriched))
+        self.log.record(self.scorer.log_rows(scored, ids, request_id, _origin(ctx)))
         keys = (*RESULT_KEYS, "questions") if asked else RESULT_KEYS
         results = [{"lead_id": lead_id, **{k: result[k] for k in keys}}
-                   for lead_id, result in zip(ids, results, strict=True)]
+                   for lead_id, result in zip(ids, scored.results, strict=True)]
         # Serialised here: BentoML's output model would validate and copy every nested field again,
         # which costs more than scoring 1,000 leads.
         # Strict JSON (RFC 8259 has no NaN): the scorer never lets a non-finite number out, and should one

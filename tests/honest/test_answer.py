@@ -46,7 +46,7 @@ def test_a_score_above_the_average_lead_is_never_cold_and_the_band_is_explained(
     scorer = Scorer(ServiceConfig(model_uri="models:/leadscore-deals@champion"))
     assert scorer.load()
     leads = frame.drop(columns=["deal_stage"]).to_dict("records")
-    results = scorer.score(leads)
+    results = scorer.score(leads).results
     assert {r["source"] for r in results} == {"model"}
     average = results[0]["average_score"]
     assert 55 <= average <= 65  # the training win rate, as a score
@@ -59,7 +59,7 @@ def test_a_score_above_the_average_lead_is_never_cold_and_the_band_is_explained(
         assert "nurture" not in r["action"]["text"]  # an open deal gets a next step of a deal
     hot = [r for r in results if r["band"] == "hot"]
     assert hot and all("close date" in r["action"]["text"] for r in hot)
-    zh, = scorer.score(leads[:1], lang="zh")
+    zh, = scorer.score(leads[:1], lang="zh").results
     assert "平均商机" in zh["band_note"]
 
 
@@ -77,7 +77,7 @@ def test_batch_and_service_decide_the_fallback_the_same_way(deals):
     assert scorer.load()
     records = [{k: v for k, v in row.items() if v is not None and not (isinstance(v, float) and np.isnan(v))}
                for row in leads.to_dict("records")]
-    served = scorer.score(records)
+    served = scorer.score(records).results
     assert (batch["source"] == "rules").sum() == len(sparse)
     for (_, row), answer in zip(batch.iterrows(), served, strict=True):
         assert row["source"] == answer["source"]

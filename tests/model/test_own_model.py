@@ -100,11 +100,11 @@ def test_no_rule_table_means_null_rule_score_with_a_reason(own):
     lead = leads.drop(columns=["contact_name", "email", "phone"]).iloc[0].dropna().to_dict()
     metadata = scorer.state.model.metadata
     if metadata.fitted_rules:  # a points table learned at training stands in for the missing one
-        learned, = scorer.score([lead])
+        learned, = scorer.score([lead]).results
         assert isinstance(learned["rule_score"], float) and learned["rule_note"] is None
         metadata.fitted_rules = None  # a model with no points table at all, as the scorer's load would take it
         scorer.state = dataclasses.replace(scorer.state, rules=rules_for_model(metadata, scorer.rules))
-    full, partial = scorer.score([lead, {"Lead ID": "x", "channel": "referral"}])
+    full, partial = scorer.score([lead, {"Lead ID": "x", "channel": "referral"}]).results
     assert full["rule_score"] is None and full["rule_note"] == NO_RULES and full["source"] == "model"
     assert partial["fallback_reason"] == "too_many_missing_features"
     assert partial["score"] is None and partial["band"] is None and partial["rule_score"] is None

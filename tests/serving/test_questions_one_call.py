@@ -47,3 +47,35 @@ def test_a_batch_too_large_for_one_call_scores_the_filled_in_leads_apart(client,
     results = client.post("/predict", json={"leads": sample_leads, "questions": True}).json()["results"]
     assert second_calls and second_calls[0] > FEW_ROWS
     assert any(r["questions"] for r in results)
+
+
+def test_a_filled_in_lead_the_model_cannot_score_costs_its_question_not_the_leads_answer(client, sample_leads,
+                                                                                          monkeypatch):
+    """The finiteness checks of a model call run on the request's own leads: a filled-in lead scored in the
+    same call with a probability that is no number drops its question, and the lead keeps its model answer
+    from that one call."""
+    import numpy as np
+
+    import serving.scorer as scorer
+    import training.explain.questions as questions
+
+    lead = next(lead for lead in sample_leads if client.post("/predict", json={"leads": [lead], "questions": True})
+                .json()["results"][0]["questions"])
+    before = client.post("/predict", json={"leads": [lead], "questions": True}).json()["results"][0]
+    real, second_calls = scorer.explain_matrix, []
+
+    def variants_unscorable(pipeline, matrix, values):
+        explanation = real(pipeline, matrix, values)
+        explanation.probability[len(values):] = np.nan  # the rows after the leads' own: their filled-in leads
+        explanation.points[len(values):] = np.nan
+        return explanation
+
+    monkeypatch.setattr(scorer, "explain_matrix", variants_unscorable)
+    probabilities = questions._probabilities
+    monkeypatch.setattr(questions, "_probabilities", lambda *a: second_calls.append(1) or probabilities(*a))
+    answer = client.post("/predict", json={"leads": [lead], "questions": True})
+    assert answer.status_code == 200
+    after = answer.json()["results"][0]
+    assert after["source"] == "model" and after["fallback_reason"] is None
+    assert (after["probability"], after["reasons"]) == (before["probability"], before["reasons"])
+    assert after["questions"] == [] and not second_calls  # no question, and no second model call for them

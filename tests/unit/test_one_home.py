@@ -95,8 +95,7 @@ def test_service_and_batch_name_a_run_model_alike_and_score_rules_with_the_model
     leads = _leads()
     scorer = _scorer(model, str(DEFAULT_RULES))
     records = leads.to_dict("records")
-    answers = scorer.score(records)
-    served = scorer.log_rows(records, list(leads["lead_id"]), answers, "api-request", "api")
+    served = scorer.log_rows(scorer.score(records), list(leads["lead_id"]), "api-request", "api")
     batch = _batch_rows(tmp_path, model, leads)
     assert [r["model_name"] for r in served] == [r["model_name"] for r in batch] == [None] * 5
     assert [r["rule_score"] for r in served] == [r["rule_score"] for r in batch]
@@ -111,7 +110,7 @@ def test_a_model_whose_spec_named_no_points_table_gets_no_rule_score_in_either(t
     leads = _leads()
     scorer = _scorer(model, str(DEFAULT_RULES))
     records = leads.to_dict("records")
-    served = scorer.log_rows(records, list(leads["lead_id"]), scorer.score(records), "api-request", "api")
+    served = scorer.log_rows(scorer.score(records), list(leads["lead_id"]), "api-request", "api")
     batch = _batch_rows(tmp_path, model, leads)
     assert [r["rule_score"] for r in served] == [r["rule_score"] for r in batch] == [None] * 5
     assert [r["model_name"] for r in served] == [r["model_name"] for r in batch] == ["leadscore-x"] * 5

@@ -9,7 +9,7 @@ contribution, so the points add up to that difference exactly.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,11 @@ class Explanation:
     @property
     def score(self) -> np.ndarray:
         return np.rint(self.probability * 100).astype(int)
+
+    def head(self, n: int) -> Explanation:
+        """The first `n` rows: the leads of a model call that stacked other rows after theirs."""
+        return replace(self, probability=self.probability[:n], raw=self.raw[:n], contributions=self.contributions[:n],
+                       points=self.points[:n], matrix=self.matrix[:n], values=self.values[:n])
 
 
 def _split(pipeline):

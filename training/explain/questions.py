@@ -172,6 +172,11 @@ def _weights(entry: Mapping, band: str) -> dict[str, float]:
 
 def _assemble(model, keys: list[tuple], probability: np.ndarray, current: Mapping[int, tuple[float, str]],
               thresholds: Mapping[str, float], lang: str, min_change: float, out: dict[int, list[dict]]) -> None:
+    scorable = (probability >= 0.0) & (probability <= 1.0)  # NaN fails too
+    if not scorable.all():  # a question with an answer the model could not score is not asked
+        unscorable = {keys[k][:2] for k in np.flatnonzero(~scorable)}
+        kept = [k for k, key in enumerate(keys) if key[:2] not in unscorable]
+        keys, probability = [keys[k] for k in kept], probability[kept]
     bands = assign_bands(probability, thresholds).tolist()
     scores = np.rint(probability * 100).astype(int).tolist()  # as Explanation.score gives it
     grouped: dict[tuple, list[tuple]] = {}
