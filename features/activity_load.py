@@ -108,13 +108,27 @@ def read_activities(spec: ActivitiesSpec, lead_ids: pd.Series | None = None,
 
 def normalise_events(table: pd.DataFrame, spec: ActivitiesSpec, source: str, lead_ids: pd.Series | None = None,
                      now: pd.Timestamp | None = None) -> tuple[pd.DataFrame, ActivityReport]:
-    report = ActivityReport(rows=len(table))
-    lead = table[spec.lead_id].astype("string").str.strip()
+    return checked_events(parsed_events(table, spec, source), lead_ids, now)
+
+
+def parsed_events(table: pd.DataFrame, spec: ActivitiesSpec, source: str, lead: pd.Series | None = None
+                  ) -> pd.DataFrame:
+    """The table as events (lead, at, type[, channel]): text stripped, times parsed as naive UTC.
+    `lead`: the lead ids as text when the caller made them (the Dask engine reads ids as the leads' ids)."""
+    lead = table[spec.lead_id].astype("string").str.strip() if lead is None else lead
     kind = table[spec.type].astype("string").str.strip()
     at = event_times(table[spec.at], spec, source, lead.fillna(""))
     events = pd.DataFrame({"lead": lead, "at": at, "type": kind})
     if spec.channel:
         events["channel"] = table[spec.channel].astype("string").str.strip()
+    return events
+
+
+def checked_events(events: pd.DataFrame, lead_ids: pd.Series | None = None, now: pd.Timestamp | None = None
+                   ) -> tuple[pd.DataFrame, ActivityReport]:
+    """The events kept: none empty, dated in the future, of an unknown lead (when `lead_ids` is given) or
+    repeating another; what was left out is counted, with examples, in the report."""
+    report = ActivityReport(rows=len(events))
     empty = (events["lead"].isna() | events["at"].isna() | events["type"].isna() | (events["type"] == "")).to_numpy()
     report.empty = int(empty.sum())
     keep = ~empty  # each check below counts among the events still kept; the table is cut once, at the end

@@ -31,6 +31,7 @@ import pandas as pd
 from features.build import TrainingSet, check_declared, check_glossary, check_personal_data, feature_frame
 from features.checks import check_enough, check_not_future
 from features.context import LeadContext, LeadsAt
+from features.dask.activities import DECIDED, KNOWN, LABEL, MARKS, add_engagement, check_dask_activities
 from features.dask.read import read_frame
 from features.dates import detect_format, parse_dates
 from features.errors import LeadscoreError
@@ -49,7 +50,7 @@ from features.leakage import ColumnStrength, assign_folds, check_leaks, leak_war
 from features.load import blank_placeholders, require_columns
 from features.lookups import EXAMPLES, MatchReport, read_lookups
 from features.messages import rows_counted_from, shown
-from features.relate import Relation
+from features.relate import Relation, context_for
 from features.spec import DatasetSpec
 
 log = logging.getLogger(__name__)
@@ -145,11 +146,28 @@ class _Plan:
 
 
 def _training_part(part: pd.DataFrame, plan: _Plan, partition_info: dict | None = None) -> pd.DataFrame:
-    """One partition of the training set: the pandas build's steps on its rows."""
-    offset = plan.offsets[partition_info["number"]] if partition_info else 0
+    """One partition of the training set: the pandas build's steps on its rows. Rows that went through the
+    activity buckets (features/dask/activities.py) carry their label and whether it is known already."""
     leads_spec = plan.spec.leads
     ids = part[leads_spec.id]
     created = part[leads_spec.created_at] if leads_spec.created_at else None
+    if LABEL in part.columns:
+        labels, known = part[LABEL], part[KNOWN] & ~part[DECIDED]
+    else:
+        labels, known = labels_of(part, plan, plan.offsets[partition_info["number"]] if partition_info else 0)
+    features, _ = feature_frame(part, plan.spec, plan.reserved, plan.empty)
+    parts = {"lead_id": ids.astype("string")}
+    if created is not None:
+        parts["created_at"] = created
+    parts["label"] = labels
+    frame = pd.concat([pd.DataFrame(parts, index=part.index), features], axis=1)
+    return frame[known.to_numpy()] if known is not None else frame
+
+
+def labels_of(part: pd.DataFrame, plan: _Plan, offset: int) -> tuple[pd.Series, pd.Series | None]:
+    """The labels of a partition's leads and which are known (None: all); `offset` its first data row."""
+    ids = part[plan.spec.leads.id]
+    created = part[plan.spec.leads.created_at] if plan.spec.leads.created_at else None
     known = None
     if plan.outcome.is_table and plan.wins is not None:
         labels, known, _ = label_leads(ids, created, plan.wins, plan.snapshot, plan.outcome.horizon_days)
@@ -159,13 +177,7 @@ def _training_part(part: pd.DataFrame, plan: _Plan, partition_info: dict | None 
         labels = rows_counted_from(offset, lambda: labels_from_column(part, ids, plan.outcome, plan.source))
         if plan.outcome.open:  # open leads are never labels
             known = ~outcome_open(part[plan.outcome.column], plan.outcome)
-    features, _ = feature_frame(part, plan.spec, plan.reserved, plan.empty)
-    parts = {"lead_id": ids.astype("string")}
-    if created is not None:
-        parts["created_at"] = created
-    parts["label"] = labels
-    frame = pd.concat([pd.DataFrame(parts, index=part.index), features], axis=1)
-    return frame[known.to_numpy()] if known is not None else frame
+    return labels, known
 
 
 def _check_unique(leads, id_column: str, source: str, offsets: list[int]) -> None:
@@ -236,8 +248,7 @@ def check_dask_source(spec: DatasetSpec) -> None:
         raise LeadscoreError(f"{spec.leads.describe()}: --engine dask reads files; set 'leads.path' to a CSV or "
                              "Parquet file, a folder or a glob (or use the pandas engine)")
     if spec.activities:
-        raise LeadscoreError("--engine dask does not count 'activities' yet; build and train this spec with the "
-                             "pandas engine (the default)")
+        check_dask_activities(spec)
 
 
 def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksize: str = "64MB") -> DaskTrainingSet:
@@ -256,10 +267,12 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
     context = _lookup_context(spec)
     if context is not None:
         context.fit(LeadsAt(leads._meta))
-    # The spec and the glossary may name joined columns: both are checked against every column there will be.
+    # The spec and the glossary may name joined columns: both are checked against every column there will be
+    # (with activities, once the engagement columns are known).
     every = context.match(leads._meta, source)[0] if context is not None else leads._meta
-    check_declared(spec, every, source)
-    glossary = check_glossary(spec, every.columns, source)
+    if not spec.activities:
+        check_declared(spec, every, source)
+        glossary = check_glossary(spec, every.columns, source)
     reserved = set(declared) | ({spec.outcome.column} if spec.outcome.column else set())
     # Columns that never become features (personal data, excluded, known after contact) are not even
     # parsed: Dask pushes the selection into the reader, so they never take memory on the workers. A
@@ -286,15 +299,25 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
                                      meta=meta).persist()
 
     relation = None
-    if context is not None:
+    if spec.lookups:
         leads, relation = _join_lookups(leads, context, spec, source)
         facts = _per_part(_facts, leads, leads_spec.id)  # the joined columns' filled counts too
     filled = {c: sum(f["filled"].get(c, 0) for f in facts) for c in leads.columns}
     plan = _Plan(spec=spec, source=source, reserved=reserved, empty=[c for c, n in filled.items() if n == 0],
                  offsets=offsets, outcome=_outcome_for_parts(leads, spec, source))
     report = _labels_plan(plan, leads, as_of)
+    if spec.activities:
+        leads, activities = add_engagement(leads, spec, plan, labels_of, context, blocksize)
+        relation = relation or Relation(context=context)
+        relation.activities, relation.prediction_time = activities, spec.activities.prediction.describe()
+        every = pd.DataFrame(columns=[*every.columns, *context.engagement_columns_])
+        check_declared(spec, every, source)
+        glossary = check_glossary(spec, every.columns, source)
+        facts = _per_part(_facts, leads, leads_spec.id)  # the engagement columns' filled counts too
+        plan.empty = [c for c in leads.columns if sum(f["filled"].get(c, 0) for f in facts) == 0]
+        plan.reserved = reserved | set(MARKS)
     first = leads.get_partition(0).compute()
-    features, names = feature_frame(first, spec, reserved, plan.empty)
+    features, names = feature_frame(first, spec, plan.reserved, plan.empty)
     check_personal_data(features.rename(columns=names), source)
 
     meta = _training_part(first.iloc[:0], plan)
@@ -318,10 +341,11 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
 
 
 def _lookup_context(spec: DatasetSpec) -> LeadContext | None:
-    """The LeadContext holding the spec's lookup tables (small: read on the client, sent to every partition)."""
-    if not spec.lookups:
+    """The LeadContext holding the spec's lookup tables (small: read on the client, sent to every partition)
+    and its activity windows."""
+    if not spec.lookups and not spec.activities:
         return None
-    return LeadContext(lookups=[t.to_plain() for t in read_lookups(spec.lookups)])
+    return context_for(spec, read_lookups(spec.lookups))
 
 
 def _joined_part(part: pd.DataFrame, context: LeadContext, source: str, never: list[str]

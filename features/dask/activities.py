@@ -1,0 +1,263 @@
+"""`--engine dask` with an activity table: engagement features point-in-time, on the cluster.
+
+The pandas build (features/relate.py) holds every lead and every event at once. Here neither fits one
+worker, so both are split by lead id into buckets on disk, with the same hash on both sides: a lead and all
+its events share a bucket, and each bucket goes through the pandas engine's own functions.
+1. Each leads partition: its labels, prediction time (creation + `age_days`) and whether it was already
+   won then, written to its buckets. Each events partition: ids read as the leads' ids are, times parsed
+   with one format for the whole table (detected on the first partition: a value it does not read stops
+   the build), written to its buckets. Errors name data rows of the whole input.
+2. Each bucket: the activity table's checks (empty, future, unknown lead, repeated event), the events each
+   row knows at its prediction time, and the types of those events counted.
+3. On the client: the types kept as features (`LeadContext.fit_types` on the summed counts), what
+   `LeadContext.fit` learns from one table.
+4. Each bucket: `LeadContext.engagement`, the fitted step the model carries, makes the features.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from features.activity_load import ActivityReport, checked_events, parsed_events
+from features.context import LeadContext, LeadsAt
+from features.dates import detect_format, parse_dates
+from features.errors import LeadscoreError
+from features.load import require_columns
+from features.messages import rows_counted_from
+from features.relate import first_win_times, prediction_times, won_by
+from features.spec import DatasetSpec
+
+LEAD, LABEL, KNOWN, AS_OF, DECIDED = "__lead__", "__label__", "__known__", "__as_of__", "__decided__"
+MARKS = (LEAD, LABEL, KNOWN, AS_OF, DECIDED)  # bookkeeping columns: never features
+BUCKET_EVENTS = 2_000_000  # events a bucket holds, about: one worker task reads one bucket at a time
+DATE_SAMPLE = 100_000
+_ZONE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+
+
+def id_text(values: pd.Series) -> pd.Series:
+    """Lead ids as text, as the pandas engine reads them. The Dask reader reads a CSV column of whole
+    numbers as float64 (a later part may have blanks): 123.0 is the lead '123', as pandas reads it."""
+    if pd.api.types.is_float_dtype(values):
+        present = values.dropna()
+        if (present == np.floor(present)).all():
+            return values.astype("Int64").astype("string")
+    return values.astype("string")
+
+
+def bucket_of(ids: pd.Series, buckets: int) -> np.ndarray:
+    """Each id's bucket: a fixed hash of its text, the same in every process."""
+    hashed = pd.util.hash_pandas_object(ids.reset_index(drop=True), index=False).to_numpy()
+    return (hashed % np.uint64(buckets)).astype(np.int64)
+
+
+def write_buckets(frame: pd.DataFrame, bucket: np.ndarray, folder: Path, number: int, buckets: int) -> None:
+    """A partition's rows into folder/<bucket>/part-<number>.parquet, in their order."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    order = np.argsort(bucket, kind="stable")
+    table = pa.Table.from_pandas(frame.iloc[order], preserve_index=False)
+    edges = np.searchsorted(bucket[order], np.arange(buckets + 1))
+    for k in np.flatnonzero(np.diff(edges)):
+        (folder / str(k)).mkdir(parents=True, exist_ok=True)
+        pq.write_table(table.slice(edges[k], edges[k + 1] - edges[k]), folder / str(k) / f"part-{number:06d}.parquet")
+
+
+def read_bucket(folder: Path, k: int) -> pd.DataFrame | None:
+    """A bucket's rows in partition order; None when no partition had any."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = sorted((folder / str(k)).glob("part-*.parquet"))
+    if not files:
+        return None
+    return pa.concat_tables([pq.read_table(f) for f in files]).to_pandas()
+
+
+def _leads_part(part: pd.DataFrame, number: int, plan, labels_of, first: pd.Series | None, folder: Path,
+                buckets: int) -> int:
+    """Step 1 for a leads partition; returns how many leads were already won at their prediction time."""
+    spec, offset = plan.spec, plan.offsets[number]
+    lead = id_text(part[spec.leads.id])
+    labels, known = labels_of(part, plan, offset)
+    as_of = prediction_times(spec, part[spec.leads.created_at], plan.source)
+    decided = won_by(lead, as_of, spec, first)
+    marked = part.assign(**{LEAD: lead, LABEL: labels, KNOWN: True if known is None else known.to_numpy(),
+                            AS_OF: as_of, DECIDED: decided})
+    write_buckets(marked, bucket_of(lead, buckets), folder, number, buckets)
+    return int(decided.sum())
+
+
+def _events_part(part: pd.DataFrame, number: int, spec, source: str, folder: Path, buckets: int) -> dict:
+    """Step 1 for an events partition. Its facts: rows, the first time with a zone and the first without
+    (a mix across partitions is the same question as within one), or the error its rows raised (the
+    client adds the rows before it)."""
+    facts: dict = {"rows": len(part), "error": None, "zoned": None, "bare": None}
+    try:
+        lead = id_text(part[spec.lead_id]).str.strip()
+        if spec.timezone is None and not pd.api.types.is_datetime64_any_dtype(part[spec.at]):
+            text = part[spec.at].astype("string").str.strip()
+            zoned = text.str.contains(_ZONE, na=False).to_numpy()
+            bare = ~zoned & text.notna().to_numpy()
+            for key, found in (("zoned", zoned), ("bare", bare)):
+                if found.any():
+                    row = int(found.argmax())
+                    facts[key] = (row, text.iloc[row])
+        events = parsed_events(part, spec, source, lead)
+    except LeadscoreError as exc:
+        facts["error"] = (str(exc), exc.loc)
+        return facts
+    write_buckets(events, bucket_of(events["lead"], buckets), folder, number, buckets)
+    return facts
+
+
+def _known_events(k: int, leads_folder: Path, events_folder: Path, out: Path, context: LeadContext,
+                  now: pd.Timestamp) -> tuple[ActivityReport, pd.Series]:
+    """Step 2 for a bucket: its events checked and cut to those some row knows (written to `out`), what
+    was left out, and the types of the events known to rows that become training rows."""
+    rows = read_bucket(leads_folder, k)
+    events = read_bucket(events_folder, k)
+    if events is None:
+        return ActivityReport(), pd.Series(dtype="int64")
+    ids = rows[LEAD] if rows is not None else pd.Series([], dtype="string")
+    events, report = checked_events(events, ids, now)
+    if rows is None or events.empty:
+        return report, pd.Series(dtype="int64")
+    as_of = rows[AS_OF].to_numpy(dtype="datetime64[ns]")
+    ages = context.event_ages(LeadsAt(rows, events, as_of, LEAD))
+    report.after_prediction_time = int(np.sum(ages < 0))
+    events = events[ages >= 0].reset_index(drop=True)
+    events.to_parquet(out / f"{k}.parquet", index=False)
+    open_rows = ~rows[DECIDED].to_numpy()
+    kept_ages = context.event_ages(LeadsAt(rows[open_rows], events, as_of[open_rows], LEAD))
+    return report, events["type"][kept_ages >= 0].value_counts()
+
+
+def _engaged_rows(k: int, leads_folder: Path, events_folder: Path, context: LeadContext) -> pd.DataFrame:
+    """Step 4 for a bucket: its leads with their engagement features."""
+    rows = read_bucket(leads_folder, k)
+    path = events_folder / f"{k}.parquet"
+    events = pd.read_parquet(path) if path.exists() else None
+    engagement = context.engagement(LeadsAt(rows, events, rows[AS_OF].to_numpy(dtype="datetime64[ns]"), LEAD))
+    return pd.concat([rows, engagement.set_axis(rows.index)], axis=1)
+
+
+def _merged(reports: list[ActivityReport]) -> ActivityReport:
+    merged = ActivityReport()
+    for item in fields(ActivityReport):
+        values = [getattr(r, item.name) for r in reports]
+        setattr(merged, item.name, [v for v in sum(values, [])][:5] if item.name.endswith("_examples")
+                else sum(values))
+    return merged
+
+
+def _event_format(events, spec, source: str) -> str | None:
+    """The times' format: the spec's, else the one the first partition's values prove (as the pandas engine's
+    detector does on a sample: a proof missing makes it a question; a later value it does not read stops)."""
+    if spec.date_format or pd.api.types.is_datetime64_any_dtype(events._meta[spec.at].dtype):
+        return spec.date_format
+    head = events.get_partition(0)[[spec.lead_id, spec.at]].compute().iloc[:DATE_SAMPLE]
+    text = head[spec.at].astype("string").str.strip()
+    reading = detect_format(text)
+    if reading.fmt is None:  # the pandas engine's own question: the example, both readings, the key to set
+        parse_dates(head[spec.at], None, source, spec.at, "activities.date_format", head[spec.lead_id])
+    return reading.fmt
+
+
+def _check_events_read(facts: list[dict], spec, source: str) -> None:
+    """The zones question first (a time the format does not read may be one with a zone), then the first
+    partition's error, its rows counted from the start of the table."""
+    offsets = [int(v) for v in np.cumsum([0] + [f["rows"] for f in facts[:-1]])]
+    found = {key: next(((row + offset, value) for f, offset in zip(facts, offsets, strict=True)
+                        if f[key] is not None for row, value in [f[key]]), None) for key in ("zoned", "bare")}
+    zoned, bare = found["zoned"], found["bare"]
+    if zoned and bare:
+        raise LeadscoreError(
+            f"{source}: column {spec.at!r} has times with a zone (data row {zoned[0] + 1}: {zoned[1]!r}) and times "
+            f"without one (data row {bare[0] + 1}: {bare[1]!r}); set 'activities.timezone' to the zone of the "
+            "times without one, e.g. \"UTC\" or \"Asia/Shanghai\"")
+    for fact, offset in zip(facts, offsets, strict=True):
+        if fact["error"] is not None:
+            message, loc = fact["error"]
+
+            def fail(message=message, loc=loc):
+                raise LeadscoreError(message, loc=loc)
+
+            rows_counted_from(offset, fail)
+
+
+def check_dask_activities(spec: DatasetSpec) -> None:
+    """Before any cluster is reached: what the Dask engine does not do with activities yet."""
+    act = spec.activities
+    if act.prediction.snapshots:
+        raise LeadscoreError("--engine dask counts activities at a fixed age ('activities.prediction.age_days'); "
+                             "build and train snapshots with the pandas engine (the default)")
+    if not spec.leads.created_at:
+        raise LeadscoreError(f"{spec.leads.describe()}: activity features need each lead's creation time for its "
+                             "prediction time; set 'leads.created_at' in the spec")
+    if act.path is None:
+        raise LeadscoreError(f"{act.describe()}: --engine dask reads files; set 'activities.path' to a CSV or "
+                             "Parquet file, a folder or a glob (or use the pandas engine)")
+
+
+def add_engagement(leads, spec: DatasetSpec, plan, labels_of, context: LeadContext, blocksize: str):
+    """The leads (a persisted Dask DataFrame) as bucketed partitions with their engagement features and
+    their label, known and decided marks; and what reading the activities found. `context` is fitted here."""
+    import dask
+    import dask.dataframe as dd
+    from distributed import futures_of, wait
+
+    from features.dask.read import read_frame
+
+    act = spec.activities
+    source = act.describe()
+    check_dask_activities(spec)
+    try:
+        events = read_frame(act.path, act.encoding, blocksize)
+    except (ValueError, OSError) as exc:
+        raise LeadscoreError(f"{act.path}: cannot be read: {str(exc).splitlines()[0]}") from None
+    events.columns = [str(c) for c in events.columns]
+    needed = [act.lead_id, act.at, act.type] + [c for c in (act.channel, act.value) if c]
+    require_columns(events._meta, needed, source, "activities.lead_id / .at / .type / .channel / .value")
+    events = events[[c for c in needed if c != act.value]]
+    act = act.model_copy(update={"date_format": _event_format(events, act, source)})
+    buckets = max(leads.npartitions, events.npartitions // 2, 1)
+    first = first_win_times(spec)
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None)
+    folder = Path(tempfile.mkdtemp(prefix="leadscore-buckets-"))
+    try:
+        leads_folder, raw_folder, known_folder = folder / "leads", folder / "events", folder / "known"
+        known_folder.mkdir(parents=True)
+        decided = dask.compute(*[dask.delayed(_leads_part)(part, i, plan, labels_of, first, leads_folder, buckets)
+                                 for i, part in enumerate(leads.to_delayed())])
+        facts = dask.compute(*[dask.delayed(_events_part)(part, i, act, source, raw_folder, buckets)
+                               for i, part in enumerate(events.to_delayed())])
+        _check_events_read(list(facts), act, source)
+        counted = dask.compute(*[dask.delayed(_known_events)(k, leads_folder, raw_folder, known_folder, context, now)
+                                 for k in range(buckets)])
+        shutil.rmtree(raw_folder, ignore_errors=True)
+        report = _merged([r for r, _ in counted])
+        report.won_before_prediction_time = int(sum(decided))
+        counts = pd.concat([c for _, c in counted]).groupby(level=0).sum() if counted else pd.Series(dtype="int64")
+        context.fit_types(counts.astype("int64"))
+        nonempty = [k for k in range(buckets) if (leads_folder / str(k)).exists()]
+        parts = dask.persist(*[dask.delayed(_engaged_rows)(k, leads_folder, known_folder, context) for k in nonempty])
+        meta = dask.compute(dask.delayed(lambda p: p.iloc[:0])(parts[0]))[0]
+        clash = [c for c in context.engagement_columns_ if c in leads.columns]
+        if clash:
+            raise LeadscoreError(f"{spec.leads.describe()}: the engagement feature {clash[0]!r} has the name of a "
+                                 "leads column; rename that activity type in the activity table or the column in "
+                                 "the leads")
+        frame = dd.from_delayed(list(parts), meta=meta, verify_meta=False)
+        wait(futures_of(parts))  # persisted on the cluster: the bucket files may go only once they are read
+    finally:
+        # The persisted partitions hold their rows in memory: the bucket files are no longer read.
+        shutil.rmtree(folder, ignore_errors=True)
+    return frame, report
