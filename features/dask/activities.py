@@ -78,7 +78,8 @@ def read_bucket(folder: Path, k: int) -> pd.DataFrame | None:
     files = sorted((folder / str(k)).glob("part-*.parquet"))
     if not files:
         return None
-    return pa.concat_tables([pq.read_table(f) for f in files]).to_pandas()
+    # Permissive: a partition whose text column is empty throughout may have written it as nulls.
+    return pa.concat_tables([pq.read_table(f) for f in files], promote_options="permissive").to_pandas()
 
 
 def _leads_part(part: pd.DataFrame, number: int, plan, labels_of, first: pd.Series | None, folder: Path,
@@ -149,11 +150,12 @@ def _engaged_rows(k: int, leads_folder: Path, events_folder: Path, context: Lead
     return pd.concat([rows, engagement.set_axis(rows.index)], axis=1)
 
 
-def _merged(reports: list[ActivityReport]) -> ActivityReport:
+def merged_reports(reports: list[ActivityReport]) -> ActivityReport:
+    """What reading found in every bucket, added up (the first examples kept)."""
     merged = ActivityReport()
     for item in fields(ActivityReport):
         values = [getattr(r, item.name) for r in reports]
-        setattr(merged, item.name, [v for v in sum(values, [])][:5] if item.name.endswith("_examples")
+        setattr(merged, item.name, sum(values, [])[:5] if item.name.endswith("_examples")
                 else sum(values))
     return merged
 
@@ -193,6 +195,33 @@ def _check_events_read(facts: list[dict], spec, source: str) -> None:
             rows_counted_from(offset, fail)
 
 
+def read_events(spec, blocksize: str = "64MB"):
+    """The activity table as a Dask DataFrame of its needed columns (ids read as the leads' are)."""
+    from features.dask.read import read_frame
+
+    source = spec.describe()
+    try:
+        events = read_frame(spec.path, spec.encoding, blocksize)
+    except (ValueError, OSError) as exc:
+        raise LeadscoreError(f"{spec.path}: cannot be read: {str(exc).splitlines()[0]}") from None
+    events.columns = [str(c) for c in events.columns]
+    needed = [spec.lead_id, spec.at, spec.type] + [c for c in (spec.channel, spec.value) if c]
+    require_columns(events._meta, needed, source, "activities.lead_id / .at / .type / .channel / .value")
+    return events[[c for c in needed if c != spec.value]]
+
+
+def bucket_events(events, spec, folder: Path, buckets: int) -> None:
+    """Step 1 for the events: every partition's times parsed and its events written to their buckets;
+    a question or error of any partition raised here, its rows counted from the start of the table."""
+    import dask
+
+    source = spec.describe()
+    spec = spec.model_copy(update={"date_format": _event_format(events, spec, source)})
+    facts = dask.compute(*[dask.delayed(_events_part)(part, i, spec, source, folder, buckets)
+                           for i, part in enumerate(events.to_delayed())])
+    _check_events_read(list(facts), spec, source)
+
+
 def check_dask_activities(spec: DatasetSpec) -> None:
     """Before any cluster is reached: what the Dask engine does not do with activities yet."""
     act = spec.activities
@@ -214,20 +243,9 @@ def add_engagement(leads, spec: DatasetSpec, plan, labels_of, context: LeadConte
     import dask.dataframe as dd
     from distributed import futures_of, wait
 
-    from features.dask.read import read_frame
-
     act = spec.activities
-    source = act.describe()
     check_dask_activities(spec)
-    try:
-        events = read_frame(act.path, act.encoding, blocksize)
-    except (ValueError, OSError) as exc:
-        raise LeadscoreError(f"{act.path}: cannot be read: {str(exc).splitlines()[0]}") from None
-    events.columns = [str(c) for c in events.columns]
-    needed = [act.lead_id, act.at, act.type] + [c for c in (act.channel, act.value) if c]
-    require_columns(events._meta, needed, source, "activities.lead_id / .at / .type / .channel / .value")
-    events = events[[c for c in needed if c != act.value]]
-    act = act.model_copy(update={"date_format": _event_format(events, act, source)})
+    events = read_events(act, blocksize)
     buckets = max(leads.npartitions, events.npartitions // 2, 1)
     first = first_win_times(spec)
     now = pd.Timestamp.now(tz="UTC").tz_localize(None)
@@ -237,13 +255,11 @@ def add_engagement(leads, spec: DatasetSpec, plan, labels_of, context: LeadConte
         known_folder.mkdir(parents=True)
         decided = dask.compute(*[dask.delayed(_leads_part)(part, i, plan, labels_of, first, leads_folder, buckets)
                                  for i, part in enumerate(leads.to_delayed())])
-        facts = dask.compute(*[dask.delayed(_events_part)(part, i, act, source, raw_folder, buckets)
-                               for i, part in enumerate(events.to_delayed())])
-        _check_events_read(list(facts), act, source)
+        bucket_events(events, act, raw_folder, buckets)
         counted = dask.compute(*[dask.delayed(_known_events)(k, leads_folder, raw_folder, known_folder, context, now)
                                  for k in range(buckets)])
         shutil.rmtree(raw_folder, ignore_errors=True)
-        report = _merged([r for r, _ in counted])
+        report = merged_reports([r for r, _ in counted])
         report.won_before_prediction_time = int(sum(decided))
         counts = pd.concat([c for _, c in counted]).groupby(level=0).sum() if counted else pd.Series(dtype="int64")
         context.fit_types(counts.astype("int64"))

@@ -3,10 +3,11 @@ a local cluster of two single-threaded workers. Target: at most 30 min and 20 GB
 `make bench-build-activities-dask` (`--leads`, `--activities` for other sizes; `--data DIR` keeps the
 generated export for another run).
 
-The export is written before the timed build, not timed: `leadscore synth` of 1,000,000 leads needs about
-7 GB, so the leads come from `--leads / 1,000,000` exports of different seeds, each one's ids prefixed
-(leads L0-..., L1-...: one leads file and one outcomes file per export, the accounts of the first), and the
-activities from tests/bench/activity_table.py over all of them, a CSV file per 5,000,000 events.
+The export is written before the timed build, not timed. `leadscore synth` of 1,000,000 leads takes minutes
+and about 7 GB, so one export of 1,000,000 leads is written and copied `--leads / 1,000,000` times, each
+copy with its own ids (L0-..., L1-...; one leads file and one outcomes file per copy, its accounts once):
+the same columns and value mix at every size. The activities come from tests/bench/activity_table.py over
+all the leads, a CSV file per 5,000,000 events.
 Peak memory is the largest sum of the resident memory of the command and all its processes (the Dask
 scheduler and workers included), sampled every 0.2 s; past --memory-limit-mb the run is stopped and
 recorded as such.
@@ -53,16 +54,18 @@ def write_export(folder: Path) -> None:
         return
     for name in ("leads", "outcomes", "activities"):
         (folder / name).mkdir(parents=True, exist_ok=True)
-    for k in range(max(1, args.leads // CHUNK)):
+    first = [folder / "leads" / "part-000.csv", folder / "outcomes" / "part-000.csv"]
+    if not all(p.exists() for p in first):
         with tempfile.TemporaryDirectory(dir=folder) as tmp:
-            subprocess.run([LEADSCORE, "synth", "--leads", str(min(CHUNK, args.leads)), "--seed", str(k), "--out",
-                            tmp], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-            prefixed(Path(tmp) / "leads.csv", folder / "leads" / f"part-{k:03d}.csv", f"L{k}-", ("lead_id",))
-            prefixed(Path(tmp) / "outcomes.csv", folder / "outcomes" / f"part-{k:03d}.csv", f"L{k}-",
-                     ("lead_id", "deal_id"))
-            if k == 0:
-                os.replace(Path(tmp) / "accounts.csv", folder / "accounts.csv")
-        print(f"export {k + 1}: {(k + 1) * CHUNK:,} leads", flush=True)
+            subprocess.run([LEADSCORE, "synth", "--leads", str(min(CHUNK, args.leads)), "--seed", "0", "--out", tmp],
+                           check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+            prefixed(Path(tmp) / "leads.csv", first[0], "L0-", ("lead_id",))
+            prefixed(Path(tmp) / "outcomes.csv", first[1], "L0-", ("lead_id", "deal_id"))
+            os.replace(Path(tmp) / "accounts.csv", folder / "accounts.csv")
+    for k in range(1, max(1, args.leads // CHUNK)):  # copies of the first export, each with its own ids
+        for name in ("leads", "outcomes"):
+            text = (folder / name / "part-000.csv").read_text()
+            (folder / name / f"part-{k:03d}.csv").write_text(text.replace('"L0-', f'"L{k}-'))
     outcomes = pa.concat_tables([pacsv.read_csv(p, convert_options=pacsv.ConvertOptions(
         column_types={"lead_id": pa.string(), "deal_id": pa.string()}))
         for p in sorted((folder / "outcomes").glob("*.csv"))])
