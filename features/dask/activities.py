@@ -200,11 +200,7 @@ def read_events(spec, blocksize: str = "64MB"):
     from features.dask.read import read_frame
 
     source = spec.describe()
-    try:
-        events = read_frame(spec.path, spec.encoding, blocksize)
-    except (ValueError, OSError) as exc:
-        raise LeadscoreError(f"{spec.path}: cannot be read: {str(exc).splitlines()[0]}") from None
-    events.columns = [str(c) for c in events.columns]
+    events = read_frame(spec.path, spec.encoding, blocksize)
     needed = [spec.lead_id, spec.at, spec.type] + [c for c in (spec.channel, spec.value) if c]
     require_columns(events._meta, needed, source, "activities.lead_id / .at / .type / .channel / .value")
     return events[[c for c in needed if c != spec.value]]

@@ -257,11 +257,7 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
     source = leads_spec.describe()
     check_dask_source(spec)
     started = time.monotonic()
-    try:
-        leads = read_frame(leads_spec.path, leads_spec.encoding, blocksize)
-    except (ValueError, OSError) as exc:
-        raise LeadscoreError(f"{leads_spec.path}: cannot be read: {str(exc).splitlines()[0]}") from None
-    leads.columns = [str(c) for c in leads.columns]
+    leads = read_frame(leads_spec.path, leads_spec.encoding, blocksize)
     declared = [leads_spec.id] + ([leads_spec.created_at] if leads_spec.created_at else [])
     require_columns(leads._meta, declared, source, "leads.id / leads.created_at")
     context = _lookup_context(spec)

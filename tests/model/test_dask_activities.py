@@ -62,26 +62,24 @@ def test_dask_activity_errors_name_rows_of_the_whole_table(synthetic_spec, synth
     """A time that does not read, in the third file, names its data row counted from the first; times with
     a zone in one file and without in another are a question naming the key to set. Nothing is written."""
     events = pd.read_csv(synthetic_dir / "activities.csv", dtype=str, keep_default_na=False)
+    out = tmp_path / "out.parquet"
+
+    def build_fails(changed: pd.DataFrame, name: str) -> str:
+        spec = write_spec(_parted(synthetic_spec, synthetic_dir, tmp_path / name, changed), f"{name}.yaml")
+        result = CliRunner().invoke(app, ["build", "--spec", str(spec), "--out", str(out), "--engine", "dask",
+                                          "--scheduler", scheduler_address])
+        assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+        assert not out.exists()
+        return " ".join(result.output.split())
+
     bad = events.copy()
     bad.loc[45_006, "occurred_at"] = "soon"
-    out = tmp_path / "out.parquet"
-    spec = write_spec(_parted(synthetic_spec, synthetic_dir, tmp_path / "a", bad))
-    result = CliRunner().invoke(app, ["build", "--spec", str(spec), "--out", str(out), "--engine", "dask",
-                                      "--scheduler", scheduler_address])
-    text = " ".join(result.output.split())
-    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    text = build_fails(bad, "bad")
     assert "data row 45007" in text and "'occurred_at'" in text and "activities.date_format" in text
-    assert not out.exists()
-
     zoned = events.copy()
     zoned.loc[30_000:, "occurred_at"] = zoned.loc[30_000:, "occurred_at"] + "+08:00"  # files 2 on: a zone
-    spec = write_spec(_parted(synthetic_spec, synthetic_dir, tmp_path / "b", zoned), "zoned.yaml")
-    result = CliRunner().invoke(app, ["build", "--spec", str(spec), "--out", str(out), "--engine", "dask",
-                                      "--scheduler", scheduler_address])
-    text = " ".join(result.output.split())
-    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    text = build_fails(zoned, "zoned")
     assert "activities.timezone" in text and "data row 30001" in text and "data row 1:" in text
-    assert not out.exists()
 
 
 def test_snapshots_on_dask_exit_2_before_any_cluster(synthetic_spec, tmp_path, write_spec):
