@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import tempfile
 from dataclasses import fields
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from features.dates import detect_format, parse_dates
 from features.errors import LeadscoreError
 from features.load import require_columns
 from features.messages import rows_counted_from
-from features.relate import first_win_times, prediction_times, won_by
+from features.relate import prediction_times, won_by
 from features.spec import DatasetSpec
 
 LEAD, LABEL, KNOWN, AS_OF, DECIDED = "__lead__", "__label__", "__known__", "__as_of__", "__decided__"
@@ -141,13 +140,13 @@ def _known_events(k: int, leads_folder: Path, events_folder: Path, out: Path, co
     return report, events["type"][kept_ages >= 0].value_counts()
 
 
-def _engaged_rows(k: int, leads_folder: Path, events_folder: Path, context: LeadContext) -> pd.DataFrame:
-    """Step 4 for a bucket: its leads with their engagement features."""
+def _engaged_rows(k: int, leads_folder: Path, events_folder: Path, out: Path, context: LeadContext) -> None:
+    """Step 4 for a bucket: its leads with their engagement features, written to out/<bucket>.parquet."""
     rows = read_bucket(leads_folder, k)
     path = events_folder / f"{k}.parquet"
     events = pd.read_parquet(path) if path.exists() else None
     engagement = context.engagement(LeadsAt(rows, events, rows[AS_OF].to_numpy(dtype="datetime64[ns]"), LEAD))
-    return pd.concat([rows, engagement.set_axis(rows.index)], axis=1)
+    pd.concat([rows, engagement.set_axis(rows.index)], axis=1).to_parquet(out / f"{k}.parquet", index=False)
 
 
 def merged_reports(reports: list[ActivityReport]) -> ActivityReport:
@@ -232,44 +231,53 @@ def check_dask_activities(spec: DatasetSpec) -> None:
                              "Parquet file, a folder or a glob (or use the pandas engine)")
 
 
-def add_engagement(leads, spec: DatasetSpec, plan, labels_of, context: LeadContext, blocksize: str):
-    """The leads (a persisted Dask DataFrame) as bucketed partitions with their engagement features and
-    their label, known and decided marks; and what reading the activities found. `context` is fitted here."""
+def bucket_count(leads, events) -> int:
+    """Buckets enough that one holds about as many events as a partition of the table (CSV blocks of 64 MB
+    hold about a million events) and at least as many leads partitions as were read."""
+    return max(leads.npartitions, events.npartitions // 2, 1)
+
+
+def bucket_leads(leads, plan, labels_of, folder: Path, buckets: int, first: pd.Series | None) -> int:
+    """Step 1 for the leads (a Dask DataFrame): every partition into its buckets; returns how many leads
+    were already won at their prediction time. After this the leads are read from the buckets: the caller
+    lets its persisted partitions go."""
+    import dask
+
+    return int(sum(dask.compute(*[dask.delayed(_leads_part)(part, i, plan, labels_of, first, folder / "leads",
+                                                             buckets) for i, part in enumerate(leads.to_delayed())])))
+
+
+def engaged_leads(events, spec: DatasetSpec, context: LeadContext, folder: Path, buckets: int, decided: int,
+                  columns: list[str]):
+    """Steps 1 (events) to 4: a Dask DataFrame of the bucketed leads with their engagement features and their
+    label, known and decided marks, read from Parquet files in `folder` (which must stay until the caller
+    has computed what it needs from them); and what reading the activities found. `context` is fitted here;
+    `columns`: the leads' columns, which no engagement feature may be named like."""
     import dask
     import dask.dataframe as dd
-    from distributed import futures_of, wait
 
     act = spec.activities
-    check_dask_activities(spec)
-    events = read_events(act, blocksize)
-    buckets = max(leads.npartitions, events.npartitions // 2, 1)
-    first = first_win_times(spec)
     now = pd.Timestamp.now(tz="UTC").tz_localize(None)
-    folder = Path(tempfile.mkdtemp(prefix="leadscore-buckets-"))
-    try:
-        leads_folder, raw_folder, known_folder = folder / "leads", folder / "events", folder / "known"
-        known_folder.mkdir(parents=True)
-        decided = dask.compute(*[dask.delayed(_leads_part)(part, i, plan, labels_of, first, leads_folder, buckets)
-                                 for i, part in enumerate(leads.to_delayed())])
-        bucket_events(events, act, raw_folder, buckets)
-        counted = dask.compute(*[dask.delayed(_known_events)(k, leads_folder, raw_folder, known_folder, context, now)
-                                 for k in range(buckets)])
-        shutil.rmtree(raw_folder, ignore_errors=True)
-        report = merged_reports([r for r, _ in counted])
-        report.won_before_prediction_time = int(sum(decided))
-        counts = pd.concat([c for _, c in counted]).groupby(level=0).sum() if counted else pd.Series(dtype="int64")
-        context.fit_types(counts.astype("int64"))
-        nonempty = [k for k in range(buckets) if (leads_folder / str(k)).exists()]
-        parts = dask.persist(*[dask.delayed(_engaged_rows)(k, leads_folder, known_folder, context) for k in nonempty])
-        meta = dask.compute(dask.delayed(lambda p: p.iloc[:0])(parts[0]))[0]
-        clash = [c for c in context.engagement_columns_ if c in leads.columns]
-        if clash:
-            raise LeadscoreError(f"{spec.leads.describe()}: the engagement feature {clash[0]!r} has the name of a "
-                                 "leads column; rename that activity type in the activity table or the column in "
-                                 "the leads")
-        frame = dd.from_delayed(list(parts), meta=meta, verify_meta=False)
-        wait(futures_of(parts))  # persisted on the cluster: the bucket files may go only once they are read
-    finally:
-        # The persisted partitions hold their rows in memory: the bucket files are no longer read.
-        shutil.rmtree(folder, ignore_errors=True)
-    return frame, report
+    leads_folder, raw_folder, known_folder = folder / "leads", folder / "events", folder / "known"
+    engaged_folder = folder / "engaged"
+    known_folder.mkdir(parents=True)
+    engaged_folder.mkdir()
+    bucket_events(events, act, raw_folder, buckets)
+    counted = dask.compute(*[dask.delayed(_known_events)(k, leads_folder, raw_folder, known_folder, context, now)
+                             for k in range(buckets)])
+    shutil.rmtree(raw_folder, ignore_errors=True)
+    report = merged_reports([r for r, _ in counted])
+    report.won_before_prediction_time = decided
+    counts = pd.concat([c for _, c in counted]).groupby(level=0).sum()
+    context.fit_types(counts.astype("int64"))
+    clash = [c for c in context.engagement_columns_ if c in columns]
+    if clash:
+        raise LeadscoreError(f"{spec.leads.describe()}: the engagement feature {clash[0]!r} has the name of a "
+                             "leads column; rename that activity type in the activity table or the column in "
+                             "the leads")
+    nonempty = [k for k in range(buckets) if (leads_folder / str(k)).exists()]
+    # Written to disk, not kept in memory: the training rows made from them are what the workers keep.
+    dask.compute(*[dask.delayed(_engaged_rows)(k, leads_folder, known_folder, engaged_folder, context)
+                   for k in nonempty])
+    shutil.rmtree(leads_folder, ignore_errors=True)
+    return dd.read_parquet([str(engaged_folder / f"{k}.parquet") for k in nonempty]), report

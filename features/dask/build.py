@@ -21,6 +21,7 @@ Row numbers in error messages count from the start of the whole input, as on one
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,17 @@ import pandas as pd
 from features.build import TrainingSet, check_declared, check_glossary, check_personal_data, feature_frame
 from features.checks import check_enough, check_not_future
 from features.context import LeadContext, LeadsAt
-from features.dask.activities import DECIDED, KNOWN, LABEL, MARKS, add_engagement, check_dask_activities
+from features.dask.activities import (
+    DECIDED,
+    KNOWN,
+    LABEL,
+    MARKS,
+    bucket_count,
+    bucket_leads,
+    check_dask_activities,
+    engaged_leads,
+    read_events,
+)
 from features.dask.read import read_frame
 from features.dates import detect_format, parse_dates
 from features.errors import LeadscoreError
@@ -50,7 +61,7 @@ from features.leakage import ColumnStrength, assign_folds, check_leaks, leak_war
 from features.load import blank_placeholders, require_columns
 from features.lookups import EXAMPLES, MatchReport, read_lookups
 from features.messages import rows_counted_from, shown
-from features.relate import Relation, context_for
+from features.relate import Relation, context_for, first_win_times
 from features.spec import DatasetSpec
 
 log = logging.getLogger(__name__)
@@ -302,8 +313,14 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
     plan = _Plan(spec=spec, source=source, reserved=reserved, empty=[c for c, n in filled.items() if n == 0],
                  offsets=offsets, outcome=_outcome_for_parts(leads, spec, source))
     report = _labels_plan(plan, leads, as_of)
+    buckets = None  # with activities: the folder of the bucketed leads and events, removed once read
     if spec.activities:
-        leads, activities = add_engagement(leads, spec, plan, labels_of, context, blocksize)
+        buckets = tempfile.TemporaryDirectory(prefix="leadscore-buckets-")
+        events = read_events(spec.activities, blocksize)
+        count = bucket_count(leads, events)
+        decided = bucket_leads(leads, plan, labels_of, Path(buckets.name), count, first_win_times(spec))
+        columns, leads = list(leads.columns), None  # the workers let the leads go: the buckets hold them now
+        leads, activities = engaged_leads(events, spec, context, Path(buckets.name), count, decided, columns)
         relation = relation or Relation(context=context)
         relation.activities, relation.prediction_time = activities, spec.activities.prediction.describe()
         every = pd.DataFrame(columns=[*every.columns, *context.engagement_columns_])
@@ -318,6 +335,11 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
 
     meta = _training_part(first.iloc[:0], plan)
     frame = leads.map_partitions(_training_part, plan, meta=meta).persist()
+    if buckets is not None:
+        from distributed import wait
+
+        wait(frame)
+        buckets.cleanup()
     y = frame["label"].compute().to_numpy()
     log.debug("dask build: %d training rows kept on the workers, %.1f s", len(y), time.monotonic() - started)
     if len(y) == 0:

@@ -18,6 +18,7 @@ import pandas as pd
 from features.activity_load import ActivityReport, checked_events
 from features.dask.activities import (
     LEAD,
+    bucket_count,
     bucket_events,
     bucket_of,
     id_text,
@@ -79,7 +80,7 @@ def score_with_activities(model: LoadedModel, leads, activities: str, as_of: pd.
     columns = {k: v for k, v in dict(context.event_columns or {}).items() if v is not None}
     spec = ActivitiesSpec(path=activities, **columns)
     events = read_events(spec)
-    buckets = max(leads.npartitions, events.npartitions // 2, 1)
+    buckets = bucket_count(leads, events)
     meta = score_frame(model, leads.head(1), lang=lang, questions=questions).iloc[:0]
     now = pd.Timestamp.now(tz="UTC").tz_localize(None)
     folder = Path(tempfile.mkdtemp(prefix="leadscore-buckets-"))
