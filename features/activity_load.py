@@ -19,7 +19,7 @@ from features.relations_spec import ActivitiesSpec
 
 EXAMPLES = 5
 WARN_SHARE = 0.01
-_ZONE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+ZONE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 
 
 @dataclass
@@ -61,7 +61,7 @@ def check_zones(text: pd.Series, spec: ActivitiesSpec, source: str) -> None:
     """Times with a zone beside times without one: the bare ones' zone is a question for the user."""
     if spec.timezone is not None or text.isna().all():
         return
-    zoned = text.str.contains(_ZONE, na=False)
+    zoned = text.str.contains(ZONE, na=False)
     bare = ~zoned & text.notna()
     if zoned.any() and bare.any():
         a, b = int(zoned.to_numpy().nonzero()[0][0]), int(bare.to_numpy().nonzero()[0][0])
@@ -79,7 +79,7 @@ def event_times(values: pd.Series, spec: ActivitiesSpec, source: str, ids: pd.Se
     check_zones(text, spec, source)
     if spec.timezone is None:
         return parse_dates(text, spec.date_format, source, spec.at, "activities.date_format", ids)
-    zoned = text.str.contains(_ZONE, na=False)
+    zoned = text.str.contains(ZONE, na=False)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     if zoned.any():
         out[zoned] = parse_dates(text[zoned], spec.date_format, source, spec.at, "activities.date_format",

@@ -16,7 +16,6 @@ its events share a bucket, and each bucket goes through the pandas engine's own 
 
 from __future__ import annotations
 
-import re
 import shutil
 from dataclasses import fields
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.activity_load import ActivityReport, checked_events, parsed_events
+from features.activity_load import ZONE, ActivityReport, checked_events, parsed_events
 from features.context import LeadContext, LeadsAt
 from features.dates import detect_format, parse_dates
 from features.errors import LeadscoreError
@@ -35,9 +34,7 @@ from features.spec import DatasetSpec
 
 LEAD, LABEL, KNOWN, AS_OF, DECIDED = "__lead__", "__label__", "__known__", "__as_of__", "__decided__"
 MARKS = (LEAD, LABEL, KNOWN, AS_OF, DECIDED)  # bookkeeping columns: never features
-BUCKET_EVENTS = 2_000_000  # events a bucket holds, about: one worker task reads one bucket at a time
 DATE_SAMPLE = 100_000
-_ZONE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 
 
 def id_text(values: pd.Series) -> pd.Series:
@@ -104,7 +101,7 @@ def _events_part(part: pd.DataFrame, number: int, spec, source: str, folder: Pat
         lead = id_text(part[spec.lead_id]).str.strip()
         if spec.timezone is None and not pd.api.types.is_datetime64_any_dtype(part[spec.at]):
             text = part[spec.at].astype("string").str.strip()
-            zoned = text.str.contains(_ZONE, na=False).to_numpy()
+            zoned = text.str.contains(ZONE, na=False).to_numpy()
             bare = ~zoned & text.notna().to_numpy()
             for key, found in (("zoned", zoned), ("bare", bare)):
                 if found.any():
