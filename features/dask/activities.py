@@ -240,6 +240,8 @@ def bucket_leads(leads, plan, labels_of, folder: Path, buckets: int, first: pd.S
     lets its persisted partitions go."""
     import dask
 
+    # Once in the graph, not once per task: the plan holds every won lead's first win.
+    plan, first = dask.delayed(plan, traverse=False), dask.delayed(first, traverse=False)
     return int(sum(dask.compute(*[dask.delayed(_leads_part)(part, i, plan, labels_of, first, folder / "leads",
                                                              buckets) for i, part in enumerate(leads.to_delayed())])))
 

@@ -286,7 +286,10 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
     # lookup's key column is kept until the join, even when it is no feature itself.
     keys = {t["on"] for t in context.lookups} if context is not None else set()
     leads = leads[[c for c in leads.columns if c in reserved | keys or c not in spec.never_features()]]
-    leads = leads.map_partitions(blank_placeholders, list(leads_spec.missing_values), meta=leads._meta).persist()
+    # With an activity table the events need the workers' memory: the leads are kept on disk between passes.
+    work = tempfile.TemporaryDirectory(prefix="leadscore-build-") if spec.activities else None
+    leads = _kept(leads.map_partitions(blank_placeholders, list(leads_spec.missing_values), meta=leads._meta),
+                  work, "read")
 
     facts = _per_part(_facts, leads, leads_spec.id)
     log.debug("dask build: leads read and kept on the workers, %.1f s", time.monotonic() - started)
@@ -302,25 +305,23 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
         fmt = leads_spec.date_format or _date_format(leads, leads_spec.created_at, offsets[-1] + facts[-1]["rows"],
                                                      source, leads_spec.id)
         meta = leads._meta.assign(**{leads_spec.created_at: pd.Series(dtype="datetime64[ns]")})
-        leads = leads.map_partitions(_parse_part, leads_spec.created_at, fmt, source, leads_spec.id, offsets,
-                                     meta=meta).persist()
+        leads = _kept(leads.map_partitions(_parse_part, leads_spec.created_at, fmt, source, leads_spec.id, offsets,
+                                           meta=meta), work, "parsed")
 
     relation = None
     if spec.lookups:
-        leads, relation = _join_lookups(leads, context, spec, source)
+        leads, relation = _join_lookups(leads, context, spec, source, work)
         facts = _per_part(_facts, leads, leads_spec.id)  # the joined columns' filled counts too
     filled = {c: sum(f["filled"].get(c, 0) for f in facts) for c in leads.columns}
     plan = _Plan(spec=spec, source=source, reserved=reserved, empty=[c for c, n in filled.items() if n == 0],
                  offsets=offsets, outcome=_outcome_for_parts(leads, spec, source))
     report = _labels_plan(plan, leads, as_of)
-    buckets = None  # with activities: the folder of the bucketed leads and events, removed once read
     if spec.activities:
-        buckets = tempfile.TemporaryDirectory(prefix="leadscore-buckets-")
+        buckets = Path(work.name) / "buckets"
         events = read_events(spec.activities, blocksize)
         count = bucket_count(leads, events)
-        decided = bucket_leads(leads, plan, labels_of, Path(buckets.name), count, first_win_times(spec))
-        columns, leads = list(leads.columns), None  # the workers let the leads go: the buckets hold them now
-        leads, activities = engaged_leads(events, spec, context, Path(buckets.name), count, decided, columns)
+        decided = bucket_leads(leads, plan, labels_of, buckets, count, first_win_times(spec))
+        leads, activities = engaged_leads(events, spec, context, buckets, count, decided, list(leads.columns))
         relation = relation or Relation(context=context)
         relation.activities, relation.prediction_time = activities, spec.activities.prediction.describe()
         every = pd.DataFrame(columns=[*every.columns, *context.engagement_columns_])
@@ -335,11 +336,11 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
 
     meta = _training_part(first.iloc[:0], plan)
     frame = leads.map_partitions(_training_part, plan, meta=meta).persist()
-    if buckets is not None:
+    if work is not None:  # the training rows are on the workers: the files they were made from can go
         from distributed import wait
 
         wait(frame)
-        buckets.cleanup()
+        work.cleanup()
     y = frame["label"].compute().to_numpy()
     log.debug("dask build: %d training rows kept on the workers, %.1f s", len(y), time.monotonic() - started)
     if len(y) == 0:
@@ -366,26 +367,52 @@ def _lookup_context(spec: DatasetSpec) -> LeadContext | None:
     return context_for(spec, read_lookups(spec.lookups))
 
 
-def _joined_part(part: pd.DataFrame, context: LeadContext, source: str, never: list[str]
-                 ) -> tuple[pd.DataFrame, list[MatchReport]]:
+def _kept(frame, work, name: str):
+    """The frame kept for the passes to come: in the workers' memory, or with a work folder as Parquet
+    files there, one per partition (row order and partitions as they were)."""
+    if work is None:
+        return frame.persist()
+    import dask.dataframe as dd
+
+    frame.to_parquet(str(Path(work.name) / name), write_index=False)
+    return dd.read_parquet(str(Path(work.name) / name))
+
+
+def _joined_part(part: pd.DataFrame, context: LeadContext, source: str, never: list[str], out: Path | None = None
+                 ) -> tuple[pd.DataFrame | None, list[MatchReport]]:
+    """A partition with its lookups joined, and how each matched; with `out` the rows go to that Parquet file."""
     joined, reports = context.match(part, source)
-    return joined.drop(columns=[c for c in never if c in joined.columns]), reports
+    joined = joined.drop(columns=[c for c in never if c in joined.columns])
+    if out is not None:
+        joined.to_parquet(out, index=False)
+        return None, reports
+    return joined, reports
 
 
-def _join_lookups(leads, context: LeadContext, spec: DatasetSpec, source: str):
+def _join_lookups(leads, context: LeadContext, spec: DatasetSpec, source: str, work=None):
     """The leads with their lookups joined on every partition, and the Relation the model's Pipeline carries
     (its unmatched shares summed over all partitions, as the pandas build measures them on all rows).
-    One pass: each partition is joined once, giving its rows and how each lookup matched there."""
+    One pass: each partition is joined once, giving its rows and how each lookup matched there. The rows
+    are kept in the workers' memory, or with a work folder as Parquet files there."""
     import dask
     import dask.dataframe as dd
 
     meta_joined = context.match(leads._meta, source)[0]
     declared = {spec.leads.id, spec.leads.created_at, spec.outcome.column} - {None}
     never = [c for c in meta_joined.columns if c in spec.never_features() and c not in declared]
-    pairs = [dask.delayed(_joined_part, nout=2)(part, context, source, never) for part in leads.to_delayed()]
-    kept = dask.persist(*[item for pair in pairs for item in pair])  # one task per partition, kept in memory
-    joined = dd.from_delayed(list(kept[0::2]), meta=meta_joined.drop(columns=never), verify_meta=False)
-    matches = [_merged(reports) for reports in zip(*dask.compute(*kept[1::2]), strict=True)]
+    if work is not None:
+        folder = Path(work.name) / "joined"
+        folder.mkdir()
+        files = [str(folder / f"part.{i:06d}.parquet") for i in range(leads.npartitions)]
+        reports = dask.compute(*[dask.delayed(_joined_part, nout=2)(part, context, source, never, file)[1]
+                                 for part, file in zip(leads.to_delayed(), files, strict=True)])
+        joined = dd.read_parquet(files)
+    else:
+        pairs = [dask.delayed(_joined_part, nout=2)(part, context, source, never) for part in leads.to_delayed()]
+        kept = dask.persist(*[item for pair in pairs for item in pair])  # one task per partition, kept in memory
+        joined = dd.from_delayed(list(kept[0::2]), meta=meta_joined.drop(columns=never), verify_meta=False)
+        reports = dask.compute(*kept[1::2])
+    matches = [_merged(reports) for reports in zip(*reports, strict=True)]
     context.unmatched_share_ = {m.table: round(m.share, 4) for m in matches}
     return joined, Relation(context=context, matches=matches)
 
