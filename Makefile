@@ -6,7 +6,7 @@ SPEC ?= data/specs/synthetic.yaml
 XED_SPEC := data/specs/x_education.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser postgresql run serve loop test test-fast lint bench bench-build bench-build-activities bench-init bench-train bench-tuning bench-serve bench-page bench-monitor bench-reliability soak bench-peers bench-gaps bench-bagging bench-members bench-score bench-scale bench-engagement clean
+.PHONY: help install browser postgresql run serve loop test test-fast lint bench bench-build bench-build-activities bench-build-activities-dask bench-init bench-train bench-tuning bench-serve bench-page bench-monitor bench-reliability soak bench-peers bench-gaps bench-bagging bench-members bench-score bench-scale bench-engagement clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ bench-build: install ## synth 1,000,000 leads, then build the training set: wall
 
 bench-build-activities: install ## the same build with 20,000,000 activities (engagement features point-in-time): wall time and memory
 	$(BIN)/python tests/bench/bench_build.py --activities 20000000
+
+bench-build-activities-dask: install ## build --engine dask of 10,000,000 leads and 200,000,000 activities (export written first, not timed)
+	$(BIN)/python tests/bench/bench_dask_activities.py $(DASK_ACTIVITIES_ARGS)
 
 bench-init: install ## leadscore init on 1,000,000 synthetic leads (ISO and day-first dates): wall time and memory
 	$(BIN)/python tests/bench/bench_init.py

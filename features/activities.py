@@ -68,7 +68,11 @@ def engagement_columns(types: Sequence[str], windows: Sequence[int], grouped: bo
 def kept_types(types: pd.Series, max_types: int, min_count: int) -> tuple[list[str], bool]:
     """The types that get their own features (most frequent first, at least `min_count` events) and
     whether any other type exists (it then counts as 'other')."""
-    counts = types.value_counts()
+    return kept_types_counted(types.value_counts(), max_types, min_count)
+
+
+def kept_types_counted(counts: pd.Series, max_types: int, min_count: int) -> tuple[list[str], bool]:
+    """`kept_types` from the events' counts per type (the Dask engine sums them over its buckets)."""
     kept = sorted((t for t, c in counts.items() if c >= min_count and t != OTHER),
                   key=lambda t: (-counts[t], t))[:max_types]
     return kept, bool(len(set(counts.index) - set(kept)))

@@ -19,7 +19,7 @@ from features.relations_spec import ActivitiesSpec
 
 EXAMPLES = 5
 WARN_SHARE = 0.01
-_ZONE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+ZONE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 
 
 @dataclass
@@ -61,7 +61,7 @@ def check_zones(text: pd.Series, spec: ActivitiesSpec, source: str) -> None:
     """Times with a zone beside times without one: the bare ones' zone is a question for the user."""
     if spec.timezone is not None or text.isna().all():
         return
-    zoned = text.str.contains(_ZONE, na=False)
+    zoned = text.str.contains(ZONE, na=False)
     bare = ~zoned & text.notna()
     if zoned.any() and bare.any():
         a, b = int(zoned.to_numpy().nonzero()[0][0]), int(bare.to_numpy().nonzero()[0][0])
@@ -79,7 +79,7 @@ def event_times(values: pd.Series, spec: ActivitiesSpec, source: str, ids: pd.Se
     check_zones(text, spec, source)
     if spec.timezone is None:
         return parse_dates(text, spec.date_format, source, spec.at, "activities.date_format", ids)
-    zoned = text.str.contains(_ZONE, na=False)
+    zoned = text.str.contains(ZONE, na=False)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     if zoned.any():
         out[zoned] = parse_dates(text[zoned], spec.date_format, source, spec.at, "activities.date_format",
@@ -108,13 +108,27 @@ def read_activities(spec: ActivitiesSpec, lead_ids: pd.Series | None = None,
 
 def normalise_events(table: pd.DataFrame, spec: ActivitiesSpec, source: str, lead_ids: pd.Series | None = None,
                      now: pd.Timestamp | None = None) -> tuple[pd.DataFrame, ActivityReport]:
-    report = ActivityReport(rows=len(table))
-    lead = table[spec.lead_id].astype("string").str.strip()
+    return checked_events(parsed_events(table, spec, source), lead_ids, now)
+
+
+def parsed_events(table: pd.DataFrame, spec: ActivitiesSpec, source: str, lead: pd.Series | None = None
+                  ) -> pd.DataFrame:
+    """The table as events (lead, at, type[, channel]): text stripped, times parsed as naive UTC.
+    `lead`: the lead ids as text when the caller made them (the Dask engine reads ids as the leads' ids)."""
+    lead = table[spec.lead_id].astype("string").str.strip() if lead is None else lead
     kind = table[spec.type].astype("string").str.strip()
     at = event_times(table[spec.at], spec, source, lead.fillna(""))
     events = pd.DataFrame({"lead": lead, "at": at, "type": kind})
     if spec.channel:
         events["channel"] = table[spec.channel].astype("string").str.strip()
+    return events
+
+
+def checked_events(events: pd.DataFrame, lead_ids: pd.Series | None = None, now: pd.Timestamp | None = None
+                   ) -> tuple[pd.DataFrame, ActivityReport]:
+    """The events kept: none empty, dated in the future, of an unknown lead (when `lead_ids` is given) or
+    repeating another; what was left out is counted, with examples, in the report."""
+    report = ActivityReport(rows=len(events))
     empty = (events["lead"].isna() | events["at"].isna() | events["type"].isna() | (events["type"] == "")).to_numpy()
     report.empty = int(empty.sum())
     keep = ~empty  # each check below counts among the events still kept; the table is cut once, at the end

@@ -29,6 +29,7 @@ from features.activities import (
     features_for_records,
     features_for_table,
     kept_types,
+    kept_types_counted,
 )
 from features.errors import LeadscoreError
 from features.lookups import LookupTable, MatchReport, join_lookups, join_record
@@ -84,14 +85,24 @@ class LeadContext(TransformerMixin, BaseEstimator):
         if self.windows is not None and isinstance(X, LeadsAt) and X.events is not None:
             ages = self.event_ages(X)
             self.types_, self.grouped_ = kept_types(X.events["type"][ages >= 0], self.max_types, self.min_type_count)
-        columns = engagement_columns(self.types_, self.windows, self.grouped_, self.channel) if self.windows else {}
-        self.columns_ = {name: asdict(col) for name, col in columns.items()}  # plain dicts for the model file
-        self._cache_columns = self._cache_computed = None
+        self._set_columns()
         self.unmatched_share_ = {}
         if isinstance(X, LeadsAt) and self.lookups:
             self.unmatched_share_ = {r.table: round(r.share, 4) for r in self.match(X.frame)[1]}
         self.n_features_in_ = len(X.frame.columns) if isinstance(X, LeadsAt) else len(X.columns)
         return self
+
+    def fit_types(self, counts: pd.Series) -> LeadContext:
+        """The types kept as features from counts of the known events per type (the Dask engine counts them
+        bucket by bucket; `fit` counts them on one table)."""
+        self.types_, self.grouped_ = kept_types_counted(counts, self.max_types, self.min_type_count)
+        self._set_columns()
+        return self
+
+    def _set_columns(self) -> None:
+        columns = engagement_columns(self.types_, self.windows, self.grouped_, self.channel) if self.windows else {}
+        self.columns_ = {name: asdict(col) for name, col in columns.items()}  # plain dicts for the model file
+        self._cache_columns = self._cache_computed = None
 
     def event_ages(self, X: LeadsAt) -> np.ndarray:
         """Each event's age in days at its lead's prediction time, the latest one when the lead has several

@@ -66,15 +66,34 @@ def prediction_times(spec: DatasetSpec, created_at: pd.Series | None, source: st
     return (created_at + age).to_numpy(dtype="datetime64[ns]")
 
 
-def won_by(ids: pd.Series, as_of: np.ndarray, spec: DatasetSpec) -> np.ndarray:
-    """Leads whose first win came at or before their prediction time: decided already, nothing to score."""
+def first_win_times(spec: DatasetSpec) -> pd.Series | None:
+    """Each won lead's first win time by lead id (text); None when the outcome dates no wins."""
     outcome = spec.outcome
     if not outcome.is_table or not outcome.won_at:
-        return np.zeros(len(ids), dtype=bool)
+        return None
     won_ids, won_at = read_wins(outcome)
-    first = pd.DataFrame({"lead": won_ids, "at": won_at}).groupby("lead")["at"].min()
+    return pd.DataFrame({"lead": won_ids, "at": won_at}).groupby("lead")["at"].min()
+
+
+def won_by(ids: pd.Series, as_of: np.ndarray, spec: DatasetSpec, first: pd.Series | None = None) -> np.ndarray:
+    """Leads whose first win came at or before their prediction time: decided already, nothing to score.
+    `first`: `first_win_times(spec)` when the caller has it (the Dask engine reads it once for all parts)."""
+    first = first_win_times(spec) if first is None else first
+    if first is None:
+        return np.zeros(len(ids), dtype=bool)
     first_win = first.reindex(ids.astype("string").to_numpy(dtype=object)).to_numpy(dtype="datetime64[ns]")
     return ~np.isnat(first_win) & (first_win <= as_of)
+
+
+def context_for(spec: DatasetSpec, lookups) -> LeadContext:
+    """The (unfitted) LeadContext of a spec: its lookup tables (read), activity windows and decay."""
+    act = spec.activities
+    return LeadContext(lookups=[t.to_plain() for t in lookups], windows=act.windows if act else None,
+                       half_life_days=act.half_life_days if act else 14.0,
+                       max_types=act.max_types if act else 12, min_type_count=act.min_type_count if act else 20,
+                       channel=bool(act and act.channel),
+                       event_columns=act.model_dump(include={"lead_id", "at", "type", "channel", "timezone",
+                                                             "date_format", "encoding"}) if act else None)
 
 
 def relate_leads(spec: DatasetSpec, leads: pd.DataFrame, ids: pd.Series, created_at: pd.Series | None,
@@ -88,12 +107,7 @@ def relate_leads(spec: DatasetSpec, leads: pd.DataFrame, ids: pd.Series, created
     if act is not None:
         as_of = prediction_times(spec, created_at, source) if as_of is None else as_of
         events, report = read_activities(act, ids)
-    context = LeadContext(lookups=[t.to_plain() for t in lookups], windows=act.windows if act else None,
-                          half_life_days=act.half_life_days if act else 14.0,
-                          max_types=act.max_types if act else 12, min_type_count=act.min_type_count if act else 20,
-                          channel=bool(act and act.channel),
-                          event_columns=act.model_dump(include={"lead_id", "at", "type", "channel", "timezone",
-                                                                "date_format", "encoding"}) if act else None)
+    context = context_for(spec, lookups)
     framed = leads.assign(**{"__lead_id__": ids.astype("string")})
     decided = won_by(ids, as_of, spec) if act is not None else np.zeros(len(leads), dtype=bool)
     if act is not None:

@@ -21,6 +21,7 @@ Row numbers in error messages count from the start of the whole input, as on one
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,17 @@ import pandas as pd
 from features.build import TrainingSet, check_declared, check_glossary, check_personal_data, feature_frame
 from features.checks import check_enough, check_not_future
 from features.context import LeadContext, LeadsAt
+from features.dask.activities import (
+    DECIDED,
+    KNOWN,
+    LABEL,
+    MARKS,
+    bucket_count,
+    bucket_leads,
+    check_dask_activities,
+    engaged_leads,
+    read_events,
+)
 from features.dask.read import read_frame
 from features.dates import detect_format, parse_dates
 from features.errors import LeadscoreError
@@ -49,7 +61,7 @@ from features.leakage import ColumnStrength, assign_folds, check_leaks, leak_war
 from features.load import blank_placeholders, require_columns
 from features.lookups import EXAMPLES, MatchReport, read_lookups
 from features.messages import rows_counted_from, shown
-from features.relate import Relation
+from features.relate import Relation, context_for, first_win_times
 from features.spec import DatasetSpec
 
 log = logging.getLogger(__name__)
@@ -145,11 +157,28 @@ class _Plan:
 
 
 def _training_part(part: pd.DataFrame, plan: _Plan, partition_info: dict | None = None) -> pd.DataFrame:
-    """One partition of the training set: the pandas build's steps on its rows."""
-    offset = plan.offsets[partition_info["number"]] if partition_info else 0
+    """One partition of the training set: the pandas build's steps on its rows. Rows that went through the
+    activity buckets (features/dask/activities.py) carry their label and whether it is known already."""
     leads_spec = plan.spec.leads
     ids = part[leads_spec.id]
     created = part[leads_spec.created_at] if leads_spec.created_at else None
+    if LABEL in part.columns:
+        labels, known = part[LABEL], part[KNOWN] & ~part[DECIDED]
+    else:
+        labels, known = labels_of(part, plan, plan.offsets[partition_info["number"]] if partition_info else 0)
+    features, _ = feature_frame(part, plan.spec, plan.reserved, plan.empty)
+    parts = {"lead_id": ids.astype("string")}
+    if created is not None:
+        parts["created_at"] = created
+    parts["label"] = labels
+    frame = pd.concat([pd.DataFrame(parts, index=part.index), features], axis=1)
+    return frame[known.to_numpy()] if known is not None else frame
+
+
+def labels_of(part: pd.DataFrame, plan: _Plan, offset: int) -> tuple[pd.Series, pd.Series | None]:
+    """The labels of a partition's leads and which are known (None: all); `offset` its first data row."""
+    ids = part[plan.spec.leads.id]
+    created = part[plan.spec.leads.created_at] if plan.spec.leads.created_at else None
     known = None
     if plan.outcome.is_table and plan.wins is not None:
         labels, known, _ = label_leads(ids, created, plan.wins, plan.snapshot, plan.outcome.horizon_days)
@@ -159,13 +188,7 @@ def _training_part(part: pd.DataFrame, plan: _Plan, partition_info: dict | None 
         labels = rows_counted_from(offset, lambda: labels_from_column(part, ids, plan.outcome, plan.source))
         if plan.outcome.open:  # open leads are never labels
             known = ~outcome_open(part[plan.outcome.column], plan.outcome)
-    features, _ = feature_frame(part, plan.spec, plan.reserved, plan.empty)
-    parts = {"lead_id": ids.astype("string")}
-    if created is not None:
-        parts["created_at"] = created
-    parts["label"] = labels
-    frame = pd.concat([pd.DataFrame(parts, index=part.index), features], axis=1)
-    return frame[known.to_numpy()] if known is not None else frame
+    return labels, known
 
 
 def _check_unique(leads, id_column: str, source: str, offsets: list[int]) -> None:
@@ -236,8 +259,7 @@ def check_dask_source(spec: DatasetSpec) -> None:
         raise LeadscoreError(f"{spec.leads.describe()}: --engine dask reads files; set 'leads.path' to a CSV or "
                              "Parquet file, a folder or a glob (or use the pandas engine)")
     if spec.activities:
-        raise LeadscoreError("--engine dask does not count 'activities' yet; build and train this spec with the "
-                             "pandas engine (the default)")
+        check_dask_activities(spec)
 
 
 def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksize: str = "64MB") -> DaskTrainingSet:
@@ -246,27 +268,28 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
     source = leads_spec.describe()
     check_dask_source(spec)
     started = time.monotonic()
-    try:
-        leads = read_frame(leads_spec.path, leads_spec.encoding, blocksize)
-    except (ValueError, OSError) as exc:
-        raise LeadscoreError(f"{leads_spec.path}: cannot be read: {str(exc).splitlines()[0]}") from None
-    leads.columns = [str(c) for c in leads.columns]
+    leads = read_frame(leads_spec.path, leads_spec.encoding, blocksize)
     declared = [leads_spec.id] + ([leads_spec.created_at] if leads_spec.created_at else [])
     require_columns(leads._meta, declared, source, "leads.id / leads.created_at")
     context = _lookup_context(spec)
     if context is not None:
         context.fit(LeadsAt(leads._meta))
-    # The spec and the glossary may name joined columns: both are checked against every column there will be.
+    # The spec and the glossary may name joined columns: both are checked against every column there will be
+    # (with activities, once the engagement columns are known).
     every = context.match(leads._meta, source)[0] if context is not None else leads._meta
-    check_declared(spec, every, source)
-    glossary = check_glossary(spec, every.columns, source)
+    if not spec.activities:
+        check_declared(spec, every, source)
+        glossary = check_glossary(spec, every.columns, source)
     reserved = set(declared) | ({spec.outcome.column} if spec.outcome.column else set())
     # Columns that never become features (personal data, excluded, known after contact) are not even
     # parsed: Dask pushes the selection into the reader, so they never take memory on the workers. A
     # lookup's key column is kept until the join, even when it is no feature itself.
     keys = {t["on"] for t in context.lookups} if context is not None else set()
     leads = leads[[c for c in leads.columns if c in reserved | keys or c not in spec.never_features()]]
-    leads = leads.map_partitions(blank_placeholders, list(leads_spec.missing_values), meta=leads._meta).persist()
+    # With an activity table the events need the workers' memory: the leads are kept on disk between passes.
+    work = tempfile.TemporaryDirectory(prefix="leadscore-build-") if spec.activities else None
+    leads = _kept(leads.map_partitions(blank_placeholders, list(leads_spec.missing_values), meta=leads._meta),
+                  work, "read")
 
     facts = _per_part(_facts, leads, leads_spec.id)
     log.debug("dask build: leads read and kept on the workers, %.1f s", time.monotonic() - started)
@@ -282,23 +305,42 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
         fmt = leads_spec.date_format or _date_format(leads, leads_spec.created_at, offsets[-1] + facts[-1]["rows"],
                                                      source, leads_spec.id)
         meta = leads._meta.assign(**{leads_spec.created_at: pd.Series(dtype="datetime64[ns]")})
-        leads = leads.map_partitions(_parse_part, leads_spec.created_at, fmt, source, leads_spec.id, offsets,
-                                     meta=meta).persist()
+        leads = _kept(leads.map_partitions(_parse_part, leads_spec.created_at, fmt, source, leads_spec.id, offsets,
+                                           meta=meta), work, "parsed")
 
     relation = None
-    if context is not None:
-        leads, relation = _join_lookups(leads, context, spec, source)
+    if spec.lookups:
+        leads, relation = _join_lookups(leads, context, spec, source, work)
         facts = _per_part(_facts, leads, leads_spec.id)  # the joined columns' filled counts too
     filled = {c: sum(f["filled"].get(c, 0) for f in facts) for c in leads.columns}
     plan = _Plan(spec=spec, source=source, reserved=reserved, empty=[c for c, n in filled.items() if n == 0],
                  offsets=offsets, outcome=_outcome_for_parts(leads, spec, source))
     report = _labels_plan(plan, leads, as_of)
+    if spec.activities:
+        buckets = Path(work.name) / "buckets"
+        events = read_events(spec.activities, blocksize)
+        count = bucket_count(leads, events)
+        decided = bucket_leads(leads, plan, labels_of, buckets, count, first_win_times(spec))
+        leads, activities = engaged_leads(events, spec, context, buckets, count, decided, list(leads.columns))
+        relation = relation or Relation(context=context)
+        relation.activities, relation.prediction_time = activities, spec.activities.prediction.describe()
+        every = pd.DataFrame(columns=[*every.columns, *context.engagement_columns_])
+        check_declared(spec, every, source)
+        glossary = check_glossary(spec, every.columns, source)
+        facts = _per_part(_facts, leads, leads_spec.id)  # the engagement columns' filled counts too
+        plan.empty = [c for c in leads.columns if sum(f["filled"].get(c, 0) for f in facts) == 0]
+        plan.reserved = reserved | set(MARKS)
     first = leads.get_partition(0).compute()
-    features, names = feature_frame(first, spec, reserved, plan.empty)
+    features, names = feature_frame(first, spec, plan.reserved, plan.empty)
     check_personal_data(features.rename(columns=names), source)
 
     meta = _training_part(first.iloc[:0], plan)
     frame = leads.map_partitions(_training_part, plan, meta=meta).persist()
+    if work is not None:  # the training rows are on the workers: the files they were made from can go
+        from distributed import wait
+
+        wait(frame)
+        work.cleanup()
     y = frame["label"].compute().to_numpy()
     log.debug("dask build: %d training rows kept on the workers, %.1f s", len(y), time.monotonic() - started)
     if len(y) == 0:
@@ -318,32 +360,59 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
 
 
 def _lookup_context(spec: DatasetSpec) -> LeadContext | None:
-    """The LeadContext holding the spec's lookup tables (small: read on the client, sent to every partition)."""
-    if not spec.lookups:
+    """The LeadContext holding the spec's lookup tables (small: read on the client, sent to every partition)
+    and its activity windows."""
+    if not spec.lookups and not spec.activities:
         return None
-    return LeadContext(lookups=[t.to_plain() for t in read_lookups(spec.lookups)])
+    return context_for(spec, read_lookups(spec.lookups))
 
 
-def _joined_part(part: pd.DataFrame, context: LeadContext, source: str, never: list[str]
-                 ) -> tuple[pd.DataFrame, list[MatchReport]]:
+def _kept(frame, work, name: str):
+    """The frame kept for the passes to come: in the workers' memory, or with a work folder as Parquet
+    files there, one per partition (row order and partitions as they were)."""
+    if work is None:
+        return frame.persist()
+    import dask.dataframe as dd
+
+    frame.to_parquet(str(Path(work.name) / name), write_index=False)
+    return dd.read_parquet(str(Path(work.name) / name))
+
+
+def _joined_part(part: pd.DataFrame, context: LeadContext, source: str, never: list[str], out: Path | None = None
+                 ) -> tuple[pd.DataFrame | None, list[MatchReport]]:
+    """A partition with its lookups joined, and how each matched; with `out` the rows go to that Parquet file."""
     joined, reports = context.match(part, source)
-    return joined.drop(columns=[c for c in never if c in joined.columns]), reports
+    joined = joined.drop(columns=[c for c in never if c in joined.columns])
+    if out is not None:
+        joined.to_parquet(out, index=False)
+        return None, reports
+    return joined, reports
 
 
-def _join_lookups(leads, context: LeadContext, spec: DatasetSpec, source: str):
+def _join_lookups(leads, context: LeadContext, spec: DatasetSpec, source: str, work=None):
     """The leads with their lookups joined on every partition, and the Relation the model's Pipeline carries
     (its unmatched shares summed over all partitions, as the pandas build measures them on all rows).
-    One pass: each partition is joined once, giving its rows and how each lookup matched there."""
+    One pass: each partition is joined once, giving its rows and how each lookup matched there. The rows
+    are kept in the workers' memory, or with a work folder as Parquet files there."""
     import dask
     import dask.dataframe as dd
 
     meta_joined = context.match(leads._meta, source)[0]
     declared = {spec.leads.id, spec.leads.created_at, spec.outcome.column} - {None}
     never = [c for c in meta_joined.columns if c in spec.never_features() and c not in declared]
-    pairs = [dask.delayed(_joined_part, nout=2)(part, context, source, never) for part in leads.to_delayed()]
-    kept = dask.persist(*[item for pair in pairs for item in pair])  # one task per partition, kept in memory
-    joined = dd.from_delayed(list(kept[0::2]), meta=meta_joined.drop(columns=never), verify_meta=False)
-    matches = [_merged(reports) for reports in zip(*dask.compute(*kept[1::2]), strict=True)]
+    if work is not None:
+        folder = Path(work.name) / "joined"
+        folder.mkdir()
+        files = [str(folder / f"part.{i:06d}.parquet") for i in range(leads.npartitions)]
+        reports = dask.compute(*[dask.delayed(_joined_part, nout=2)(part, context, source, never, file)[1]
+                                 for part, file in zip(leads.to_delayed(), files, strict=True)])
+        joined = dd.read_parquet(files)
+    else:
+        pairs = [dask.delayed(_joined_part, nout=2)(part, context, source, never) for part in leads.to_delayed()]
+        kept = dask.persist(*[item for pair in pairs for item in pair])  # one task per partition, kept in memory
+        joined = dd.from_delayed(list(kept[0::2]), meta=meta_joined.drop(columns=never), verify_meta=False)
+        reports = dask.compute(*kept[1::2])
+    matches = [_merged(reports) for reports in zip(*reports, strict=True)]
     context.unmatched_share_ = {m.table: round(m.share, 4) for m in matches}
     return joined, Relation(context=context, matches=matches)
 

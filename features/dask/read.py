@@ -45,13 +45,20 @@ def csv_types(path: str, encoding: str) -> dict[str, str]:
 
 
 def read_frame(source: str, encoding: str | None = None, blocksize: str = "64MB"):
-    """A Dask DataFrame of a leads export (one partition per Parquet file or per CSV block)."""
+    """A Dask DataFrame of an export's table (one partition per Parquet file or per CSV block), its column
+    names as text; a file that cannot be read is a LeadscoreError naming it."""
     import dask.dataframe as dd
 
     files, suffix = list_files(source)
-    if suffix != ".csv":
-        return dd.read_parquet(files)
-    encoding = encoding or "utf-8"
-    for file in files:
-        check_header(Path(file), encoding)
-    return dd.read_csv(files, dtype=csv_types(files[0], encoding), encoding=encoding, blocksize=blocksize)
+    try:
+        if suffix != ".csv":
+            frame = dd.read_parquet(files)
+        else:
+            encoding = encoding or "utf-8"
+            for file in files:
+                check_header(Path(file), encoding)
+            frame = dd.read_csv(files, dtype=csv_types(files[0], encoding), encoding=encoding, blocksize=blocksize)
+    except (ValueError, OSError) as exc:
+        raise LeadscoreError(f"{source}: cannot be read: {str(exc).splitlines()[0]}") from None
+    frame.columns = [str(c) for c in frame.columns]
+    return frame

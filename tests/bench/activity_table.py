@@ -16,28 +16,41 @@ import pyarrow.csv as pacsv
 
 from features.synth.engagement import CONTRACT, TYPES
 
+CHUNK = 5_000_000
 
-def write_activities(leads_csv: Path, out: Path, n_events: int, seed: int = 0) -> int:
-    """Write `n_events` activities of the leads in `leads_csv` to `out`; returns the rows written."""
-    leads = pacsv.read_csv(leads_csv, convert_options=pacsv.ConvertOptions(
-        include_columns=["lead_id", "created_at"], column_types={"created_at": pa.timestamp("s")}))
+
+def write_activities(leads_csv: Path | list[Path], out: Path, n_events: int, seed: int = 0) -> int:
+    """Write `n_events` activities of the leads in `leads_csv` (one file or several) to `out`; returns the
+    rows written. `out` without a suffix is a folder: a CSV file per chunk of events (the Dask engine's
+    input)."""
+    files = leads_csv if isinstance(leads_csv, list) else [leads_csv]
+    leads = pa.concat_tables([pacsv.read_csv(f, convert_options=pacsv.ConvertOptions(
+        include_columns=["lead_id", "created_at"], column_types={"lead_id": pa.string(),
+                                                                 "created_at": pa.timestamp("s")})) for f in files])
     ids = leads["lead_id"].to_numpy(zero_copy_only=False)
     created = leads["created_at"].to_numpy().astype("datetime64[s]").astype(np.int64)
     rng = np.random.default_rng(seed)
     kinds = [*TYPES, CONTRACT]
     rates = np.exp([v[0] for v in TYPES.values()] + [-2.0])
     channels = np.array([v[2] for v in TYPES.values()] + ["email"], dtype=object)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with pacsv.CSVWriter(out, pa.schema([("lead_id", pa.string()), ("occurred_at", pa.timestamp("s")),
-                                         ("activity_type", pa.string()), ("channel", pa.string())])) as writer:
-        for start in range(0, n_events, 5_000_000):  # in chunks: the whole table at once would need several GB
-            n = min(5_000_000, n_events - start)
-            lead = rng.integers(0, len(ids), n)
-            low, high = -14 * 86_400, np.minimum(90 * 86_400, created.max() - created[lead]) + 1
-            at = created[lead] + low + (rng.random(n) * (high - low)).astype(np.int64)
-            kind = rng.choice(len(kinds), size=n, p=rates / rates.sum())
-            writer.write_table(pa.table({
-                "lead_id": pa.array(ids[lead], pa.string()), "occurred_at": pa.array(at, pa.timestamp("s")),
-                "activity_type": pa.DictionaryArray.from_arrays(kind.astype(np.int32), kinds).cast(pa.string()),
-                "channel": pa.array(channels[kind], pa.string())}))
+    schema = pa.schema([("lead_id", pa.string()), ("occurred_at", pa.timestamp("s")),
+                        ("activity_type", pa.string()), ("channel", pa.string())])
+    folder = not out.suffix
+    (out if folder else out.parent).mkdir(parents=True, exist_ok=True)
+    writer = None
+    for start in range(0, n_events, CHUNK):  # in chunks: the whole table at once would need several GB
+        if writer is None or folder:
+            if writer is not None:
+                writer.close()
+            writer = pacsv.CSVWriter(out / f"part-{start // CHUNK:04d}.csv" if folder else out, schema)
+        n = min(CHUNK, n_events - start)
+        lead = rng.integers(0, len(ids), n)
+        low, high = -14 * 86_400, np.minimum(90 * 86_400, created.max() - created[lead]) + 1
+        at = created[lead] + low + (rng.random(n) * (high - low)).astype(np.int64)
+        kind = rng.choice(len(kinds), size=n, p=rates / rates.sum())
+        writer.write_table(pa.table({
+            "lead_id": pa.array(ids[lead], pa.string()), "occurred_at": pa.array(at, pa.timestamp("s")),
+            "activity_type": pa.DictionaryArray.from_arrays(kind.astype(np.int32), kinds).cast(pa.string()),
+            "channel": pa.array(channels[kind], pa.string())}))
+    writer.close()
     return n_events

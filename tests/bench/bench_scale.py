@@ -15,15 +15,13 @@ the machine down.
 
 import argparse
 import json
-import os
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-import psutil
 import yaml
-from measure import LEADSCORE, RESULTS, ROOT, save
+from measure import LEADSCORE, RESULTS, ROOT, measure_tree, save
 from scale_chart import draw
 
 parser = argparse.ArgumentParser()
@@ -34,31 +32,6 @@ parser.add_argument("--memory-limit-mb", type=int, default=20_000)
 parser.add_argument("--score-model", help="score with this model folder instead of the one trained here")
 ARGS = parser.parse_args()
 ENGINES = ARGS.engines.split(",")
-
-
-def measure_tree(command: list[str], env: dict) -> dict:
-    """Wall seconds, peak summed RSS of the process tree (MB), exit code; the tree is killed when its
-    memory passes the limit."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-                               start_new_session=True)
-    root, peak, stopped = psutil.Process(process.pid), 0, False
-    while process.poll() is None:
-        try:
-            tree = [root, *root.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:
-            pass
-        if peak > ARGS.memory_limit_mb * 2**20 and not stopped:
-            os.killpg(process.pid, 9)  # the command and every process it started
-            stopped = True
-        time.sleep(0.2)
-    seconds = time.perf_counter() - start
-    run = {"command": " ".join(command), "seconds": round(seconds, 1), "peak_mb": round(peak / 2**20),
-           "exit_code": process.returncode}
-    if stopped:
-        run["stopped"] = f"passed the {ARGS.memory_limit_mb:,} MB limit"
-    return run
 
 
 def spec_for(folder: Path) -> Path:
@@ -104,12 +77,12 @@ with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
             if f"build {engine}" not in ARGS.skip:
                 record(results, leads, f"build {engine}", measure_tree(
                     [LEADSCORE, "build", "--spec", str(spec), "--out", str(folder / f"training-{engine}.parquet"),
-                     *flag], env))
+                     *flag], env, ARGS.memory_limit_mb))
             if f"train {engine}" in ARGS.skip:
                 continue
             train = measure_tree([LEADSCORE, "train", "--spec", str(spec), "--register", "--model-name",
                                   f"scale-{leads}-{engine}", "--metrics-out", str(folder / f"metrics-{engine}.json"),
-                                  *flag], env)
+                                  *flag], env, ARGS.memory_limit_mb)
             metrics = folder / f"metrics-{engine}.json"
             if metrics.is_file():
                 served = json.loads(metrics.read_text())
@@ -126,7 +99,7 @@ with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
                 continue
             out = folder / ("scored.parquet" if engine == "pandas" else "scored")
             run = measure_tree([LEADSCORE, "score", "--model", model, "--input", str(folder / "leads.csv"),
-                                "--output", str(out), "--engine", engine], env)
+                                "--output", str(out), "--engine", engine], env, ARGS.memory_limit_mb)
             record(results, leads, f"score {engine}", {**run, "model": ARGS.score_model or trained[0]})
 print(f"saved {save('scale', results)}")
 print(f"chart {draw(json.loads((RESULTS / 'scale.json').read_text()))}")

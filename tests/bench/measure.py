@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parents[2]
 LEADSCORE = str(Path(sys.executable).with_name("leadscore"))
 RESULTS = ROOT / "artifacts" / "bench"
@@ -28,6 +30,31 @@ def measure(command: list[str], env: dict | None = None, cwd: Path = ROOT, ok: t
     return {"command": " ".join(command), "seconds": round(seconds, 1),
             "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1), "peak_mb": round(usage.ru_maxrss / 1024),
             "exit_code": code}
+
+
+def measure_tree(command: list[str], env: dict, limit_mb: int) -> dict:
+    """Wall seconds, peak summed RSS of the process tree (MB), exit code; the tree is killed when its
+    memory passes the limit."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                               start_new_session=True)
+    root, peak, stopped = psutil.Process(process.pid), 0, False
+    while process.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        if peak > limit_mb * 2**20 and not stopped:
+            os.killpg(process.pid, 9)  # the command and every process it started
+            stopped = True
+        time.sleep(0.2)
+    seconds = time.perf_counter() - start
+    run = {"command": " ".join(command), "seconds": round(seconds, 1), "peak_mb": round(peak / 2**20),
+           "exit_code": process.returncode}
+    if stopped:
+        run["stopped"] = f"passed the {limit_mb:,} MB limit"
+    return run
 
 
 def save(name: str, results: dict) -> Path:

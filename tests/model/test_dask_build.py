@@ -79,14 +79,6 @@ def test_unknown_engine_or_sql_source_on_dask_exits_2(leads_only_spec, tmp_path,
     assert not (tmp_path / "out.parquet").exists()
 
 
-def test_an_activity_table_on_dask_exits_2_before_any_cluster(synthetic_spec, tmp_path, write_spec):
-    spec = write_spec(synthetic_spec)  # the default spec: accounts and activities
-    result = CliRunner().invoke(app, ["build", "--spec", str(spec), "--out", str(tmp_path / "out.parquet"),
-                                      "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9"])
-    assert result.exit_code == 2 and "'activities'" in result.output and "pandas engine" in result.output
-    assert "Traceback" not in result.output and not (tmp_path / "out.parquet").exists()
-
-
 def test_dask_build_joins_lookups_like_pandas(synthetic_spec, synthetic_dir, scheduler_address, tmp_path):
     """Lookup tables are read once and joined on every partition: the same rows, columns and match report
     (counts summed over partitions) as the pandas build; the model's LeadContext carries the same shares."""

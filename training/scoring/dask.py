@@ -86,12 +86,15 @@ def _worker_threads() -> int | None:
 
 def score_dask(model: LoadedModel, out: str | Path, source: str, lang: str = "en",
                scheduler: str | None = None, table: str | None = None, mode: str = "append",
-               on_scored=None, questions: bool = False) -> tuple[pd.DataFrame, str]:
+               on_scored=None, questions: bool = False, activities: str | None = None, as_of=None,
+               notes: list[str] | None = None) -> tuple[pd.DataFrame, str]:
     """Score every partition on the cluster; returns the bands and where they went.
 
     Output: a folder of Parquet parts renamed into place, or, when `out` is an SQLAlchemy URL, `table`
     filled from those parts in one transaction (all rows or none). `on_scored(leads, scored,
-    request_id=...)` runs on the workers for each partition (the prediction log; it must be picklable)."""
+    request_id=...)` runs on the workers for each partition (the prediction log; it must be picklable).
+    `activities`: the leads' activity files, counted as of `as_of` (training/scoring/dask_activities.py);
+    what reading them found goes to `notes`."""
     to_table = output_is_table(out, table, mode)  # asked before the cluster works, not after
     if not to_table and Path(out).suffix.lower() == ".csv":
         raise LeadscoreError(f"{out}: --engine dask writes a folder of Parquet parts; give a folder name")
@@ -102,23 +105,14 @@ def score_dask(model: LoadedModel, out: str | Path, source: str, lang: str = "en
     try:
         with dask_client(scheduler):
             leads = read_leads(source)
-            # Leads without an id column are numbered by row across the whole input, as on one machine:
-            # that needs each partition's length, one extra pass over the input, so only then (or when a
-            # partition's error names a row: the row in the whole input is named).
-            sizes = None
-            if model.metadata.id_field in leads.columns:
-                offsets = [1] * leads.npartitions
+            if activities is not None:
+                from training.scoring.dask_activities import score_with_activities
+
+                found = score_with_activities(model, leads, activities, as_of, temp, lang=lang, questions=questions,
+                                              on_scored=on_scored, run=uuid.uuid4().hex[:24])
+                (notes if notes is not None else []).extend(found)
             else:
-                sizes = leads.map_partitions(len).compute().tolist()
-                offsets = [int(v) for v in np.cumsum([1] + sizes[:-1])]
-            meta = score_frame(model, leads.head(1), lang=lang, questions=questions).iloc[:0]
-            scored = leads.map_partitions(_score_part, model, lang, offsets, meta.dtypes.to_dict(), on_scored,
-                                          uuid.uuid4().hex[:24], questions, meta=meta)
-            try:
-                scored.to_parquet(str(temp), write_index=False)
-            except PartitionError as exc:
-                sizes = sizes if sizes is not None else leads.map_partitions(len).compute().tolist()
-                raise counted_from(sum(sizes[:exc.number]), exc, source) from None
+                _score_parts(model, leads, temp, lang, questions, on_scored, source)
         bands, where = pd.read_parquet(temp, columns=["band"]), str(out)
         if to_table:
             where = _parts_into_table(temp, str(out), table, mode)
@@ -129,6 +123,27 @@ def score_dask(model: LoadedModel, out: str | Path, source: str, lang: str = "en
     finally:
         shutil.rmtree(temp, ignore_errors=True)
     return bands, where
+
+
+def _score_parts(model: LoadedModel, leads, temp: Path, lang: str, questions: bool, on_scored, source: str) -> None:
+    """Every partition scored where it is, written as Parquet parts into `temp`."""
+    # Leads without an id column are numbered by row across the whole input, as on one machine:
+    # that needs each partition's length, one extra pass over the input, so only then (or when a
+    # partition's error names a row: the row in the whole input is named).
+    sizes = None
+    if model.metadata.id_field in leads.columns:
+        offsets = [1] * leads.npartitions
+    else:
+        sizes = leads.map_partitions(len).compute().tolist()
+        offsets = [int(v) for v in np.cumsum([1] + sizes[:-1])]
+    meta = score_frame(model, leads.head(1), lang=lang, questions=questions).iloc[:0]
+    scored = leads.map_partitions(_score_part, model, lang, offsets, meta.dtypes.to_dict(), on_scored,
+                                  uuid.uuid4().hex[:24], questions, meta=meta)
+    try:
+        scored.to_parquet(str(temp), write_index=False)
+    except PartitionError as exc:
+        sizes = sizes if sizes is not None else leads.map_partitions(len).compute().tolist()
+        raise counted_from(sum(sizes[:exc.number]), exc, source) from None
 
 
 def _parts_into_table(folder: Path, url: str, table: str | None, mode: str) -> str:

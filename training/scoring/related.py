@@ -15,6 +15,16 @@ def score_inputs(loaded, activities: Path | None, as_of: str | None) -> tuple[pd
                                                                           list[str]]:
     """(events, prediction time, notes) for `leadscore score`: events read from --activities, the time from
     --as-of (default now); a note when a model that counts activities gets none."""
+    context, when, notes = activity_options(loaded, activities, as_of)
+    if activities is None or context is None:
+        return None, when, notes
+    events, report = context.read_events(str(activities))
+    return events, when, notes + report.warnings()
+
+
+def activity_options(loaded, activities: Path | None, as_of: str | None) -> tuple[object, pd.Timestamp, list[str]]:
+    """(the model's LeadContext when it counts activities, else None; the --as-of time, default now; notes):
+    the checks both engines make before reading any activity."""
     context = dict(loaded.pipeline.steps).get("context")
     try:
         when = pd.Timestamp(as_of) if as_of else pd.Timestamp.now(tz="UTC")
@@ -28,14 +38,10 @@ def score_inputs(loaded, activities: Path | None, as_of: str | None) -> tuple[pd
     if activities is not None and not engaged:
         raise LeadscoreError("--activities: this model has no activity features (its spec declares no "
                              "'activities'); leave the option out")
-    if not engaged:
-        return None, when, notes
-    if activities is None:
+    if engaged and activities is None:
         notes.append("this model counts activities but --activities was not given: every lead is scored as "
                       "having none, which lowers engaged leads' scores")
-        return None, when, notes
-    events, report = context.read_events(str(activities))
-    return events, when, notes + report.warnings()
+    return (context if engaged else None), when, notes
 
 
 def match_shift(loaded, matches: list[MatchReport]) -> list[str]:

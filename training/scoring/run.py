@@ -52,11 +52,13 @@ def run_score(options: ScoreOptions, say: Say = say_nothing) -> pd.DataFrame:
     loaded = load_model(options.model)
     logged = None if options.no_log else _prediction_log(loaded, options.log_db)
     if options.engine == "dask":
-        context = dict(loaded.pipeline.steps).get("context")
-        if context is not None and context.windows is not None:  # lookups join on each partition; activities not
-            raise LeadscoreError("this model counts activities, which --engine dask does not do yet; score it "
-                                 "with --engine pandas")
-        bands, where = _score_on_dask(loaded, options, logged)
+        from training.scoring.related import activity_options
+
+        _, as_of, notes = activity_options(loaded, options.activities, options.as_of)
+        warn_all(say, notes)
+        notes = []
+        bands, where = _score_on_dask(loaded, options, logged, as_of, notes)
+        warn_all(say, notes)
     else:
         from training.scoring.related import score_inputs
 
@@ -84,14 +86,16 @@ def _prediction_log(loaded, log_db: str | None):
     return partial(log_batch, database_url(log_db), loaded)
 
 
-def _score_on_dask(loaded, options: ScoreOptions, logged) -> tuple[pd.DataFrame, str]:
+def _score_on_dask(loaded, options: ScoreOptions, logged, as_of, notes: list[str]) -> tuple[pd.DataFrame, str]:
     from training.scoring.dask import score_dask
 
     if options.keep:
         raise LeadscoreError("--keep is for the pandas engine; --engine dask writes the scores only")
     return score_dask(loaded, options.output, str(options.input), lang=options.lang,
                       scheduler=options.scheduler, table=options.output_table, mode=options.output_mode,
-                      on_scored=logged, questions=options.questions)
+                      on_scored=logged, questions=options.questions,
+                      activities=None if options.activities is None else str(options.activities), as_of=as_of,
+                      notes=notes)
 
 
 def _score_here(loaded, options: ScoreOptions, path: str | None, sql, logged, events=None, as_of=None,
