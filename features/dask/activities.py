@@ -28,7 +28,7 @@ from features.context import LeadContext, LeadsAt
 from features.dates import detect_format, parse_dates
 from features.errors import LeadscoreError
 from features.load import require_columns
-from features.messages import rows_counted_from
+from features.messages import counted_from
 from features.relate import prediction_times, won_by
 from features.spec import DatasetSpec
 
@@ -184,11 +184,7 @@ def _check_events_read(facts: list[dict], spec, source: str) -> None:
     for fact, offset in zip(facts, offsets, strict=True):
         if fact["error"] is not None:
             message, loc = fact["error"]
-
-            def fail(message=message, loc=loc):
-                raise LeadscoreError(message, loc=loc)
-
-            rows_counted_from(offset, fail)
+            raise counted_from(offset, LeadscoreError(message, loc=loc))
 
 
 def read_events(spec, blocksize: str = "64MB"):

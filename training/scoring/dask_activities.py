@@ -28,7 +28,7 @@ from features.dask.activities import (
     write_buckets,
 )
 from features.errors import LeadscoreError
-from features.messages import rows_counted_from
+from features.messages import counted_from
 from features.relations_spec import ActivitiesSpec
 from training.registry.tracking import LoadedModel
 from training.scoring.score import numbers_read, score_frame
@@ -103,9 +103,5 @@ def _raise_first(facts: list[dict]) -> None:
     for fact in facts:
         if fact["error"] is not None:
             message, loc = fact["error"]
-
-            def fail(message=message, loc=loc):
-                raise LeadscoreError(message, loc=loc)
-
-            rows_counted_from(offset, fail)
+            raise counted_from(offset, LeadscoreError(message, loc=loc))
         offset += fact["rows"]
