@@ -24,9 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-import yaml
 from activity_table import write_activities
-from measure import LEADSCORE, ROOT, measure_tree, save
+from measure import LEADSCORE, ROOT, measure_tree, save, synthetic_spec
 
 CHUNK = 1_000_000
 
@@ -74,25 +73,13 @@ def write_export(folder: Path) -> None:
     done.touch()
 
 
-def spec_for(folder: Path) -> Path:
-    spec = yaml.safe_load((ROOT / "data" / "specs" / "synthetic.yaml").read_text())
-    spec["leads"]["path"] = str(folder / "leads")
-    spec["outcome"]["path"] = str(folder / "outcomes.csv")
-    spec["lookups"][0]["path"] = str(folder / "accounts.csv")
-    spec["activities"]["path"] = str(folder / "activities")
-    spec["rules"], spec["display"] = str(ROOT / spec["rules"]), str(ROOT / spec["display"])
-    spec.pop("synthetic")
-    path = folder / "spec.yaml"
-    path.write_text(yaml.safe_dump(spec))
-    return path
-
-
 with tempfile.TemporaryDirectory(prefix="bench-dask-activities-") as tmp:
     folder = args.data or Path(tmp) / "export"
     start = time.perf_counter()
     write_export(folder)
     print(f"export ready in {time.perf_counter() - start:.0f} s (not timed)", flush=True)
-    spec = spec_for(folder)
+    spec = synthetic_spec(folder / "spec.yaml", folder / "leads", folder / "outcomes.csv", folder / "accounts.csv",
+                          folder / "activities")
     out = Path(tmp) / "training.parquet"
     run = measure_tree([LEADSCORE, "build", "--spec", str(spec), "--out", str(out), "--engine", "dask"],
                        {}, args.memory_limit_mb)

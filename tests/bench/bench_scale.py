@@ -20,8 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-from measure import LEADSCORE, RESULTS, ROOT, measure_tree, save
+from measure import LEADSCORE, RESULTS, ROOT, measure_tree, save, synthetic_spec
 from scale_chart import draw
 
 parser = argparse.ArgumentParser()
@@ -35,14 +34,7 @@ ENGINES = ARGS.engines.split(",")
 
 
 def spec_for(folder: Path) -> Path:
-    spec = yaml.safe_load((ROOT / "data" / "specs" / "synthetic.yaml").read_text())
-    spec["leads"]["path"] = str(folder / "leads.csv")
-    spec["outcome"]["path"] = str(folder / "outcomes.csv")
-    spec["rules"], spec["display"] = str(ROOT / spec["rules"]), str(ROOT / spec["display"])
-    spec.pop("synthetic")
-    path = folder / "spec.yaml"
-    path.write_text(yaml.safe_dump(spec))
-    return path
+    return synthetic_spec(folder / "spec.yaml", folder / "leads.csv", folder / "outcomes.csv")
 
 
 def record(results: dict, leads: int, name: str, run: dict) -> None:

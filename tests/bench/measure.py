@@ -57,6 +57,25 @@ def measure_tree(command: list[str], env: dict, limit_mb: int) -> dict:
     return run
 
 
+
+def synthetic_spec(out: Path, leads: Path, outcomes: Path, accounts: Path | None = None,
+                   activities: Path | None = None) -> Path:
+    """The default synthetic spec pointed at an export's files (the lookup and activity tables only when
+    given), written to `out`."""
+    import yaml
+
+    spec = yaml.safe_load((ROOT / "data" / "specs" / "synthetic.yaml").read_text())
+    spec["leads"]["path"], spec["outcome"]["path"] = str(leads), str(outcomes)
+    if accounts is not None:
+        spec["lookups"][0]["path"] = str(accounts)
+    if activities is not None:
+        spec["activities"]["path"] = str(activities)
+    spec["rules"], spec["display"] = str(ROOT / spec["rules"]), str(ROOT / spec["display"])
+    spec.pop("synthetic")
+    out.write_text(yaml.safe_dump(spec))
+    return out
+
+
 def save(name: str, results: dict) -> Path:
     """Merge into artifacts/bench/NAME.json: a run of some parts keeps the others, each part dated."""
     RESULTS.mkdir(parents=True, exist_ok=True)
