@@ -184,7 +184,11 @@ def features_for_table(row_ids: pd.Series, as_of: np.ndarray, events: pd.DataFra
         else:
             channel = None
     values = aggregate(n, row.astype(np.int64), age, code, channel, columns, types, half_life_days, channel_values)
-    return pd.DataFrame(values, index=row_ids.index)
+    frame = pd.DataFrame(values, index=row_ids.index)
+    # The same types with or without events (an empty bincount is integers, a column of None has no type):
+    # the Dask engine's buckets are written to Parquet one by one and read back as one table.
+    frame[DECAYED] = frame[DECAYED].astype("float64")
+    return frame.astype({c: "string" for c in (FIRST_CHANNEL, LAST_CHANNEL) if c in frame})
 
 
 def event_time(value: object, where: str) -> int:

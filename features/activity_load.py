@@ -12,7 +12,7 @@ import pandas as pd
 
 from features.dates import parse_dates
 from features.errors import LeadscoreError
-from features.keys import duplicated_rows, positions_in, text_codes
+from features.keys import duplicated_rows, id_text, positions_in, text_codes
 from features.load import load_table, require_columns
 from features.messages import shown
 from features.relations_spec import ActivitiesSpec
@@ -115,7 +115,7 @@ def parsed_events(table: pd.DataFrame, spec: ActivitiesSpec, source: str, lead: 
                   ) -> pd.DataFrame:
     """The table as events (lead, at, type[, channel]): text stripped, times parsed as naive UTC.
     `lead`: the lead ids as text when the caller made them (the Dask engine reads ids as the leads' ids)."""
-    lead = table[spec.lead_id].astype("string").str.strip() if lead is None else lead
+    lead = id_text(table[spec.lead_id]).str.strip() if lead is None else lead
     kind = table[spec.type].astype("string").str.strip()
     at = event_times(table[spec.at], spec, source, lead.fillna(""))
     events = pd.DataFrame({"lead": lead, "at": at, "type": kind})

@@ -16,6 +16,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
+def id_text(values: pd.Series) -> pd.Series:
+    """Ids as text, whole numbers without a decimal point. A CSV column of whole numbers is read as float64
+    when it has a blank (pandas) or may have one in a later part (Dask): 123.0 is the id '123', as a column
+    without blanks reads it."""
+    if pd.api.types.is_float_dtype(values):
+        present = values.dropna()
+        if (present == np.floor(present)).all():
+            return values.astype("Int64").astype("string")
+    return values.astype("string")
+
+
 def text_array(values: pd.Series) -> pa.Array:
     """The values as Arrow text, read as pandas' `astype("string")` reads them (1 -> '1', missing -> null)."""
     text = pa.array(values.astype("string[pyarrow]"))

@@ -16,7 +16,7 @@ import pandas as pd
 
 from features.dates import parse_dates
 from features.errors import LeadscoreError
-from features.keys import is_in
+from features.keys import id_text, is_in
 from features.load import load_table, require_columns
 from features.messages import shown
 from features.spec import OutcomeSpec
@@ -140,7 +140,7 @@ def read_wins(outcome: OutcomeSpec) -> tuple[pd.Series, pd.Series | None]:
     table = load_table(outcome.path, outcome.sql, "outcomes", outcome.encoding)
     needed = [outcome.id] + ([outcome.won_at] if outcome.won_at else [])
     require_columns(table, needed, source, "outcome.id / outcome.won_at")
-    won_ids = table[outcome.id].astype("string")
+    won_ids = id_text(table[outcome.id])  # whole numbers as the leads' ids read them, even beside a blank
     won_at = None
     if outcome.won_at:
         won_at = parse_dates(table[outcome.won_at], outcome.date_format, source, outcome.won_at,

@@ -27,6 +27,7 @@ from features.activity_load import ZONE, ActivityReport, checked_events, parsed_
 from features.context import LeadContext, LeadsAt
 from features.dates import detect_format, parse_dates
 from features.errors import LeadscoreError
+from features.keys import id_text
 from features.load import require_columns
 from features.messages import counted_from
 from features.relate import prediction_times, won_by
@@ -35,16 +36,6 @@ from features.spec import DatasetSpec
 LEAD, LABEL, KNOWN, AS_OF, DECIDED = "__lead__", "__label__", "__known__", "__as_of__", "__decided__"
 MARKS = (LEAD, LABEL, KNOWN, AS_OF, DECIDED)  # bookkeeping columns: never features
 DATE_SAMPLE = 100_000
-
-
-def id_text(values: pd.Series) -> pd.Series:
-    """Lead ids as text, as the pandas engine reads them. The Dask reader reads a CSV column of whole
-    numbers as float64 (a later part may have blanks): 123.0 is the lead '123', as pandas reads it."""
-    if pd.api.types.is_float_dtype(values):
-        present = values.dropna()
-        if (present == np.floor(present)).all():
-            return values.astype("Int64").astype("string")
-    return values.astype("string")
 
 
 def bucket_of(ids: pd.Series, buckets: int) -> np.ndarray:
@@ -172,6 +163,8 @@ def _event_format(events, spec, source: str) -> str | None:
 def _check_events_read(facts: list[dict], spec, source: str) -> None:
     """The zones question first (a time the format does not read may be one with a zone), then the first
     partition's error, its rows counted from the start of the table."""
+    if sum(f["rows"] for f in facts) == 0:
+        raise LeadscoreError(f"{source}: the activities table has no rows; point the spec at the full export")
     offsets = [int(v) for v in np.cumsum([0] + [f["rows"] for f in facts[:-1]])]
     found = {key: next(((row + offset, value) for f, offset in zip(facts, offsets, strict=True)
                         if f[key] is not None for row, value in [f[key]]), None) for key in ("zoned", "bare")}
@@ -225,8 +218,8 @@ def check_dask_activities(spec: DatasetSpec) -> None:
 
 
 def bucket_count(leads, events) -> int:
-    """Buckets enough that one holds about as many events as a partition of the table (CSV blocks of 64 MB
-    hold about a million events) and at least as many leads partitions as were read."""
+    """Buckets enough that one holds the events of about two partitions of the table (CSV blocks of 64 MB
+    hold about a million events), and at least one per leads partition."""
     return max(leads.npartitions, events.npartitions // 2, 1)
 
 
@@ -271,6 +264,9 @@ def engaged_leads(events, spec: DatasetSpec, context: LeadContext, folder: Path,
                              "leads column; rename that activity type in the activity table or the column in "
                              "the leads")
     nonempty = [k for k in range(buckets) if (leads_folder / str(k)).exists()]
+    if not nonempty:  # the workers wrote their buckets somewhere this machine does not see
+        raise LeadscoreError(f"{folder}: the Dask workers' bucket files are not in this folder; with --scheduler, "
+                             "point TMPDIR on this machine and the workers at one shared folder")
     # Written to disk, not kept in memory: the training rows made from them are what the workers keep.
     dask.compute(*[dask.delayed(_engaged_rows)(k, leads_folder, known_folder, engaged_folder, context)
                    for k in nonempty])

@@ -46,6 +46,7 @@ from features.dask.activities import (
 from features.dask.read import read_frame
 from features.dates import detect_format, parse_dates
 from features.errors import LeadscoreError
+from features.keys import id_text
 from features.labels import (
     LabelReport,
     as_key,
@@ -269,6 +270,9 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
     check_dask_source(spec)
     started = time.monotonic()
     leads = read_frame(leads_spec.path, leads_spec.encoding, blocksize)
+    require_columns(leads._meta, [leads_spec.id], source, "leads.id")
+    # Ids as the pandas engine reads them: a CSV part of whole-number ids is read as floats here (123.0).
+    leads[leads_spec.id] = leads[leads_spec.id].map_partitions(id_text, meta=(leads_spec.id, "string"))
     declared = [leads_spec.id] + ([leads_spec.created_at] if leads_spec.created_at else [])
     require_columns(leads._meta, declared, source, "leads.id / leads.created_at")
     context = _lookup_context(spec)
@@ -321,7 +325,7 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
         events = read_events(spec.activities, blocksize)
         count = bucket_count(leads, events)
         decided = bucket_leads(leads, plan, labels_of, buckets, count, first_win_times(spec))
-        leads, activities = engaged_leads(events, spec, context, buckets, count, decided, list(leads.columns))
+        leads, activities = engaged_leads(events, spec, context, buckets, count, decided, list(every.columns))
         relation = relation or Relation(context=context)
         relation.activities, relation.prediction_time = activities, spec.activities.prediction.describe()
         every = pd.DataFrame(columns=[*every.columns, *context.engagement_columns_])
@@ -374,7 +378,14 @@ def _kept(frame, work, name: str):
         return frame.persist()
     import dask.dataframe as dd
 
-    frame.to_parquet(str(Path(work.name) / name), write_index=False)
+    # Whole numbers as float64, as CSV parts are read: Parquet files of one export may hold a column as
+    # int64 in one file and double in another (a blank), and the files written here share one schema.
+    whole = {c: "float64" for c, t in frame.dtypes.items() if pd.api.types.is_integer_dtype(t)}
+    try:
+        frame.astype(whole).to_parquet(str(Path(work.name) / name), write_index=False)
+    except ValueError as exc:
+        raise LeadscoreError(f"the leads' files differ in a column's type: {str(exc).splitlines()[0][:300]}; "
+                             "export every file with the same columns and types") from None
     return dd.read_parquet(str(Path(work.name) / name))
 
 

@@ -158,3 +158,40 @@ def test_dask_scoring_with_activities_equals_pandas_scoring(trained, synthetic_d
                           activities=str(event_parts), as_of=as_of + pd.Timedelta(days=200))
     later_scores = pd.read_parquet(tmp_path / "later").sort_values("lead_id")["score"].to_numpy()
     assert later_scores.mean() < got["score"].to_numpy().mean()  # engagement decays with no new activity
+
+
+def test_whole_number_ids_match_on_both_engines(synthetic_spec, synthetic_dir, scheduler_address, tmp_path):
+    """Lead ids written as numbers (one event with a blank id, so pandas reads that column as floats): the
+    Dask build equals the pandas build, labels and engagement included."""
+    def numbered(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(lead_id=frame["lead_id"].str.replace(r"^[A-Z]0*", "", regex=True))
+
+    leads = numbered(pd.read_csv(synthetic_dir / "leads.csv", dtype=str, keep_default_na=False))
+    outcomes = numbered(pd.read_csv(synthetic_dir / "outcomes.csv", dtype=str, keep_default_na=False))
+    events = numbered(pd.read_csv(synthetic_dir / "activities.csv", dtype=str, keep_default_na=False))
+    events.loc[7, "lead_id"] = ""
+    for name, frame in (("leads", leads), ("outcomes", outcomes), ("activities", events)):
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+    raw = {**synthetic_spec, "leads": {**synthetic_spec["leads"], "path": str(tmp_path / "leads.csv")},
+           "outcome": {**synthetic_spec["outcome"], "path": str(tmp_path / "outcomes.csv")},
+           "activities": {**synthetic_spec["activities"], "path": str(tmp_path / "activities.csv")}}
+    pandas_set = build_training_set(DatasetSpec.model_validate(raw))
+    dask_set, (parquet, _) = build_on_dask(DatasetSpec.model_validate(_parted(raw, tmp_path, tmp_path / "parts")),
+                                           tmp_path / "dask.parquet", scheduler=scheduler_address)
+    expected = pandas_set.frame.sort_values("lead_id").reset_index(drop=True)
+    got = pd.read_parquet(parquet).sort_values("lead_id").reset_index(drop=True)
+    assert expected["lead_id"].str.fullmatch(r"\d+").all() and expected["label"].sum() > 300
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    assert pandas_set.relation.activities.unknown_leads == 0 and pandas_set.relation.activities.empty == 1
+    assert dask_set.relation.profile()["activities"] == pandas_set.relation.profile()["activities"]
+
+
+def test_an_empty_activity_table_stops_the_dask_build(synthetic_spec, synthetic_dir, scheduler_address, tmp_path,
+                                                      write_spec):
+    parted = _parted(synthetic_spec, synthetic_dir, tmp_path)
+    for part in sorted((tmp_path / "events").glob("*.csv")):  # every file: its header alone
+        part.write_text(part.read_text().splitlines()[0] + "\n")
+    result = CliRunner().invoke(app, ["build", "--spec", str(write_spec(parted)), "--out", str(tmp_path / "o.parquet"),
+                                      "--engine", "dask", "--scheduler", scheduler_address])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "has no rows" in " ".join(result.output.split()) and not (tmp_path / "o.parquet").exists()

@@ -133,8 +133,10 @@ def create_tables(engine: sa.Engine, *tables: sa.Table) -> None:
             metadata.create_all(engine, tables=tables)
             return
         except sa.exc.DatabaseError:
-            present = set(sa.inspect(engine).get_table_names())
-            if attempt == _CREATE_ATTEMPTS - 1 or not {table.name for table in tables} & present:
+            present, names = set(sa.inspect(engine).get_table_names()), {table.name for table in tables}
+            if names <= present and attempt == _CREATE_ATTEMPTS - 1:
+                return  # another writer made them all meanwhile
+            if attempt == _CREATE_ATTEMPTS - 1 or not names & present:
                 raise
             time.sleep(0.05 * (attempt + 1))
 

@@ -109,7 +109,7 @@ def score_dask(model: LoadedModel, out: str | Path, source: str, lang: str = "en
                 from training.scoring.dask_activities import score_with_activities
 
                 found = score_with_activities(model, leads, activities, as_of, temp, lang=lang, questions=questions,
-                                              on_scored=on_scored, run=uuid.uuid4().hex[:24])
+                                              on_scored=on_scored, run=uuid.uuid4().hex[:24], source=source)
                 (notes if notes is not None else []).extend(found)
             else:
                 _score_parts(model, leads, temp, lang, questions, on_scored, source)

@@ -21,13 +21,13 @@ from features.dask.activities import (
     bucket_count,
     bucket_events,
     bucket_of,
-    id_text,
     merged_reports,
     read_bucket,
     read_events,
     write_buckets,
 )
 from features.errors import LeadscoreError
+from features.keys import id_text
 from features.messages import counted_from
 from features.relations_spec import ActivitiesSpec
 from training.registry.tracking import LoadedModel
@@ -67,7 +67,8 @@ def _score_bucket(k: int, leads_folder: Path, events_folder: Path, out: Path, mo
 
 
 def score_with_activities(model: LoadedModel, leads, activities: str, as_of: pd.Timestamp, out: Path,
-                          lang: str = "en", questions: bool = False, on_scored=None, run: str = "") -> list[str]:
+                          lang: str = "en", questions: bool = False, on_scored=None, run: str = "",
+                          source: str = "--input") -> list[str]:
     """Score the leads (a Dask DataFrame) with their events from `activities` into Parquet parts in `out`;
     returns what reading the activities found (warnings), as the pandas engine's reading does."""
     import dask
@@ -87,7 +88,7 @@ def score_with_activities(model: LoadedModel, leads, activities: str, as_of: pd.
     try:
         facts = dask.compute(*[dask.delayed(_leads_part)(part, i, model, folder / "leads", buckets)
                                for i, part in enumerate(leads.to_delayed())])
-        _raise_first(list(facts))
+        _raise_first(list(facts), source)
         bucket_events(events, spec, folder / "events", buckets)
         reports = dask.compute(*[dask.delayed(_score_bucket)(
             k, folder / "leads", folder / "events", out, model, lang, questions, as_of, now,
@@ -97,11 +98,11 @@ def score_with_activities(model: LoadedModel, leads, activities: str, as_of: pd.
     return merged_reports(list(reports)).warnings()
 
 
-def _raise_first(facts: list[dict]) -> None:
-    """The first partition's error, its data rows counted from the start of the input."""
+def _raise_first(facts: list[dict], source: str) -> None:
+    """The first partition's error, its data rows counted from the start of the input (`source`)."""
     offset = 0
     for fact in facts:
         if fact["error"] is not None:
             message, loc = fact["error"]
-            raise counted_from(offset, LeadscoreError(message, loc=loc))
+            raise counted_from(offset, LeadscoreError(message, loc=loc), source)
         offset += fact["rows"]
