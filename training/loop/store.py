@@ -99,6 +99,7 @@ BATCH_WAIT_SECONDS = 120.0  # Dask workers log their partitions side by side: SQ
 
 
 _CREATE_ATTEMPTS = 6  # about a second in all: another writer's CREATE TABLE takes milliseconds
+_WAL_ATTEMPTS = 100  # two seconds at most: another connection switching the file to WAL takes milliseconds
 
 
 def open_engine(url: str, wait_seconds: float = 5.0) -> sa.Engine:
@@ -240,8 +241,20 @@ def write_predictions(url: str, rows: list[dict]) -> int:
 
 
 def _sqlite_pragmas(connection, _record) -> None:
-    """WAL and normal sync: a commit no longer waits for a full fsync, and readers never block the writer."""
+    """WAL and normal sync: a commit no longer waits for a full fsync, and readers never block the writer.
+    Switching a new file to WAL needs it alone, and SQLite answers "database is locked" at once instead of
+    waiting: writers starting side by side (Dask workers) look again shortly. A file in WAL stays in WAL."""
+    import sqlite3
+
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    for attempt in range(_WAL_ATTEMPTS):
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == _WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.02)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
