@@ -174,10 +174,18 @@ def _check_events_read(facts: list[dict], spec, source: str) -> None:
             f"{source}: column {spec.at!r} has times with a zone (data row {zoned[0] + 1}: {zoned[1]!r}) and times "
             f"without one (data row {bare[0] + 1}: {bare[1]!r}); set 'activities.timezone' to the zone of the "
             "times without one, e.g. \"UTC\" or \"Asia/Shanghai\"")
-    for fact, offset in zip(facts, offsets, strict=True):
+    raise_first_error(facts)
+
+
+def raise_first_error(facts: list[dict], source: str | None = None) -> None:
+    """The first partition's error (facts: each partition's `rows` and `error`, (message, loc) or None),
+    its data rows counted from the start of the input; `source` named first when the message does not."""
+    offset = 0
+    for fact in facts:
         if fact["error"] is not None:
             message, loc = fact["error"]
-            raise counted_from(offset, LeadscoreError(message, loc=loc))
+            raise counted_from(offset, LeadscoreError(message, loc=loc), source)
+        offset += fact["rows"]
 
 
 def read_events(spec, blocksize: str = "64MB"):

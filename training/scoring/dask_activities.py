@@ -22,13 +22,13 @@ from features.dask.activities import (
     bucket_events,
     bucket_of,
     merged_reports,
+    raise_first_error,
     read_bucket,
     read_events,
     write_buckets,
 )
 from features.errors import LeadscoreError
 from features.keys import id_text
-from features.messages import counted_from
 from features.relations_spec import ActivitiesSpec
 from training.registry.tracking import LoadedModel
 from training.scoring.score import numbers_read, score_frame
@@ -88,7 +88,7 @@ def score_with_activities(model: LoadedModel, leads, activities: str, as_of: pd.
     try:
         facts = dask.compute(*[dask.delayed(_leads_part)(part, i, model, folder / "leads", buckets)
                                for i, part in enumerate(leads.to_delayed())])
-        _raise_first(list(facts), source)
+        raise_first_error(list(facts), source)
         bucket_events(events, spec, folder / "events", buckets)
         reports = dask.compute(*[dask.delayed(_score_bucket)(
             k, folder / "leads", folder / "events", out, model, lang, questions, as_of, now,
@@ -96,13 +96,3 @@ def score_with_activities(model: LoadedModel, leads, activities: str, as_of: pd.
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return merged_reports(list(reports)).warnings()
-
-
-def _raise_first(facts: list[dict], source: str) -> None:
-    """The first partition's error, its data rows counted from the start of the input (`source`)."""
-    offset = 0
-    for fact in facts:
-        if fact["error"] is not None:
-            message, loc = fact["error"]
-            raise counted_from(offset, LeadscoreError(message, loc=loc), source)
-        offset += fact["rows"]
