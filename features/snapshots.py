@@ -60,11 +60,10 @@ class SnapshotReport:
                 f"{self.rows_not_yet_known:,} rows whose horizon runs past the end of the data are not yet known")
 
 
-def snapshot_times(created_at: np.ndarray, stop: np.ndarray, end: np.datetime64, every_days: float,
-                   max_age_days: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(lead position, snapshot time) of every snapshot: created + k * every_days for k = 0, 1, ... while
-    before `stop` (first win or close; NaT: none), at or before `end`, and at most `max_age_days` old.
-    More than MAX_ROWS snapshots stop the build, naming the keys that make fewer."""
+def snapshot_counts(created_at: np.ndarray, stop: np.ndarray, end: np.datetime64, every_days: float,
+                    max_age_days: float | None = None) -> np.ndarray:
+    """How many snapshots each lead has: created + k * every_days for k = 0, 1, ... while before `stop`
+    (first win or close; NaT: none), at or before `end`, and at most `max_age_days` old."""
     created = np.asarray(created_at, dtype="datetime64[ns]").astype(np.int64)
     step = int(round(every_days * DAY_NS))
     big = np.iinfo(np.int64).max // 4
@@ -75,10 +74,26 @@ def snapshot_times(created_at: np.ndarray, stop: np.ndarray, end: np.datetime64,
     count = np.minimum(count, np.where(until_end >= 0, until_end // step + 1, 0))
     if max_age_days is not None:
         count = np.minimum(count, int(max_age_days * DAY_NS) // step + 1)
-    if int(count.sum()) > MAX_ROWS:
-        raise LeadscoreError(f"snapshots would make {int(count.sum()):,} training rows, more than {MAX_ROWS:,}; "
+    return count
+
+
+def check_row_count(rows: int, limit: int) -> None:
+    """More snapshot rows than `limit` stop the build, naming the keys that make fewer."""
+    if rows > limit:
+        raise LeadscoreError(f"snapshots would make {rows:,} training rows, more than {limit:,}; "
                              "raise 'activities.prediction.snapshot_every_days' or set a lower "
                              "'activities.prediction.max_age_days'")
+
+
+def snapshot_times(created_at: np.ndarray, stop: np.ndarray, end: np.datetime64, every_days: float,
+                   max_age_days: float | None = None, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(lead position, snapshot time) of every snapshot (`snapshot_counts`); more than `limit` rows
+    (None: no limit) stop the build."""
+    created = np.asarray(created_at, dtype="datetime64[ns]").astype(np.int64)
+    step = int(round(every_days * DAY_NS))
+    count = snapshot_counts(created_at, stop, end, every_days, max_age_days)
+    if limit is not None:
+        check_row_count(int(count.sum()), limit)
     position = np.repeat(np.arange(len(created)), count)
     k = np.arange(len(position)) - np.repeat(np.cumsum(count) - count, count)
     return position, (created[position] + k * step).astype("datetime64[ns]")
@@ -103,6 +118,55 @@ def closed_times(spec: DatasetSpec, leads: pd.DataFrame, ids: pd.Series, source:
     return parsed.to_numpy(dtype="datetime64[ns]")
 
 
+def lead_snapshots(lead_ids: pd.Series, created_at: np.ndarray, closed: np.ndarray, wins: pd.Series,
+                   end: np.datetime64, prediction, limit: int | None) -> SnapshotRows:
+    """The snapshot rows of some leads, given every lead's first known win (`wins`, by lead id as text) and
+    the end of the data: row by row, so the Dask engine runs it on each partition with `wins` broadcast."""
+    first_win = wins.reindex(lead_ids.astype("string").to_numpy(dtype=object)).to_numpy(dtype="datetime64[ns]")
+    stop = np.where(np.isnat(closed) | (~np.isnat(first_win) & (first_win < closed)), first_win, closed)
+    end_ns = np.datetime64(end, "ns")
+    position, at = snapshot_times(np.asarray(created_at, dtype="datetime64[ns]"), stop, end_ns,
+                                  prediction.snapshot_every_days, prediction.max_age_days, limit)
+    label, known = snapshot_labels(first_win[position], at, end_ns, prediction.horizon_days)
+    return SnapshotRows(position=position, at=at, label=label, known=known)
+
+
+def table_snapshots(spec: DatasetSpec, leads: pd.DataFrame, ids: pd.Series, created_at: pd.Series, wins: pd.Series,
+                    end: pd.Timestamp, source: str, limit: int | None) -> SnapshotRows:
+    """`lead_snapshots` of a leads table (or a partition of one), its close dates read from the spec's column."""
+    return lead_snapshots(ids, created_at.to_numpy(dtype="datetime64[ns]"), closed_times(spec, leads, ids, source),
+                          wins, pd.Timestamp(end).to_datetime64(), spec.activities.prediction, limit)
+
+
+def row_counts(rows: SnapshotRows, leads: int) -> dict:
+    """What `SnapshotReport.summed` adds up for some leads' snapshot rows; `per_lead[n]`: how many of the
+    leads have n training rows."""
+    per_lead = np.bincount(rows.position[rows.known], minlength=leads)
+    return {"rows": int(rows.known.sum()), "positives": int(rows.label[rows.known].sum()),
+            "rows_not_yet_known": int((~rows.known).sum()),
+            "leads_without_snapshot": int(leads - len(np.unique(rows.position))),
+            "per_lead": np.bincount(per_lead, minlength=1)}
+
+
+def summed_report(counts: list[dict], prediction) -> SnapshotReport:
+    """The profile's snapshot counts over every part's `row_counts`; the median from the summed histogram."""
+    size = max(len(c["per_lead"]) for c in counts)
+    per_lead = sum(np.pad(c["per_lead"], (0, size - len(c["per_lead"]))) for c in counts)[1:]  # leads with rows
+    leads = int(per_lead.sum())
+    report = SnapshotReport(every_days=prediction.snapshot_every_days, horizon_days=prediction.horizon_days,
+                            leads=leads, **{k: sum(c[k] for c in counts) for k in
+                                            ("rows", "positives", "rows_not_yet_known", "leads_without_snapshot")})
+    if leads:
+        nth = np.cumsum(per_lead)  # value v + 1 holds the sorted positions below nth[v]
+
+        def value_at(i: int) -> int:
+            return int(np.searchsorted(nth, i, side="right")) + 1
+
+        report.rows_per_lead_max = int(np.flatnonzero(per_lead)[-1]) + 1
+        report.rows_per_lead_median = (value_at((leads - 1) // 2) + value_at(leads // 2)) / 2
+    return report
+
+
 def snapshot_rows(spec: DatasetSpec, leads: pd.DataFrame, ids: pd.Series, created_at: pd.Series | None,
                   as_of: pd.Timestamp | None, source: str) -> tuple[SnapshotRows, LabelReport, SnapshotReport]:
     """Every lead's snapshot rows with their labels, what labelling saw, and the counts for the profile."""
@@ -121,21 +185,6 @@ def snapshot_rows(spec: DatasetSpec, leads: pd.DataFrame, ids: pd.Series, create
     _, _, counts = label_leads(ids, created_at, wins, end, None)
     for key, value in counts.items():
         setattr(report, key, value)
-
-    first_win = wins.reindex(lead_ids.to_numpy(dtype=object)).to_numpy(dtype="datetime64[ns]")
-    closed = closed_times(spec, leads, ids, source)
-    stop = np.where(np.isnat(closed) | (~np.isnat(first_win) & (first_win < closed)), first_win, closed)
-    end_ns = np.datetime64(end.to_datetime64(), "ns")
-    position, at = snapshot_times(created_at.to_numpy(dtype="datetime64[ns]"), stop, end_ns,
-                                  prediction.snapshot_every_days, prediction.max_age_days)
-    label, known = snapshot_labels(first_win[position], at, end_ns, prediction.horizon_days)
-    report.not_yet_known = int((~known).sum())
-    per_lead = np.bincount(position[known], minlength=len(leads))
-    kept = per_lead[per_lead > 0]
-    counted = SnapshotReport(every_days=prediction.snapshot_every_days, horizon_days=prediction.horizon_days,
-                             rows=int(known.sum()), leads=int(len(kept)), positives=int(label[known].sum()),
-                             rows_not_yet_known=report.not_yet_known,
-                             leads_without_snapshot=int(len(leads) - len(np.unique(position))),
-                             rows_per_lead_max=int(kept.max()) if len(kept) else 0,
-                             rows_per_lead_median=float(np.median(kept)) if len(kept) else 0.0)
-    return SnapshotRows(position=position, at=at, label=label, known=known), report, counted
+    rows = table_snapshots(spec, leads, ids, created_at, wins, end, source, MAX_ROWS)
+    report.not_yet_known = int((~rows.known).sum())
+    return rows, report, summed_report([row_counts(rows, len(leads))], prediction)

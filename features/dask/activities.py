@@ -4,7 +4,8 @@ The pandas build (features/relate.py) holds every lead and every event at once. 
 worker, so both are split by lead id into buckets on disk, with the same hash on both sides: a lead and all
 its events share a bucket, and each bucket goes through the pandas engine's own functions.
 1. Each leads partition: its labels, prediction time (creation + `age_days`) and whether it was already
-   won then, written to its buckets. Each events partition: ids read as the leads' ids are, times parsed
+   won then, written to its buckets; with snapshots, a row per snapshot instead (features/snapshots.py),
+   each with its own label and prediction time. Each events partition: ids read as the leads' ids are, times parsed
    with one format for the whole table (detected on the first partition: a value it does not read stops
    the build), written to its buckets. Errors name data rows of the whole input.
 2. Each bucket: the activity table's checks (empty, future, unknown lead, repeated event), the events each
@@ -29,8 +30,9 @@ from features.dates import detect_format, parse_dates
 from features.errors import LeadscoreError
 from features.keys import id_text
 from features.load import require_columns
-from features.messages import counted_from
+from features.messages import counted_from, rows_counted_from
 from features.relate import prediction_times, won_by
+from features.snapshots import table_snapshots
 from features.spec import DatasetSpec
 
 LEAD, LABEL, KNOWN, AS_OF, DECIDED = "__lead__", "__label__", "__known__", "__as_of__", "__decided__"
@@ -74,11 +76,18 @@ def _leads_part(part: pd.DataFrame, number: int, plan, labels_of, first: pd.Seri
     """Step 1 for a leads partition; returns how many leads were already won at their prediction time."""
     spec, offset = plan.spec, plan.offsets[number]
     lead = id_text(part[spec.leads.id])
-    labels, known = labels_of(part, plan, offset)
-    as_of = prediction_times(spec, part[spec.leads.created_at], plan.source)
-    decided = won_by(lead, as_of, spec, first)
-    marked = part.assign(**{LEAD: lead, LABEL: labels, KNOWN: True if known is None else known.to_numpy(),
-                            AS_OF: as_of, DECIDED: decided})
+    if plan.snapshots is not None:  # a row per snapshot while the lead is open: never decided at its time
+        rows = rows_counted_from(offset, lambda: table_snapshots(spec, part, lead, part[spec.leads.created_at],
+                                                                 plan.wins, plan.snapshot, plan.source, None))
+        part, lead = part.iloc[rows.position], lead.iloc[rows.position]
+        labels, known, as_of = rows.label, rows.known, rows.at
+        decided = np.zeros(len(part), dtype=bool)
+    else:
+        labels, known = labels_of(part, plan, offset)
+        as_of = prediction_times(spec, part[spec.leads.created_at], plan.source)
+        decided = won_by(lead, as_of, spec, first)
+    marked = part.assign(**{LEAD: lead.array, LABEL: np.asarray(labels),
+                            KNOWN: True if known is None else np.asarray(known), AS_OF: as_of, DECIDED: decided})
     write_buckets(marked, bucket_of(lead, buckets), folder, number, buckets)
     return int(decided.sum())
 
@@ -214,9 +223,6 @@ def bucket_events(events, spec, folder: Path, buckets: int) -> None:
 def check_dask_activities(spec: DatasetSpec) -> None:
     """Before any cluster is reached: what the Dask engine does not do with activities yet."""
     act = spec.activities
-    if act.prediction.snapshots:
-        raise LeadscoreError("--engine dask counts activities at a fixed age ('activities.prediction.age_days'); "
-                             "build and train snapshots with the pandas engine (the default)")
     if not spec.leads.created_at:
         raise LeadscoreError(f"{spec.leads.describe()}: activity features need each lead's creation time for its "
                              "prediction time; set 'leads.created_at' in the spec")

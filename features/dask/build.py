@@ -33,6 +33,7 @@ from features.build import TrainingSet, check_declared, check_glossary, check_pe
 from features.checks import check_enough, check_not_future
 from features.context import LeadContext, LeadsAt
 from features.dask.activities import (
+    AS_OF,
     DECIDED,
     KNOWN,
     LABEL,
@@ -63,10 +64,14 @@ from features.load import blank_placeholders, require_columns
 from features.lookups import EXAMPLES, MatchReport, read_lookups
 from features.messages import rows_counted_from, shown
 from features.relate import Relation, context_for, first_win_times
+from features.snapshots import SnapshotReport, check_row_count, row_counts, summed_report, table_snapshots
 from features.spec import DatasetSpec
 
 log = logging.getLogger(__name__)
 DATE_SAMPLE = 100_000
+# Snapshot rows the cluster makes at most (the pandas engine's limit is one machine's memory): past this the
+# rows' lead columns, repeated per snapshot, take more disk and memory than a few workers hold.
+SNAPSHOT_ROWS = 200_000_000
 
 
 @dataclass
@@ -107,11 +112,12 @@ def _facts(part: pd.DataFrame, number: int, id_column: str) -> dict:
 
 
 def _parse_part(part: pd.DataFrame, column: str, fmt: str | None, source: str, id_column: str,
-                offsets: list[int], partition_info: dict | None = None) -> pd.DataFrame:
+                offsets: list[int], future_ok: bool = False, partition_info: dict | None = None) -> pd.DataFrame:
     offset = offsets[partition_info["number"]] if partition_info else 0
     ids = part[id_column]
     parsed = rows_counted_from(offset, lambda: parse_dates(part[column], fmt, source, column, "leads.date_format", ids))
-    rows_counted_from(offset, lambda: check_not_future(parsed, ids, source, column))
+    if not future_ok:
+        rows_counted_from(offset, lambda: check_not_future(parsed, ids, source, column))
     return part.assign(**{column: parsed})
 
 
@@ -155,6 +161,7 @@ class _Plan:
     wins: pd.Series | None = None
     won: set | None = None
     snapshot: object = None
+    snapshots: object = None  # the spec's `activities.prediction` when each lead has a row per snapshot
 
 
 def _training_part(part: pd.DataFrame, plan: _Plan, partition_info: dict | None = None) -> pd.DataFrame:
@@ -171,6 +178,9 @@ def _training_part(part: pd.DataFrame, plan: _Plan, partition_info: dict | None 
     parts = {"lead_id": ids.astype("string")}
     if created is not None:
         parts["created_at"] = created
+    if plan.snapshots is not None:  # as the pandas build: the evaluation splits by them
+        parts["snapshot_at"] = part[AS_OF]
+        parts["horizon_end"] = part[AS_OF] + pd.Timedelta(days=plan.snapshots.horizon_days)
     parts["label"] = labels
     frame = pd.concat([pd.DataFrame(parts, index=part.index), features], axis=1)
     return frame[known.to_numpy()] if known is not None else frame
@@ -235,11 +245,27 @@ def _labels_plan(plan: _Plan, leads, as_of) -> LabelReport:
     plan.snapshot = snapshot_of(report, outcome, pd.Timestamp(as_of) if as_of else None, latest, won_at.max())
     report.wins_after_snapshot = int((won_at > plan.snapshot).sum())
     plan.wins = first_wins(won_ids, won_at, matched, plan.snapshot)
+    # Snapshot rows are labelled by a horizon after each snapshot, not after creation (features/snapshots.py).
     counts = _per_part(_label_counts, leads, leads_spec.id, leads_spec.created_at, plan.wins, plan.snapshot,
-                       outcome.horizon_days)
+                       None if plan.snapshots is not None else outcome.horizon_days)
     for key in counts[0]:
         setattr(report, key, sum(c[key] for c in counts))
     return report
+
+
+def _snapshot_counts(part: pd.DataFrame, number: int, plan: _Plan) -> dict:
+    leads_spec = plan.spec.leads
+    return row_counts(table_snapshots(plan.spec, part, part[leads_spec.id], part[leads_spec.created_at], plan.wins,
+                                      plan.snapshot, plan.source, None), len(part))
+
+
+def _snapshot_report(plan: _Plan, leads, report: LabelReport) -> SnapshotReport:
+    """The profile's snapshot counts summed over the partitions, before any row is made: too many rows is
+    the pandas engine's question, at the cluster's limit."""
+    counted = summed_report(_per_part(_snapshot_counts, leads, plan), plan.snapshots)
+    check_row_count(counted.rows + counted.rows_not_yet_known, SNAPSHOT_ROWS)
+    report.not_yet_known = counted.rows_not_yet_known
+    return counted
 
 
 def _stats(frame, features: list[str], y: np.ndarray) -> dict:
@@ -289,6 +315,9 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
     # parsed: Dask pushes the selection into the reader, so they never take memory on the workers. A
     # lookup's key column is kept until the join, even when it is no feature itself.
     keys = {t["on"] for t in context.lookups} if context is not None else set()
+    # A close date ends a lead's snapshots: read, never a feature.
+    closed = spec.activities.prediction.closed_at if spec.activities else None
+    keys |= {closed} - {None}
     leads = leads[[c for c in leads.columns if c in reserved | keys or c not in spec.never_features()]]
     # With an activity table the events need the workers' memory: the leads are kept on disk between passes.
     work = tempfile.TemporaryDirectory(prefix="leadscore-build-") if spec.activities else None
@@ -309,8 +338,14 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
         fmt = leads_spec.date_format or _date_format(leads, leads_spec.created_at, offsets[-1] + facts[-1]["rows"],
                                                      source, leads_spec.id)
         meta = leads._meta.assign(**{leads_spec.created_at: pd.Series(dtype="datetime64[ns]")})
-        leads = _kept(leads.map_partitions(_parse_part, leads_spec.created_at, fmt, source, leads_spec.id, offsets,
-                                           meta=meta), work, "parsed")
+        leads = leads.map_partitions(_parse_part, leads_spec.created_at, fmt, source, leads_spec.id, offsets, meta=meta)
+        if closed:  # a lead closed after the export was written is no error: parsed, not checked for the future
+            require_columns(leads._meta, [closed], source, "activities.prediction.closed_at")
+            fmt = leads_spec.date_format or _date_format(leads, closed, offsets[-1] + facts[-1]["rows"], source,
+                                                         leads_spec.id)
+            meta = meta.assign(**{closed: pd.Series(dtype="datetime64[ns]")})
+            leads = leads.map_partitions(_parse_part, closed, fmt, source, leads_spec.id, offsets, True, meta=meta)
+        leads = _kept(leads, work, "parsed")
 
     relation = None
     if spec.lookups:
@@ -319,7 +354,10 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
     filled = {c: sum(f["filled"].get(c, 0) for f in facts) for c in leads.columns}
     plan = _Plan(spec=spec, source=source, reserved=reserved, empty=[c for c, n in filled.items() if n == 0],
                  offsets=offsets, outcome=_outcome_for_parts(leads, spec, source))
+    snapshots = spec.activities is not None and spec.activities.prediction.snapshots
+    plan.snapshots = spec.activities.prediction if snapshots else None
     report = _labels_plan(plan, leads, as_of)
+    counted = _snapshot_report(plan, leads, report) if snapshots else None
     if spec.activities:
         buckets = Path(work.name) / "buckets"
         events = read_events(spec.activities, blocksize)
@@ -328,6 +366,7 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
         leads, activities = engaged_leads(events, spec, context, buckets, count, decided, list(every.columns))
         relation = relation or Relation(context=context)
         relation.activities, relation.prediction_time = activities, spec.activities.prediction.describe()
+        relation.snapshots = counted
         every = pd.DataFrame(columns=[*every.columns, *context.engagement_columns_])
         check_declared(spec, every, source)
         glossary = check_glossary(spec, every.columns, source)
@@ -351,8 +390,9 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
         raise LeadscoreError(f"{source}: no lead has a known outcome yet (snapshot {report.snapshot})")
     check_enough(y, spec.evaluation.folds, source)
     strengths = []
-    if names:
-        folds = assign_folds(y, spec.evaluation.folds, spec.evaluation.seed)
+    if names:  # a lead's snapshot rows share a fold, as in the pandas build
+        groups = pd.factorize(frame["lead_id"].compute())[0] if snapshots else None
+        folds = assign_folds(y, spec.evaluation.folds, spec.evaluation.seed, groups)
         strengths = sorted((ColumnStrength(c, single_column_auc(frame[c].compute(), y, folds)) for c in names),
                            key=lambda s: s.auc, reverse=True)
         check_leaks(strengths, spec.features.leak_threshold, set(spec.features.allow_strong), names)
@@ -409,7 +449,8 @@ def _join_lookups(leads, context: LeadContext, spec: DatasetSpec, source: str, w
     import dask.dataframe as dd
 
     meta_joined = context.match(leads._meta, source)[0]
-    declared = {spec.leads.id, spec.leads.created_at, spec.outcome.column} - {None}
+    closed = spec.activities.prediction.closed_at if spec.activities else None  # ends the snapshots: kept
+    declared = {spec.leads.id, spec.leads.created_at, spec.outcome.column, closed} - {None}
     never = [c for c in meta_joined.columns if c in spec.never_features() and c not in declared]
     if work is not None:
         folder = Path(work.name) / "joined"

@@ -82,17 +82,6 @@ def test_dask_activity_errors_name_rows_of_the_whole_table(synthetic_spec, synth
     assert "activities.timezone" in text and "data row 30001" in text and "data row 1:" in text
 
 
-def test_snapshots_on_dask_exit_2_before_any_cluster(synthetic_spec, tmp_path, write_spec):
-    outcome = {k: v for k, v in synthetic_spec["outcome"].items() if k != "horizon_days"}
-    raw = {**synthetic_spec, "outcome": outcome, "activities": {**synthetic_spec["activities"], "prediction": {
-        "snapshot_every_days": 14, "horizon_days": 60, "max_age_days": 56}}}
-    result = CliRunner().invoke(app, ["build", "--spec", str(write_spec(raw)), "--out", str(tmp_path / "out.parquet"),
-                                      "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9"])
-    assert result.exit_code == 2 and "fixed age" in result.output
-    assert "pandas engine" in result.output and "Traceback" not in result.output
-    assert not (tmp_path / "out.parquet").exists()
-
-
 def test_dask_training_with_activities_carries_the_engagement_step(synthetic_spec, synthetic_dir, scheduler_address,
                                                                    engaged_leads, tmp_path, monkeypatch):
     """The model trained on the cluster carries the fitted LeadContext: the service turns a lead's own

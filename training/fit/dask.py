@@ -36,7 +36,7 @@ from features.dask.cluster import dask_client, release_memory
 from features.spec import DatasetSpec
 from features.synth.export import ensure_export
 from training.evaluate.skill import skill_report
-from training.evaluate.splits import evaluated_rows, evaluation_splits, protocol_name
+from training.evaluate.splits import evaluated_rows, evaluation_splits, prediction_of, protocol_name
 from training.fit.train import (
     SERVED,
     TrainOptions,
@@ -88,7 +88,9 @@ def fit_on_dask(ts: DaskTrainingSet, rows, n_rows: int, options: TrainOptions, c
     seed = ts.spec.evaluation.seed
     share = min(1.0, SAMPLE_ROWS / n_rows)
     sample = (rows.sample(frac=share, random_state=seed) if share < 1 else rows).compute()
-    pipeline = fit_model(sample[ts.features], sample["label"].to_numpy(), ts, options, None)
+    # A lead's snapshot rows stay on one side of the learner's inner splits (one row per lead: no groups).
+    pipeline = fit_model(sample[ts.features], sample["label"].to_numpy(), ts, options, None,
+                         groups=sample["lead_id"].to_numpy())
     classifier = pipeline.named_steps["classify"]
     if classifier.weight_ == 0.0:  # the logistic member alone is served: no booster to grow on all rows
         return pipeline, sample
@@ -146,7 +148,10 @@ def evaluate_dask(ts: DaskTrainingSet, options: TrainOptions, client) -> TrainRe
     The held-out rows are predicted on the workers; the client gathers their predictions and labels, and
     at most SHOWN_ROWS of the rows themselves for the run's charts, explanations and page."""
     spec, frame = ts.spec, ts.frame
-    light_columns = ["label"] + (["created_at"] if "created_at" in frame.columns else [])
+    # Snapshot rows split by snapshot date with a lead on one side (training/evaluate/splits.py): their
+    # lead ids and dates come to the client too.
+    light_columns = ["label"] + [c for c in ("created_at", "lead_id", "snapshot_at", "horizon_end")
+                                 if c in frame.columns and ("snapshot_at" in frame.columns or c == "created_at")]
     light = frame[light_columns].compute().reset_index(drop=True)
     sizes = [int(n) for n in frame.map_partitions(len).compute()]
     splits = evaluation_splits(light, spec.evaluation.folds, spec.evaluation.seed)
@@ -180,7 +185,7 @@ def evaluate_dask(ts: DaskTrainingSet, options: TrainOptions, client) -> TrainRe
     pipeline, _ = fit_on_dask(ts, frame, len(light), options, client)
     classifier = pipeline.named_steps["classify"]
     metrics = {
-        "protocol": protocol_name(light, spec.evaluation.folds),
+        "protocol": protocol_name(light, spec.evaluation.folds, prediction=prediction_of(spec)),
         "rows_evaluated": int(len(rows)),
         "served": SERVED,
         "engine": "dask",
