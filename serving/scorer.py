@@ -79,6 +79,11 @@ class Scored:
     state: ModelState | None
 
 
+def id_field_of(state: ModelState | None) -> str | None:
+    """The spec's lead id field of the model in `state` (None: no model)."""
+    return state.model.metadata.id_field if state else None
+
+
 NO_RULES = "no rule table in the model's dataset spec (spec key 'rules'): no rule score"
 
 
@@ -414,14 +419,13 @@ class Scorer:
 
     @property
     def id_field(self) -> str | None:
-        state = self.state
-        return state.model.metadata.id_field if state else None
+        return id_field_of(self.state)
 
-    def unknown_fields(self, leads: Sequence[Mapping[str, object]]) -> list[str]:
-        """Fields no model feature, rule or id uses: ignored, and listed back to the caller."""
-        state = self.state
+    def unknown_fields(self, leads: Sequence[Mapping[str, object]], state: ModelState | None) -> list[str]:
+        """Fields no model feature, rule or id uses: ignored, and listed back to the caller. `state`: the
+        model that scored them (`Scored.state`), not the one loaded since."""
         keys = sorted({k for lead in leads for k in lead})
-        known = self.rule_fields(state) | {"lead_id", self.id_field}
+        known = self.rule_fields(state) | {"lead_id", id_field_of(state)}
         if state is None:
             return [k for k in keys if k not in known]
         known |= context_fields(state.model.pipeline)

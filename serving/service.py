@@ -169,8 +169,10 @@ class LeadScoring:
         except LeadscoreError as exc:
             return _error(ctx, 422, list(exc.loc or ("leads",)), str(exc))
         request_id = ctx.request.headers.get("x-request-id", "")  # set by the request guard
-        unknown = self.scorer.unknown_fields(leads)
-        ids = [_lead_id(lead, self.scorer.id_field) for lead in leads]
+        # What the model that scored them reads, even if another was loaded meanwhile.
+        unknown = self.scorer.unknown_fields(leads, scored.state)
+        id_field = scored.state.model.metadata.id_field if scored.state else None
+        ids = [_lead_id(lead, id_field) for lead in leads]
         self.log.record(self.scorer.log_rows(scored, ids, request_id, _origin(ctx)))
         keys = (*RESULT_KEYS, "questions") if asked else RESULT_KEYS
         results = [{"lead_id": lead_id, **{k: result[k] for k in keys}}

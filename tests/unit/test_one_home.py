@@ -142,3 +142,20 @@ def test_train_and_retrain_share_their_defaults():
     defaults = {name: {p.name: p.default for p in command.commands[name].params}
                 for name in ("train", "retrain")}
     assert defaults["train"]["tune_trials"] == defaults["retrain"]["tune_trials"] == TrainOptions().tune_trials
+
+
+def test_the_fields_listed_back_are_those_of_the_model_that_scored_the_request(tmp_path):
+    """A model loaded while a request is being answered (`/reload`, the periodic check) does not change what
+    that request's answer says: its unknown fields and lead ids come from `Scored.state`."""
+    from serving.config import DEFAULT_RULES
+
+    model = _model_with_rules(tmp_path, "models:/leadscore-x/1", None)
+    scorer = _scorer(model, str(DEFAULT_RULES))
+    leads = _leads().assign(favourite_colour="blue").to_dict("records")
+    scored = scorer.score(leads, "en")
+    assert scored.state is not None
+    before = scorer.unknown_fields(leads, scored.state)
+    assert before == ["favourite_colour"]
+    scorer.state = None  # the model goes (a reload that failed over to the rules) after the request was scored
+    assert scorer.unknown_fields(leads, scored.state) == before
+    assert len(scorer.unknown_fields(leads, None)) > len(before)  # what the rules alone would not read
