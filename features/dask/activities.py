@@ -6,7 +6,7 @@ its events share a bucket, and each bucket goes through the pandas engine's own 
 1. Each leads partition: its labels, prediction time (creation + `age_days`) and whether it was already
    won then, written to its buckets; with snapshots, a row per snapshot instead (features/snapshots.py),
    each with its own label and prediction time. Each events partition: ids read as the leads' ids are, times parsed
-   with one format for the whole table (detected on the first partition: a value it does not read stops
+   with one format for the whole table (detected on a sample spread over the partitions: a value it does not read stops
    the build), written to its buckets. Errors name data rows of the whole input.
 2. Each bucket: the activity table's checks (empty, future, unknown lead, repeated event), the events each
    row knows at its prediction time, and the types of those events counted.
@@ -38,6 +38,7 @@ from features.spec import DatasetSpec
 LEAD, LABEL, KNOWN, AS_OF, DECIDED = "__lead__", "__label__", "__known__", "__as_of__", "__decided__"
 MARKS = (LEAD, LABEL, KNOWN, AS_OF, DECIDED)  # bookkeeping columns: never features
 DATE_SAMPLE = 100_000
+SAMPLED_PARTS = 16
 
 
 def bucket_of(ids: pd.Series, buckets: int) -> np.ndarray:
@@ -157,11 +158,19 @@ def merged_reports(reports: list[ActivityReport]) -> ActivityReport:
 
 
 def _event_format(events, spec, source: str) -> str | None:
-    """The times' format: the spec's, else the one the first partition's values prove (as the pandas engine's
-    detector does on a sample: a proof missing makes it a question; a later value it does not read stops)."""
+    """The times' format: the spec's, else the one a sample proves, as the pandas engine's detector does (a
+    proof missing makes it a question; a later value it does not read stops the build naming its row). The
+    sample is the first rows of up to SAMPLED_PARTS partitions spread over the table, not a pass over all of
+    it: an export sorted by time then shows days past the 12th even when its first block has none."""
     if spec.date_format or pd.api.types.is_datetime64_any_dtype(events._meta[spec.at].dtype):
         return spec.date_format
-    head = events.get_partition(0)[[spec.lead_id, spec.at]].compute().iloc[:DATE_SAMPLE]
+    import dask
+
+    picked = np.unique(np.linspace(0, events.npartitions - 1, min(SAMPLED_PARTS, events.npartitions)).astype(int))
+    each = DATE_SAMPLE // len(picked)
+    columns = [spec.lead_id, spec.at]
+    heads = dask.compute(*[events.get_partition(int(i))[columns].head(each, compute=False) for i in picked])
+    head = pd.concat(heads, ignore_index=True)
     text = head[spec.at].astype("string").str.strip()
     reading = detect_format(text)
     if reading.fmt is None:  # the pandas engine's own question: the example, both readings, the key to set

@@ -184,3 +184,23 @@ def test_an_empty_activity_table_stops_the_dask_build(synthetic_spec, synthetic_
                                       "--engine", "dask", "--scheduler", scheduler_address])
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output
     assert "has no rows" in " ".join(result.output.split()) and not (tmp_path / "o.parquet").exists()
+
+
+def test_day_first_times_are_read_when_the_first_file_cannot_prove_the_order(synthetic_spec, synthetic_dir,
+                                                                            scheduler_address, tmp_path):
+    """Day-first times (31/01/2025 10:00) whose first file holds only days up to the 12th, as an export sorted
+    by time may: the sample spread over the table proves the order, as the pandas engine's sample of the
+    whole table does, and both builds read the same times."""
+    events = pd.read_csv(synthetic_dir / "activities.csv", dtype=str, keep_default_na=False)
+    at = pd.to_datetime(events["occurred_at"])
+    events = events.assign(occurred_at=at.dt.strftime("%d/%m/%Y %H:%M:%S"))
+    events = pd.concat([events[at.dt.day <= 12], events[at.dt.day > 12]], ignore_index=True)
+    assert (pd.to_datetime(events["occurred_at"].iloc[:20000], dayfirst=True).dt.day <= 12).all()
+    events.to_csv(tmp_path / "activities.csv", index=False)
+    raw = {**synthetic_spec, "activities": {**synthetic_spec["activities"], "path": str(tmp_path / "activities.csv")}}
+    pandas_set = build_training_set(DatasetSpec.model_validate(raw))
+    _, (parquet, _) = build_on_dask(DatasetSpec.model_validate(_parted(raw, synthetic_dir, tmp_path / "parts", events)),
+                                    tmp_path / "dask.parquet", scheduler=scheduler_address)
+    expected = pandas_set.frame.sort_values("lead_id").reset_index(drop=True)
+    got = pd.read_parquet(parquet).sort_values("lead_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
