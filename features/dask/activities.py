@@ -5,9 +5,9 @@ worker, so both are split by lead id into buckets on disk, with the same hash on
 its events share a bucket, and each bucket goes through the pandas engine's own functions.
 1. Each leads partition: its labels, prediction time (creation + `age_days`) and whether it was already
    won then, written to its buckets; with snapshots, a row per snapshot instead (features/snapshots.py),
-   each with its own label and prediction time. Each events partition: ids read as the leads' ids are, times parsed
-   with one format for the whole table (detected on a sample spread over the partitions: a value it does not read stops
-   the build), written to its buckets. Errors name data rows of the whole input.
+   each with its own label and prediction time. Each events partition: ids read as the leads' ids are,
+   times parsed with one format for the whole table (detected on a sample spread over the partitions: a
+   value it does not read stops the build), written to its buckets. Errors name data rows of the whole input.
 2. Each bucket: the activity table's checks (empty, future, unknown lead, repeated event), the events each
    row knows at its prediction time, and the types of those events counted.
 3. On the client: the types kept as features (`LeadContext.fit_types` on the summed counts), what

@@ -21,6 +21,7 @@ Row numbers in error messages count from the start of the whole input, as on one
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -363,6 +364,7 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
         events = read_events(spec.activities, blocksize)
         count = bucket_count(leads, events)
         decided = bucket_leads(leads, plan, labels_of, buckets, count, first_win_times(spec))
+        _release(work, None)  # the leads are read from their buckets from here on
         leads, activities = engaged_leads(events, spec, context, buckets, count, decided, list(every.columns))
         relation = relation or Relation(context=context)
         relation.activities, relation.prediction_time = activities, spec.activities.prediction.describe()
@@ -426,7 +428,20 @@ def _kept(frame, work, name: str):
     except ValueError as exc:
         raise LeadscoreError(f"the leads' files differ in a column's type: {str(exc).splitlines()[0][:300]}; "
                              "export every file with the same columns and types") from None
-    return dd.read_parquet(str(Path(work.name) / name))
+    kept = dd.read_parquet(str(Path(work.name) / name))
+    _release(work, name)
+    return kept
+
+
+KEPT = ("read", "parsed", "joined")  # the generations of the leads a build with a work folder writes
+
+
+def _release(work, keep: str | None) -> None:
+    """Remove the leads' earlier generations from the work folder: once the next is written nothing reads
+    them, and each is as large as the leads."""
+    for name in KEPT:
+        if name != keep:
+            shutil.rmtree(Path(work.name) / name, ignore_errors=True)
 
 
 def _joined_part(part: pd.DataFrame, context: LeadContext, source: str, never: list[str], out: Path | None = None
@@ -459,6 +474,7 @@ def _join_lookups(leads, context: LeadContext, spec: DatasetSpec, source: str, w
         reports = dask.compute(*[dask.delayed(_joined_part, nout=2)(part, context, source, never, file)[1]
                                  for part, file in zip(leads.to_delayed(), files, strict=True)])
         joined = dd.read_parquet(files)
+        _release(work, "joined")
     else:
         pairs = [dask.delayed(_joined_part, nout=2)(part, context, source, never) for part in leads.to_delayed()]
         kept = dask.persist(*[item for pair in pairs for item in pair])  # one task per partition, kept in memory

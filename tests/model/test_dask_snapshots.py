@@ -3,6 +3,8 @@
 features and counts as the pandas build, and the same evaluation protocol (by snapshot date, a lead on
 one side)."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -48,13 +50,25 @@ def specs(synthetic_spec, synthetic_dir, tmp_path_factory):
     return raw, parted
 
 
-def test_dask_snapshot_rows_equal_the_pandas_build(specs, scheduler_address, tmp_path):
+def test_dask_snapshot_rows_equal_the_pandas_build(specs, scheduler_address, tmp_path, monkeypatch):
     """Every snapshot row (lead, snapshot time, horizon end, label), its engagement features as of its
-    own time, the counts in the profile and the labelling report equal the pandas build's."""
+    own time, the counts in the profile and the labelling report equal the pandas build's. The work folder
+    holds one generation of the leads at a time."""
+    import features.dask.build as dask_build
+
     raw, parted = specs
     pandas_set = build_training_set(DatasetSpec.model_validate(raw))
+    generations = []
+    release = dask_build._release
+
+    def watched(work, keep):
+        release(work, keep)
+        generations.append(sorted(p.name for p in Path(work.name).iterdir() if p.name in dask_build.KEPT))
+
+    monkeypatch.setattr(dask_build, "_release", watched)
     dask_set, (parquet, _) = build_on_dask(DatasetSpec.model_validate(parted), tmp_path / "dask.parquet",
                                            scheduler=scheduler_address)
+    assert generations == [["read"], ["parsed"], ["joined"], []], generations
     order = ["lead_id", "snapshot_at"]
     expected = pandas_set.frame.sort_values(order).reset_index(drop=True)
     got = pd.read_parquet(parquet).sort_values(order).reset_index(drop=True)
