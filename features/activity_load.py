@@ -57,18 +57,29 @@ class ActivityReport:
         return asdict(self)
 
 
+def zone_examples(text: pd.Series) -> tuple[tuple[int, str] | None, tuple[int, str] | None]:
+    """(row, value) of the first time with a zone and of the first without one (None: there is none)."""
+    zoned = text.str.contains(ZONE, na=False).to_numpy()
+    bare = ~zoned & text.notna().to_numpy()
+    return tuple((int(found.argmax()), text.iloc[int(found.argmax())]) if found.any() else None
+                 for found in (zoned, bare))
+
+
+def zones_question(zoned: tuple[int, str] | None, bare: tuple[int, str] | None, spec: ActivitiesSpec,
+                   source: str) -> None:
+    """Times with a zone beside times without one (`zone_examples`, rows counted from the table's start):
+    the bare ones' zone is a question for the user."""
+    if spec.timezone is None and zoned and bare:
+        raise LeadscoreError(
+            f"{source}: column {spec.at!r} has times with a zone (data row {zoned[0] + 1}: {zoned[1]!r}) and times "
+            f"without one (data row {bare[0] + 1}: {bare[1]!r}); set 'activities.timezone' to the zone of the "
+            "times without one, e.g. \"UTC\" or \"Asia/Shanghai\"")
+
+
 def check_zones(text: pd.Series, spec: ActivitiesSpec, source: str) -> None:
     """Times with a zone beside times without one: the bare ones' zone is a question for the user."""
-    if spec.timezone is not None or text.isna().all():
-        return
-    zoned = text.str.contains(ZONE, na=False)
-    bare = ~zoned & text.notna()
-    if zoned.any() and bare.any():
-        a, b = int(zoned.to_numpy().nonzero()[0][0]), int(bare.to_numpy().nonzero()[0][0])
-        raise LeadscoreError(
-            f"{source}: column {spec.at!r} has times with a zone (data row {a + 1}: {text.iloc[a]!r}) and times "
-            f"without one (data row {b + 1}: {text.iloc[b]!r}); set 'activities.timezone' to the zone of the "
-            "times without one, e.g. \"UTC\" or \"Asia/Shanghai\"")
+    if spec.timezone is None:
+        zones_question(*zone_examples(text), spec, source)
 
 
 def event_times(values: pd.Series, spec: ActivitiesSpec, source: str, ids: pd.Series) -> pd.Series:

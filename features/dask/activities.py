@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.activity_load import ZONE, ActivityReport, checked_events, parsed_events
+from features.activity_load import ActivityReport, checked_events, parsed_events, zone_examples, zones_question
 from features.context import LeadContext, LeadsAt
 from features.dates import detect_format, parse_dates
 from features.errors import LeadscoreError
@@ -101,13 +101,7 @@ def _events_part(part: pd.DataFrame, number: int, spec, source: str, folder: Pat
     try:
         lead = id_text(part[spec.lead_id]).str.strip()
         if spec.timezone is None and not pd.api.types.is_datetime64_any_dtype(part[spec.at]):
-            text = part[spec.at].astype("string").str.strip()
-            zoned = text.str.contains(ZONE, na=False).to_numpy()
-            bare = ~zoned & text.notna().to_numpy()
-            for key, found in (("zoned", zoned), ("bare", bare)):
-                if found.any():
-                    row = int(found.argmax())
-                    facts[key] = (row, text.iloc[row])
+            facts["zoned"], facts["bare"] = zone_examples(part[spec.at].astype("string").str.strip())
         events = parsed_events(part, spec, source, lead)
     except LeadscoreError as exc:
         facts["error"] = (str(exc), exc.loc)
@@ -186,12 +180,7 @@ def _check_events_read(facts: list[dict], spec, source: str) -> None:
     offsets = [int(v) for v in np.cumsum([0] + [f["rows"] for f in facts[:-1]])]
     found = {key: next(((row + offset, value) for f, offset in zip(facts, offsets, strict=True)
                         if f[key] is not None for row, value in [f[key]]), None) for key in ("zoned", "bare")}
-    zoned, bare = found["zoned"], found["bare"]
-    if zoned and bare:
-        raise LeadscoreError(
-            f"{source}: column {spec.at!r} has times with a zone (data row {zoned[0] + 1}: {zoned[1]!r}) and times "
-            f"without one (data row {bare[0] + 1}: {bare[1]!r}); set 'activities.timezone' to the zone of the "
-            "times without one, e.g. \"UTC\" or \"Asia/Shanghai\"")
+    zones_question(found["zoned"], found["bare"], spec, source)
     raise_first_error(facts)
 
 
