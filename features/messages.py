@@ -76,6 +76,15 @@ def warn_all(say: Say, texts: Iterable[str]) -> None:
 _ROW = re.compile(r"data row (\d+)")
 
 
+def first_rows(sizes: Iterable[int]) -> list[int]:
+    """Each part's first row in the whole input (0-based), from the parts' row counts in order."""
+    offsets, total = [], 0
+    for size in sizes:
+        offsets.append(total)
+        total += int(size)
+    return offsets
+
+
 def rows_counted_from(offset: int, call, source: str | None = None):
     """Run `call` on a part of the input (a partition, a chunk); a 'data row N' in its error counts within
     the part: make it count in the whole input, as on one read of the whole file. `source`: the file, named

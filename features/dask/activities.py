@@ -30,7 +30,7 @@ from features.dates import detect_format, parse_dates
 from features.errors import LeadscoreError
 from features.keys import id_text
 from features.load import require_columns
-from features.messages import counted_from, rows_counted_from
+from features.messages import counted_from, first_rows, rows_counted_from
 from features.relate import prediction_times, won_by
 from features.snapshots import table_snapshots
 from features.spec import DatasetSpec
@@ -177,7 +177,7 @@ def _check_events_read(facts: list[dict], spec, source: str) -> None:
     partition's error, its rows counted from the start of the table."""
     if sum(f["rows"] for f in facts) == 0:
         raise LeadscoreError(f"{source}: the activities table has no rows; point the spec at the full export")
-    offsets = [int(v) for v in np.cumsum([0] + [f["rows"] for f in facts[:-1]])]
+    offsets = first_rows(f["rows"] for f in facts)
     found = {key: next(((row + offset, value) for f, offset in zip(facts, offsets, strict=True)
                         if f[key] is not None for row, value in [f[key]]), None) for key in ("zoned", "bare")}
     zones_question(found["zoned"], found["bare"], spec, source)

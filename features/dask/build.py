@@ -63,7 +63,7 @@ from features.labels import (
 from features.leakage import ColumnStrength, assign_folds, check_leaks, leak_warnings, single_column_auc
 from features.load import blank_placeholders, require_columns
 from features.lookups import EXAMPLES, MatchReport, read_lookups
-from features.messages import rows_counted_from, shown
+from features.messages import first_rows, rows_counted_from, shown
 from features.relate import Relation, context_for, first_win_times
 from features.snapshots import SnapshotReport, check_row_count, row_counts, summed_report, table_snapshots
 from features.spec import DatasetSpec
@@ -327,7 +327,7 @@ def build_training_set_dask(spec: DatasetSpec, as_of: str | None = None, blocksi
 
     facts = _per_part(_facts, leads, leads_spec.id)
     log.debug("dask build: leads read and kept on the workers, %.1f s", time.monotonic() - started)
-    offsets = [int(v) for v in np.cumsum([0] + [f["rows"] for f in facts[:-1]])]
+    offsets = first_rows(f["rows"] for f in facts)
     if sum(f["rows"] for f in facts) == 0:
         raise LeadscoreError(f"{source}: the leads table has no rows; point the spec at the full export")
     for fact, offset in zip(facts, offsets, strict=True):

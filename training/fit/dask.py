@@ -33,6 +33,7 @@ import pandas as pd
 
 from features.dask.build import DaskTrainingSet, build_training_set_dask, check_dask_source
 from features.dask.cluster import dask_client, release_memory
+from features.messages import first_rows
 from features.spec import DatasetSpec
 from features.synth.export import ensure_export
 from training.evaluate.skill import skill_report
@@ -62,7 +63,7 @@ def _rows(part: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
 
 def masked_parts(frame, mask: np.ndarray, sizes: list[int]) -> list[tuple[object, np.ndarray]]:
     """Each partition of a Dask DataFrame (delayed) with its slice of a whole-table row mask."""
-    offsets = np.cumsum([0] + sizes[:-1])
+    offsets = first_rows(sizes)
     return [(part, mask[o:o + n]) for part, o, n in zip(frame.to_delayed(), offsets, sizes, strict=True)]
 
 
