@@ -100,7 +100,7 @@ def read_activities(spec: ActivitiesSpec, lead_ids: pd.Series | None = None,
     """The events as (lead, at, type[, channel]) with what was left out counted in the report.
     `lead_ids`: the leads the events must belong to (None: any)."""
     source = spec.describe()
-    table = load_table(spec.path, spec.sql, "activities", spec.encoding)
+    table = load_table(spec.path, spec.sql, "activities", spec.encoding, spec.sheet, "activities.sheet")
     needed = [spec.lead_id, spec.at, spec.type] + [c for c in (spec.channel, spec.value) if c]
     require_columns(table, needed, source, "activities.lead_id / .at / .type / .channel / .value")
     return normalise_events(table, spec, source, lead_ids, now)

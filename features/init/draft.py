@@ -189,6 +189,7 @@ def draft_spec(leads: pd.DataFrame, name: str, source: dict, outcomes: pd.DataFr
         column, share = won_date
         draft.outcome = [f"  path: {quoted(source['path'])}  # the leads file itself: a lead is won when "
                          f"{column!r} is filled",
+                         *([f"  sheet: {quoted(source['sheet'])}"] if "sheet" in source else []),
                          f"  id: {quoted(id_column)}",
                          f"  won_at: {quoted(column)}  # CHECK: filled on {share:.0%} of rows, after "
                          f"{draft.created_at!r}: the date each lead was won",

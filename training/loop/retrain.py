@@ -74,7 +74,7 @@ def with_imported_outcomes(spec: DatasetSpec, wins: pd.DataFrame, folder: Path) 
         raise LeadscoreError(f"spec {spec.name!r} reads outcomes from the leads column {outcome.column!r}; "
                              "retrain adds imported outcomes to a table of won deals: set 'outcome.path' or "
                              "'outcome.sql' with 'id' (and 'won_at') in the spec")
-    table = load_table(outcome.path, outcome.sql, "outcomes")
+    table = load_table(outcome.path, outcome.sql, "outcomes", outcome.encoding, outcome.sheet, "outcome.sheet")
     own = pd.DataFrame({outcome.id: table[outcome.id].astype("string")})
     imported = pd.DataFrame({outcome.id: wins["lead_id"].astype("string")})
     if outcome.won_at:
