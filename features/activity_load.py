@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from features.dates import parse_dates
+from features.dates import EPOCH_UNITS, parse_dates
 from features.errors import LeadscoreError
 from features.keys import duplicated_rows, id_text, positions_in, text_codes
 from features.load import load_table, require_columns
@@ -75,6 +75,8 @@ def event_times(values: pd.Series, spec: ActivitiesSpec, source: str, ids: pd.Se
     """The event times as naive UTC; bare times read in 'activities.timezone' when it is set."""
     if pd.api.types.is_datetime64_any_dtype(values):
         return parse_dates(values, None, source, spec.at, "activities.date_format", ids)
+    if spec.date_format in EPOCH_UNITS:  # Unix times are UTC: no zone to check or apply
+        return parse_dates(values, spec.date_format, source, spec.at, "activities.date_format", ids)
     text = values.astype("string").str.strip()
     check_zones(text, spec, source)
     if spec.timezone is None:

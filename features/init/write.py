@@ -12,6 +12,7 @@ from features.config_file import read_yaml
 from features.errors import LeadscoreError
 from features.excel import is_workbook
 from features.init.draft import Draft, draft_spec, quoted, quoted_list
+from features.init.epoch import epoch_question
 from features.init.tables import Tables, propose_tables
 from features.load import load_table, source_from_options
 from features.messages import Line, Say, say_nothing, warn_all
@@ -45,19 +46,26 @@ def render_spec(draft: Draft, display: str, related: list[str] = ()) -> str:
              "#   leadscore build --spec THIS_FILE   and   leadscore train --spec THIS_FILE",
              f"name: {draft.name}", "leads:"]
     lines += [f"  {k}: {quoted(v)}" for k, v in draft.source.items()]
-    lines.append(f"  id: {quoted(draft.id)}" if draft.id else "  id: null  # FILL IN: no column is unique per row")
+    epoch_checks = dict(draft.epoch_checks)
+    if draft.id in epoch_checks:
+        lines.append(f"  id: {quoted(draft.id)}  # CHECK: {epoch_question(draft.id, epoch_checks.pop(draft.id), True)}")
+    else:
+        lines.append(f"  id: {quoted(draft.id)}" if draft.id else "  id: null  # FILL IN: no column is unique per row")
     if draft.created_at:
         lines.append(f"  created_at: {quoted(draft.created_at)}  # date columns found: "
                      + ", ".join(repr(c) for c in draft.dates))
     else:
         lines.append("  created_at: null  # no date column found; with one, labels can be point-in-time")
     if draft.date_format:
-        lines.append(f"  date_format: {quoted(draft.date_format)}  # proven by the values (some day above 12)")
+        lines.append(f"  date_format: {quoted(draft.date_format)}  # "
+                     f"{draft.date_note or 'proven by the values (some day above 12)'}")
     elif draft.date_note:
         lines.append(f"  date_format: null  # CHECK: {draft.date_note}")
     lines.append(f"  missing_values: {quoted_list(draft.missing_values)}  # placeholders meaning 'not given'")
     lines += ["outcome:", *draft.outcome, *draft.outcome_others, *related, "features:",
               _listing("exclude", draft.exclude) + "  # identifiers besides the id: never features",
+              *[f"  # - {quoted(column)}  # CHECK: {epoch_question(column, reading, False)}"
+                for column, reading in epoch_checks.items() if column not in draft.exclude],
               "  known_after_contact:  # filled in by sales after contact: never features"]
     for column, share in draft.later_dates:
         lines.append(f"    - {quoted(column)}  # CHECK: a date filled after {draft.created_at!r} on {share:.0%} of "
