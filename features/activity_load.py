@@ -97,12 +97,13 @@ def event_times(values: pd.Series, spec: ActivitiesSpec, source: str, ids: pd.Se
     return out
 
 
-def read_activities(spec: ActivitiesSpec, lead_ids: pd.Series | None = None,
-                    now: pd.Timestamp | None = None) -> tuple[pd.DataFrame, ActivityReport]:
+def read_activities(spec: ActivitiesSpec, lead_ids: pd.Series | None = None, now: pd.Timestamp | None = None,
+                    sheet_key: str | None = "activities.sheet") -> tuple[pd.DataFrame, ActivityReport]:
     """The events as (lead, at, type[, channel]) with what was left out counted in the report.
-    `lead_ids`: the leads the events must belong to (None: any)."""
+    `lead_ids`: the leads the events must belong to (None: any); `sheet_key`: what names the sheet of a
+    workbook (None: nothing can, as for `leadscore score --activities`)."""
     source = spec.describe()
-    table = load_table(spec.path, spec.sql, "activities", spec.encoding, spec.sheet, "activities.sheet")
+    table = load_table(spec.path, spec.sql, "activities", spec.encoding, spec.sheet, sheet_key)
     needed = [spec.lead_id, spec.at, spec.type] + [c for c in (spec.channel, spec.value) if c]
     require_columns(table, needed, source, "activities.lead_id / .at / .type / .channel / .value")
     return normalise_events(table, spec, source, lead_ids, now)
