@@ -73,7 +73,7 @@ def _workbook_batches(path: Path, numeric: set[str], sheet: str | None, chunk_ro
 
 
 def read_chunks(path: str | Path, numeric: set[str] = frozenset(),
-                chunk_rows: int = CHUNK_ROWS, sheet: str | None = None) -> Iterator[pd.DataFrame]:
+                chunk_rows: int = CHUNK_ROWS, *, sheet: str | None = None) -> Iterator[pd.DataFrame]:
     """DataFrames of at most about `chunk_rows` leads each; `numeric` names the columns read as numbers;
     `sheet`: the sheet of an Excel workbook (--sheet)."""
     path = Path(path)
