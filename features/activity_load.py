@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from features.dates import parse_dates
+from features.dates import EPOCH_UNITS, parse_dates
 from features.errors import LeadscoreError
 from features.keys import duplicated_rows, id_text, positions_in, text_codes
 from features.load import load_table, require_columns
@@ -86,6 +86,8 @@ def event_times(values: pd.Series, spec: ActivitiesSpec, source: str, ids: pd.Se
     """The event times as naive UTC; bare times read in 'activities.timezone' when it is set."""
     if pd.api.types.is_datetime64_any_dtype(values):
         return parse_dates(values, None, source, spec.at, "activities.date_format", ids)
+    if spec.date_format in EPOCH_UNITS:  # Unix times are UTC: no zone to check or apply
+        return parse_dates(values, spec.date_format, source, spec.at, "activities.date_format", ids)
     text = values.astype("string").str.strip()
     check_zones(text, spec, source)
     if spec.timezone is None:
@@ -106,12 +108,13 @@ def event_times(values: pd.Series, spec: ActivitiesSpec, source: str, ids: pd.Se
     return out
 
 
-def read_activities(spec: ActivitiesSpec, lead_ids: pd.Series | None = None,
-                    now: pd.Timestamp | None = None) -> tuple[pd.DataFrame, ActivityReport]:
+def read_activities(spec: ActivitiesSpec, lead_ids: pd.Series | None = None, now: pd.Timestamp | None = None,
+                    sheet_key: str | None = "activities.sheet") -> tuple[pd.DataFrame, ActivityReport]:
     """The events as (lead, at, type[, channel]) with what was left out counted in the report.
-    `lead_ids`: the leads the events must belong to (None: any)."""
+    `lead_ids`: the leads the events must belong to (None: any); `sheet_key`: what names the sheet of a
+    workbook (None: nothing can, as for `leadscore score --activities`)."""
     source = spec.describe()
-    table = load_table(spec.path, spec.sql, "activities", spec.encoding)
+    table = load_table(spec.path, spec.sql, "activities", spec.encoding, spec.sheet, sheet_key)
     needed = [spec.lead_id, spec.at, spec.type] + [c for c in (spec.channel, spec.value) if c]
     require_columns(table, needed, source, "activities.lead_id / .at / .type / .channel / .value")
     return normalise_events(table, spec, source, lead_ids, now)

@@ -25,6 +25,7 @@ from features.dates import looks_like_dates, parse_dates
 from features.derived import derived_leaks
 from features.errors import LeadscoreError
 from features.glossary import EMPTY, Glossary, load_glossary
+from features.keys import id_text
 from features.labels import LabelReport, labels_from_column, labels_from_table, outcome_open
 from features.leakage import ColumnStrength, check_leaks, column_strengths, leak_warnings
 from features.load import blank_placeholders, load_table, require_columns
@@ -173,9 +174,12 @@ def build_training_set(spec: DatasetSpec, as_of: str | None = None, check_leakag
     """Load, label and check the leads a spec describes. Raises LeadscoreError on bad input."""
     leads_spec, outcome = spec.leads, spec.outcome
     source = leads_spec.describe()
-    leads = load_table(leads_spec.path, leads_spec.sql, "leads", leads_spec.encoding)
+    leads = load_table(leads_spec.path, leads_spec.sql, "leads", leads_spec.encoding, leads_spec.sheet,
+                       "leads.sheet")
     declared = [leads_spec.id] + ([leads_spec.created_at] if leads_spec.created_at else [])
     require_columns(leads, [leads_spec.id], source, "leads.id")
+    if pd.api.types.is_float_dtype(leads[leads_spec.id]):  # 123.0 (a workbook's number, a CSV's blank) is '123'
+        leads[leads_spec.id] = id_text(leads[leads_spec.id])
     if leads_spec.created_at:
         require_columns(leads, [leads_spec.created_at], source, "leads.created_at")
     related = bool(spec.lookups or spec.activities)

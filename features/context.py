@@ -153,7 +153,7 @@ class LeadContext(TransformerMixin, BaseEstimator):
         from features.relations_spec import ActivitiesSpec
 
         columns = {k: v for k, v in dict(self.event_columns or {}).items() if v is not None}
-        return read_activities(ActivitiesSpec(path=path, **columns))
+        return read_activities(ActivitiesSpec(path=path, **columns), sheet_key=None)
 
     def transform(self, X: LeadsAt | pd.DataFrame) -> pd.DataFrame:
         check_is_fitted(self, "columns_")

@@ -38,6 +38,12 @@ def _filled(row: list[str]) -> int:
     return sum(1 for cell in row if cell.strip())
 
 
+def header_row(rows: list[list[str]]) -> int:
+    """Where the header is: title lines are rows of at most one filled cell (or none) above the first row
+    that names columns (0 when no row names two)."""
+    return next((i for i, row in enumerate(rows) if _filled(row) > 1), 0)
+
+
 def prepared(path: Path, encoding: str) -> tuple[object, str, int]:
     """(what pandas reads: the path or a buffer, the delimiter, title lines skipped)."""
     with path.open("rb") as handle:
@@ -51,8 +57,7 @@ def prepared(path: Path, encoding: str) -> tuple[object, str, int]:
     lines = text.split("\n")[:6]
     delimiter = _delimiter(lines[0] if lines else "")
     rows = list(csv.reader(lines[:-1] if len(lines) > 1 else lines, delimiter=delimiter))
-    # Title lines: rows of at most one filled cell (or none) above the first row that names columns.
-    header_at = next((i for i, row in enumerate(rows) if _filled(row) > 1), 0)
+    header_at = header_row(rows)
     skip = header_at if any(_filled(row) == 1 for row in rows[:header_at]) else 0
     if raw is None and skip == 0:
         return path, delimiter, 0

@@ -3,6 +3,11 @@ day/month order that the values themselves prove (some value above 12 in exactly
 
 Anything else (01-02-2018 could be 1 February or 2 January) stops with the column, an example read
 both ways and the spec key to set. `detect_format` is also what `leadscore init` writes into a spec.
+
+Unix epoch times (1717171717 seconds, 1717171717000 milliseconds) are read only when the spec says so
+(`date_format: epoch_s` or `epoch_ms`): a number is never taken for a time by itself. `epoch_reading`
+says whether a column's values could be one; `leadscore init` proposes it only when the column's name
+says so too.
 """
 
 from __future__ import annotations
@@ -21,6 +26,12 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?( ?(Z|[
 # Three numbers split by one separator, then an optional clock time.
 _NUMERIC = re.compile(r"^(\d{1,4})([-/.])(\d{1,2})\2(\d{1,4})(?:([ T])(\d{1,2}:\d{2}(?::\d{2})?))?$")
 _SAMPLE = 20_000
+EPOCH_UNITS = {"epoch_s": "s", "epoch_ms": "ms"}  # date_format values for Unix times, UTC
+# Times init may take for epoch values (with a column name that says so); the two units' ranges do not overlap.
+PLAUSIBLE = (pd.Timestamp("2000-01-01"), pd.Timestamp("2100-01-01"))
+# A declared unit that reads a value outside these years is the wrong unit (seconds read as milliseconds
+# land in January 1970, milliseconds read as seconds tens of thousands of years on): an error, not a date.
+DECLARED = (pd.Timestamp("1980-01-01"), pd.Timestamp("2100-01-01"))
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,44 @@ def detect_format(values: pd.Series) -> DateReading:
     return DateReading(None, ambiguous=(patterns[("%d", "%m")], patterns[("%m", "%d")]), example=example)
 
 
+def _whole_numbers(values: pd.Series) -> pd.Series | None:
+    """The column as Int64 when every filled value is a whole number (read as numbers or as digits), else None."""
+    if pd.api.types.is_bool_dtype(values):
+        return None
+    if not pd.api.types.is_numeric_dtype(values):
+        text = values.astype("string").str.strip().replace("", pd.NA)
+        if not text.dropna().str.fullmatch(r"[+-]?\d+").all():
+            return None
+        values = pd.to_numeric(text, errors="coerce")
+    present = values.dropna()
+    if pd.api.types.is_float_dtype(values) and not (present == present.round()).all():
+        return None
+    try:
+        return values.astype("Int64")
+    except (TypeError, ValueError, OverflowError):  # beyond 64 bits: no time either
+        return None
+
+
+def _from_epoch(numbers: pd.Series, fmt: str) -> pd.Series:
+    return pd.to_datetime(numbers, unit=EPOCH_UNITS[fmt], errors="coerce")
+
+
+def epoch_reading(values: pd.Series) -> DateReading | None:
+    """`epoch_s` or `epoch_ms` when every filled value is a whole number that reads, in that unit, as a time in
+    PLAUSIBLE (its first and last as `example`); None otherwise. Values alone: whether the column is a time
+    at all is for its name to say (init) or the spec (the build)."""
+    numbers = _whole_numbers(values)
+    if numbers is None or numbers.notna().sum() == 0:
+        return None
+    low, high = (int((t - pd.Timestamp(0)).total_seconds()) for t in PLAUSIBLE)
+    present = numbers.dropna()
+    for fmt, scale in (("epoch_s", 1), ("epoch_ms", 1000)):
+        if present.min() >= low * scale and present.max() < high * scale:
+            first, last = (_from_epoch(pd.Series([v]), fmt).iloc[0] for v in (present.min(), present.max()))
+            return DateReading(fmt, example=f"{first:%Y-%m-%d %H:%M:%S} to {last:%Y-%m-%d %H:%M:%S} UTC")
+    return None
+
+
 def looks_like_dates(values: pd.Series, share: float = 0.9) -> bool:
     """A column whose filled values (nearly all) read as dates: ISO 8601 with or without a time, or the
     day-first and month-first forms the build reads. Checked before any personal-data pattern: 2016-10-20
@@ -103,6 +152,9 @@ def date_values(values: pd.Series) -> pd.Series | None:
     """The column as dates when its values prove a reading (ISO or a proven order), else None."""
     if pd.api.types.is_datetime64_any_dtype(values):
         return values
+    epoch = epoch_reading(values) if pd.api.types.is_numeric_dtype(values) else None
+    if epoch is not None:
+        return _from_epoch(_whole_numbers(values), epoch.fmt)
     text = values.astype("string").str.strip().replace("", pd.NA)
     reading = detect_format(text.dropna())
     if reading.fmt is None:
@@ -117,9 +169,12 @@ def _read_as(value: str, fmt: str) -> str:
 
 def parse_dates(values: pd.Series, fmt: str | None, source: str, column: str, key: str,
                 ids: pd.Series) -> pd.Series:
-    """Parse a date column (naive UTC); errors name the column, a row, its lead id and the key `key`."""
+    """Parse a date column (naive UTC); errors name the column, a row, its lead id and the key `key`.
+    Datetime cells (Excel, Parquet) are taken as they are, whatever `fmt` says of text."""
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = values
+    elif fmt in EPOCH_UNITS:
+        return _parse_epoch(values, fmt, source, column, key, ids)
     else:
         text = values.astype("string").str.strip()
         if fmt is None:
@@ -148,3 +203,27 @@ def parse_dates(values: pd.Series, fmt: str | None, source: str, column: str, ke
             f"e.g. data row {row + 1} (lead id {shown(ids.iloc[row])}) holds {shown(values.iloc[row])}; "
             f"fix the value or set '{key}' to the export's pattern")
     return parsed.astype("datetime64[ns]")
+
+
+def _parse_epoch(values: pd.Series, fmt: str, source: str, column: str, key: str, ids: pd.Series) -> pd.Series:
+    """Seconds or milliseconds since 1970 (UTC), whole numbers exactly; a value that is no number, or that
+    the unit reads outside DECLARED, names its row."""
+    text = values.astype("string").str.strip().replace("", pd.NA) if not pd.api.types.is_numeric_dtype(values) \
+        else values
+    # float64 holds every whole number of milliseconds up to the year 287,000 exactly
+    numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+    scale = 1000 if fmt == "epoch_ms" else 1
+    low, high = ((t - pd.Timestamp(0)).total_seconds() * scale for t in DECLARED)
+    good = (numbers >= low) & (numbers < high)
+    bad = text.notna() & ~good
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        other = "epoch_ms" if fmt == "epoch_s" else "epoch_s"
+        why = "is not a number" if pd.isna(numbers.iloc[row]) else \
+            f"is no time between {DECLARED[0].year} and {DECLARED[1].year - 1} in that unit"
+        raise LeadscoreError(
+            f"{source}: column {column!r} has {int(bad.sum())} value(s) that are not times in '{key}' \"{fmt}\", "
+            f"e.g. data row {row + 1} (lead id {shown(ids.iloc[row])}) holds {shown(values.iloc[row])}, which {why}; "
+            f"fix the value, or set '{key}' to \"{other}\" if the column counts in that unit")
+    whole = bool((numbers.dropna() == numbers.dropna().round()).all())
+    return _from_epoch(numbers.astype("Int64") if whole else numbers, fmt).astype("datetime64[ns]")

@@ -137,7 +137,8 @@ def labels_from_column(leads: pd.DataFrame, ids: pd.Series, outcome: OutcomeSpec
 def read_wins(outcome: OutcomeSpec) -> tuple[pd.Series, pd.Series | None]:
     """The won-deals table's lead ids (as text) and, when declared, their parsed win dates."""
     source = outcome.describe()
-    table = load_table(outcome.path, outcome.sql, "outcomes", outcome.encoding)
+    table = load_table(outcome.path, outcome.sql, "outcomes", outcome.encoding, outcome.sheet,
+                       "outcome.sheet")
     needed = [outcome.id] + ([outcome.won_at] if outcome.won_at else [])
     require_columns(table, needed, source, "outcome.id / outcome.won_at")
     won_ids = id_text(table[outcome.id])  # whole numbers as the leads' ids read them, even beside a blank

@@ -11,6 +11,7 @@ import pandas as pd
 
 from features.csv_shape import drop_empty, prepared, some_columns
 from features.errors import LeadscoreError
+from features.excel import is_workbook, read_workbook
 from features.messages import did_you_mean
 from features.source_spec import SqlSource
 
@@ -28,7 +29,7 @@ def check_text(path: Path, encoding: str, fix: str) -> None:
         head = handle.read(8192)
         if head.startswith(_BINARY) or b"\x00" in head:
             raise LeadscoreError(f"{path}: not a text CSV (a compressed or binary file); export the table as "
-                                 "plain CSV, or use Parquet with a .parquet name")
+                                 "plain CSV, or use Parquet with a .parquet name (an Excel workbook: an .xlsx name)")
         chunk = head
         while chunk:
             try:
@@ -57,9 +58,11 @@ def check_header(path: Path, encoding: str, source=None, delimiter: str = ",") -
         seen.add(name)
 
 
-def _read_file(path: Path, encoding: str | None, key: str) -> pd.DataFrame:
+def _read_file(path: Path, encoding: str | None, key: str, sheet: str | None = None,
+               sheet_key: str | None = None) -> pd.DataFrame:
     if path.is_dir():
-        raise LeadscoreError(f"{path}: a folder, not a file; point 'path' in the spec at the CSV or Parquet file")
+        raise LeadscoreError(f"{path}: a folder, not a file; point 'path' in the spec at the CSV, Parquet or "
+                             "Excel file")
     if not path.is_file():
         raise LeadscoreError(f"{path}: file not found; check the 'path' in the spec or run `leadscore synth`")
     suffix = path.suffix.lower()
@@ -69,6 +72,11 @@ def _read_file(path: Path, encoding: str | None, key: str) -> pd.DataFrame:
     except LookupError:
         raise LeadscoreError(f"{path}: unknown encoding {encoding!r} in '{key}'; use e.g. utf-8, latin-1 or gbk") \
             from None
+    if is_workbook(path):
+        return read_workbook(path, sheet, sheet_key)
+    if suffix == ".xls":
+        raise LeadscoreError(f"{path}: an Excel 97-2003 workbook (.xls) cannot be read; save it as .xlsx or "
+                             "export the table as CSV")
     try:
         if suffix == ".csv":
             check_text(path, encoding, f"set '{key}' in the spec to the export's encoding, e.g. latin-1, cp1252 "
@@ -89,7 +97,7 @@ def _read_file(path: Path, encoding: str | None, key: str) -> pd.DataFrame:
     except (ValueError, OSError, pd.errors.ParserError, csv.Error) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise LeadscoreError(f"{path}: cannot be read as {suffix[1:].upper()}: {first}") from None
-    raise LeadscoreError(f"{path}: unsupported file type '{suffix}'; use .csv or .parquet")
+    raise LeadscoreError(f"{path}: unsupported file type '{suffix}'; use .csv, .parquet or .xlsx")
 
 
 def safe_url(url: str) -> str:
@@ -120,11 +128,16 @@ def _read_sql(sql: SqlSource) -> pd.DataFrame:
         engine.dispose()
 
 
-def load_table(path: str | None, sql: SqlSource | None, what: str, encoding: str | None = None) -> pd.DataFrame:
-    """Read one table (leads or outcomes) from a file path or an SQL source; never returns an empty one."""
+def load_table(path: str | None, sql: SqlSource | None, what: str, encoding: str | None = None,
+               sheet: str | None = None, sheet_key: str | None = None) -> pd.DataFrame:
+    """Read one table (leads or outcomes) from a file path or an SQL source; never returns an empty one.
+    `sheet`: the sheet of an Excel workbook; `sheet_key`: the spec key or option naming it, for the question
+    a workbook of several sheets asks (None: the command has no way to name one)."""
     source = path if path is not None else safe_url(sql.url)
+    if path is not None and sheet is not None:
+        source = f"{path} (sheet {sheet!r})"
     key = "leads.encoding" if what == "leads" else "outcome.encoding"
-    frame = _read_file(Path(path), encoding, key) if path is not None else _read_sql(sql)
+    frame = _read_file(Path(path), encoding, key, sheet, sheet_key) if path is not None else _read_sql(sql)
     if frame.empty:
         raise LeadscoreError(f"{source}: the {what} table has no rows; point the spec at the full export")
     frame.columns = [str(c) for c in frame.columns]

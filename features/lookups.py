@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from features.errors import LeadscoreError
+from features.keys import id_text
 from features.load import load_table, require_columns
 from features.messages import shown
 from features.relations_spec import LookupSpec
@@ -123,11 +124,12 @@ def lookup_order(specs: list[LookupSpec]) -> list[LookupSpec]:
 def read_lookup(spec: LookupSpec) -> LookupTable:
     """Load one lookup table and check its key: present, never empty, never duplicated."""
     source = spec.describe()
-    frame = load_table(spec.path, spec.sql, f"lookup {spec.name!r}", spec.encoding)
+    frame = load_table(spec.path, spec.sql, f"lookup {spec.name!r}", spec.encoding, spec.sheet,
+                       f"lookups[{spec.name}].sheet")
     require_columns(frame, [spec.key], source, f"lookups[{spec.name}].key")
     columns = spec.columns if spec.columns is not None else [c for c in frame.columns if c != spec.key]
     require_columns(frame, columns, source, f"lookups[{spec.name}].columns")
-    keys = frame[spec.key].astype("string").str.strip()
+    keys = id_text(frame[spec.key]).str.strip()
     if keys.isna().any():
         row = int(keys.isna().to_numpy().nonzero()[0][0])
         raise LeadscoreError(f"{source}: lookup {spec.name!r} key column {spec.key!r} is empty at data row "

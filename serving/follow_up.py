@@ -3,13 +3,13 @@ that field) plus its band's deadline (`within_hours` of the band's action).
 
 The time is read as the model's spec reads it (its `date_format`, else ISO 8601), never guessed: a value
 that does not read so is a 422 naming the field. The answer keeps the lead's own clock: a time sent with a
-zone keeps it, a time sent without one gets none.
+zone keeps it, a time sent without one gets none; a Unix time (`epoch_s`, `epoch_ms`) is UTC.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from features.errors import LeadscoreError
 
@@ -20,8 +20,14 @@ def lead_time(lead: Mapping[str, object], field: str, date_format: str | None, r
         return None
     try:
         text = str(value).strip()
+        from features.dates import EPOCH_UNITS
+
+        if date_format in EPOCH_UNITS:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return datetime.fromtimestamp(float(text) / (1000 if EPOCH_UNITS[date_format] == "ms" else 1), tz=UTC)
         return datetime.strptime(text, date_format) if date_format else datetime.fromisoformat(text)
-    except ValueError:
+    except (ValueError, OverflowError, OSError):  # OverflowError, OSError: a number beyond any date
         how = f"the format {date_format!r} (the model's spec, leads.date_format)" if date_format else "ISO 8601"
         raise LeadscoreError(f"field {field!r} of lead {row + 1}: expected a date in {how}; send it so, or "
                              "leave it out", loc=("leads", row, field)) from None

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.errors import LeadscoreError
+from features.excel import EXCEL_SUFFIXES
 from features.load import check_header
 
 TYPE_ROWS = 20_000  # rows of the first file that decide the CSV column types
@@ -24,6 +25,10 @@ def list_files(source: str) -> tuple[list[str], str]:
     files = sorted(str(p) for p in path.iterdir() if p.is_file()) if path.is_dir() else sorted(
         str(p) for p in Path().glob(source)) if any(c in source for c in "*?[") else [source] if path.is_file() else []
     suffixes = {Path(f).suffix.lower() for f in files}
+    if suffixes & {*EXCEL_SUFFIXES, ".xls"}:
+        # A workbook is one zip archive: it cannot be split into blocks for the workers.
+        raise LeadscoreError(f"{source}: an Excel workbook; the Dask engine reads CSV or Parquet in blocks: save the "
+                             "sheet as CSV or Parquet, or leave out --engine dask (the pandas engine reads .xlsx)")
     if not files or len(suffixes) != 1 or suffixes - {".csv", ".parquet", ".pq"}:
         raise LeadscoreError(f"{source}: give a .csv or .parquet file, a folder of them or a glob (one type only)")
     return files, suffixes.pop()

@@ -18,9 +18,10 @@ import pandas as pd
 
 from features.build import EMAIL, PHONE
 from features.clock import is_clock_column
-from features.dates import ISO, date_values, detect_format, looks_like_dates
+from features.dates import EPOCH_UNITS, ISO, DateReading, date_values, detect_format, looks_like_dates
 from features.derived import derived_leaks
 from features.errors import LeadscoreError
+from features.init.epoch import epoch_comment, epoch_date, values_only
 from features.init.outcome import outcome_candidates
 from features.leakage import column_strengths
 from features.names import safe_name
@@ -71,6 +72,7 @@ class Draft:
     outcome_others: list[str] = field(default_factory=list)  # YAML comment lines: the other candidates
     record: str = "lead"  # "opportunity" when the outcome is a stage column with open values
     derived: list[tuple[str, str, float]] = field(default_factory=list)  # (later, earlier, ROC-AUC)
+    epoch_checks: list[tuple[str, DateReading]] = field(default_factory=list)  # values alone read as epoch times
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -128,7 +130,8 @@ def _names_people(column: str, values: pd.Series) -> str | None:
 
 
 def _date_columns(frame: pd.DataFrame) -> dict[str, object]:
-    """Columns whose values are dates, with their reading (datetime dtype, ISO, a proven order, or a question)."""
+    """Columns whose values are dates, with their reading (datetime dtype, ISO, a proven order, or a question);
+    numbers only where name and values both read as epoch times (features/init/epoch.py)."""
     found = {}
     for column in frame.columns:
         values = frame[column]
@@ -136,6 +139,9 @@ def _date_columns(frame: pd.DataFrame) -> dict[str, object]:
             found[column] = ISO
             continue
         if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            epoch = None if _ID.search(str(column)) else epoch_date(column, values)
+            if epoch is not None:
+                found[column] = epoch
             continue
         if not looks_like_dates(values):
             continue
@@ -171,11 +177,14 @@ def draft_spec(leads: pd.DataFrame, name: str, source: dict, outcomes: pd.DataFr
                                f"set date_format to one of them")
         elif reading != ISO and reading.fmt not in (None, ISO):
             draft.date_format = reading.fmt
+            draft.date_note = epoch_comment(reading) if reading.fmt in EPOCH_UNITS else None
         elif reading != ISO and reading.fmt is None:
             draft.date_note = "dates in a form init cannot read: set date_format to their strftime pattern"
     # Booleans count as numbers here on purpose: a True/False column cannot hold a placeholder string.
     text_columns = [c for c in sample.columns if not pd.api.types.is_numeric_dtype(sample[c])]
     draft.missing_values = [p for p in PLACEHOLDERS if any((sample[c] == p).any() for c in text_columns)]
+    draft.epoch_checks = [(c, reading) for c in sample.columns if c not in dates and c not in draft.pii
+                          for reading in [values_only(c, sample[c])] if reading]
 
     known = {c for c in [id_column, *second_ids, *draft.pii, *dates] if c}
     draft.people = [(c, why) for c in sample.columns if c not in known
@@ -189,6 +198,7 @@ def draft_spec(leads: pd.DataFrame, name: str, source: dict, outcomes: pd.DataFr
         column, share = won_date
         draft.outcome = [f"  path: {quoted(source['path'])}  # the leads file itself: a lead is won when "
                          f"{column!r} is filled",
+                         *([f"  sheet: {quoted(source['sheet'])}"] if "sheet" in source else []),
                          f"  id: {quoted(id_column)}",
                          f"  won_at: {quoted(column)}  # CHECK: filled on {share:.0%} of rows, after "
                          f"{draft.created_at!r}: the date each lead was won",
@@ -225,8 +235,11 @@ def draft_spec(leads: pd.DataFrame, name: str, source: dict, outcomes: pd.DataFr
             f"  id: {quoted(key)}  # the column of the outcomes that holds the lead id",
             f"  won_at: {quoted(won_at)}" if won_at else "  won_at: null  # FILL IN: the column with the date won",
             "  horizon_days: null  # FILL IN: a lead is won when won within this many days of creation (e.g. 90)"]
-        reading = detect_format(_text(outcomes[won_at])) if won_at else None
-        if reading is not None and reading.fmt not in (None, ISO):
+        reading = _date_columns(outcomes[[won_at]]).get(won_at) if won_at else None
+        reading = None if reading == ISO else reading
+        if reading is not None and reading.fmt in EPOCH_UNITS:
+            draft.outcome.append(f"  date_format: {quoted(reading.fmt)}  # {epoch_comment(reading)}")
+        elif reading is not None and reading.fmt not in (None, ISO):
             draft.outcome.append(f"  date_format: {quoted(reading.fmt)}")
         elif reading is not None and reading.ambiguous:
             draft.outcome.append(f"  date_format: null  # {reading.example!r} reads {reading.ambiguous[0]} "

@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.dates import ISO
+from features.dates import EPOCH_UNITS, ISO
 from features.init.draft import _date_columns, _is_unique, _looks_like_pii, _text, quoted, quoted_list
+from features.init.epoch import epoch_comment
 from features.load import load_table
 from features.names import safe_name
 
@@ -115,6 +116,8 @@ def _activity_lines(path: str, table: pd.DataFrame, lead_column: str, share: flo
         day, month = reading.ambiguous
         lines.append(f"  date_format: null  # CHECK: {reading.example!r} reads day first ({day}) or month first "
                      f"({month}): set one")
+    elif reading != ISO and reading.fmt in EPOCH_UNITS:
+        lines.append(f"  date_format: {quoted(reading.fmt)}  # {epoch_comment(reading)}")
     elif reading != ISO and reading.fmt not in (None, ISO):
         lines.append(f"  date_format: {quoted(reading.fmt)}  # proven by the values (some day above 12)")
     if types:

@@ -10,7 +10,9 @@ from pydantic import ValidationError
 from features.atomic import write_texts
 from features.config_file import read_yaml
 from features.errors import LeadscoreError
+from features.excel import is_workbook
 from features.init.draft import Draft, draft_spec, quoted, quoted_list
+from features.init.epoch import epoch_question
 from features.init.tables import Tables, propose_tables
 from features.load import load_table, source_from_options
 from features.messages import Line, Say, say_nothing, warn_all
@@ -44,19 +46,26 @@ def render_spec(draft: Draft, display: str, related: list[str] = ()) -> str:
              "#   leadscore build --spec THIS_FILE   and   leadscore train --spec THIS_FILE",
              f"name: {draft.name}", "leads:"]
     lines += [f"  {k}: {quoted(v)}" for k, v in draft.source.items()]
-    lines.append(f"  id: {quoted(draft.id)}" if draft.id else "  id: null  # FILL IN: no column is unique per row")
+    epoch_checks = dict(draft.epoch_checks)
+    if draft.id in epoch_checks:
+        lines.append(f"  id: {quoted(draft.id)}  # CHECK: {epoch_question(draft.id, epoch_checks.pop(draft.id), True)}")
+    else:
+        lines.append(f"  id: {quoted(draft.id)}" if draft.id else "  id: null  # FILL IN: no column is unique per row")
     if draft.created_at:
         lines.append(f"  created_at: {quoted(draft.created_at)}  # date columns found: "
                      + ", ".join(repr(c) for c in draft.dates))
     else:
         lines.append("  created_at: null  # no date column found; with one, labels can be point-in-time")
     if draft.date_format:
-        lines.append(f"  date_format: {quoted(draft.date_format)}  # proven by the values (some day above 12)")
+        lines.append(f"  date_format: {quoted(draft.date_format)}  # "
+                     f"{draft.date_note or 'proven by the values (some day above 12)'}")
     elif draft.date_note:
         lines.append(f"  date_format: null  # CHECK: {draft.date_note}")
     lines.append(f"  missing_values: {quoted_list(draft.missing_values)}  # placeholders meaning 'not given'")
     lines += ["outcome:", *draft.outcome, *draft.outcome_others, *related, "features:",
               _listing("exclude", draft.exclude) + "  # identifiers besides the id: never features",
+              *[f"  # - {quoted(column)}  # CHECK: {epoch_question(column, reading, False)}"
+                for column, reading in epoch_checks.items() if column not in draft.exclude],
               "  known_after_contact:  # filled in by sales after contact: never features"]
     for column, share in draft.later_dates:
         lines.append(f"    - {quoted(column)}  # CHECK: a date filled after {draft.created_at!r} on {share:.0%} of "
@@ -101,19 +110,25 @@ def render_glossary(columns: list[str]) -> str:
 
 
 def init_spec(out: Path, path: str | None = None, sql: SqlSource | None = None, outcomes: str | None = None,
-              encoding: str | None = None, force: bool = False, tables: list[str] = ()) -> tuple[Draft, Tables]:
+              encoding: str | None = None, force: bool = False, tables: list[str] = (),
+              sheet: str | None = None) -> tuple[Draft, Tables]:
     """Draft and write SPEC and its glossary stub; never overwrites without `force`. `tables`: the export's
-    other tables (accounts, products, activities), proposed as lookups or the activity table."""
+    other tables (accounts, products, activities), proposed as lookups or the activity table. `sheet`: the
+    sheet of the leads workbook (--sheet), written as 'leads.sheet'."""
     display = out.with_name(out.stem + ".display.yaml")
     for target in (out, display):
         if target.exists() and not force:
             raise LeadscoreError(f"{target}: already exists; pass --force to overwrite it, or choose --out")
         if target.is_dir():
             raise LeadscoreError(f"{target}: a folder, not a file; choose another --out")
-    leads = load_table(path, sql, "leads", encoding)
+    if sheet is not None and not (path and is_workbook(path)):
+        raise LeadscoreError("--sheet names a sheet of an Excel workbook: give --from FILE.xlsx, or leave --sheet out")
+    leads = load_table(path, sql, "leads", encoding, sheet, "--sheet")
     source: dict = {"path": path} if path else {}
     if encoding:
         source["encoding"] = encoding
+    if sheet is not None:
+        source["sheet"] = sheet
     outcome_table, outcome_source = None, None
     if outcomes:
         outcome_table, outcome_source = load_table(outcomes, None, "outcomes", encoding), {"path": outcomes}
@@ -141,11 +156,12 @@ def init_spec(out: Path, path: str | None = None, sql: SqlSource | None = None, 
 
 def run_init(out: Path, source: Path | None = None, sql_url: str | None = None,
                       sql_query: str | None = None, outcomes: Path | None = None, encoding: str | None = None,
-                      force: bool = False, say: Say = say_nothing, tables: list[Path] = ()) -> Draft:
+                      force: bool = False, say: Say = say_nothing, tables: list[Path] = (),
+                      sheet: str | None = None) -> Draft:
     """`leadscore init`: the spec and glossary stub for a file or an SQL query, then what to check in them."""
     path, sql = source_from_options(source, sql_url, sql_query, flag="--from")
     draft, related = init_spec(out, path=path, sql=sql, outcomes=str(outcomes) if outcomes else None,
-                               encoding=encoding, force=force, tables=[str(t) for t in tables])
+                               encoding=encoding, force=force, tables=[str(t) for t in tables], sheet=sheet)
     say(Line(f"wrote {out} and {out.with_name(out.stem + '.display.yaml')}: check the lines marked CHECK or "
              f"FILL IN, then `leadscore build --spec {out}`", highlight=False))
     for note in related.notes:

@@ -36,7 +36,7 @@ def synth(
 
 @app.command()
 def init(
-    source: Annotated[Path | None, typer.Option("--from", help="Leads export (.csv or .parquet).")] = None,
+    source: Annotated[Path | None, typer.Option("--from", help="Leads export (.csv, .parquet or .xlsx).")] = None,
     out: Annotated[Path, typer.Option("--out", help="Spec to write (a display-glossary stub goes beside it).")] = Path(
         "spec.yaml"),
     outcomes: Annotated[Path | None, typer.Option("--outcomes", help="Table of won deals, if separate.")] = None,
@@ -47,11 +47,14 @@ def init(
     table: Annotated[list[Path] | None, typer.Option(
         "--table", help="Another table of the export (accounts, products, reps, activities), repeatable: proposed "
                         "as a lookup joined by key or as the activity table.")] = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="The sheet of the --from workbook (.xlsx) that holds "
+                                              "the leads, when several sheets hold values.")] = None,
 ) -> None:
     """Write a commented dataset spec for your own export: then edit it, build and train."""
     from features.init.write import run_init
 
-    run_guarded(lambda: run_init(out, source, sql_url, sql_query, outcomes, encoding, force, say, table or []))
+    run_guarded(lambda: run_init(out, source, sql_url, sql_query, outcomes, encoding, force, say, table or [],
+                                 sheet))
 
 
 @app.command()

@@ -53,8 +53,9 @@ def train(
 @app.command()
 def score(
     model: Annotated[str, typer.Option("--model", help="models:/NAME@champion, runs:/ID/model or a local folder.")],
-    output: Annotated[str, typer.Option("--output", help="Where to write: .csv, .parquet or an SQLAlchemy URL.")],
-    input: Annotated[Path | None, typer.Option("--input", help="Leads to score (.csv or .parquet).")] = None,
+    output: Annotated[str, typer.Option("--output", help="Where to write: .csv, .parquet, .xlsx or an SQLAlchemy "
+                                        "URL.")],
+    input: Annotated[Path | None, typer.Option("--input", help="Leads to score (.csv, .parquet or .xlsx).")] = None,
     sql_url: Annotated[str | None, typer.Option("--sql-url", help="SQLAlchemy URL to read leads from.")] = None,
     sql_query: Annotated[str | None, typer.Option("--sql-query", help="SELECT returning one lead per row.")] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the reasons: en or zh.")] = "en",
@@ -76,6 +77,8 @@ def score(
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="Prediction time of every lead (ISO 8601; default now): activities after it never count.")
     ] = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="The sheet of the --input workbook (.xlsx) that holds "
+                                              "the leads, when several sheets hold values.")] = None,
 ) -> None:
     """Score a batch of leads: probability, score 0-100, band and the top reasons."""
     from training.scoring.run import ScoreOptions, run_score
@@ -83,5 +86,5 @@ def score(
     options = ScoreOptions(model=model, output=output, input=input, sql_url=sql_url, sql_query=sql_query, lang=lang,
                            output_table=output_table, output_mode=output_mode, keep=keep, engine=engine.value,
                            scheduler=scheduler, no_log=no_log, log_db=log_db, questions=questions,
-                           activities=activities, as_of=as_of)
+                           activities=activities, as_of=as_of, sheet=sheet)
     run_guarded(lambda: run_score(options, say))

@@ -87,3 +87,22 @@ def test_numeric_fields_written_for_people_are_read_as_numbers_and_kept_as_numbe
     whole = score_frame(loaded, leads)
     assert got[field].dtype == "float64" and got[field].tolist() == leads[field].astype(float).tolist()
     pd.testing.assert_series_equal(got["probability"], whole["probability"], atol=1e-9, check_dtype=False)
+
+
+def test_a_workbook_scores_as_its_csv_and_scores_write_to_a_workbook(loaded, synthetic_dir, tmp_path):
+    """An .xlsx of the leads (real datetime and number cells) scores as the CSV does; --output .xlsx holds
+    the same rows and values as --output .csv."""
+    leads = load_table(str(synthetic_dir / "leads.csv"), None, "leads").head(1500)
+    leads.to_csv(tmp_path / "leads.csv", index=False)
+    leads.to_excel(tmp_path / "leads.xlsx", index=False)
+    score_source(loaded, tmp_path / "from_csv.csv", path=str(tmp_path / "leads.csv"))
+    bands, where = score_source(loaded, tmp_path / "from_xlsx.xlsx", path=str(tmp_path / "leads.xlsx"))
+    from_csv = pd.read_csv(tmp_path / "from_csv.csv", dtype={"lead_id": "string"})
+    from_xlsx = pd.read_excel(tmp_path / "from_xlsx.xlsx", dtype={"lead_id": "string"})
+    assert where == str(tmp_path / "from_xlsx.xlsx") and len(bands) == len(from_xlsx) == 1500
+    assert list(from_xlsx.columns) == list(from_csv.columns)
+    assert from_xlsx["lead_id"].tolist() == leads["lead_id"].tolist()
+    pd.testing.assert_series_equal(from_xlsx["probability"], from_csv["probability"], atol=1e-9, check_dtype=False)
+    assert from_xlsx["band"].tolist() == from_csv["band"].tolist()
+    assert from_xlsx["reasons"].tolist() == from_csv["reasons"].tolist()
+    assert not list(tmp_path.glob(".*.tmp"))

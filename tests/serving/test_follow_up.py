@@ -48,6 +48,14 @@ def test_the_last_activity_counts_when_named_and_the_declared_format_is_used():
         follow_up_by({"created": "2026-03-02"}, 2, 1, "created", "%d-%m-%Y %H:%M")
 
 
+def test_a_unix_time_counts_from_utc_in_its_declared_unit():
+    assert follow_up_by({"created": 1717171717000}, 0, 1, "created", "epoch_ms") == "2024-05-31T17:08:37+00:00"
+    assert follow_up_by({"created": "1717171717"}, 0, 1, "created", "epoch_s") == "2024-05-31T17:08:37+00:00"
+    for bad in ("2024-05-31", True, 1e300):
+        with pytest.raises(LeadscoreError, match="'created' of lead 1: expected a date in the format 'epoch_s'"):
+            follow_up_by({"created": bad}, 0, 1, "created", "epoch_s")
+
+
 def test_a_service_config_deadline_moves_follow_up_by_and_monitors_late_hot_leads_alike(
         service_env, app_factory, model_ready, tmp_path, engaged_leads):
     """The hot deadline a service config file sets is the one `follow_up_by` counts and the one

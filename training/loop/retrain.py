@@ -17,7 +17,9 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
+from features.dates import parse_dates
 from features.errors import LeadscoreError
+from features.keys import id_text
 from features.load import load_table, safe_url
 from features.messages import Line, Say, say_nothing
 from features.spec import DatasetSpec
@@ -74,16 +76,18 @@ def with_imported_outcomes(spec: DatasetSpec, wins: pd.DataFrame, folder: Path) 
         raise LeadscoreError(f"spec {spec.name!r} reads outcomes from the leads column {outcome.column!r}; "
                              "retrain adds imported outcomes to a table of won deals: set 'outcome.path' or "
                              "'outcome.sql' with 'id' (and 'won_at') in the spec")
-    table = load_table(outcome.path, outcome.sql, "outcomes")
-    own = pd.DataFrame({outcome.id: table[outcome.id].astype("string")})
+    table = load_table(outcome.path, outcome.sql, "outcomes", outcome.encoding, outcome.sheet, "outcome.sheet")
+    own = pd.DataFrame({outcome.id: id_text(table[outcome.id])})
     imported = pd.DataFrame({outcome.id: wins["lead_id"].astype("string")})
-    if outcome.won_at:
-        own[outcome.won_at] = pd.to_datetime(table[outcome.won_at], utc=True, format="mixed").dt.tz_localize(None)
+    if outcome.won_at:  # read as the build reads them: the spec's date_format (a pattern, epoch_ms...)
+        own[outcome.won_at] = parse_dates(table[outcome.won_at], outcome.date_format, outcome.describe(),
+                                          outcome.won_at, "outcome.date_format", own[outcome.id])
         imported[outcome.won_at] = wins["outcome_at"]
     combined = pd.concat([own, imported], ignore_index=True).drop_duplicates()
     path = folder / "outcomes.parquet"
     combined.to_parquet(path, index=False)
-    return spec.model_copy(update={"outcome": outcome.model_copy(update={"path": str(path), "sql": None})})
+    return spec.model_copy(update={"outcome": outcome.model_copy(update={
+        "path": str(path), "sql": None, "sheet": None, "encoding": None, "date_format": None})})
 
 
 def with_imported_activities(spec: DatasetSpec, db_url: str, folder: Path) -> tuple[DatasetSpec, int]:

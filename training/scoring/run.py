@@ -38,6 +38,7 @@ class ScoreOptions:
     questions: bool = False  # add the top questions worth asking (columns questions, questions_json)
     activities: Path | None = None  # the leads' activity events, shaped like the spec's activity table
     as_of: str | None = None  # the prediction time of every lead (default now): engagement as of then
+    sheet: str | None = None  # the sheet of an --input workbook holding the leads
 
 
 def run_score(options: ScoreOptions, say: Say = say_nothing) -> pd.DataFrame:
@@ -105,4 +106,5 @@ def _score_here(loaded, options: ScoreOptions, path: str | None, sql, logged, ev
     keep = [c.strip() for c in options.keep.split(",") if c.strip()] if options.keep else None
     return score_source(loaded, options.output, path=path, sql=sql, lang=options.lang, keep=keep,
                         table=options.output_table, mode=options.output_mode, on_scored=logged,
-                        questions=options.questions, events=events, as_of=as_of, matches=matches)
+                        questions=options.questions, events=events, as_of=as_of, matches=matches,
+                        sheet=options.sheet)

@@ -126,7 +126,8 @@ def numeric_fields(model: LoadedModel) -> set[str]:
 def score_source(model: LoadedModel, out: str | Path, path: str | None = None, sql: SqlSource | None = None,
                  lang: str = "en", keep: list[str] | None = None, table: str | None = None,
                  mode: str = "append", on_scored=None, questions: bool = False, events: pd.DataFrame | None = None,
-                 as_of: pd.Timestamp | None = None, matches: list | None = None) -> tuple[pd.DataFrame, str]:
+                 as_of: pd.Timestamp | None = None, matches: list | None = None,
+                 sheet: str | None = None) -> tuple[pd.DataFrame, str]:
     """Read leads from a file or SQL chunk by chunk, score them, write them to a file or a database table.
 
     Returns the bands of every scored lead and where they went. A file appears whole or not at all; a
@@ -135,7 +136,8 @@ def score_source(model: LoadedModel, out: str | Path, path: str | None = None, s
     logged before the failure stay logged).
     """
     to_table = output_is_table(out, table, mode)
-    chunks = read_chunks(path, numeric_fields(model)) if path is not None else iter([load_table(None, sql, "leads")])
+    chunks = read_chunks(path, numeric_fields(model), sheet=sheet) if path is not None \
+        else iter([load_table(None, sql, "leads")])
     bands, first = [], 1
     sink = table_writer(str(out), table, mode) if to_table else chunk_writer(Path(out))
     with sink as writer:
