@@ -145,6 +145,16 @@ def _sent_as_valid(case, response) -> bool:
     return all(p.name.lower() == "authorization" for p in case.operation.headers)
 
 
+def _body(case) -> str:
+    """The generated body as a failure shows it (made up by the fuzzer: no one's data), cut to a readable size."""
+    if isinstance(case.body, NotSet):
+        return "none"
+    return json.dumps(case.body, default=str, ensure_ascii=False)[:MAX_BODY]
+
+
+MAX_BODY = 1500
+
+
 def _shown(headers) -> dict:
     """The request's headers as a failure shows them: the token is left out."""
     return {k: v for k, v in (headers or {}).items() if k.lower() != "authorization"}
@@ -191,7 +201,8 @@ def _send(base: str, headers: dict, plan: list) -> dict:
                     if len(failures) < MAX_FAILURES:
                         failures.append(f"{check.__name__}: {case.operation.verbose_name} "
                                         f"({case.data_generation_method.name}) -> {response.status_code}: "
-                                        f"query {case.query!r}, headers {_shown(case.headers)}: {str(exc)[:400]}")
+                                        f"query {case.query!r}, headers {_shown(case.headers)}, "
+                                        f"body {_body(case)}: {str(exc)[:400]}")
 
         call()
     return {"statuses": statuses, "checks": checks, "failures": failures, "parser_rejections": rejected[0],
