@@ -48,6 +48,7 @@ from training.scoring.answer import (
     TOO_MANY_MISSING,
     band_note,
     follow_up_actions,
+    lead_columns,
     percentile,
     rule_note,
     too_many_missing,
@@ -231,7 +232,8 @@ class Scorer:
             return Scored(results, leads, state)
         encoder = state.model.pipeline.named_steps["encode"]
         matrix = encoder.transform_records(leads)  # validates every lead first: bad values name their field
-        lacking = too_many_missing(matrix, self.config.max_missing_share)  # the same test as batch scoring
+        lacking = too_many_missing(matrix, self.config.max_missing_share,  # the same test as batch scoring
+                                   lead_columns(state.model.pipeline))
         rows = [i for i in range(len(leads)) if not lacking[i] and i not in unread]
         for i in sorted(set(range(len(leads))) - set(rows)):
             why = ACTIVITIES_UNAVAILABLE if i in unread else TOO_MANY_MISSING

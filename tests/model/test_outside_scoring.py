@@ -1,0 +1,63 @@
+"""Scoring a pipeline export with an accounts lookup, where some opportunities name no account: the
+model was trained on such rows, so they are answered by the model, not by the rules."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.build import build_training_set
+from features.spec import DatasetSpec
+from training.fit.metadata import model_metadata
+from training.fit.train import TrainOptions, evaluate_all
+from training.registry.tracking import LoadedModel
+from training.scoring.answer import lead_columns, too_many_missing
+from training.scoring.score import score_frame
+
+
+@pytest.fixture(scope="module")
+def pipeline_model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pipeline")
+    rng = np.random.default_rng(5)
+    accounts = pd.DataFrame({"account": [f"Acct {i}" for i in range(30)],
+                             "sector": rng.choice(["retail", "software", "medical"], 30),
+                             "revenue": rng.lognormal(7, 1, 30).round(2), "employees": rng.integers(10, 5000, 30),
+                             "office_location": rng.choice(["Kenya", "Japan", "Norway"], 30),
+                             "year_established": rng.integers(1980, 2017, 30)})
+    accounts.to_csv(folder / "accounts.csv", index=False)
+    n = 600
+    product = rng.choice(["GTX Basic", "MG Special", "GTK 500"], n)
+    account = np.where(rng.random(n) < 0.2, None, rng.choice(accounts["account"], n))
+    won = rng.random(n) < np.where(product == "GTK 500", 0.3, 0.7)
+    pd.DataFrame({"opportunity_id": [f"O{i}" for i in range(n)], "product": product,
+                  "sales_agent": rng.choice(["Ana Silva", "Moses Frase", "Violet Mclelland"], n),
+                  "account": account, "deal_stage": np.where(won, "Won", "Lost")}).to_csv(folder / "pipeline.csv",
+                                                                                       index=False)
+    spec = DatasetSpec.model_validate({
+        "name": "pipeline",
+        "leads": {"path": str(folder / "pipeline.csv"), "id": "opportunity_id"},
+        "outcome": {"column": "deal_stage", "positive": ["Won"], "negative": ["Lost"]},
+        "lookups": [{"name": "account", "path": str(folder / "accounts.csv"), "key": "account", "via": "account"}],
+    })
+    result = evaluate_all(build_training_set(spec, check_leakage=False), TrainOptions(tune_trials=0, n_jobs=1))
+    return LoadedModel(pipeline=result.pipeline, metadata=model_metadata(result), uri="test")
+
+
+def test_a_blank_lookup_key_is_one_missing_field_not_every_joined_column(pipeline_model):
+    leads = pd.DataFrame({"opportunity_id": ["with", "without", "empty"],
+                          "product": ["GTX Basic", "GTX Basic", None],
+                          "sales_agent": ["Ana Silva", "Ana Silva", None],
+                          "account": ["Acct 3", None, None]})
+    scored = score_frame(pipeline_model, leads).set_index("opportunity_id")
+    # 'without' lacks 6 of the model's 8 columns (the account and its 5 joined columns), as did a fifth of
+    # the training rows; it used to be answered by the rules ('too_many_missing_features').
+    assert scored.loc["without", "source"] == "model" and scored.loc["without", "probability"] > 0
+    assert scored.loc["with", "source"] == "model"
+    assert scored.loc["empty", "source"] == "rules"  # none of its own fields: still the rules
+    assert scored.loc["empty", "fallback_reason"] == "too_many_missing_features"
+
+    counted = lead_columns(pipeline_model.pipeline)
+    names = list(pipeline_model.pipeline.named_steps["encode"].feature_names_in_)
+    assert [n for n, c in zip(names, counted, strict=True) if c] == ["product", "sales_agent", "account"]
+    matrix = pipeline_model.pipeline.named_steps["encode"].transform(
+        pipeline_model.pipeline.named_steps["context"].transform(leads))
+    assert too_many_missing(matrix).tolist() == [False, True, True]  # every column counted: the old answer
