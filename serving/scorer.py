@@ -426,7 +426,9 @@ class Scorer:
         known = self.rule_fields(state) | {"lead_id", self.id_field}
         if state is None:
             return [k for k in keys if k not in known]
-        known |= context_fields(state.model.pipeline)
+        # the creation (or last activity) time is no feature, but follow_up_by counts from it: not ignored
+        known |= context_fields(state.model.pipeline) | {state.model.metadata.created_field,
+                                                          self.config.last_activity_field}
         return [k for k in state.model.pipeline.named_steps["encode"].unknown_fields(keys) if k not in known]
 
     def log_rows(self, scored: Scored, ids: list, request_id: str, origin: str) -> list[dict]:
