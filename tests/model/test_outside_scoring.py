@@ -61,3 +61,20 @@ def test_a_blank_lookup_key_is_one_missing_field_not_every_joined_column(pipelin
     matrix = pipeline_model.pipeline.named_steps["encode"].transform(
         pipeline_model.pipeline.named_steps["context"].transform(leads))
     assert too_many_missing(matrix).tolist() == [False, True, True]  # every column counted: the old answer
+
+
+def test_an_old_activity_file_scored_as_of_now_says_to_pass_as_of(trained, synthetic_dir, tmp_path):
+    # An export of last year scored without --as-of: every lead counted as inactive for a year and scored
+    # near 0, with only the band mix's warning to hint why.
+    from training.scoring.related import score_inputs
+
+    loaded = LoadedModel(pipeline=trained.pipeline, metadata=model_metadata(trained), uri="test")
+    events = pd.read_csv(synthetic_dir / "activities.csv", nrows=200)
+    at = loaded.pipeline.named_steps["context"].event_columns["at"]
+    events[at] = "2020-03-02T10:00:00"
+    events.to_csv(tmp_path / "old.csv", index=False)
+    _, _, notes = score_inputs(loaded, tmp_path / "old.csv", None)
+    stale = [n for n in notes if n.startswith("--as-of was not given")]
+    assert len(stale) == 1 and "dated 2020-03-02" in stale[0] and "pass --as-of" in stale[0]
+    _, when, notes = score_inputs(loaded, tmp_path / "old.csv", "2020-03-05")
+    assert when == pd.Timestamp("2020-03-05") and not [n for n in notes if n.startswith("--as-of")]
