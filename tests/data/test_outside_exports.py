@@ -53,3 +53,51 @@ def test_a_later_date_filled_on_some_rows_is_not_said_to_be_filled_on_every_row(
     line = next(x for x in spec.read_text(encoding="utf-8").splitlines()
                 if x.strip().startswith('- "Became a Customer Date"'))
     assert "on 100% of the rows where both are filled" in line and "100% of rows" not in line
+
+
+def engaged_contacts(folder, before_days=(), n=300, seed=4):
+    """Contacts won within 60 days or not, and their engagements from creation on; for each of
+    `before_days`, a page view that many days before each lead's creation too."""
+    rng = np.random.default_rng(seed)
+    created = pd.Timestamp("2024-01-02") + pd.to_timedelta(rng.integers(0, 300 * 24, n), unit="h")
+    ids = np.arange(51000, 51000 + n)
+    won = rng.random(n) < 0.35
+    pd.DataFrame({"Record ID": ids, "Create Date": created.strftime("%Y-%m-%d %H:%M"),
+                  "Original Source": rng.choice(["Organic Search", "Referrals"], n),
+                  "Became a Customer Date": np.where(won, (created + pd.Timedelta(days=20)).strftime("%Y-%m-%d %H:%M"),
+                                                     None)}).to_csv(folder / "contacts.csv", index=False)
+    rows = [(i, c + pd.Timedelta(hours=float(h)), t) for i, c in zip(ids, created, strict=True)
+            for h, t in zip(rng.uniform(0, 60, 3), rng.choice(["EMAIL", "PAGE_VIEW", "CALL"], 3), strict=True)]
+    rows += [(i, c - pd.Timedelta(days=d), "PAGE_VIEW") for d in before_days for i, c in zip(ids, created, strict=True)]
+    pd.DataFrame(rows, columns=["Record ID", "Activity date", "Activity type"]).assign(
+        **{"Activity date": lambda f: f["Activity date"].dt.strftime("%Y-%m-%d %H:%M")}).to_csv(
+        folder / "engagements.csv", index=False)
+    return {"name": "contacts",
+            "leads": {"path": str(folder / "contacts.csv"), "id": "Record ID", "created_at": "Create Date"},
+            "outcome": {"path": str(folder / "contacts.csv"), "id": "Record ID", "won_at": "Became a Customer Date",
+                        "horizon_days": 60},
+            "activities": {"path": str(folder / "engagements.csv"), "lead_id": "Record ID", "at": "Activity date",
+                           "type": "Activity type", "windows": [7, 30, 90], "min_type_count": 1,
+                           "prediction": {"age_days": 3}},
+            "features": {"known_after_contact": ["Became a Customer Date"]}}
+
+
+def test_windows_that_only_repeat_a_shorter_one_are_named_at_build(tmp_path):
+    # init proposes windows [7, 30, 90] with a prediction 3 days after creation: without events long before
+    # creation every window counts the same events, and each answer repeated one count three times
+    # ('2 PAGE_VIEWs in the last 7 days raise the score by 12 points', then 30 days, then 90 days).
+    from features.build import build_training_set
+    from features.spec import DatasetSpec
+
+    ts = build_training_set(DatasetSpec.model_validate(engaged_contacts(tmp_path)), check_leakage=False)
+    assert "activities.windows: the counts in the last 30 and 90 days equal those in the last 7 days" in \
+        " ".join(ts.warnings())
+    assert ts.relation.repeated_windows == [(30, 7), (90, 7)]
+    # A page view 20 days before creation: the 30-day window counts it, the 90-day one repeats the 30-day one.
+    ts = build_training_set(DatasetSpec.model_validate(engaged_contacts(tmp_path, before_days=[20])),
+                            check_leakage=False)
+    assert ts.relation.repeated_windows == [(90, 30)]
+    assert "the counts in the last 90 days equal those in the last 30 days" in " ".join(ts.warnings())
+    ts = build_training_set(DatasetSpec.model_validate(engaged_contacts(tmp_path, before_days=[20, 60])),
+                            check_leakage=False)
+    assert ts.relation.repeated_windows == [] and "activities.windows" not in " ".join(ts.warnings())
