@@ -122,6 +122,7 @@ def init_spec(out: Path, path: str | None = None, sql: SqlSource | None = None, 
     if sql is not None:
         draft.source = {}
     related = propose_tables(leads, draft.id, list(tables), encoding, {draft.id, *draft.pii, *draft.exclude})
+    draft.people += related.people  # a rep's manager joined from a teams table names people too
     text = render_spec(draft, str(display), related.lines())
     if sql is not None:  # the SQL source as a flow mapping under leads
         text = text.replace("leads:\n", f"leads:\n  sql: {{url: {quoted(sql.url)}, query: {quoted(sql.query)}}}\n", 1)

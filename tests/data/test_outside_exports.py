@@ -101,3 +101,27 @@ def test_windows_that_only_repeat_a_shorter_one_are_named_at_build(tmp_path):
     ts = build_training_set(DatasetSpec.model_validate(engaged_contacts(tmp_path, before_days=[20, 60])),
                             check_leakage=False)
     assert ts.relation.repeated_windows == [] and "activities.windows" not in " ".join(ts.warnings())
+
+
+def test_a_manager_joined_from_a_teams_table_is_proposed_under_people(tmp_path):
+    # The pipeline's 'sales_agent' was proposed under people, but the manager the sales_teams lookup joins
+    # ('Sales team manager is Melvin Marxen lowers the score by 0.3 points') was a plain feature.
+    rng = np.random.default_rng(6)
+    agents = ["Anna Snelling", "Boris Cappel", "Cecily Jurcek", "Darcel Hammack", "Elease Gorner", "Garret Bentz",
+              "Hayden Zalewski", "Kami Pettiford", "Moses Benitez"]
+    pd.DataFrame({"sales_agent": agents, "manager": ["Dustin Brinkmann", "Cara Losch", "Celia Rouche"] * 3,
+                  "regional_office": ["Central", "East", "West"] * 3}).to_csv(tmp_path / "sales_teams.csv", index=False)
+    n = 300
+    pd.DataFrame({"opportunity_id": [f"O{i:04d}" for i in range(n)], "sales_agent": rng.choice(agents, n),
+                  "product": rng.choice(["GTX Basic", "MG Special"], n),
+                  "deal_stage": rng.choice(["Won", "Lost", "Engaging"], n)}).to_csv(tmp_path / "pipeline.csv",
+                                                                                     index=False)
+    spec = tmp_path / "spec.yaml"
+    result = CliRunner().invoke(app, ["init", "--from", str(tmp_path / "pipeline.csv"), "--table",
+                                      str(tmp_path / "sales_teams.csv"), "--out", str(spec)])
+    assert result.exit_code == 0, result.output
+    raw = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    assert raw["features"]["people"] == ["sales_agent", "sales_team manager"]
+    assert "its values look like people's names (in " in spec.read_text(encoding="utf-8")
+    result = CliRunner().invoke(app, ["build", "--spec", str(spec), "--out", str(tmp_path / "ts.parquet")])
+    assert result.exit_code == 0, result.output
