@@ -78,3 +78,18 @@ def test_an_old_activity_file_scored_as_of_now_says_to_pass_as_of(trained, synth
     assert len(stale) == 1 and "dated 2020-03-02" in stale[0] and "pass --as-of" in stale[0]
     _, when, notes = score_inputs(loaded, tmp_path / "old.csv", "2020-03-05")
     assert when == pd.Timestamp("2020-03-05") and not [n for n in notes if n.startswith("--as-of")]
+
+
+def test_a_joined_column_sent_in_a_request_names_its_lookup_not_activities(pipeline_model):
+    # A model with an accounts lookup and no activities was told to "send the lead's activities".
+    from features.context import check_fields
+    from features.errors import LeadscoreError
+
+    with pytest.raises(LeadscoreError) as caught:
+        check_fields([{"opportunity_id": "x", "account sector": "retail"}], pipeline_model.pipeline)
+    text = str(caught.value)
+    assert "field 'account sector' of lead 1: expected no value" in text
+    assert "from the lookup table 'account', joined by the lead's 'account'; leave it out and send 'account'" in text
+    assert "activities" not in text and caught.value.loc == ("leads", 0, "account sector")
+    with pytest.raises(LeadscoreError, match="joined by the lead's 'account'"):
+        check_fields([{"account_sector": "retail"}], pipeline_model.pipeline)  # its safe name too
