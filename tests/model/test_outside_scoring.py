@@ -93,3 +93,25 @@ def test_a_joined_column_sent_in_a_request_names_its_lookup_not_activities(pipel
     assert "activities" not in text and caught.value.loc == ("leads", 0, "account sector")
     with pytest.raises(LeadscoreError, match="joined by the lead's 'account'"):
         check_fields([{"account_sector": "retail"}], pipeline_model.pipeline)  # its safe name too
+
+
+def test_questions_asked_of_a_model_with_no_askable_field_say_why_they_are_empty(pipeline_model, tmp_path,
+                                                                                 monkeypatch):
+    # `score --questions` on a spec without 'askable' or a rule table wrote empty questions columns, silently.
+    import training.registry.tracking
+    from training.scoring.run import ScoreOptions, run_score
+
+    monkeypatch.setattr(training.registry.tracking, "load_model", lambda uri: pipeline_model)
+    pd.DataFrame({"opportunity_id": ["a", "b"], "product": ["GTX Basic", "GTK 500"], "sales_agent": ["Ana Silva"] * 2,
+                  "account": ["Acct 1", None]}).to_csv(tmp_path / "open.csv", index=False)
+    said = []
+    options = ScoreOptions(model="m", output=str(tmp_path / "out.csv"), input=tmp_path / "open.csv", no_log=True,
+                           questions=True)
+    run_score(options, said.append)
+    warnings = [str(line.text) for line in said if line.warning]
+    assert any(w.startswith("--questions: this model has no askable fields") and "'askable'" in w for w in warnings)
+    assert pd.read_csv(tmp_path / "out.csv")["questions"].isna().all()
+    said.clear()
+    run_score(ScoreOptions(model="m", output=str(tmp_path / "out2.csv"), input=tmp_path / "open.csv", no_log=True),
+              said.append)
+    assert not [line for line in said if line.warning and "--questions" in str(line.text)]
