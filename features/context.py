@@ -238,11 +238,18 @@ def check_fields(records: Sequence[Mapping[str, object]], pipeline=None) -> None
                 raise LeadscoreError(f"field {key!r} of lead {i + 1}: only {ACTIVITIES_FIELD!r} may hold a list; send "
                                      "a single value", loc=("leads", i, key))
             if key in computed:
-                raise LeadscoreError(
-                    f"field {key!r} of lead {i + 1}: expected no value, the service computes it from the lead's "
-                    f"{ACTIVITIES_FIELD!r} and related tables; leave it out and send the lead's activities "
-                    "([{'at': ISO 8601 time, 'type': ..., 'channel': ...}]) and its key fields",
-                    loc=("leads", i, key))
+                raise LeadscoreError(f"field {key!r} of lead {i + 1}: expected no value, the service computes it "
+                                     f"{_made_from(pipeline, key)}", loc=("leads", i, key))
+
+
+def _made_from(pipeline, key: str) -> str:
+    """Where the service takes a computed field from, and what to send instead: a lookup's key, or activities."""
+    for table in dict(pipeline.steps)["context"].lookups:
+        if key in table["columns"] or key in {safe_name(c) for c in table["columns"]}:
+            return (f"from the lookup table {table['name']!r}, joined by the lead's {table['on']!r}; leave it out "
+                    f"and send {table['on']!r}")
+    return (f"from the lead's {ACTIVITIES_FIELD!r} and related tables; leave it out and send the lead's activities "
+            "([{'at': ISO 8601 time, 'type': ..., 'channel': ...}]) and its key fields")
 
 
 def computed_fields(pipeline) -> frozenset[str]:

@@ -216,6 +216,12 @@ def labels_from_table(
         labels = lead_ids.isin(set(won_ids[matched])).astype("int8")
         return labels, pd.Series(True, index=ids.index), report
 
+    if outcome.horizon_days is None:
+        # Without a horizon, a lead created yesterday counts as lost beside one that had a year to be won.
+        raise LeadscoreError(f"{source}: 'outcome.horizon_days' is empty: with creation dates and win dates "
+                             f"({outcome.won_at!r}), a lead counts as won when won within this many days of its "
+                             "creation, and leads younger than that are left out until their horizon closes; set "
+                             "it in the spec (e.g. 90)")
     snapshot = snapshot_of(report, outcome, as_of, created_at.max(), won_at.max())
     report.wins_after_snapshot = int((won_at > snapshot).sum())
     labels, known, counts = label_leads(ids, created_at, first_wins(won_ids, won_at, matched, snapshot), snapshot,

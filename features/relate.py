@@ -30,9 +30,16 @@ class Relation:
     keep: np.ndarray | None = None  # leads still open at their prediction time (None: all)
     prediction_time: str | None = None
     snapshots: object = None  # features/snapshots.py SnapshotReport, when each lead has a row per snapshot
+    repeated_windows: list[tuple[int, int]] = field(default_factory=list)  # (window, the shorter one it repeats)
 
     def warnings(self) -> list[str]:
         found = [w for m in self.matches if (w := m.warning())]
+        if self.repeated_windows:
+            longer = " and ".join(str(w) for w, _ in self.repeated_windows)
+            shorter = " and ".join(dict.fromkeys(str(s) for _, s in self.repeated_windows))
+            found.append(f"activities.windows: the counts in the last {longer} days equal those in the last "
+                         f"{shorter} days on every training row (no event falls further before a prediction "
+                         f"time), so their reasons would repeat one count; drop {longer} from 'activities.windows'")
         return found + (self.activities.warnings() if self.activities else [])
 
     def summary(self) -> str | None:
@@ -129,8 +136,24 @@ def relate_leads(spec: DatasetSpec, leads: pd.DataFrame, ids: pd.Series, created
     relation.keep = ~decided
     relation.prediction_time = act.prediction.describe()
     engagement = context.engagement(at)
+    relation.repeated_windows = repeated_windows(engagement[~decided], context)
     clash = [c for c in engagement.columns if c in joined.columns]
     if clash:
         raise LeadscoreError(f"{source}: the engagement feature {clash[0]!r} has the name of a leads column; rename "
                              "that activity type in the activity table or the column in the leads")
     return pd.concat([joined, engagement], axis=1), relation
+
+
+def repeated_windows(engagement: pd.DataFrame, context: LeadContext) -> list[tuple[int, int]]:
+    """(window, shorter window) pairs whose counts are equal for every activity type on every row, with some
+    activity counted: the longer window adds a feature that only repeats the shorter one."""
+    counts = {(c.type, c.window): name for name, c in context.engagement_columns_.items() if c.kind == "count"}
+    windows = sorted({w for _, w in counts})
+    found = []
+    for shorter, longer in zip(windows, windows[1:], strict=False):
+        pairs = [(counts[t, shorter], counts[t, longer]) for t, w in counts if w == shorter and (t, longer) in counts]
+        if not pairs or not any(engagement[a].fillna(0).gt(0).any() for a, _ in pairs):
+            continue
+        if all(engagement[a].fillna(-1).equals(engagement[b].fillna(-1)) for a, b in pairs):
+            found.append((longer, found[-1][1] if found and found[-1][0] == shorter else shorter))
+    return found

@@ -48,6 +48,7 @@ from training.scoring.answer import (
     TOO_MANY_MISSING,
     band_note,
     follow_up_actions,
+    lead_columns,
     percentile,
     rule_note,
     too_many_missing,
@@ -236,7 +237,8 @@ class Scorer:
             return Scored(results, leads, state)
         encoder = state.model.pipeline.named_steps["encode"]
         matrix = encoder.transform_records(leads)  # validates every lead first: bad values name their field
-        lacking = too_many_missing(matrix, self.config.max_missing_share)  # the same test as batch scoring
+        lacking = too_many_missing(matrix, self.config.max_missing_share,  # the same test as batch scoring
+                                   lead_columns(state.model.pipeline))
         rows = [i for i in range(len(leads)) if not lacking[i] and i not in unread]
         for i in sorted(set(range(len(leads))) - set(rows)):
             why = ACTIVITIES_UNAVAILABLE if i in unread else TOO_MANY_MISSING
@@ -428,7 +430,9 @@ class Scorer:
         known = self.rule_fields(state) | {"lead_id", id_field_of(state)}
         if state is None:
             return [k for k in keys if k not in known]
-        known |= context_fields(state.model.pipeline)
+        # the creation (or last activity) time is no feature, but follow_up_by counts from it: not ignored
+        known |= context_fields(state.model.pipeline) | {state.model.metadata.created_field,
+                                                          self.config.last_activity_field}
         return [k for k in state.model.pipeline.named_steps["encode"].unknown_fields(keys) if k not in known]
 
     def log_rows(self, scored: Scored, ids: list, request_id: str, origin: str) -> list[dict]:

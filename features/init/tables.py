@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from features.dates import EPOCH_UNITS, ISO
-from features.init.draft import _date_columns, _is_unique, _looks_like_pii, _text, quoted, quoted_list
+from features.init.draft import _date_columns, _is_unique, _looks_like_pii, _names_people, _text, quoted, quoted_list
 from features.init.epoch import epoch_comment
 from features.load import load_table
 from features.names import safe_name
@@ -43,6 +43,7 @@ class Tables:
     activities: list[str] = field(default_factory=list)  # YAML lines of the `activities:` block
     notes: list[str] = field(default_factory=list)  # one sentence per table: what it was taken for
     display: list[str] = field(default_factory=list)  # joined columns as the build names them ('account sector')
+    people: list[tuple[str, str]] = field(default_factory=list)  # joined columns naming people ('sales_team manager')
 
     def lines(self) -> list[str]:
         out = []
@@ -182,6 +183,8 @@ def propose_tables(leads: pd.DataFrame, id_column: str | None, paths: list[str],
         found.lookups.append(entry + f"}}  # CHECK: {share:.0%} of the values of {quoted(via)} are keys "
                                      f"({quoted(key)}) of {path}{left_out}")
         found.display += [f"{name} {c}" for c in kept]
+        found.people += [(f"{name} {c}", f"{why} (in {path})") for c in kept
+                         for why in [_names_people(c, table[c].head(SAMPLE))] if why]
         chained[name] = table[kept]
         parent = _best_match({c: table[c] for c in kept}, {key: keys[key]})
         if parent is not None:

@@ -69,7 +69,7 @@ def render_spec(draft: Draft, display: str, related: list[str] = ()) -> str:
               "  known_after_contact:  # filled in by sales after contact: never features"]
     for column, share in draft.later_dates:
         lines.append(f"    - {quoted(column)}  # CHECK: a date filled after {draft.created_at!r} on {share:.0%} of "
-                     "rows (a close, won or last-activity date): known only after contact")
+                     "the rows where both are filled (a close, won or last-activity date): known only after contact")
     for later, earlier, auc in draft.derived:
         lines.append(f"    # - {quoted(later)}  # CHECK: {later} − {earlier}: {auc:.2f} ROC-AUC alone (a derived leak: "
                      "their difference separates the outcome); filled in during or after contact? then list it here")
@@ -137,6 +137,7 @@ def init_spec(out: Path, path: str | None = None, sql: SqlSource | None = None, 
     if sql is not None:
         draft.source = {}
     related = propose_tables(leads, draft.id, list(tables), encoding, {draft.id, *draft.pii, *draft.exclude})
+    draft.people += related.people  # a rep's manager joined from a teams table names people too
     text = render_spec(draft, str(display), related.lines())
     if sql is not None:  # the SQL source as a flow mapping under leads
         text = text.replace("leads:\n", f"leads:\n  sql: {{url: {quoted(sql.url)}, query: {quoted(sql.query)}}}\n", 1)

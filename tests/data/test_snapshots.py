@@ -121,6 +121,7 @@ def test_spec_mistakes_are_exit_2_naming_the_key(tiny, write_spec, tmp_path, pre
 
 def test_fixed_age_stays_the_default(tiny):
     tiny["activities"].pop("prediction")
+    tiny["outcome"]["horizon_days"] = 30  # a fixed age labels by a horizon from creation (features/labels.py)
     ts = built(tiny)
     assert "snapshot_at" not in ts.frame and ts.frame["lead_id"].is_unique
     assert ts.relation.snapshots is None and "snapshots" not in ts.profile()

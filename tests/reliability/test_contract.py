@@ -48,7 +48,11 @@ def test_fields_the_service_computes_and_bad_activities_are_refused_by_field_wit
     for field in computed[:3]:
         error = strict_json(post(shared_server, {"leads": [{**lead, field: 3}]}).text)
         assert error["detail"][0]["loc"] == ["leads", 0, field], error
-        assert "the service computes it" in error["error"] and "send the lead's activities" in error["error"]
+        assert "the service computes it" in error["error"]
+        # a joined column names its lookup and the key to send; an engagement feature, the activities
+        assert ("joined by the lead's 'account_id'; leave it out and send 'account_id'" in error["error"]) == \
+            field.startswith("account"), error
+        assert ("send the lead's activities" in error["error"]) != field.startswith("account"), error
     good = {"at": "2026-03-31T14:05:00Z", "type": "email open", "channel": "email"}
     for activities, where in [(MARKER, ["leads", 0, "activities"]), (7, ["leads", 0, "activities"]),
                               ([{**good, "at": MARKER}], ["leads", 0, "activities", 0]),

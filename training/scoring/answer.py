@@ -22,9 +22,25 @@ _CHANNELS = {"lead": {"hot": ("call", 1), "warm": ("call", 24), "cold": ("email"
              "opportunity": {"hot": ("meeting", 168), "warm": ("review", 168), "cold": ("call", 336)}}
 
 
-def too_many_missing(matrix: np.ndarray, max_share: float = MAX_MISSING_SHARE) -> np.ndarray:
-    """Rows of the model's matrix that lack more than `max_share` of its features."""
-    return np.isnan(np.asarray(matrix, dtype=float)).mean(axis=1) > max_share
+def too_many_missing(matrix: np.ndarray, max_share: float = MAX_MISSING_SHARE,
+                     counted: np.ndarray | None = None) -> np.ndarray:
+    """Rows of the model's matrix that lack more than `max_share` of its features (of the `counted` ones:
+    see `lead_columns`)."""
+    missing = np.isnan(np.asarray(matrix, dtype=float))
+    return (missing if counted is None else missing[:, counted]).mean(axis=1) > max_share
+
+
+def lead_columns(pipeline) -> np.ndarray | None:
+    """Which of the model's columns a lead carries itself, as a mask over the encoder's columns; None when
+    every column counts. Columns joined from a lookup or computed from activities are not counted: one
+    blank account key empties every account column, and a lead without activities has no 'days since',
+    both cases the model was trained on, so they do not make a lead too empty for the model."""
+    context = dict(pipeline.steps).get("context")
+    if context is None:
+        return None
+    made = context.computed_names()
+    own = np.array([str(name) not in made for name in pipeline.named_steps["encode"].feature_names_in_])
+    return own if own.any() else None
 
 
 def default_actions(record: str) -> dict[str, dict]:

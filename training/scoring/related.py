@@ -19,7 +19,20 @@ def score_inputs(loaded, activities: Path | None, as_of: str | None) -> tuple[pd
     if activities is None or context is None:
         return None, when, notes
     events, report = context.read_events(str(activities))
-    return events, when, notes + report.warnings()
+    return events, when, notes + report.warnings() + stale_events(context, events, when, as_of)
+
+
+def stale_events(context, events: pd.DataFrame, when: pd.Timestamp, as_of: str | None) -> list[str]:
+    """A note when the prediction time defaulted to now and the newest event is older than the longest
+    window: every lead then counts as long inactive, the way an old export scored today looks."""
+    newest = events["at"].max() if len(events) else pd.NaT
+    longest = max(context.windows or [0])
+    if as_of is not None or pd.isna(newest) or when - newest <= pd.Timedelta(days=longest):
+        return []
+    return [f"--as-of was not given, so the leads are scored as of now ({when:%Y-%m-%d}), but the newest "
+            f"activity in --activities is dated {newest:%Y-%m-%d}, {(when - newest).days:,} days earlier: every "
+            f"window ({longest:g} days at most) is empty and every lead counts as inactive since then; pass --as-of "
+            "with the export's time"]
 
 
 def activity_options(loaded, activities: Path | None, as_of: str | None) -> tuple[object, pd.Timestamp, list[str]]:

@@ -51,6 +51,10 @@ def run_score(options: ScoreOptions, say: Say = say_nothing) -> pd.DataFrame:
     if options.engine == "dask" and path is None:
         raise LeadscoreError("--engine dask reads files: give --input FILES (a file, a folder or a glob)")
     loaded = load_model(options.model)
+    if options.questions and not loaded.metadata.askable:
+        warn_all(say, ["--questions: this model has no askable fields (the spec declares no 'askable', and no rule "
+                       "table of it lists a field with its answers), so the questions columns stay empty; declare "
+                       "'askable' in the spec (docs/spec.md) and train again"])
     logged = None if options.no_log else _prediction_log(loaded, options.log_db)
     if options.engine == "dask":
         from training.scoring.related import activity_options

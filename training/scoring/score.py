@@ -23,7 +23,7 @@ from training.explain.contributions import explain_matrix
 from training.explain.reasons import build_reasons, frame_columns
 from training.registry.tracking import LoadedModel
 from training.rules.table import rules_for_model
-from training.scoring.answer import RULE_BANDS, TOO_MANY_MISSING, percentile, too_many_missing
+from training.scoring.answer import RULE_BANDS, TOO_MANY_MISSING, lead_columns, percentile, too_many_missing
 from training.scoring.batch_io import chunk_writer, read_chunks
 from training.scoring.output import keep_columns, output_is_table, table_writer
 
@@ -62,6 +62,7 @@ def score_frame(model: LoadedModel, leads: pd.DataFrame, lang: str = "en", top: 
         leads = context.transform(LeadsAt(leads.reset_index(drop=True), events, as_of, id_field))
     encoder = model.pipeline.named_steps["encode"]
     rules = rules_for_model(meta, None)
+    counted = lead_columns(model.pipeline)
     parts = []
     for start in range(0, len(leads), CHUNK_ROWS):
         chunk = leads.iloc[start:start + CHUNK_ROWS]
@@ -81,7 +82,7 @@ def score_frame(model: LoadedModel, leads: pd.DataFrame, lang: str = "en", top: 
             **{name: reasons[name].to_numpy() for name in ("top_positive", "top_negative", "reasons")},
             **(_questions(model, chunk, explanation.probability, bands, lang) if questions else {}),
         })
-        _rules_answer(part, chunk, too_many_missing(matrix), rules)
+        _rules_answer(part, chunk, too_many_missing(matrix, counted=counted), rules)
         parts.append(part)
     out = pd.concat(parts, ignore_index=True)
     out["score"] = out["score"].astype("Int64")
