@@ -197,6 +197,16 @@ def label_leads(ids: pd.Series, created_at: pd.Series, wins: pd.Series, snapshot
     return pd.Series(within.astype("int8"), index=ids.index), known, counts
 
 
+def require_horizon(outcome: OutcomeSpec) -> None:
+    """With creation and win dates, labels count wins within a horizon: an empty one is a question."""
+    if outcome.horizon_days is None:
+        # Without a horizon, a lead created yesterday counts as lost beside one that had a year to be won.
+        raise LeadscoreError(f"{outcome.describe()}: 'outcome.horizon_days' is empty: with creation dates and win "
+                             f"dates ({outcome.won_at!r}), a lead counts as won when won within this many days of "
+                             "its creation, and leads younger than that are left out until their horizon closes; "
+                             "set it in the spec (e.g. 90)")
+
+
 def labels_from_table(
     ids: pd.Series,
     created_at: pd.Series | None,
@@ -216,12 +226,7 @@ def labels_from_table(
         labels = lead_ids.isin(set(won_ids[matched])).astype("int8")
         return labels, pd.Series(True, index=ids.index), report
 
-    if outcome.horizon_days is None:
-        # Without a horizon, a lead created yesterday counts as lost beside one that had a year to be won.
-        raise LeadscoreError(f"{source}: 'outcome.horizon_days' is empty: with creation dates and win dates "
-                             f"({outcome.won_at!r}), a lead counts as won when won within this many days of its "
-                             "creation, and leads younger than that are left out until their horizon closes; set "
-                             "it in the spec (e.g. 90)")
+    require_horizon(outcome)
     snapshot = snapshot_of(report, outcome, as_of, created_at.max(), won_at.max())
     report.wins_after_snapshot = int((won_at > snapshot).sum())
     labels, known, counts = label_leads(ids, created_at, first_wins(won_ids, won_at, matched, snapshot), snapshot,

@@ -58,6 +58,7 @@ from features.labels import (
     outcome_open,
     read_wins,
     report_unmatched,
+    require_horizon,
     snapshot_of,
 )
 from features.leakage import ColumnStrength, assign_folds, check_leaks, leak_warnings, single_column_auc
@@ -242,6 +243,8 @@ def _labels_plan(plan: _Plan, leads, as_of) -> LabelReport:
     if won_at is None or not leads_spec.created_at:
         plan.won = set(won_ids[matched])
         return report
+    if plan.snapshots is None:  # snapshot rows have their own horizon (activities.prediction.horizon_days)
+        require_horizon(outcome)
     latest = leads[leads_spec.created_at].max().compute()
     plan.snapshot = snapshot_of(report, outcome, pd.Timestamp(as_of) if as_of else None, latest, won_at.max())
     report.wins_after_snapshot = int((won_at > plan.snapshot).sum())

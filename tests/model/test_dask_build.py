@@ -101,3 +101,19 @@ def test_dask_build_joins_lookups_like_pandas(synthetic_spec, synthetic_dir, sch
     ours, theirs = dask_set.relation.matches[0], pandas_set.relation.matches[0]
     assert ours == theirs and ours.unmatched > 40 and ours.missing_key > 40 and "ACC-NOWHERE" in ours.examples
     assert dask_set.relation.context.unmatched_share_ == pandas_set.relation.context.unmatched_share_
+
+
+@pytest.mark.parametrize("engine", ["pandas", "dask"])
+def test_an_empty_horizon_with_dated_wins_is_a_question_on_both_engines(leads_only_spec, scheduler_address, tmp_path,
+                                                                        write_spec, engine):
+    """Creation and win dates without `outcome.horizon_days`: a lead created yesterday would count as lost
+    beside one that had a year to be won. Both engines stop, naming the key; nothing is written."""
+    outcome = {k: v for k, v in leads_only_spec["outcome"].items() if k != "horizon_days"}
+    spec = write_spec({**leads_only_spec, "outcome": outcome})
+    out = tmp_path / "out.parquet"
+    args = ["build", "--spec", str(spec), "--out", str(out)]
+    if engine == "dask":
+        args += ["--engine", "dask", "--scheduler", scheduler_address]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "'outcome.horizon_days' is empty" in " ".join(result.output.split()) and not out.exists()
