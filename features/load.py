@@ -64,7 +64,10 @@ def _read_file(path: Path, encoding: str | None, key: str, sheet: str | None = N
         raise LeadscoreError(f"{path}: a folder, not a file; point 'path' in the spec at the CSV, Parquet or "
                              "Excel file")
     if not path.is_file():
-        raise LeadscoreError(f"{path}: file not found; check the 'path' in the spec or run `leadscore synth`")
+        # A spec's relative path is read from where the command runs, not from the spec's own folder.
+        where = "" if path.is_absolute() else \
+            f" (a relative path is read from the folder the command runs in, {Path.cwd()})"
+        raise LeadscoreError(f"{path}: file not found{where}; check the 'path' in the spec")
     suffix = path.suffix.lower()
     encoding = encoding or "utf-8"
     try:

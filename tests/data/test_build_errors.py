@@ -141,3 +141,15 @@ def test_build_succeeds_and_reports_unmatched_outcomes(tmp_path, write_spec, syn
     assert out.is_file() and (tmp_path / "train.profile.json").is_file()
     assert "not yet known" in text
     assert "outcome(s) match no lead id, e.g. X0000000" in text
+
+
+def test_a_relative_path_not_found_says_where_it_was_looked_for(tmp_path, write_spec, small_leads, monkeypatch):
+    """A spec written beside its export and run from another folder: the message says relative paths are
+    read from the folder the command runs in, and names it."""
+    _, raw = small_leads
+    monkeypatch.chdir(tmp_path)
+    raw = {**raw, "leads": {**raw["leads"], "path": "exports/leads.csv"}}
+    result, text = run_build(write_spec, raw, tmp_path / "o.parquet")
+    assert_failed_cleanly(result, text, tmp_path / "o.parquet", "exports/leads.csv: file not found",
+                          f"read from the folder the command runs in, {tmp_path}", "check the 'path' in the spec")
+    assert "synth" not in text
