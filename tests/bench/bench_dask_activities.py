@@ -34,6 +34,8 @@ parser.add_argument("--leads", type=int, default=10_000_000)
 parser.add_argument("--activities", type=int, default=200_000_000)
 parser.add_argument("--memory-limit-mb", type=int, default=20_000)
 parser.add_argument("--data", type=Path, help="a folder for the export (kept; reused when it is complete)")
+parser.add_argument("--snapshots", help="EVERY,HORIZON,MAX_AGE in days: snapshot rows (a row per lead every EVERY "
+                    "days up to MAX_AGE, labelled by a win within HORIZON) instead of one row at a fixed age")
 args = parser.parse_args()
 
 
@@ -80,13 +82,24 @@ with tempfile.TemporaryDirectory(prefix="bench-dask-activities-") as tmp:
     print(f"export ready in {time.perf_counter() - start:.0f} s (not timed)", flush=True)
     spec = synthetic_spec(folder / "spec.yaml", folder / "leads", folder / "outcomes.csv", folder / "accounts.csv",
                           folder / "activities")
+    if args.snapshots:
+        import yaml
+
+        every, horizon, max_age = (float(v) for v in args.snapshots.split(","))
+        raw = yaml.safe_load(spec.read_text())
+        raw["outcome"].pop("horizon_days", None)  # snapshot rows have their own horizon
+        raw["activities"]["prediction"] = {"snapshot_every_days": every, "horizon_days": horizon,
+                                           "max_age_days": max_age}
+        spec.write_text(yaml.safe_dump(raw))
     out = Path(tmp) / "training.parquet"
     run = measure_tree([LEADSCORE, "build", "--spec", str(spec), "--out", str(out), "--engine", "dask"],
                        {}, args.memory_limit_mb)
     if run["exit_code"] == 0:
         run["training_rows"] = pq.read_metadata(out).num_rows
 
-what = f"{args.leads:,} leads, {args.activities:,} activities"
+what = f"{args.leads:,} leads, {args.activities:,} activities" + (f", snapshots {args.snapshots}" if args.snapshots
+                                                                   else "")
 print("| step | wall time (s) | peak memory, all processes (MB) | exit |\n|---|---:|---:|---:|")
 print(f"| leadscore build --engine dask ({what}) | {run['seconds']} | {run['peak_mb']:,} | {run['exit_code']} |")
-print(f"saved {save('build_dask_activities', {f'{args.leads}/{args.activities}': run})}")
+key = f"{args.leads}/{args.activities}" + (f"/snapshots {args.snapshots}" if args.snapshots else "")
+print(f"saved {save('build_dask_activities', {key: run})}")
