@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
+from features.dates import EPOCH_UNITS
 from features.errors import LeadscoreError
 
 
@@ -20,8 +21,6 @@ def lead_time(lead: Mapping[str, object], field: str, date_format: str | None, r
         return None
     try:
         text = str(value).strip()
-        from features.dates import EPOCH_UNITS
-
         if date_format in EPOCH_UNITS:
             if isinstance(value, bool):
                 raise ValueError(value)
